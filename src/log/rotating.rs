@@ -1,0 +1,235 @@
+//! A log file that rotates by size (`<file>.1 .2 …`), shared by child logs and the main log.
+//!
+//! Unlike Supervisor, a write is split at the size limit so a file never exceeds `maxbytes`
+//! (README P12); the split falls after the last newline that fits, when there is one. Files that
+//! are not regular files (`/dev/stdout`, a FIFO, a tty) are written to but never rotated.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug)]
+pub struct RotatingFile {
+    path: PathBuf,
+    file: File,
+    maxbytes: u64,
+    backups: u32,
+    size: u64,
+    rotatable: bool,
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o666)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
+}
+
+impl RotatingFile {
+    /// Opens `path` for appending. `maxbytes <= 0` disables rotation; `backups <= 0` truncates
+    /// instead of keeping backups.
+    pub fn open(path: &Path, maxbytes: i64, backups: i64) -> io::Result<RotatingFile> {
+        let file = open_append(path)?;
+        let meta = file.metadata()?;
+        let ft = meta.file_type();
+        let rotatable = ft.is_file() && !ft.is_fifo();
+        Ok(RotatingFile {
+            path: path.to_path_buf(),
+            size: if rotatable { meta.len() } else { 0 },
+            file,
+            maxbytes: maxbytes.max(0) as u64,
+            backups: backups.clamp(0, 9999) as u32,
+            rotatable,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Current size as this writer knows it (bytes in the live file).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Writes every byte, rotating as often as the limit requires.
+    pub fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        if !self.rotatable || self.maxbytes == 0 {
+            self.file.write_all(data)?;
+            self.size += data.len() as u64;
+            return Ok(());
+        }
+        while !data.is_empty() {
+            if self.size >= self.maxbytes {
+                self.rotate()?;
+            }
+            let room = (self.maxbytes - self.size) as usize;
+            let cut = split_point(data, room);
+            self.file.write_all(&data[..cut])?;
+            self.size += cut as u64;
+            data = &data[cut..];
+        }
+        if self.size >= self.maxbytes {
+            self.rotate()?;
+        }
+        Ok(())
+    }
+
+    /// Shifts `<file>.N` up by one and starts a fresh `<file>`.
+    pub fn rotate(&mut self) -> io::Result<()> {
+        if self.backups > 0 {
+            for i in (1..self.backups).rev() {
+                let from = numbered(&self.path, i);
+                let to = numbered(&self.path, i + 1);
+                if from.exists() {
+                    remove_if_exists(&to)?;
+                    fs::rename(&from, &to)?;
+                }
+            }
+            let first = numbered(&self.path, 1);
+            remove_if_exists(&first)?;
+            fs::rename(&self.path, &first)?;
+            self.file = open_append(&self.path)?;
+        } else {
+            self.file.set_len(0)?;
+        }
+        self.size = 0;
+        Ok(())
+    }
+
+    /// Closes and reopens the same path (after an external logrotate moved the file).
+    pub fn reopen(&mut self) -> io::Result<()> {
+        let fresh = RotatingFile::open(&self.path, self.maxbytes as i64, self.backups as i64)?;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Removes the live file and starts an empty one; backups are kept.
+    pub fn clear(&mut self) -> io::Result<()> {
+        if self.rotatable {
+            remove_if_exists(&self.path)?;
+        }
+        self.reopen()
+    }
+}
+
+/// How many bytes of `data` to write when `room` bytes are left before the limit.
+fn split_point(data: &[u8], room: usize) -> usize {
+    if data.len() <= room {
+        return data.len();
+    }
+    match data[..room].iter().rposition(|&b| b == b'\n') {
+        Some(nl) => nl + 1,
+        None => room,
+    }
+}
+
+fn numbered(path: &Path, n: u32) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(format!(".{n}"));
+    PathBuf::from(s)
+}
+
+fn remove_if_exists(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+
+    fn read(p: &Path) -> Vec<u8> {
+        fs::read(p).unwrap_or_default()
+    }
+
+    #[test]
+    fn split_prefers_last_newline() {
+        assert_eq!(split_point(b"ab\ncd\nef", 7), 6);
+        assert_eq!(split_point(b"abcdef", 4), 4);
+        assert_eq!(split_point(b"abc", 4), 3);
+    }
+
+    #[test]
+    fn never_exceeds_maxbytes_and_loses_nothing() {
+        let dir = TempDir::new("rot");
+        let p = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&p, 100, 500).unwrap();
+        let mut all = Vec::new();
+        for i in 0..200 {
+            let line = format!("line {i:05} {}\n", "z".repeat(i % 37));
+            all.extend_from_slice(line.as_bytes());
+            f.write_all(line.as_bytes()).unwrap();
+        }
+        let mut got = Vec::new();
+        let mut n = 500;
+        while n > 0 {
+            let b = numbered(&p, n);
+            if b.exists() {
+                let data = read(&b);
+                assert!(data.len() <= 100, "{} is {} bytes", b.display(), data.len());
+                got.extend(data);
+            }
+            n -= 1;
+        }
+        let live = read(&p);
+        assert!(live.len() <= 100);
+        got.extend(live);
+        assert_eq!(got, all);
+    }
+
+    #[test]
+    fn keeps_at_most_backups() {
+        let dir = TempDir::new("rot2");
+        let p = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&p, 10, 2).unwrap();
+        for _ in 0..10 {
+            f.write_all(b"0123456789").unwrap();
+        }
+        assert!(numbered(&p, 1).exists());
+        assert!(numbered(&p, 2).exists());
+        assert!(!numbered(&p, 3).exists());
+    }
+
+    #[test]
+    fn zero_backups_truncates() {
+        let dir = TempDir::new("rot3");
+        let p = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&p, 10, 0).unwrap();
+        f.write_all(b"0123456789abc").unwrap();
+        assert!(!numbered(&p, 1).exists());
+        assert_eq!(read(&p), b"abc");
+    }
+
+    #[test]
+    fn existing_size_counts_toward_limit() {
+        let dir = TempDir::new("rot4");
+        let p = dir.path().join("x.log");
+        fs::write(&p, b"12345678").unwrap();
+        let mut f = RotatingFile::open(&p, 10, 1).unwrap();
+        f.write_all(b"abcd").unwrap();
+        assert_eq!(read(&numbered(&p, 1)), b"12345678ab");
+        assert_eq!(read(&p), b"cd");
+    }
+
+    #[test]
+    fn clear_and_reopen() {
+        let dir = TempDir::new("rot5");
+        let p = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&p, 0, 0).unwrap();
+        f.write_all(b"hello").unwrap();
+        f.clear().unwrap();
+        f.write_all(b"x").unwrap();
+        assert_eq!(read(&p), b"x");
+        fs::rename(&p, dir.path().join("moved")).unwrap();
+        f.reopen().unwrap();
+        f.write_all(b"y").unwrap();
+        assert_eq!(read(&p), b"y");
+    }
+}

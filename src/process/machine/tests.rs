@@ -1,0 +1,313 @@
+use super::*;
+use crate::testutil::process_config;
+use ProcessState::*;
+
+struct Sim {
+    cfg: ProcessConfig,
+    m: Machine,
+    t0: Instant,
+    at: Duration,
+    next_pid: i32,
+    log: Vec<String>,
+    kills: Vec<(i32, i32, bool)>,
+    /// Spawns fail with this message instead of forking.
+    fail_spawn: Option<String>,
+}
+
+impl Sim {
+    fn new(cfg: ProcessConfig) -> Sim {
+        Sim {
+            m: Machine::new(&cfg.name),
+            cfg,
+            t0: Instant::now(),
+            at: Duration::ZERO,
+            next_pid: 100,
+            log: Vec::new(),
+            kills: Vec::new(),
+            fail_spawn: None,
+        }
+    }
+
+    fn now(&self) -> Now {
+        Now {
+            mono: self.t0 + self.at,
+            wall: SystemTime::UNIX_EPOCH + self.at,
+        }
+    }
+
+    fn advance(&mut self, ms: u64) {
+        self.at += Duration::from_millis(ms);
+    }
+
+    /// Feeds an input and carries out Spawn the way the loop does; returns state changes.
+    fn feed(&mut self, input: Input) -> Vec<(ProcessState, ProcessState)> {
+        let mut changes = Vec::new();
+        let mut queue = vec![input];
+        while let Some(i) = queue.pop() {
+            for e in self.m.step(&self.cfg, i, self.now()) {
+                match e {
+                    Effect::StateChanged { from, to } => changes.push((from, to)),
+                    Effect::Spawn => match &self.fail_spawn {
+                        Some(msg) => queue.push(Input::SpawnFailed {
+                            message: msg.clone(),
+                        }),
+                        None => {
+                            self.next_pid += 1;
+                            queue.push(Input::Spawned { pid: self.next_pid });
+                        }
+                    },
+                    Effect::Kill { pid, signal, group } => self.kills.push((pid, signal, group)),
+                    Effect::Log(level, text) => self.log.push(format!("{} {text}", level.code())),
+                }
+            }
+        }
+        changes
+    }
+
+    fn tick(&mut self) -> Vec<(ProcessState, ProcessState)> {
+        self.feed(Input::Tick { may_start: true })
+    }
+
+    fn exit(&mut self, code: i32) -> Vec<(ProcessState, ProcessState)> {
+        self.feed(Input::Exited {
+            status: WaitStatus::exited(code),
+        })
+    }
+}
+
+#[test]
+fn autostart_then_running_after_startsecs() {
+    let mut s = Sim::new(process_config("p", "x"));
+    assert!(s.m.tick_due(&s.cfg, true));
+    assert_eq!(s.tick(), vec![(Stopped, Starting)]);
+    assert_eq!(s.m.pid, 101);
+    assert_eq!(s.log[0], "INFO spawned: 'p' with pid 101");
+    assert_eq!(s.m.next_deadline(&s.cfg), Some(s.t0 + Duration::from_secs(1)));
+    s.advance(999);
+    assert!(s.tick().is_empty());
+    s.advance(1);
+    assert_eq!(s.tick(), vec![(Starting, Running)]);
+    assert!(s.log[1].starts_with("INFO success: p entered RUNNING state"));
+    // Never autostarted twice.
+    assert!(!s.m.tick_due(&s.cfg, true));
+}
+
+#[test]
+fn no_start_while_shutting_down() {
+    let mut s = Sim::new(process_config("p", "x"));
+    assert!(s.feed(Input::Tick { may_start: false }).is_empty());
+}
+
+#[test]
+fn autostart_false_waits_for_request() {
+    let mut cfg = process_config("p", "x");
+    cfg.autostart = false;
+    let mut s = Sim::new(cfg);
+    assert!(s.tick().is_empty());
+    assert_eq!(s.feed(Input::Start), vec![(Stopped, Starting)]);
+}
+
+#[test]
+fn crash_loop_backoff_then_fatal() {
+    let mut cfg = process_config("p", "x");
+    cfg.startretries = 2;
+    let mut s = Sim::new(cfg);
+    s.tick();
+    let mut spawns = 1;
+    for n in 1..=3 {
+        s.advance(100);
+        assert_eq!(s.exit(1), vec![(Starting, Backoff)], "failure {n}");
+        assert_eq!(s.m.backoff, n);
+        assert_eq!(s.m.spawnerr, "Exited too quickly (process log may have details)");
+        assert_eq!(s.m.exitstatus, 0);
+        if n < 3 {
+            // The retry waits exactly `backoff` seconds.
+            s.advance(n as u64 * 1000 - 1);
+            assert!(s.tick().is_empty());
+            s.advance(1);
+            assert_eq!(s.tick(), vec![(Backoff, Starting)]);
+            spawns += 1;
+        }
+    }
+    assert_eq!(spawns, 3, "startretries=2 means three attempts");
+    assert!(s.m.tick_due(&s.cfg, true));
+    assert_eq!(s.tick(), vec![(Backoff, Fatal)]);
+    assert_eq!(s.m.backoff, 0);
+    assert!(s.log.last().unwrap().contains("gave up: p entered FATAL state"));
+    assert!(s.log.iter().any(|l| l == "WARN exited: p (exit status 1; not expected)"));
+    // FATAL is never restarted on its own.
+    s.advance(10_000);
+    assert!(s.tick().is_empty());
+}
+
+#[test]
+fn spawn_error_goes_backoff_without_pid() {
+    let mut s = Sim::new(process_config("p", "x"));
+    s.fail_spawn = Some("can't find command 'nope'".into());
+    assert_eq!(s.tick(), vec![(Stopped, Starting), (Starting, Backoff)]);
+    assert_eq!(s.m.pid, 0);
+    assert!(s.log.contains(&"INFO spawnerr: can't find command 'nope'".to_string()));
+    assert!(!s.log.iter().any(|l| l.contains("spawned:")));
+}
+
+#[test]
+fn autorestart_unexpected_respects_exitcodes() {
+    let mut cfg = process_config("p", "x");
+    cfg.exitcodes = vec![0, 2];
+    cfg.startsecs = 0;
+    let mut s = Sim::new(cfg);
+    s.tick();
+    s.tick();
+    assert_eq!(s.m.state(), Running);
+    s.advance(10);
+    assert_eq!(s.exit(2), vec![(Running, Exited)]);
+    assert!(s.m.expected);
+    assert!(s.log.last().unwrap().ends_with("exited: p (exit status 2; expected)"));
+    assert!(s.tick().is_empty(), "expected exit is not restarted");
+    assert_eq!(s.feed(Input::Start), vec![(Exited, Starting)]);
+    s.tick();
+    s.advance(10);
+    assert_eq!(s.exit(3), vec![(Running, Exited)]);
+    assert_eq!(s.m.spawnerr, "Bad exit code 3");
+    assert_eq!(s.tick(), vec![(Exited, Starting)]);
+}
+
+#[test]
+fn autorestart_always_and_never() {
+    for (mode, restarts) in [(AutoRestart::Always, true), (AutoRestart::Never, false)] {
+        let mut cfg = process_config("p", "x");
+        cfg.autorestart = mode;
+        cfg.startsecs = 0;
+        let mut s = Sim::new(cfg);
+        s.tick();
+        s.tick();
+        s.exit(0);
+        assert_eq!(!s.tick().is_empty(), restarts, "{mode:?}");
+    }
+}
+
+#[test]
+fn signal_death_is_unexpected() {
+    let mut cfg = process_config("p", "x");
+    cfg.startsecs = 0;
+    let mut s = Sim::new(cfg);
+    s.tick();
+    s.tick();
+    s.feed(Input::Exited {
+        status: WaitStatus::signaled(9),
+    });
+    assert_eq!(s.m.exitstatus, -1);
+    assert!(!s.m.expected);
+    assert!(s.log.last().unwrap().ends_with("exited: p (terminated by SIGKILL; not expected)"));
+}
+
+#[test]
+fn exit_after_startsecs_before_tick_passes_through_running() {
+    let mut s = Sim::new(process_config("p", "x"));
+    s.tick();
+    s.advance(1500);
+    assert_eq!(s.exit(0), vec![(Starting, Running), (Running, Exited)]);
+}
+
+#[test]
+fn stop_then_sigkill_after_stopwaitsecs_repeated() {
+    let mut cfg = process_config("p", "x");
+    cfg.stopwaitsecs = 2;
+    cfg.stopsignal = libc::SIGINT;
+    let mut s = Sim::new(cfg);
+    s.tick();
+    assert_eq!(s.feed(Input::Stop), vec![(Starting, Stopping)]);
+    assert_eq!(s.kills, vec![(101, libc::SIGINT, false)]);
+    assert!(s.log.last().unwrap().ends_with("killing p (pid 101) with signal SIGINT"));
+    s.advance(1999);
+    s.tick();
+    assert_eq!(s.kills.len(), 1);
+    s.advance(1);
+    s.tick();
+    assert_eq!(s.kills[1], (101, libc::SIGKILL, false));
+    assert_eq!(s.log.last().unwrap(), "WARN killing 'p' (101) with SIGKILL");
+    s.advance(2000);
+    s.tick();
+    assert_eq!(s.kills.len(), 3, "SIGKILL repeats every stopwaitsecs");
+    let ch = s.feed(Input::Exited {
+        status: WaitStatus::signaled(9),
+    });
+    assert_eq!(ch, vec![(Stopping, Stopped)]);
+    assert_eq!(s.log.last().unwrap(), "WARN stopped: p (terminated by SIGKILL)");
+    assert_eq!(s.m.pid, 0);
+    assert!(s.tick().is_empty(), "a stopped process stays stopped");
+}
+
+#[test]
+fn stopasgroup_kills_group() {
+    let mut cfg = process_config("p", "x");
+    cfg.stopasgroup = true;
+    cfg.killasgroup = true;
+    cfg.stopwaitsecs = 0;
+    let mut s = Sim::new(cfg);
+    s.tick();
+    s.feed(Input::Stop);
+    assert!(s.log.last().unwrap().contains("process group with signal SIGTERM"));
+    s.tick();
+    assert_eq!(s.kills, vec![(101, libc::SIGTERM, true), (101, libc::SIGKILL, true)]);
+}
+
+#[test]
+fn stopped_with_expected_code_logs_info() {
+    let mut s = Sim::new(process_config("p", "x"));
+    s.tick();
+    s.feed(Input::Stop);
+    s.exit(0);
+    assert_eq!(s.log.last().unwrap(), "INFO stopped: p (exit status 0)");
+}
+
+#[test]
+fn stop_in_backoff_is_immediate_and_keeps_counter() {
+    let mut s = Sim::new(process_config("p", "x"));
+    s.tick();
+    s.exit(1);
+    assert_eq!(s.feed(Input::Stop), vec![(Backoff, Stopped)]);
+    assert!(s.kills.is_empty());
+    assert_eq!(s.m.backoff, 1);
+    assert!(s.tick().is_empty(), "no autostart after a manual stop");
+}
+
+#[test]
+fn shutdown_gives_up_backoff() {
+    let mut s = Sim::new(process_config("p", "x"));
+    s.tick();
+    s.exit(1);
+    assert_eq!(s.feed(Input::StopForShutdown), vec![(Backoff, Fatal)]);
+}
+
+#[test]
+fn kill_failure_goes_unknown_and_exit_recovers() {
+    let mut s = Sim::new(process_config("p", "x"));
+    s.tick();
+    s.feed(Input::Stop);
+    assert_eq!(
+        s.feed(Input::KillFailed {
+            message: "EPERM".into()
+        }),
+        vec![(Stopping, Unknown)]
+    );
+    assert!(s.log.last().unwrap().starts_with("CRIT unknown problem killing p (101)"));
+    assert_eq!(s.m.next_deadline(&s.cfg), None);
+    assert_eq!(s.exit(0), vec![(Unknown, Exited)]);
+}
+
+#[test]
+fn deadlines_follow_state() {
+    let mut cfg = process_config("p", "x");
+    cfg.startsecs = 5;
+    cfg.stopwaitsecs = 7;
+    let mut s = Sim::new(cfg);
+    assert_eq!(s.m.next_deadline(&s.cfg), None);
+    s.tick();
+    assert_eq!(s.m.next_deadline(&s.cfg), Some(s.t0 + Duration::from_secs(5)));
+    s.advance(5000);
+    s.tick();
+    assert_eq!(s.m.next_deadline(&s.cfg), None, "RUNNING has no timer");
+    s.feed(Input::Stop);
+    assert_eq!(s.m.next_deadline(&s.cfg), Some(s.t0 + Duration::from_secs(12)));
+}

@@ -1,0 +1,65 @@
+//! Helpers shared by unit tests: unique temporary directories removed on drop.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("suprs-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+use crate::config::{AutoRestart, ChannelConfig, LogFile, ProcessConfig};
+
+/// A program with Supervisor's defaults, for tests that need a ProcessConfig.
+pub fn process_config(name: &str, command: &str) -> ProcessConfig {
+    let channel = ChannelConfig {
+        logfile: LogFile::None,
+        maxbytes: 50 * 1024 * 1024,
+        backups: 10,
+        capture_maxbytes: 0,
+        events_enabled: false,
+        syslog: false,
+    };
+    ProcessConfig {
+        name: name.to_string(),
+        program_name: name.to_string(),
+        command: command.to_string(),
+        directory: None,
+        umask: None,
+        priority: 999,
+        autostart: true,
+        autorestart: AutoRestart::Unexpected,
+        startsecs: 1,
+        startretries: 3,
+        exitcodes: vec![0],
+        stopsignal: libc::SIGTERM,
+        stopwaitsecs: 10,
+        stopasgroup: false,
+        killasgroup: false,
+        user: None,
+        redirect_stderr: false,
+        stdout: channel.clone(),
+        stderr: channel,
+        environment: Vec::new(),
+        serverurl: None,
+    }
+}
