@@ -1,9 +1,32 @@
 //! Configuration: reading supervisord.conf with Python RawConfigParser rules, `%(name)s`
 //! expansion, typed values, and validation into [`model::Config`].
 
+mod envlist;
+pub mod expand;
+mod glob;
+pub mod ini;
+mod known;
+mod load;
+mod load_groups;
+mod load_program;
+mod load_servers;
+#[cfg(test)]
+mod load_tests;
 pub mod model;
+pub mod pypath;
+pub mod pyrepr;
+mod reader;
+mod source;
+#[cfg(test)]
+mod testutil;
+pub mod types;
+pub mod users;
 
+pub use load::{load, validate_overrides};
+pub use load_groups::{EVENT_TYPES, RESULT_HANDLERS};
 pub use model::*;
+pub use source::{find_config_file, host_node_name, search_paths};
+pub use types::signal_name;
 
 use std::fmt;
 

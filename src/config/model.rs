@@ -119,7 +119,8 @@ pub enum SocketSpec {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FcgiSocket {
-    /// The socket value as written (after expansion), e.g. `tcp://127.0.0.1:9000`.
+    /// The socket URL as Supervisor prints it (after expansion; tcp host lower-cased and port
+    /// in decimal, unix path normalised), e.g. `tcp://127.0.0.1:9000`.
     pub url: String,
     pub spec: SocketSpec,
     pub owner: Option<Owner>,
@@ -242,7 +243,7 @@ pub struct Config {
     pub groups: Vec<GroupConfig>,
     pub unix_servers: Vec<UnixServerConfig>,
     pub inet_servers: Vec<InetServerConfig>,
-    /// `[rpcinterface:x]` section names that use the standard factory.
+    /// The `x` of each `[rpcinterface:x]` section (all use the standard factory), in file order.
     pub rpcinterfaces: Vec<String>,
     /// Startup messages to write once the main log is open, in order.
     pub startup_messages: Vec<(LogLevel, String)>,

@@ -1,0 +1,529 @@
+//! INI reading with the exact rules of Python 3's `configparser.RawConfigParser` as Supervisor
+//! configures it (config.md §2): `=`/`:` delimiters, `#`/`;` comments, indentation-based
+//! continuation lines, `[DEFAULT]`, merged duplicate sections. Every value remembers the file
+//! and line of its key so later errors can point at it.
+
+use super::pyrepr::{is_space, repr, strip};
+use super::ConfigError;
+
+/// Where something was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file name as it was given to the parser.
+    pub file: String,
+    /// 1-based line number (of the key line for multi-line values).
+    pub line: usize,
+}
+
+/// One key's raw value (multi-line values joined with `\n`, trailing whitespace removed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub value: String,
+    pub loc: Location,
+}
+
+/// A section: its keys in first-definition order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Verbatim text between the brackets.
+    pub name: String,
+    /// Where the section's first header is.
+    pub loc: Location,
+    entries: Vec<(String, Entry)>,
+}
+
+impl Section {
+    /// The section's own keys (not `[DEFAULT]`'s), in order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.entries.iter().map(|(k, e)| (k.as_str(), e))
+    }
+
+    fn get(&self, key: &str) -> Option<&Entry> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, e)| e)
+    }
+}
+
+/// Sets `key` (keeping its position if it already exists, like a Python dict).
+fn set(entries: &mut Vec<(String, Entry)>, key: String, entry: Entry) {
+    match entries.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = entry,
+        None => entries.push((key, entry)),
+    }
+}
+
+fn entry_mut<'a>(entries: &'a mut [(String, Entry)], key: &str) -> Option<&'a mut Entry> {
+    entries.iter_mut().find(|(k, _)| k == key).map(|(_, e)| e)
+}
+
+/// The parsed content of one or more files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ini {
+    sections: Vec<Section>,
+    defaults: Vec<(String, Entry)>,
+}
+
+/// Which table the parser is currently filling.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Defaults,
+    Section(usize),
+}
+
+impl Ini {
+    pub fn new() -> Ini {
+        Ini::default()
+    }
+
+    /// Sections in order of first appearance (`[DEFAULT]` excluded).
+    pub fn sections(&self) -> &[Section] {
+        &self.sections
+    }
+
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    pub fn has_section(&self, name: &str) -> bool {
+        self.section(name).is_some()
+    }
+
+    /// `[DEFAULT]`'s keys.
+    pub fn defaults(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.defaults.iter().map(|(k, e)| (k.as_str(), e))
+    }
+
+    /// A key of a section, falling back to `[DEFAULT]` (`key` must be lower case).
+    pub fn get(&self, section: &str, key: &str) -> Option<&Entry> {
+        let own = self.section(section).and_then(|s| s.get(key));
+        own.or_else(|| self.defaults.iter().find(|(k, _)| k == key).map(|(_, e)| e))
+    }
+
+    /// Every key visible in a section: its own, then `[DEFAULT]`'s not overridden.
+    pub fn options(&self, section: &str) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .section(section)
+            .map(|s| s.entries.iter().map(|(k, _)| k.as_str()).collect())
+            .unwrap_or_default();
+        for (k, _) in &self.defaults {
+            if !keys.contains(&k.as_str()) {
+                keys.push(k);
+            }
+        }
+        keys
+    }
+
+    /// Supervisor's `expand_here`: textual replacement of `%(here)s` in every value visible in
+    /// every section. A `[DEFAULT]` value is copied into the section it is replaced in (so later
+    /// files still see the raw default), as Python's `set()` does.
+    pub fn replace_here(&mut self, here: &str) {
+        const HERE: &str = "%(here)s";
+        for i in 0..self.sections.len() {
+            let keys: Vec<String> = self
+                .options(&self.sections[i].name.clone())
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            for key in keys {
+                let Some(entry) = self.get(&self.sections[i].name, &key) else {
+                    continue;
+                };
+                if entry.value.contains(HERE) {
+                    let replaced = Entry {
+                        value: entry.value.replace(HERE, here),
+                        loc: entry.loc.clone(),
+                    };
+                    set(&mut self.sections[i].entries, key, replaced);
+                }
+            }
+        }
+    }
+
+    /// Parses one file's text into this parser (`file` is the name used in errors/locations).
+    /// Bad option lines are collected and reported together; a line before any section header
+    /// stops parsing at once. Values already read stay merged even when an error is returned.
+    pub fn read_str(&mut self, text: &str, file: &str) -> Result<(), ConfigError> {
+        let mut target: Option<Target> = None;
+        let mut key: Option<String> = None;
+        let mut indent_level = 0usize;
+        let mut errors: Vec<(usize, String)> = Vec::new();
+
+        for (idx, line) in split_lines(text).into_iter().enumerate() {
+            let lineno = idx + 1;
+            let comment_start = comment_start(&line);
+            let value = strip(&line[..comment_start.unwrap_or(line.len())]);
+            if value.is_empty() {
+                // A truly blank line continues a multi-line value; comment lines do not.
+                if comment_start.is_none() {
+                    if let (Some(t), Some(k)) = (target, key.as_deref()) {
+                        if let Some(e) = self.entry_in(t, k) {
+                            e.value.push('\n');
+                        }
+                    }
+                }
+                continue;
+            }
+            let cur_indent = line.chars().take_while(|c| is_space(*c)).count();
+            if let (Some(t), Some(k)) = (target, key.as_deref()) {
+                if cur_indent > indent_level {
+                    if let Some(e) = self.entry_in(t, k) {
+                        e.value.push('\n');
+                        e.value.push_str(value);
+                    }
+                    continue;
+                }
+            }
+            indent_level = cur_indent;
+            let loc = Location {
+                file: file.to_string(),
+                line: lineno,
+            };
+            if let Some(name) = section_header(value) {
+                target = Some(self.open_section(name, loc));
+                key = None;
+            } else if let Some(t) = target {
+                match split_option(value) {
+                    Some((k, v)) if !k.is_empty() => {
+                        let k = k.to_lowercase();
+                        let entry = Entry {
+                            value: v.to_string(),
+                            loc,
+                        };
+                        match t {
+                            Target::Defaults => set(&mut self.defaults, k.clone(), entry),
+                            Target::Section(i) => {
+                                set(&mut self.sections[i].entries, k.clone(), entry)
+                            }
+                        }
+                        key = Some(k);
+                    }
+                    Some(_) => {
+                        // An empty key is an error, and (as in Python) ends the open value.
+                        errors.push((lineno, repr(&line)));
+                        key = None;
+                    }
+                    None => errors.push((lineno, repr(&line))),
+                }
+            } else {
+                return Err(ConfigError(format!(
+                    "File contains no section headers.\nfile: {}, line: {}\n{}",
+                    repr(file),
+                    lineno,
+                    repr(&line)
+                )));
+            }
+        }
+        self.rstrip_values();
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let mut msg = format!("Source contains parsing errors: {}", repr(file));
+        for (lineno, line) in errors {
+            msg.push_str(&format!("\n\t[line {lineno:2}]: {line}"));
+        }
+        Err(ConfigError(msg))
+    }
+
+    fn open_section(&mut self, name: &str, loc: Location) -> Target {
+        if name == "DEFAULT" {
+            return Target::Defaults;
+        }
+        if let Some(i) = self.sections.iter().position(|s| s.name == name) {
+            return Target::Section(i);
+        }
+        self.sections.push(Section {
+            name: name.to_string(),
+            loc,
+            entries: Vec::new(),
+        });
+        Target::Section(self.sections.len() - 1)
+    }
+
+    fn entry_in(&mut self, t: Target, key: &str) -> Option<&mut Entry> {
+        match t {
+            Target::Defaults => entry_mut(&mut self.defaults, key),
+            Target::Section(i) => entry_mut(&mut self.sections[i].entries, key),
+        }
+    }
+
+    /// Python joins multi-line values and `rstrip`s them after each file; values from earlier
+    /// files are already stripped, so stripping everything again is harmless.
+    fn rstrip_values(&mut self) {
+        let all = self
+            .sections
+            .iter_mut()
+            .flat_map(|s| s.entries.iter_mut())
+            .chain(self.defaults.iter_mut());
+        for (_, e) in all {
+            let trimmed = e.value.trim_end_matches(is_space).len();
+            e.value.truncate(trimmed);
+        }
+    }
+}
+
+/// Splits text into lines the way Python's universal-newline reading does (`\n`, `\r\n` and
+/// `\r` all end a line and become `\n`); each line keeps its `\n` for error reprs.
+fn split_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                cur.push('\n');
+                lines.push(std::mem::take(&mut cur));
+            }
+            '\n' => {
+                cur.push('\n');
+                lines.push(std::mem::take(&mut cur));
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// Byte offset where the line's comment starts, if any. Inline `;`/`#` count only at the start
+/// of the line or after whitespace. Python looks at occurrences in rounds (1st `;` and 1st `#`,
+/// then the 2nd of each, ...) and stops at the first round with a qualifying one, so in
+/// `a#b #c ;d` the comment is ` ;d`. A line whose stripped text starts with `#`/`;` is all comment.
+fn comment_start(line: &str) -> Option<usize> {
+    let stripped = strip(line);
+    if stripped.starts_with('#') || stripped.starts_with(';') {
+        return Some(0);
+    }
+    let qualifies = |i: usize| i == 0 || line[..i].chars().next_back().is_some_and(is_space);
+    let mut next: Vec<(char, Option<usize>)> = vec![(';', Some(0)), ('#', Some(0))];
+    loop {
+        let mut best: Option<usize> = None;
+        let mut any = false;
+        for (prefix, from) in next.iter_mut() {
+            let Some(start) = *from else { continue };
+            match line[start..].find(*prefix).map(|i| i + start) {
+                None => *from = None,
+                Some(i) => {
+                    any = true;
+                    *from = Some(i + 1);
+                    if qualifies(i) {
+                        best = Some(best.map_or(i, |b: usize| b.min(i)));
+                    }
+                }
+            }
+        }
+        if best.is_some() || !any {
+            return best;
+        }
+    }
+}
+
+/// `^\[(?P<header>.+)\]`: from the first `[` to the last `]`, verbatim.
+fn section_header(value: &str) -> Option<&str> {
+    let rest = value.strip_prefix('[')?;
+    let end = rest.rfind(']')?;
+    let name = &rest[..end];
+    // `.` does not match a newline; values never contain one here, but keep the regex's rule.
+    (!name.is_empty() && !name.contains('\n')).then_some(name)
+}
+
+/// `(?P<option>.*?)\s*(=|:)\s*(?P<value>.*)$`: key before the first `=` or `:`.
+fn split_option(value: &str) -> Option<(&str, &str)> {
+    let i = value.find(['=', ':'])?;
+    let key = value[..i].trim_end_matches(is_space);
+    let val = strip(&value[i + 1..]);
+    Some((key, val))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Ini {
+        let mut ini = Ini::new();
+        ini.read_str(text, "/etc/s.conf").unwrap();
+        ini
+    }
+
+    fn val<'a>(ini: &'a Ini, s: &str, k: &str) -> &'a str {
+        &ini.get(s, k).unwrap().value
+    }
+
+    #[test]
+    fn delimiters_first_of_either() {
+        let ini = parse("[a]\nx=1\ny : 2\nurl = http://h:1/x=y\nk:v=w\nK2 = V\n");
+        assert_eq!(val(&ini, "a", "x"), "1");
+        assert_eq!(val(&ini, "a", "y"), "2");
+        assert_eq!(val(&ini, "a", "url"), "http://h:1/x=y");
+        assert_eq!(val(&ini, "a", "k"), "v=w");
+        assert_eq!(val(&ini, "a", "k2"), "V");
+        assert!(ini.get("a", "K2").is_none());
+    }
+
+    #[test]
+    fn inline_comments_need_preceding_whitespace() {
+        let ini = parse("[a]\na=b ;c\nb=b;c\nc=x #y\nd=/tmp/p;x\ne=bash -c 'a ; b'\nf=x\t#tab\n");
+        assert_eq!(val(&ini, "a", "a"), "b");
+        assert_eq!(val(&ini, "a", "b"), "b;c");
+        assert_eq!(val(&ini, "a", "c"), "x");
+        assert_eq!(val(&ini, "a", "d"), "/tmp/p;x");
+        assert_eq!(val(&ini, "a", "e"), "bash -c 'a");
+        assert_eq!(val(&ini, "a", "f"), "x");
+    }
+
+    #[test]
+    fn inline_comment_rounds_quirk() {
+        // Round 1: 1st ';' (qualifies, index 7) and 1st '#' (index 3, does not) -> ';' wins even
+        // though ' #c' comes earlier.
+        let ini = parse("[a]\nv=a#b #c ;d\nw=a;b #c\n");
+        assert_eq!(val(&ini, "a", "v"), "a#b #c");
+        assert_eq!(val(&ini, "a", "w"), "a;b");
+    }
+
+    #[test]
+    fn full_line_comments_even_indented() {
+        let ini = parse("# top\n[a]\n; c1\n   # indented\nx=1\n  ;inside\n  more\n");
+        assert_eq!(val(&ini, "a", "x"), "1\nmore");
+    }
+
+    #[test]
+    fn continuation_and_blank_lines() {
+        let ini = parse("[a]\ncmd=one\n  two\n\n  three\n\nnext=1\n");
+        assert_eq!(val(&ini, "a", "cmd"), "one\ntwo\n\nthree");
+        assert_eq!(val(&ini, "a", "next"), "1");
+    }
+
+    #[test]
+    fn indented_key_is_swallowed_as_continuation() {
+        let ini = parse("[a]\nx=1\n  y=2\n");
+        assert_eq!(val(&ini, "a", "x"), "1\ny=2");
+        assert!(ini.get("a", "y").is_none());
+    }
+
+    #[test]
+    fn indentation_is_relative_to_key_line() {
+        let ini = parse("[a]\n  x=1\n  y=2\n    z\n");
+        assert_eq!(val(&ini, "a", "x"), "1");
+        assert_eq!(val(&ini, "a", "y"), "2\nz");
+    }
+
+    #[test]
+    fn comment_line_does_not_add_blank_line() {
+        let ini = parse("[a]\nx=1\n# c\n  2\n\n");
+        assert_eq!(val(&ini, "a", "x"), "1\n2");
+    }
+
+    #[test]
+    fn trailing_blank_lines_are_stripped() {
+        let ini = parse("[a]\nx=1\n\n\n");
+        assert_eq!(val(&ini, "a", "x"), "1");
+        let ini = parse("[a]\nx=\n");
+        assert_eq!(val(&ini, "a", "x"), "");
+    }
+
+    #[test]
+    fn section_headers_verbatim() {
+        let ini = parse("[program:d] trailing junk\nx=1\n[ program:b ]\ny=2\n[Program:x]\n[a]b]\n");
+        let names: Vec<&str> = ini.sections().iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, vec!["program:d", " program:b ", "Program:x", "a]b"]);
+    }
+
+    #[test]
+    fn header_closes_open_key() {
+        let ini = parse("[a]\nx=1\n[b]\n  y=2\n");
+        assert_eq!(val(&ini, "a", "x"), "1");
+        assert_eq!(val(&ini, "b", "y"), "2");
+    }
+
+    #[test]
+    fn defaults_apply_to_every_section() {
+        let ini = parse("[DEFAULT]\nstartsecs=7\n[a]\nx=1\n[b]\nstartsecs=2\n");
+        assert_eq!(val(&ini, "a", "startsecs"), "7");
+        assert_eq!(val(&ini, "b", "startsecs"), "2");
+        assert!(!ini.has_section("DEFAULT"));
+        assert_eq!(ini.options("a"), vec!["x", "startsecs"]);
+    }
+
+    #[test]
+    fn duplicate_sections_merge_last_key_wins() {
+        let ini = parse("[a]\nx=1\ny=1\n[b]\n[a]\nx=2\n");
+        assert_eq!(val(&ini, "a", "x"), "2");
+        assert_eq!(val(&ini, "a", "y"), "1");
+        assert_eq!(ini.sections().len(), 2);
+        assert_eq!(ini.section("a").unwrap().loc.line, 1);
+    }
+
+    #[test]
+    fn locations_point_at_key_lines() {
+        let mut ini = Ini::new();
+        ini.read_str("[a]\n\nx=1\n  cont\ny=2\n", "/one.conf")
+            .unwrap();
+        ini.read_str("[b]\nz=3\n[a]\ny=9\n", "/two.conf").unwrap();
+        let x = ini.get("a", "x").unwrap();
+        assert_eq!((x.loc.file.as_str(), x.loc.line), ("/one.conf", 3));
+        let y = ini.get("a", "y").unwrap();
+        assert_eq!(
+            (y.loc.file.as_str(), y.loc.line, y.value.as_str()),
+            ("/two.conf", 4, "9")
+        );
+        let b = ini.section("b").unwrap();
+        assert_eq!((b.loc.file.as_str(), b.loc.line), ("/two.conf", 1));
+    }
+
+    #[test]
+    fn missing_section_header() {
+        let mut ini = Ini::new();
+        let e = ini
+            .read_str("# c\n\nfoo=bar\n[a]\n", "/tmp/sx/e.conf")
+            .unwrap_err();
+        assert_eq!(
+            e.0,
+            "File contains no section headers.\nfile: '/tmp/sx/e.conf', line: 3\n'foo=bar\\n'"
+        );
+    }
+
+    #[test]
+    fn parsing_errors_are_collected() {
+        let mut ini = Ini::new();
+        let text = "[a]\nx=1\n\n\n\nthis line has no delimiter\nanother bad\n=novalue\n";
+        let e = ini.read_str(text, "/tmp/sx/e.conf").unwrap_err();
+        assert_eq!(
+            e.0,
+            "Source contains parsing errors: '/tmp/sx/e.conf'\n\
+             \t[line  6]: 'this line has no delimiter\\n'\n\
+             \t[line  7]: 'another bad\\n'\n\
+             \t[line  8]: '=novalue\\n'"
+        );
+    }
+
+    #[test]
+    fn crlf_and_cr_line_endings() {
+        let ini = parse("[a]\r\nx=1\r\n  2\ry=3");
+        assert_eq!(val(&ini, "a", "x"), "1\n2");
+        assert_eq!(val(&ini, "a", "y"), "3");
+    }
+
+    #[test]
+    fn replace_here_per_file() {
+        let mut ini = Ini::new();
+        ini.read_str(
+            "[DEFAULT]\nd=%(here)s/d\n[a]\nx=%(here)s/x\n",
+            "/m/main.conf",
+        )
+        .unwrap();
+        ini.replace_here("/m");
+        ini.read_str("[b]\ny=%(here)s/y\n[a]\nz=%(here)s/z\n", "/inc/b.conf")
+            .unwrap();
+        ini.replace_here("/inc");
+        assert_eq!(val(&ini, "a", "x"), "/m/x");
+        assert_eq!(val(&ini, "a", "z"), "/inc/z");
+        assert_eq!(val(&ini, "a", "d"), "/m/d");
+        assert_eq!(val(&ini, "b", "y"), "/inc/y");
+        assert_eq!(val(&ini, "b", "d"), "/inc/d");
+        // The raw default itself is untouched.
+        assert_eq!(ini.defaults().next().unwrap().1.value, "%(here)s/d");
+    }
+}
