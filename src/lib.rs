@@ -1,8 +1,14 @@
 //! supervisor-rs: a small, fast reimplementation of Supervisor's supervisord and supervisorctl.
 
+pub mod api;
 pub mod config;
+pub mod daemon;
+pub mod http;
 pub mod log;
+pub mod output;
 pub mod process;
+pub mod rpc;
+pub mod sys;
 
 #[cfg(test)]
 pub(crate) mod testutil;

@@ -63,3 +63,36 @@ pub fn process_config(name: &str, command: &str) -> ProcessConfig {
         serverurl: None,
     }
 }
+
+/// A minimal validated config with Supervisor's defaults and no programs.
+pub fn config() -> crate::config::Config {
+    use crate::config::*;
+    Config {
+        path: PathBuf::from("/tmp/supervisord.conf"),
+        supervisord: SupervisordConfig {
+            logfile: MainLogTarget::File(PathBuf::from("/tmp/supervisord.log")),
+            logfile_maxbytes: 50 * 1024 * 1024,
+            logfile_backups: 10,
+            loglevel: LogLevel::Info,
+            pidfile: PathBuf::from("/tmp/supervisord.pid"),
+            umask: 0o022,
+            nodaemon: true,
+            silent: false,
+            minfds: 1024,
+            minprocs: 200,
+            nocleanup: false,
+            childlogdir: std::env::temp_dir(),
+            user: None,
+            directory: None,
+            strip_ansi: false,
+            environment: Vec::new(),
+            identifier: "supervisor".to_string(),
+            event_drain_secs: 5,
+        },
+        groups: Vec::new(),
+        unix_servers: Vec::new(),
+        inet_servers: Vec::new(),
+        rpcinterfaces: Vec::new(),
+        startup_messages: Vec::new(),
+    }
+}

@@ -82,6 +82,22 @@ impl MainLog {
         }
     }
 
+    /// The file the log is written to, if it is a file.
+    pub fn file_path(&self) -> Option<&Path> {
+        match &self.target {
+            Target::File(f) => Some(f.path()),
+            _ => None,
+        }
+    }
+
+    /// Unlinks the file and starts a new empty one (clearLog).
+    pub fn clear(&mut self) -> io::Result<()> {
+        match &mut self.target {
+            Target::File(f) => f.clear(),
+            _ => Ok(()),
+        }
+    }
+
     /// Closes the file; later lines wait for the next open (used across a restart).
     pub fn close(&mut self) {
         self.target = Target::Pending;
@@ -91,7 +107,12 @@ impl MainLog {
         if !self.enabled(level) {
             return;
         }
-        let line = format!("{} {} {}\n", timestamp(SystemTime::now()), level.code(), msg);
+        let line = format!(
+            "{} {} {}\n",
+            timestamp(SystemTime::now()),
+            level.code(),
+            msg
+        );
         self.emit(&line, level);
     }
 

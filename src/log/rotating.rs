@@ -20,6 +20,18 @@ pub struct RotatingFile {
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
+    // Reopening /dev/stdout fails when stdout is a socket (journald, some container runtimes):
+    // share our own descriptor instead.
+    let std_fd = match path.to_str() {
+        Some("/dev/stdout") => Some(1),
+        Some("/dev/stderr") => Some(2),
+        _ => None,
+    };
+    if let Some(fd) = std_fd {
+        // SAFETY: fd 1/2 are borrowed only for the duration of the clone.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        return Ok(File::from(borrowed.try_clone_to_owned()?));
+    }
     OpenOptions::new()
         .append(true)
         .create(true)

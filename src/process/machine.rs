@@ -54,7 +54,11 @@ pub enum Effect {
     /// Fork and exec the child now, then feed back Spawned or SpawnFailed.
     Spawn,
     /// Send `signal` to the pid (to its process group when `group`).
-    Kill { pid: i32, signal: i32, group: bool },
+    Kill {
+        pid: i32,
+        signal: i32,
+        group: bool,
+    },
     Log(LogLevel, String),
 }
 
@@ -165,7 +169,10 @@ impl Machine {
             Input::KillFailed { message } => {
                 fx.push(Effect::Log(
                     LogLevel::Critical,
-                    format!("unknown problem killing {} ({}):{message}", self.name, self.pid),
+                    format!(
+                        "unknown problem killing {} ({}):{message}",
+                        self.name, self.pid
+                    ),
                 ));
                 self.killing = false;
                 self.delay = None;
@@ -196,10 +203,8 @@ impl Machine {
 
     fn tick(&mut self, cfg: &ProcessConfig, may_start: bool, now: Now, fx: &mut Vec<Effect>) {
         match self.state {
-            ProcessState::Stopped | ProcessState::Exited => {
-                if self.tick_due(cfg, may_start) {
-                    self.start(now, fx);
-                }
+            ProcessState::Stopped | ProcessState::Exited if self.tick_due(cfg, may_start) => {
+                self.start(now, fx);
             }
             ProcessState::Backoff => {
                 if self.backoff > cfg.startretries {
@@ -221,20 +226,18 @@ impl Machine {
                     self.promote(cfg, fx);
                 }
             }
-            ProcessState::Stopping => {
-                if self.delay.is_some_and(|d| now.mono >= d) {
-                    fx.push(Effect::Log(
-                        LogLevel::Warn,
-                        format!("killing '{}' ({}) with SIGKILL", self.name, self.pid),
-                    ));
-                    fx.push(Effect::Kill {
-                        pid: self.pid,
-                        signal: libc::SIGKILL,
-                        group: cfg.killasgroup,
-                    });
-                    // Supervisor repeats SIGKILL every stopwaitsecs until the child is reaped.
-                    self.delay = Some(now.mono + secs(cfg.stopwaitsecs));
-                }
+            ProcessState::Stopping if self.delay.is_some_and(|d| now.mono >= d) => {
+                fx.push(Effect::Log(
+                    LogLevel::Warn,
+                    format!("killing '{}' ({}) with SIGKILL", self.name, self.pid),
+                ));
+                fx.push(Effect::Kill {
+                    pid: self.pid,
+                    signal: libc::SIGKILL,
+                    group: cfg.killasgroup,
+                });
+                // Supervisor repeats SIGKILL every stopwaitsecs until the child is reaped.
+                self.delay = Some(now.mono + secs(cfg.stopwaitsecs));
             }
             _ => {}
         }
@@ -262,7 +265,11 @@ impl Machine {
     fn stop(&mut self, cfg: &ProcessConfig, shutdown: bool, now: Now, fx: &mut Vec<Effect>) {
         match self.state {
             ProcessState::Running | ProcessState::Starting => {
-                let group = if cfg.stopasgroup { "process group " } else { "" };
+                let group = if cfg.stopasgroup {
+                    "process group "
+                } else {
+                    ""
+                };
                 fx.push(Effect::Log(
                     LogLevel::Debug,
                     format!(
@@ -285,7 +292,10 @@ impl Machine {
             ProcessState::Backoff => {
                 fx.push(Effect::Log(
                     LogLevel::Debug,
-                    format!("Attempted to kill {}, which is in BACKOFF state.", self.name),
+                    format!(
+                        "Attempted to kill {}, which is in BACKOFF state.",
+                        self.name
+                    ),
                 ));
                 self.delay = None;
                 self.set_state(ProcessState::Stopped, fx);
@@ -312,7 +322,10 @@ impl Machine {
             } else {
                 LogLevel::Warn
             };
-            fx.push(Effect::Log(level, format!("stopped: {} ({desc})", self.name)));
+            fx.push(Effect::Log(
+                level,
+                format!("stopped: {} ({desc})", self.name),
+            ));
             self.pid = 0;
             self.set_state(ProcessState::Stopped, fx);
         } else if self.state == ProcessState::Starting && too_quick {

@@ -1,6 +1,8 @@
-//! Processes: the lifecycle state machine, spawning, and wait statuses.
+//! Processes: the lifecycle state machine, command splitting, spawning, and wait statuses.
 
+pub mod cmdline;
 pub mod machine;
+pub mod spawn;
 pub mod state;
 pub mod waitstatus;
 

@@ -1,5 +1,7 @@
 //! Decoding waitpid() statuses into Supervisor's exit codes and log texts.
 
+pub use crate::config::types::signal_name;
+
 /// What a reaped child's status means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitStatus(pub i32);
@@ -36,26 +38,13 @@ impl WaitStatus {
             } else {
                 ""
             };
-            format!("terminated by {}{core}", signal_name(libc::WTERMSIG(self.0)))
+            format!(
+                "terminated by {}{core}",
+                signal_name(libc::WTERMSIG(self.0))
+            )
         } else {
             format!("unknown termination cause 0x{:04x}", self.0)
         }
-    }
-}
-
-/// Signal names as Supervisor prints them on Linux (Python's `signal` module names).
-pub fn signal_name(sig: i32) -> String {
-    const NAMES: [&str; 32] = [
-        "", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-        "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT",
-        "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
-        "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGPOLL", "SIGPWR", "SIGSYS",
-    ];
-    match sig {
-        1..=31 => NAMES[sig as usize].to_string(),
-        34 => "SIGRTMIN".to_string(),
-        64 => "SIGRTMAX".to_string(),
-        _ => format!("signal {sig}"),
     }
 }
 
@@ -74,7 +63,10 @@ mod tests {
             WaitStatus(11 | 0x80).describe(),
             "terminated by SIGSEGV (core dumped)"
         );
-        assert_eq!(WaitStatus(0x137f).describe(), "unknown termination cause 0x137f");
+        assert_eq!(
+            WaitStatus(0x137f).describe(),
+            "unknown termination cause 0x137f"
+        );
     }
 
     #[test]

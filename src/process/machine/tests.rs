@@ -82,7 +82,10 @@ fn autostart_then_running_after_startsecs() {
     assert_eq!(s.tick(), vec![(Stopped, Starting)]);
     assert_eq!(s.m.pid, 101);
     assert_eq!(s.log[0], "INFO spawned: 'p' with pid 101");
-    assert_eq!(s.m.next_deadline(&s.cfg), Some(s.t0 + Duration::from_secs(1)));
+    assert_eq!(
+        s.m.next_deadline(&s.cfg),
+        Some(s.t0 + Duration::from_secs(1))
+    );
     s.advance(999);
     assert!(s.tick().is_empty());
     s.advance(1);
@@ -118,7 +121,10 @@ fn crash_loop_backoff_then_fatal() {
         s.advance(100);
         assert_eq!(s.exit(1), vec![(Starting, Backoff)], "failure {n}");
         assert_eq!(s.m.backoff, n);
-        assert_eq!(s.m.spawnerr, "Exited too quickly (process log may have details)");
+        assert_eq!(
+            s.m.spawnerr,
+            "Exited too quickly (process log may have details)"
+        );
         assert_eq!(s.m.exitstatus, 0);
         if n < 3 {
             // The retry waits exactly `backoff` seconds.
@@ -133,8 +139,15 @@ fn crash_loop_backoff_then_fatal() {
     assert!(s.m.tick_due(&s.cfg, true));
     assert_eq!(s.tick(), vec![(Backoff, Fatal)]);
     assert_eq!(s.m.backoff, 0);
-    assert!(s.log.last().unwrap().contains("gave up: p entered FATAL state"));
-    assert!(s.log.iter().any(|l| l == "WARN exited: p (exit status 1; not expected)"));
+    assert!(s
+        .log
+        .last()
+        .unwrap()
+        .contains("gave up: p entered FATAL state"));
+    assert!(s
+        .log
+        .iter()
+        .any(|l| l == "WARN exited: p (exit status 1; not expected)"));
     // FATAL is never restarted on its own.
     s.advance(10_000);
     assert!(s.tick().is_empty());
@@ -146,7 +159,9 @@ fn spawn_error_goes_backoff_without_pid() {
     s.fail_spawn = Some("can't find command 'nope'".into());
     assert_eq!(s.tick(), vec![(Stopped, Starting), (Starting, Backoff)]);
     assert_eq!(s.m.pid, 0);
-    assert!(s.log.contains(&"INFO spawnerr: can't find command 'nope'".to_string()));
+    assert!(s
+        .log
+        .contains(&"INFO spawnerr: can't find command 'nope'".to_string()));
     assert!(!s.log.iter().any(|l| l.contains("spawned:")));
 }
 
@@ -162,7 +177,11 @@ fn autorestart_unexpected_respects_exitcodes() {
     s.advance(10);
     assert_eq!(s.exit(2), vec![(Running, Exited)]);
     assert!(s.m.expected);
-    assert!(s.log.last().unwrap().ends_with("exited: p (exit status 2; expected)"));
+    assert!(s
+        .log
+        .last()
+        .unwrap()
+        .ends_with("exited: p (exit status 2; expected)"));
     assert!(s.tick().is_empty(), "expected exit is not restarted");
     assert_eq!(s.feed(Input::Start), vec![(Exited, Starting)]);
     s.tick();
@@ -198,7 +217,11 @@ fn signal_death_is_unexpected() {
     });
     assert_eq!(s.m.exitstatus, -1);
     assert!(!s.m.expected);
-    assert!(s.log.last().unwrap().ends_with("exited: p (terminated by SIGKILL; not expected)"));
+    assert!(s
+        .log
+        .last()
+        .unwrap()
+        .ends_with("exited: p (terminated by SIGKILL; not expected)"));
 }
 
 #[test]
@@ -218,7 +241,11 @@ fn stop_then_sigkill_after_stopwaitsecs_repeated() {
     s.tick();
     assert_eq!(s.feed(Input::Stop), vec![(Starting, Stopping)]);
     assert_eq!(s.kills, vec![(101, libc::SIGINT, false)]);
-    assert!(s.log.last().unwrap().ends_with("killing p (pid 101) with signal SIGINT"));
+    assert!(s
+        .log
+        .last()
+        .unwrap()
+        .ends_with("killing p (pid 101) with signal SIGINT"));
     s.advance(1999);
     s.tick();
     assert_eq!(s.kills.len(), 1);
@@ -233,7 +260,10 @@ fn stop_then_sigkill_after_stopwaitsecs_repeated() {
         status: WaitStatus::signaled(9),
     });
     assert_eq!(ch, vec![(Stopping, Stopped)]);
-    assert_eq!(s.log.last().unwrap(), "WARN stopped: p (terminated by SIGKILL)");
+    assert_eq!(
+        s.log.last().unwrap(),
+        "WARN stopped: p (terminated by SIGKILL)"
+    );
     assert_eq!(s.m.pid, 0);
     assert!(s.tick().is_empty(), "a stopped process stays stopped");
 }
@@ -247,9 +277,16 @@ fn stopasgroup_kills_group() {
     let mut s = Sim::new(cfg);
     s.tick();
     s.feed(Input::Stop);
-    assert!(s.log.last().unwrap().contains("process group with signal SIGTERM"));
+    assert!(s
+        .log
+        .last()
+        .unwrap()
+        .contains("process group with signal SIGTERM"));
     s.tick();
-    assert_eq!(s.kills, vec![(101, libc::SIGTERM, true), (101, libc::SIGKILL, true)]);
+    assert_eq!(
+        s.kills,
+        vec![(101, libc::SIGTERM, true), (101, libc::SIGKILL, true)]
+    );
 }
 
 #[test]
@@ -291,7 +328,11 @@ fn kill_failure_goes_unknown_and_exit_recovers() {
         }),
         vec![(Stopping, Unknown)]
     );
-    assert!(s.log.last().unwrap().starts_with("CRIT unknown problem killing p (101)"));
+    assert!(s
+        .log
+        .last()
+        .unwrap()
+        .starts_with("CRIT unknown problem killing p (101)"));
     assert_eq!(s.m.next_deadline(&s.cfg), None);
     assert_eq!(s.exit(0), vec![(Unknown, Exited)]);
 }
@@ -304,10 +345,16 @@ fn deadlines_follow_state() {
     let mut s = Sim::new(cfg);
     assert_eq!(s.m.next_deadline(&s.cfg), None);
     s.tick();
-    assert_eq!(s.m.next_deadline(&s.cfg), Some(s.t0 + Duration::from_secs(5)));
+    assert_eq!(
+        s.m.next_deadline(&s.cfg),
+        Some(s.t0 + Duration::from_secs(5))
+    );
     s.advance(5000);
     s.tick();
     assert_eq!(s.m.next_deadline(&s.cfg), None, "RUNNING has no timer");
     s.feed(Input::Stop);
-    assert_eq!(s.m.next_deadline(&s.cfg), Some(s.t0 + Duration::from_secs(12)));
+    assert_eq!(
+        s.m.next_deadline(&s.cfg),
+        Some(s.t0 + Duration::from_secs(12))
+    );
 }

@@ -1,0 +1,243 @@
+//! Log methods: read/tail/clear of the main log and of process logs (rpc.md §6.1, §6.2).
+//! Text is decoded lossily, so a window that splits a UTF-8 character still answers (R3).
+
+use super::faults::{self, Fault};
+use super::info;
+use super::params;
+use super::procs::{resolve, Target};
+use super::{Ctx, Outcome};
+use crate::output::Stream;
+use crate::rpc::value::Value;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// The bytes `read*Log(offset, length)` returns, or the fault.
+pub fn read_window(path: &Path, offset: i64, length: i64) -> Result<Vec<u8>, Fault> {
+    if (offset < 0 && length != 0) || (offset >= 0 && length < 0) {
+        return Err(Fault::plain(faults::BAD_ARGUMENTS));
+    }
+    let mut f = File::open(path).map_err(|_| Fault::new(faults::NO_FILE, path.display()))?;
+    let size = f
+        .metadata()
+        .map_err(|e| Fault::new(faults::FAILED, e))?
+        .len() as i64;
+    let (start, len) = if offset < 0 {
+        ((size + offset).max(0), size)
+    } else if length == 0 {
+        (offset, size)
+    } else {
+        (offset, length)
+    };
+    if start >= size {
+        return Ok(Vec::new());
+    }
+    let len = len.min(size - start) as usize;
+    let mut buf = vec![0; len];
+    f.seek(SeekFrom::Start(start as u64))
+        .and_then(|_| f.read_exact(&mut buf))
+        .map_err(|e| Fault::new(faults::FAILED, e))?;
+    Ok(buf)
+}
+
+/// `[data, size, overflow]` with Supervisor's tail semantics (R16: the last `length` bytes,
+/// whatever the offset, once anything is past it).
+pub fn tail_window(path: &Path, offset: i64, length: i64) -> Value {
+    let Ok(mut f) = File::open(path) else {
+        return Value::Array(vec![
+            Value::String(String::new()),
+            Value::Int(0),
+            Value::Bool(false),
+        ]);
+    };
+    let size = f.metadata().map(|m| m.len() as i64).unwrap_or(0);
+    let overflow = size > offset.saturating_add(length);
+    let mut data = Vec::new();
+    if offset < size && length > 0 {
+        let n = length.min(size);
+        let _ = f
+            .seek(SeekFrom::Start((size - n) as u64))
+            .and_then(|_| f.take(n as u64).read_to_end(&mut data));
+    }
+    Value::Array(vec![
+        Value::String(String::from_utf8_lossy(&data).into_owned()),
+        Value::Int(size),
+        Value::Bool(overflow),
+    ])
+}
+
+fn process_log(ctx: &Ctx, name: &str, stream: Stream) -> Result<Option<std::path::PathBuf>, Fault> {
+    match resolve(ctx, name)? {
+        Target::One(id) => {
+            let p = ctx
+                .sup
+                .process(id)
+                .ok_or_else(|| Fault::new(faults::BAD_NAME, name))?;
+            Ok(match stream {
+                Stream::Stdout => p.stdout_path.clone(),
+                Stream::Stderr => p.stderr_path.clone(),
+            })
+        }
+        Target::Group(_) => Err(Fault::new(faults::BAD_NAME, name)),
+    }
+}
+
+fn read_process(ctx: &mut Ctx, p: &[Value], stream: Stream) -> Outcome {
+    let r = (|| {
+        let name = params::string(p, 0)?;
+        let (offset, length) = (params::int(p, 1)?, params::int(p, 2)?);
+        let path = process_log(ctx, &name, stream)?.ok_or_else(|| Fault::plain(faults::NO_FILE))?;
+        let bytes = read_window(&path, offset, length)?;
+        Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    })();
+    Outcome::Done(r)
+}
+
+pub fn read_stdout(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    read_process(ctx, p, Stream::Stdout)
+}
+
+pub fn read_stderr(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    read_process(ctx, p, Stream::Stderr)
+}
+
+fn tail_process(ctx: &mut Ctx, p: &[Value], stream: Stream) -> Outcome {
+    let r = (|| {
+        let name = params::string(p, 0)?;
+        let (offset, length) = (params::int(p, 1)?, params::int(p, 2)?);
+        Ok(match process_log(ctx, &name, stream)? {
+            Some(path) => tail_window(&path, offset, length),
+            None => tail_window(Path::new(""), offset, length),
+        })
+    })();
+    Outcome::Done(r)
+}
+
+pub fn tail_stdout(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    tail_process(ctx, p, Stream::Stdout)
+}
+
+pub fn tail_stderr(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    tail_process(ctx, p, Stream::Stderr)
+}
+
+pub fn read_main(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let r = (|| {
+        let (offset, length) = (params::int(p, 0)?, params::int(p, 1)?);
+        let path = ctx
+            .sup
+            .main_log_path()
+            .ok_or_else(|| Fault::plain(faults::NO_FILE))?;
+        let bytes = read_window(&path, offset, length)?;
+        Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    })();
+    Outcome::Done(r)
+}
+
+pub fn clear_main(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
+    let Some(path) = ctx.sup.main_log_path() else {
+        return Outcome::Done(Err(Fault::plain(faults::NO_FILE)));
+    };
+    if !path.exists() {
+        return Outcome::Done(Err(Fault::plain(faults::NO_FILE)));
+    }
+    match ctx.sup.clear_main_log() {
+        Ok(()) => Outcome::Done(Ok(Value::Bool(true))),
+        Err(cause) => Outcome::Done(Err(Fault::new(faults::FAILED, cause))),
+    }
+}
+
+fn clear_one(ctx: &mut Ctx, id: usize) -> Result<(), Fault> {
+    ctx.sup.clear_process_logs(id).map_err(|cause| {
+        let name = ctx
+            .sup
+            .process(id)
+            .map(|p| p.config.name.clone())
+            .unwrap_or_default();
+        Fault::new(faults::FAILED, format!("{name}: {cause}"))
+    })
+}
+
+pub fn clear_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let r = (|| {
+        let name = params::string(p, 0)?;
+        match resolve(ctx, &name)? {
+            Target::One(id) => clear_one(ctx, id).map(|_| Value::Bool(true)),
+            Target::Group(_) => Err(Fault::new(faults::BAD_NAME, &name)),
+        }
+    })();
+    Outcome::Done(r)
+}
+
+pub fn clear_all(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
+    let mut out = Vec::new();
+    for id in ctx.sup.process_ids() {
+        let r = clear_one(ctx, id);
+        if let Some(p) = ctx.sup.process(id) {
+            out.push(info::status(p, &r));
+        }
+    }
+    Outcome::Done(Ok(Value::Array(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+
+    fn sample() -> (TempDir, std::path::PathBuf) {
+        let d = TempDir::new("tailwin");
+        let p = d.path().join("f.log");
+        std::fs::write(&p, "0123456789abcdefghijklmnopqrstuvwxyzABCDEF").unwrap();
+        (d, p)
+    }
+
+    fn tail(p: &Path, o: i64, l: i64) -> (String, i64, bool) {
+        match tail_window(p, o, l) {
+            Value::Array(v) => match (&v[0], &v[1], &v[2]) {
+                (Value::String(s), Value::Int(n), Value::Bool(b)) => (s.clone(), *n, *b),
+                _ => panic!("shape"),
+            },
+            _ => panic!("shape"),
+        }
+    }
+
+    #[test]
+    fn tail_matches_supervisor_table() {
+        let (_d, p) = sample();
+        let all = "0123456789abcdefghijklmnopqrstuvwxyzABCDEF".to_string();
+        assert_eq!(tail(&p, 0, 100), (all.clone(), 42, false));
+        assert_eq!(tail(&p, 10, 100), (all.clone(), 42, false));
+        assert_eq!(tail(&p, 40, 5), ("BCDEF".into(), 42, false));
+        assert_eq!(tail(&p, 10, 30).0, all[12..].to_string());
+        assert!(tail(&p, 10, 30).2);
+        assert_eq!(tail(&p, 42, 5), (String::new(), 42, false));
+        assert_eq!(tail(&p, 100, 100), (String::new(), 42, false));
+        assert_eq!(tail(&p, -5, 3), ("DEF".into(), 42, true));
+        assert_eq!(tail(&p, 2, 1), ("F".into(), 42, true));
+        assert_eq!(tail(&p, 0, 0), (String::new(), 42, true));
+        assert_eq!(tail(&p, 30, -5), (String::new(), 42, true));
+    }
+
+    #[test]
+    fn read_windows() {
+        let (_d, p) = sample();
+        assert_eq!(read_window(&p, -5, 0).unwrap(), b"BCDEF");
+        assert_eq!(read_window(&p, 40, 0).unwrap(), b"EF");
+        assert_eq!(read_window(&p, 0, 3).unwrap(), b"012");
+        assert_eq!(read_window(&p, 100, 3).unwrap(), b"");
+        assert_eq!(
+            read_window(&p, -1, 1).unwrap_err().code,
+            faults::BAD_ARGUMENTS
+        );
+        assert_eq!(
+            read_window(&p, 1, -1).unwrap_err().code,
+            faults::BAD_ARGUMENTS
+        );
+        let missing = p.with_file_name("nope");
+        assert_eq!(
+            read_window(&missing, 0, 0).unwrap_err().text,
+            format!("NO_FILE: {}", missing.display())
+        );
+    }
+}

@@ -1,0 +1,430 @@
+//! Process control methods: start, stop, signal (one, group, all), stdin, process info.
+
+use super::faults::{self, Fault};
+use super::info;
+use super::params;
+use super::{CallResult, Ctx, Deferred, Outcome};
+use crate::process::{Input, ProcessState};
+use crate::rpc::value::Value;
+
+/// What a namespec (`group:name`, `group:*`, `name`) denotes.
+pub enum Target {
+    One(usize),
+    Group(String),
+}
+
+pub fn resolve(ctx: &Ctx, spec: &str) -> Result<Target, Fault> {
+    let bad = || Fault::new(faults::BAD_NAME, spec);
+    let (group, name) = spec.split_once(':').unwrap_or((spec, spec));
+    if name.is_empty() || name == "*" {
+        return match ctx.sup.group(group) {
+            Some(_) => Ok(Target::Group(group.to_string())),
+            None => Err(bad()),
+        };
+    }
+    ctx.sup.find(group, name).map(Target::One).ok_or_else(bad)
+}
+
+/// `group:name`, as Supervisor names processes in messages and results.
+fn namespec(ctx: &Ctx, id: usize) -> String {
+    ctx.sup
+        .process(id)
+        .map(|p| format!("{}:{}", p.group, p.config.name))
+        .unwrap_or_default()
+}
+
+fn state(ctx: &Ctx, id: usize) -> Option<ProcessState> {
+    ctx.sup.process(id).map(|p| p.machine.state())
+}
+
+fn members(ctx: &Ctx, group: &str) -> Vec<usize> {
+    ctx.sup
+        .group(group)
+        .map(|g| g.members.clone())
+        .unwrap_or_default()
+}
+
+/// Every process in (group priority, process priority) order.
+fn everyone(ctx: &Ctx) -> Vec<usize> {
+    ctx.sup.process_ids()
+}
+
+// ---- start ----
+
+struct StartWait {
+    id: usize,
+    name: String,
+}
+
+impl Deferred for StartWait {
+    fn poll(&mut self, ctx: &mut Ctx) -> Option<CallResult> {
+        let Some(p) = ctx.sup.process(self.id) else {
+            return Some(Err(Fault::new(faults::ABNORMAL_TERMINATION, &self.name)));
+        };
+        if !p.machine.spawnerr.is_empty() {
+            return Some(Err(Fault::new(faults::SPAWN_ERROR, &self.name)));
+        }
+        match p.machine.state() {
+            ProcessState::Running => Some(Ok(Value::Bool(true))),
+            ProcessState::Starting => None,
+            _ => Some(Err(Fault::new(faults::ABNORMAL_TERMINATION, &self.name))),
+        }
+    }
+}
+
+fn start_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
+    if let Err(text) = ctx.sup.spawn_check(id) {
+        let code = if text.starts_with("can't find command") {
+            faults::NO_FILE
+        } else {
+            faults::NOT_EXECUTABLE
+        };
+        return Outcome::Done(Err(Fault::new(code, text)));
+    }
+    match state(ctx, id) {
+        Some(s) if s.is_running() => {
+            return Outcome::Done(Err(Fault::new(faults::ALREADY_STARTED, name)))
+        }
+        Some(ProcessState::Unknown) => {
+            return Outcome::Done(Err(Fault::new(
+                faults::FAILED,
+                format!("{name} is in an unknown process state"),
+            )))
+        }
+        _ => {}
+    }
+    ctx.sup.apply(id, Input::Start, ctx.now);
+    // Like Supervisor's transition() right after the spawn: startsecs=0 is RUNNING at once.
+    ctx.sup.apply(id, Input::Tick { may_start: true }, ctx.now);
+    let mut wait_for = StartWait {
+        id,
+        name: name.to_string(),
+    };
+    match wait_for.poll(ctx) {
+        Some(Err(f)) if f.code == faults::SPAWN_ERROR => Outcome::Done(Err(f)),
+        _ if !wait => Outcome::Done(Ok(Value::Bool(true))),
+        Some(r) => Outcome::Done(r),
+        None => Outcome::Later(Box::new(wait_for)),
+    }
+}
+
+// ---- stop ----
+
+struct StopWait {
+    id: usize,
+}
+
+impl Deferred for StopWait {
+    fn poll(&mut self, ctx: &mut Ctx) -> Option<CallResult> {
+        match state(ctx, self.id) {
+            Some(s) if !s.is_stopped() => None,
+            _ => Some(Ok(Value::Bool(true))),
+        }
+    }
+}
+
+fn stop_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
+    if !state(ctx, id).is_some_and(|s| s.is_running()) {
+        return Outcome::Done(Err(Fault::new(faults::NOT_RUNNING, name)));
+    }
+    ctx.sup.apply(id, Input::Stop, ctx.now);
+    if state(ctx, id) == Some(ProcessState::Unknown) {
+        let msg = ctx
+            .sup
+            .last_kill_error()
+            .unwrap_or("kill failed")
+            .to_string();
+        return Outcome::Done(Err(Fault::new(faults::FAILED, msg)));
+    }
+    let mut w = StopWait { id };
+    match w.poll(ctx) {
+        Some(r) => Outcome::Done(r),
+        None if !wait => Outcome::Done(Ok(Value::Bool(true))),
+        None => Outcome::Later(Box::new(w)),
+    }
+}
+
+// ---- group and all operations ----
+
+/// Acts on several processes at once and reports one status struct per process, in
+/// completion order (rpc.md §6, startProcessGroup).
+struct Many {
+    results: Vec<Value>,
+    pending: Vec<(usize, Box<dyn Deferred>)>,
+}
+
+impl Many {
+    fn run(
+        ctx: &mut Ctx,
+        ids: Vec<usize>,
+        op: fn(&mut Ctx, usize, &str, bool) -> Outcome,
+        wait: bool,
+    ) -> Outcome {
+        let mut many = Many {
+            results: Vec::new(),
+            pending: Vec::new(),
+        };
+        for id in ids {
+            let name = namespec(ctx, id);
+            match op(ctx, id, &name, wait) {
+                Outcome::Done(r) => many.push(ctx, id, r),
+                Outcome::Later(d) => many.pending.push((id, d)),
+            }
+        }
+        super::settle(ctx, Outcome::Later(Box::new(many)))
+    }
+
+    fn push(&mut self, ctx: &Ctx, id: usize, r: CallResult) {
+        if let Some(p) = ctx.sup.process(id) {
+            self.results.push(info::status(p, &r.map(|_| ())));
+        }
+    }
+}
+
+impl Deferred for Many {
+    fn poll(&mut self, ctx: &mut Ctx) -> Option<CallResult> {
+        let mut still = Vec::new();
+        for (id, mut d) in std::mem::take(&mut self.pending) {
+            match d.poll(ctx) {
+                Some(r) => self.push(ctx, id, r),
+                None => still.push((id, d)),
+            }
+        }
+        self.pending = still;
+        self.pending
+            .is_empty()
+            .then(|| Ok(Value::Array(std::mem::take(&mut self.results))))
+    }
+}
+
+fn not_running(ctx: &Ctx, ids: Vec<usize>) -> Vec<usize> {
+    ids.into_iter()
+        .filter(|&id| !state(ctx, id).is_some_and(|s| s.is_running()))
+        .collect()
+}
+
+fn running(ctx: &Ctx, ids: Vec<usize>) -> Vec<usize> {
+    ids.into_iter()
+        .filter(|&id| state(ctx, id).is_some_and(|s| s.is_running()))
+        .collect()
+}
+
+pub fn start_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let (name, wait) = match (params::string(p, 0), params::flag(p, 1)) {
+        (Ok(n), Ok(w)) => (n, w),
+        (Err(f), _) | (_, Err(f)) => return Outcome::Done(Err(f)),
+    };
+    match resolve(ctx, &name) {
+        Err(f) => Outcome::Done(Err(f)),
+        Ok(Target::Group(g)) => {
+            let ids = not_running(ctx, members(ctx, &g));
+            Many::run(ctx, ids, start_one, wait)
+        }
+        Ok(Target::One(id)) => start_one(ctx, id, &name, wait),
+    }
+}
+
+pub fn start_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let (name, wait) = match (params::string(p, 0), params::flag(p, 1)) {
+        (Ok(n), Ok(w)) => (n, w),
+        (Err(f), _) | (_, Err(f)) => return Outcome::Done(Err(f)),
+    };
+    if ctx.sup.group(&name).is_none() {
+        return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
+    }
+    let ids = not_running(ctx, members(ctx, &name));
+    Many::run(ctx, ids, start_one, wait)
+}
+
+pub fn start_all(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let wait = match params::flag(p, 0) {
+        Ok(w) => w,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    let ids = not_running(ctx, everyone(ctx));
+    Many::run(ctx, ids, start_one, wait)
+}
+
+pub fn stop_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let (name, wait) = match (params::string(p, 0), params::flag(p, 1)) {
+        (Ok(n), Ok(w)) => (n, w),
+        (Err(f), _) | (_, Err(f)) => return Outcome::Done(Err(f)),
+    };
+    match resolve(ctx, &name) {
+        Err(f) => Outcome::Done(Err(f)),
+        Ok(Target::Group(g)) => {
+            let ids = running(ctx, members(ctx, &g));
+            Many::run(ctx, ids, stop_one, wait)
+        }
+        Ok(Target::One(id)) => stop_one(ctx, id, &name, wait),
+    }
+}
+
+pub fn stop_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let (name, wait) = match (params::string(p, 0), params::flag(p, 1)) {
+        (Ok(n), Ok(w)) => (n, w),
+        (Err(f), _) | (_, Err(f)) => return Outcome::Done(Err(f)),
+    };
+    if ctx.sup.group(&name).is_none() {
+        return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
+    }
+    let ids = running(ctx, members(ctx, &name));
+    Many::run(ctx, ids, stop_one, wait)
+}
+
+pub fn stop_all(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let wait = match params::flag(p, 0) {
+        Ok(w) => w,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    let ids = running(ctx, everyone(ctx));
+    Many::run(ctx, ids, stop_one, wait)
+}
+
+// ---- signals ----
+
+fn signal_one(ctx: &mut Ctx, id: usize, name: &str, sig: i32) -> Result<(), Fault> {
+    if !state(ctx, id).is_some_and(|s| s.is_signallable()) {
+        return Err(Fault::new(faults::NOT_RUNNING, name));
+    }
+    ctx.sup
+        .signal_process(id, sig)
+        .map_err(|msg| Fault::new(faults::FAILED, msg))
+}
+
+fn signal_many(ctx: &mut Ctx, ids: Vec<usize>, sig: Result<(i32, String), Fault>) -> Vec<Value> {
+    let mut out = Vec::new();
+    for id in ids {
+        if !state(ctx, id).is_some_and(|s| s.is_signallable()) {
+            continue;
+        }
+        let name = namespec(ctx, id);
+        let r = match &sig {
+            Ok((n, _)) => signal_one(ctx, id, &name, *n),
+            Err(f) => Err(f.clone()),
+        };
+        if let Some(p) = ctx.sup.process(id) {
+            out.push(info::status(p, &r));
+        }
+    }
+    out
+}
+
+pub fn signal_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let name = match params::string(p, 0) {
+        Ok(n) => n,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    let target = match resolve(ctx, &name) {
+        Ok(t) => t,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    match target {
+        Target::Group(g) => {
+            let ids = members(ctx, &g);
+            let sig = params::signal_arg(p, 1);
+            Outcome::Done(Ok(Value::Array(signal_many(ctx, ids, sig))))
+        }
+        Target::One(id) => {
+            let r = params::signal_arg(p, 1).and_then(|(sig, _)| signal_one(ctx, id, &name, sig));
+            Outcome::Done(r.map(|_| Value::Bool(true)))
+        }
+    }
+}
+
+/// Not gated up front: BAD_NAME wins over SHUTDOWN_STATE (rpc.md §4).
+pub fn signal_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let name = match params::string(p, 0) {
+        Ok(n) => n,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    if ctx.sup.group(&name).is_none() {
+        return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
+    }
+    if !ctx.sup.is_running() {
+        return Outcome::Done(Err(Fault::plain(faults::SHUTDOWN_STATE)));
+    }
+    let ids = members(ctx, &name);
+    let sig = params::signal_arg(p, 1);
+    Outcome::Done(Ok(Value::Array(signal_many(ctx, ids, sig))))
+}
+
+/// Supervisor signals first and checks the gate afterwards (R2); we check first, since
+/// signalling everything during a shutdown is never what the caller wanted.
+pub fn signal_all(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    if !ctx.sup.is_running() {
+        return Outcome::Done(Err(Fault::plain(faults::SHUTDOWN_STATE)));
+    }
+    let sig = params::signal_arg(p, 0);
+    let ids = everyone(ctx);
+    Outcome::Done(Ok(Value::Array(signal_many(ctx, ids, sig))))
+}
+
+// ---- stdin and info ----
+
+pub fn send_stdin(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let chars = match p.get(1) {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Outcome::Done(Err(Fault::new(
+                faults::INCORRECT_PARAMETERS,
+                format!("{other:?}"),
+            )))
+        }
+        None => return Outcome::Done(Err(Fault::plain(faults::INCORRECT_PARAMETERS))),
+    };
+    let name = match params::string(p, 0) {
+        Ok(n) => n,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    let id = match resolve(ctx, &name) {
+        Ok(Target::One(id)) => id,
+        Ok(Target::Group(_)) => return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name))),
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    let live = ctx.sup.process(id).is_some_and(|p| {
+        p.machine.pid > 0
+            && matches!(
+                p.machine.state(),
+                ProcessState::Starting | ProcessState::Running
+            )
+    });
+    if !live {
+        return Outcome::Done(Err(Fault::new(faults::NOT_RUNNING, &name)));
+    }
+    match ctx.sup.send_stdin(id, chars.as_bytes()) {
+        Ok(()) => Outcome::Done(Ok(Value::Bool(true))),
+        Err(_) => Outcome::Done(Err(Fault::new(faults::NO_FILE, &name))),
+    }
+}
+
+pub fn get_process_info(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let name = match params::string(p, 0) {
+        Ok(n) => n,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    let r = match resolve(ctx, &name) {
+        Ok(Target::One(id)) => match ctx.sup.process(id) {
+            Some(proc_) => Ok(info::process_info(proc_, ctx.now.wall)),
+            None => Err(Fault::new(faults::BAD_NAME, &name)),
+        },
+        Ok(Target::Group(_)) => Err(Fault::new(faults::BAD_NAME, &name)),
+        Err(f) => Err(f),
+    };
+    Outcome::Done(r)
+}
+
+pub fn get_all_process_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
+    let mut procs: Vec<_> = ctx
+        .sup
+        .process_ids()
+        .into_iter()
+        .filter_map(|id| ctx.sup.process(id))
+        .collect();
+    procs.sort_by(|a, b| (&a.group, &a.config.name).cmp(&(&b.group, &b.config.name)));
+    let list = procs
+        .into_iter()
+        .map(|p| info::process_info(p, ctx.now.wall))
+        .collect();
+    Outcome::Done(Ok(Value::Array(list)))
+}

@@ -1,0 +1,225 @@
+//! reread/update support: reloadConfig (diff of the pending config against the active groups),
+//! addProcessGroup, removeProcessGroup, and getAllConfigInfo (process.md §7, rpc.md §5.3).
+
+use super::faults::{self, Fault};
+use super::params;
+use super::{Ctx, Outcome};
+use crate::config::{AutoRestart, ChannelConfig, Config, GroupConfig, LogFile};
+use crate::rpc::value::Value;
+
+/// (added, changed, removed) group names.
+pub fn diff(
+    active: &[(GroupConfig, Vec<(String, String)>)],
+    pending: &Config,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let env = &pending.supervisord.environment;
+    let mut added = Vec::new();
+    let mut changed = Vec::new();
+    for g in &pending.groups {
+        match active.iter().find(|(a, _)| a.name == g.name) {
+            None => added.push(g.name.clone()),
+            Some((a, a_env)) if a != g || a_env != env => changed.push(g.name.clone()),
+            Some(_) => {}
+        }
+    }
+    let removed = active
+        .iter()
+        .filter(|(a, _)| !pending.groups.iter().any(|g| g.name == a.name))
+        .map(|(a, _)| a.name.clone())
+        .collect();
+    (added, changed, removed)
+}
+
+fn names(v: Vec<String>) -> Value {
+    Value::Array(v.into_iter().map(Value::String).collect())
+}
+
+pub fn reload_config(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
+    if let Err(e) = ctx.sup.reread() {
+        return Outcome::Done(Err(Fault::new(faults::CANT_REREAD, e)));
+    }
+    let (a, c, r) = diff(&ctx.sup.active_group_configs(), ctx.sup.pending_config());
+    Outcome::Done(Ok(Value::Array(vec![Value::Array(vec![
+        names(a),
+        names(c),
+        names(r),
+    ])])))
+}
+
+pub fn add_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let name = match params::string(p, 0) {
+        Ok(n) => n,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    if ctx.sup.group(&name).is_some() {
+        return Outcome::Done(Err(Fault::new(faults::ALREADY_ADDED, &name)));
+    }
+    match ctx.sup.add_pending_group(&name) {
+        true => Outcome::Done(Ok(Value::Bool(true))),
+        false => Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name))),
+    }
+}
+
+pub fn remove_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let name = match params::string(p, 0) {
+        Ok(n) => n,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    let Some(g) = ctx.sup.group(&name) else {
+        return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
+    };
+    let busy = g.members.iter().any(|&id| {
+        ctx.sup
+            .process(id)
+            .is_some_and(|p| !p.machine.state().is_stopped())
+    });
+    if busy {
+        return Outcome::Done(Err(Fault::new(faults::STILL_RUNNING, &name)));
+    }
+    ctx.sup.remove_group(&name);
+    Outcome::Done(Ok(Value::Bool(true)))
+}
+
+fn logfile_text(lf: &LogFile, resolved: Option<&std::path::Path>) -> String {
+    match (lf, resolved) {
+        (_, Some(p)) => p.display().to_string(),
+        (LogFile::Auto, None) => "auto".into(),
+        (LogFile::None, None) => "none".into(),
+        (LogFile::Path(p), None) => p.display().to_string(),
+    }
+}
+
+/// XML-RPC ints are 32-bit: larger byte sizes are clamped instead of failing (R4).
+fn int32(n: i64) -> Value {
+    Value::Int(n.clamp(i32::MIN as i64, i32::MAX as i64))
+}
+
+fn channel(
+    prefix: &str,
+    ch: &ChannelConfig,
+    resolved: Option<&std::path::Path>,
+    out: &mut Vec<(String, Value)>,
+) {
+    out.push((
+        format!("{prefix}_capture_maxbytes"),
+        int32(ch.capture_maxbytes),
+    ));
+    out.push((
+        format!("{prefix}_events_enabled"),
+        Value::Bool(ch.events_enabled),
+    ));
+    out.push((
+        format!("{prefix}_logfile"),
+        Value::String(logfile_text(&ch.logfile, resolved)),
+    ));
+    out.push((format!("{prefix}_logfile_backups"), int32(ch.backups)));
+    out.push((format!("{prefix}_logfile_maxbytes"), int32(ch.maxbytes)));
+    out.push((format!("{prefix}_syslog"), Value::Bool(ch.syslog)));
+}
+
+pub fn all_config_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
+    let pending = ctx.sup.pending_config();
+    let mut entries = Vec::new();
+    for g in &pending.groups {
+        let active = ctx.sup.group(&g.name);
+        for pc in &g.processes {
+            let live = active
+                .and_then(|_| ctx.sup.find(&g.name, &pc.name))
+                .and_then(|id| ctx.sup.process(id));
+            let mut m: Vec<(String, Value)> = vec![
+                ("autostart".into(), Value::Bool(pc.autostart)),
+                (
+                    "directory".into(),
+                    Value::String(pc.directory.clone().unwrap_or_else(|| "none".into())),
+                ),
+                (
+                    "uid".into(),
+                    pc.user
+                        .as_ref()
+                        .map_or(Value::String("none".into()), |u| Value::Int(u.uid as i64)),
+                ),
+                ("command".into(), Value::String(pc.command.clone())),
+                (
+                    "exitcodes".into(),
+                    Value::Array(pc.exitcodes.iter().map(|&c| Value::Int(c as i64)).collect()),
+                ),
+                ("group".into(), Value::String(g.name.clone())),
+                ("group_prio".into(), int32(g.priority)),
+                ("inuse".into(), Value::Bool(active.is_some())),
+                ("killasgroup".into(), Value::Bool(pc.killasgroup)),
+                ("name".into(), Value::String(pc.name.clone())),
+                ("process_prio".into(), int32(pc.priority)),
+                ("redirect_stderr".into(), Value::Bool(pc.redirect_stderr)),
+                ("startretries".into(), int32(pc.startretries)),
+                ("startsecs".into(), int32(pc.startsecs)),
+            ];
+            channel(
+                "stdout",
+                &pc.stdout,
+                live.and_then(|p| p.stdout_path.as_deref()),
+                &mut m,
+            );
+            m.push(("stopsignal".into(), Value::Int(pc.stopsignal as i64)));
+            m.push(("stopwaitsecs".into(), int32(pc.stopwaitsecs)));
+            channel(
+                "stderr",
+                &pc.stderr,
+                live.and_then(|p| p.stderr_path.as_deref()),
+                &mut m,
+            );
+            m.push((
+                "serverurl".into(),
+                Value::String(pc.serverurl.clone().unwrap_or_else(|| "none".into())),
+            ));
+            // 4.4 adds autorestart; harmless extra member for 4.3 clients.
+            m.push((
+                "autorestart".into(),
+                match pc.autorestart {
+                    AutoRestart::Always => Value::Bool(true),
+                    AutoRestart::Never => Value::Bool(false),
+                    AutoRestart::Unexpected => Value::String("unexpected".into()),
+                },
+            ));
+            entries.push((pc.name.clone(), Value::Struct(m)));
+        }
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Outcome::Done(Ok(Value::Array(
+        entries.into_iter().map(|(_, v)| v).collect(),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::GroupKind;
+    use crate::testutil::{config, process_config};
+
+    fn group(name: &str, cmd: &str) -> GroupConfig {
+        GroupConfig {
+            name: name.into(),
+            priority: 999,
+            kind: GroupKind::Program,
+            processes: vec![process_config(name, cmd)],
+        }
+    }
+
+    #[test]
+    fn diff_added_changed_removed() {
+        let active = vec![
+            (group("same", "a"), vec![]),
+            (group("changed", "a"), vec![]),
+            (group("gone", "a"), vec![]),
+        ];
+        let mut pending = config();
+        pending.groups = vec![group("same", "a"), group("changed", "b"), group("new", "a")];
+        let (a, c, r) = diff(&active, &pending);
+        assert_eq!(a, vec!["new"]);
+        assert_eq!(c, vec!["changed"]);
+        assert_eq!(r, vec!["gone"]);
+        // A changed global environment changes every group.
+        pending.supervisord.environment = vec![("X".into(), "1".into())];
+        let (_, c, _) = diff(&active, &pending);
+        assert_eq!(c, vec!["same", "changed"]);
+    }
+}

@@ -1,0 +1,283 @@
+//! The operations the control plane performs on the [`Supervisor`]: signals, stdin, log
+//! clearing, reread/add/remove, and supervisord's own FATAL state. The API layer decides
+//! what to call; this module carries it out.
+
+use super::supervisor::{Group, Mood, Supervisor};
+use crate::config::{self, Config, GroupConfig, MainLogTarget};
+use crate::process::spawn;
+use crate::process::waitstatus::signal_name;
+use crate::sys::errno::{self, errno_name};
+use polling::{Event, PollMode};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+
+/// sendProcessStdin's failure: the child's stdin is gone (closed by the child, or EPIPE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StdinClosed;
+
+impl Supervisor {
+    /// supervisord is RUNNING (not shutting down or restarting); FATAL counts as running.
+    pub fn is_running(&self) -> bool {
+        self.mood == Mood::Running
+    }
+
+    /// getState's (statecode, statename).
+    pub fn state_code(&self) -> (i64, &'static str) {
+        match (self.mood, &self.fatal) {
+            (Mood::Running, Some(_)) => (2, "FATAL"),
+            (Mood::Running, None) => (1, "RUNNING"),
+            (Mood::Restarting, _) => (0, "RESTARTING"),
+            (Mood::Shutdown, _) => (-1, "SHUTDOWN"),
+        }
+    }
+
+    /// Enters supervisord's FATAL state (kept until a restart); processes stay supervised.
+    pub fn enter_fatal(&mut self, cause: &str) {
+        self.log
+            .critical(&format!("supervisord entered FATAL state: {cause}"));
+        self.fatal = Some(cause.to_string());
+    }
+
+    pub fn fatal_cause(&self) -> Option<&str> {
+        self.fatal.as_deref()
+    }
+
+    pub fn request_shutdown(&mut self) {
+        self.mood = Mood::Shutdown;
+    }
+
+    pub fn request_restart(&mut self) {
+        if self.mood == Mood::Running {
+            self.mood = Mood::Restarting;
+        }
+    }
+
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.config.name == name)
+    }
+
+    pub fn last_kill_error(&self) -> Option<&str> {
+        self.last_kill_error.as_deref()
+    }
+
+    /// Resolves the command as a spawn would; the error is the spawnerr text.
+    pub fn spawn_check(&self, id: usize) -> Result<(), String> {
+        let p = self.process(id).ok_or("no such process")?;
+        let env = super::environment::build(&self.base_env, &self.config, &p.group, &p.config);
+        spawn::prepare(&p.config, &env).map(|_| ())
+    }
+
+    /// Sends `sig` to the main pid only. An OS error other than ESRCH puts the process in
+    /// UNKNOWN and supervisord in FATAL, and is returned as the fault detail.
+    pub fn signal_process(&mut self, id: usize, sig: i32) -> Result<(), String> {
+        let Some(p) = self.process(id) else {
+            return Err("no such process".into());
+        };
+        let (name, pid) = (p.config.name.clone(), p.machine.pid);
+        self.log.debug(&format!(
+            "sending {name} (pid {pid}) sig {}",
+            signal_name(sig)
+        ));
+        // SAFETY: kill has no memory-safety preconditions.
+        if pid > 0 && unsafe { libc::kill(pid, sig) } != 0 {
+            let e = errno::last();
+            let err = io::Error::from_raw_os_error(e);
+            if e == libc::ESRCH {
+                self.log.debug(&format!(
+                    "unable to signal {name} (pid {pid}), it probably just now exited on its own: {err}"
+                ));
+                return Ok(());
+            }
+            let message = format!("{} ({err})", errno_name(e));
+            self.log.critical(&format!(
+                "unknown problem sending sig {name} ({pid}):{message}"
+            ));
+            self.enter_fatal(&format!(
+                "kill({pid}, {}) of '{name}' failed: {message}",
+                signal_name(sig)
+            ));
+            let now = crate::process::Now::current();
+            self.apply(
+                id,
+                crate::process::Input::KillFailed {
+                    message: message.clone(),
+                },
+                now,
+            );
+            return Err(message);
+        }
+        Ok(())
+    }
+
+    /// Queues `data` for the child's stdin and writes what the pipe takes now. Err when the
+    /// pipe is gone (EPIPE, closed).
+    pub fn send_stdin(&mut self, id: usize, data: &[u8]) -> Result<(), StdinClosed> {
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return Err(StdinClosed);
+        };
+        if p.stdin.is_none() {
+            return Err(StdinClosed);
+        }
+        let was_empty = p.stdin_buf.is_empty();
+        p.stdin_buf.extend_from_slice(data);
+        if was_empty {
+            return self.flush_stdin_now(id, true);
+        }
+        Ok(())
+    }
+
+    /// Writable stdin pipe: push out what is buffered.
+    pub(super) fn flush_stdin(&mut self, id: usize) {
+        let _ = self.flush_stdin_now(id, false);
+    }
+
+    fn flush_stdin_now(&mut self, id: usize, fresh: bool) -> Result<(), StdinClosed> {
+        let key = super::supervisor::stdin_key(id);
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return Err(StdinClosed);
+        };
+        let Some(fd) = p.stdin.as_ref() else {
+            return Err(StdinClosed);
+        };
+        while !p.stdin_buf.is_empty() {
+            // SAFETY: writing from our buffer to a descriptor we own.
+            let n = unsafe {
+                libc::write(
+                    fd.as_raw_fd(),
+                    p.stdin_buf.as_ptr().cast(),
+                    p.stdin_buf.len(),
+                )
+            };
+            if n > 0 {
+                p.stdin_buf.drain(..n as usize);
+                continue;
+            }
+            let e = errno::last();
+            if e == libc::EAGAIN || e == libc::EINTR {
+                if fresh {
+                    // SAFETY: registered until the buffer drains or the process ends.
+                    let _ = unsafe {
+                        self.poller.add_with_mode(
+                            fd.as_raw_fd(),
+                            Event::writable(key),
+                            PollMode::Level,
+                        )
+                    };
+                }
+                return Ok(());
+            }
+            // EPIPE and friends: the child closed its stdin.
+            if !fresh {
+                let _ = self.poller.delete(fd);
+            }
+            p.stdin_buf.clear();
+            p.stdin = None;
+            return Err(StdinClosed);
+        }
+        if !fresh {
+            let _ = self.poller.delete(fd);
+        }
+        Ok(())
+    }
+
+    pub fn main_log_path(&self) -> Option<PathBuf> {
+        match &self.config.supervisord.logfile {
+            MainLogTarget::File(p) => Some(p.clone()),
+            MainLogTarget::Syslog => None,
+        }
+    }
+
+    /// clearLog: unlink and reopen. A failure is an I/O error of the daemon itself: FATAL.
+    pub fn clear_main_log(&mut self) -> Result<(), String> {
+        match self.log.clear() {
+            Ok(()) => {
+                self.log.info("reopening log file");
+                Ok(())
+            }
+            Err(e) => {
+                let cause = format!("could not clear the main log: {e}");
+                self.enter_fatal(&cause);
+                Err(cause)
+            }
+        }
+    }
+
+    /// clearProcessLogs: empties the process's log files, running or not (README R8).
+    pub fn clear_process_logs(&mut self, id: usize) -> Result<(), String> {
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return Err("no such process".into());
+        };
+        let mut result = Ok(());
+        let paths = [p.stdout_path.clone(), p.stderr_path.clone()];
+        for (slot, path) in paths.iter().enumerate() {
+            let Some(path) = path else { continue };
+            let open = p.channels[slot].as_mut().and_then(|c| c.log.as_mut());
+            let r = match open {
+                Some(log) => log.clear(),
+                None if path.exists() => {
+                    std::fs::remove_file(path).and_then(|_| std::fs::File::create(path).map(|_| ()))
+                }
+                None => Ok(()),
+            };
+            if let Err(e) = r {
+                result = Err(format!("could not clear {}: {e}", path.display()));
+            }
+        }
+        if let Err(cause) = &result {
+            self.enter_fatal(cause);
+        }
+        result
+    }
+
+    /// reloadConfig: parses the file again; the result becomes the pending configuration.
+    pub fn reread(&mut self) -> Result<(), String> {
+        let fresh = config::load(&self.config.path, &self.overrides).map_err(|e| e.to_string())?;
+        self.pending = Some(fresh);
+        Ok(())
+    }
+
+    pub fn pending_config(&self) -> &Config {
+        self.pending.as_ref().unwrap_or(&self.config)
+    }
+
+    pub fn active_group_configs(&self) -> Vec<(GroupConfig, Vec<(String, String)>)> {
+        self.groups
+            .iter()
+            .map(|g| (g.config.clone(), g.global_env.clone()))
+            .collect()
+    }
+
+    /// addProcessGroup: creates the group from the pending configuration.
+    pub fn add_pending_group(&mut self, name: &str) -> bool {
+        let pending = self.pending_config();
+        let Some(gc) = pending.groups.iter().find(|g| g.name == name).cloned() else {
+            return false;
+        };
+        let env = pending.supervisord.environment.clone();
+        self.config.supervisord.environment = env;
+        self.add_group(gc);
+        true
+    }
+
+    /// removeProcessGroup: forgets a group whose processes are all stopped.
+    pub fn remove_group(&mut self, name: &str) {
+        let Some(pos) = self.groups.iter().position(|g| g.config.name == name) else {
+            return;
+        };
+        let g = self.groups.remove(pos);
+        for id in g.members {
+            if let Some(slot) = self.procs.get_mut(id) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// sendRemoteCommEvent: REMOTE_COMMUNICATION is delivered once event listeners exist.
+    pub fn remote_comm_event(&mut self, kind: &str, data: &str) {
+        self.log.debug(&format!(
+            "remote communication event type:{kind} ({} bytes)",
+            data.len()
+        ));
+    }
+}

@@ -1,0 +1,103 @@
+//! The single poll loop: reap, tick, sleep until the nearest deadline or a readable fd, handle
+//! signals and child output. No fixed tick: an idle daemon does not wake up.
+
+use super::signals::Signals;
+use super::supervisor::{Mood, Supervisor, SIGNAL_KEY};
+use crate::api::routes::{self, Pending};
+use crate::api::Ctx;
+use crate::http::HttpRequest;
+use crate::process::waitstatus::signal_name;
+use crate::process::Now;
+use polling::{Event, Events, PollMode};
+use std::io;
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+pub fn run(
+    sup: &mut Supervisor,
+    signals: &mut Signals,
+    requests: &Receiver<HttpRequest>,
+) -> io::Result<Mood> {
+    let mut pending: Vec<Pending> = Vec::new();
+    // SAFETY: the signal pipe outlives this registration (deleted before returning).
+    unsafe {
+        sup.poller()
+            .add_with_mode(signals.fd(), Event::readable(SIGNAL_KEY), PollMode::Level)?;
+    }
+    let mut events = Events::new();
+    // A signal that arrived before the loop (e.g. during startup) is handled first.
+    handle_signals(sup, signals);
+    loop {
+        let now = Now::current();
+        sup.reap(now);
+        sup.tick_all(now);
+        if !pending.is_empty() {
+            routes::poll_pending(&mut Ctx { sup, now }, &mut pending);
+        }
+        if sup.mood != Mood::Running && sup.shutdown_step(now) {
+            break;
+        }
+        let timeout = sup.next_timeout(Instant::now());
+        events.clear();
+        if let Err(e) = sup.poller().wait(&mut events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+        for ev in events.iter() {
+            if ev.key == SIGNAL_KEY {
+                handle_signals(sup, signals);
+            } else {
+                sup.handle_fd(ev.key);
+            }
+        }
+        // HTTP threads wake the poller with notify(): there is no event for them.
+        while let Ok(req) = requests.try_recv() {
+            let mut ctx = Ctx {
+                sup,
+                now: Now::current(),
+            };
+            if let Some(p) = routes::handle(&mut ctx, req) {
+                pending.push(p);
+            }
+        }
+    }
+    // SAFETY: deregistering the fd we registered above.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(signals.fd()) };
+    let _ = sup.poller().delete(fd);
+    Ok(sup.mood)
+}
+
+fn handle_signals(sup: &mut Supervisor, signals: &mut Signals) {
+    for sig in signals.take() {
+        let name = signal_name(sig);
+        match sig {
+            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
+                sup.log
+                    .warn(&format!("received {name} indicating exit request"));
+                sup.mood = Mood::Shutdown;
+            }
+            libc::SIGHUP => {
+                if sup.mood == Mood::Shutdown {
+                    sup.log
+                        .warn("ignored SIGHUP indicating restart request (shutdown in progress)");
+                } else {
+                    sup.log.warn("received SIGHUP indicating restart request");
+                    sup.mood = Mood::Restarting;
+                }
+            }
+            libc::SIGUSR2 => {
+                sup.log
+                    .info("received SIGUSR2 indicating log reopen request");
+                sup.reopen_logs();
+            }
+            libc::SIGCHLD => {
+                sup.log.debug("received SIGCHLD indicating a child quit");
+                sup.reap(Now::current());
+            }
+            _ => sup
+                .log
+                .blather(&format!("received {name} indicating nothing")),
+        }
+    }
+}

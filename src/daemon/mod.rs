@@ -1,0 +1,212 @@
+//! The supervisord daemon: start-up sequence, the state owner, the poll loop, signals, reaping
+//! and restart. `main` returns the process exit status (0 ok, 2 usage/config error).
+
+pub mod autolog;
+pub mod control;
+pub mod environment;
+pub mod eventloop;
+pub mod options;
+pub mod signals;
+pub mod startup;
+pub mod supervisor;
+
+use crate::config::{self, Config, LogLevel, MainLogTarget};
+use crate::http::listen;
+use crate::http::server::{HttpServers, Listener};
+use crate::log::MainLog;
+use options::Command;
+use signals::Signals;
+use std::path::{Path, PathBuf};
+use supervisor::{Mood, Supervisor};
+
+const ROOT_SEARCH_WARNING: &str = "Supervisord is running as root and it is searching for its configuration file in default locations (including its current working directory); you probably want to specify a \"-c\" argument specifying an absolute path to a configuration file for improved security.";
+const ROOT_CRIT: &str = "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.";
+
+/// A usage or config error: printed as `Error: <text>` plus the help hint, exit 2.
+struct Fatal(String);
+
+pub fn main(args: Vec<String>) -> i32 {
+    let argv0 = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "supervisord".into());
+    match run(&argv0, &args[1.min(args.len())..]) {
+        Ok(code) => code,
+        Err(Fatal(msg)) => {
+            eprintln!("Error: {msg}\nFor help, use {argv0} -h");
+            2
+        }
+    }
+}
+
+fn run(argv0: &str, args: &[String]) -> Result<i32, Fatal> {
+    let (config_opt, overrides) = match options::parse(args).map_err(Fatal)? {
+        Command::Help => {
+            print!("{}", options::usage(argv0));
+            return Ok(0);
+        }
+        Command::Version => {
+            println!("{}", options::VERSION);
+            return Ok(0);
+        }
+        Command::Run { config, overrides } => (config, overrides),
+    };
+    let path = match config_opt {
+        Some(c) => {
+            let p = PathBuf::from(&c);
+            if !p.exists() {
+                return Err(Fatal(format!("could not find config file {c}")));
+            }
+            p
+        }
+        None => {
+            let p = config::find_config_file(argv0).map_err(|e| Fatal(e.to_string()))?;
+            if startup::is_root() {
+                eprintln!("UserWarning: {ROOT_SEARCH_WARNING}");
+            }
+            p
+        }
+    };
+    let base_env = environment::current();
+    let mut signals =
+        Signals::install().map_err(|e| Fatal(format!("cannot install signal handlers: {e}")))?;
+    let mut first = true;
+    let mut ready = startup::Ready::none();
+    loop {
+        let config = config::load(&path, &overrides).map_err(|e| Fatal(e.to_string()))?;
+        let mut log = MainLog::new();
+        log.set_level(config.supervisord.loglevel);
+        let mut early = startup_messages(&config);
+        if first {
+            early.extend(process_setup(&config)?);
+        }
+        startup::set_umask(config.supervisord.umask);
+        open_main_log(&mut log, &config)?;
+        for (level, msg) in early {
+            log.log(level, &msg);
+        }
+        // Bind before daemonizing so "address in use" reaches the terminal; the serving
+        // threads start after the fork (threads do not survive fork).
+        let listeners = bind_servers(&config).map_err(Fatal)?;
+        if first && !config.supervisord.nodaemon {
+            log.info("daemonizing the supervisord process");
+            ready = startup::daemonize().map_err(|e| Fatal(format!("could not daemonize: {e}")))?;
+            log.set_echo_stdout(false);
+            if let Some(dir) = &config.supervisord.directory {
+                match startup::chdir(dir) {
+                    Ok(()) => log.info(&format!("set current directory: '{}'", dir.display())),
+                    Err(e) => log.critical(&e),
+                }
+            }
+        }
+        startup::become_subreaper();
+        let pidfile = config.supervisord.pidfile.clone();
+        if startup::write_pidfile(&pidfile).is_err() {
+            log.critical(&format!("could not write pidfile {}", pidfile.display()));
+        }
+        if !config.supervisord.nocleanup {
+            // After the pidfile, not before: a second instance that fails earlier must not wipe
+            // the running one's logs (README P11).
+            autolog::cleanup(
+                &config.supervisord.childlogdir,
+                &config.supervisord.identifier,
+                &mut log,
+            );
+        }
+        let groups = config.groups.clone();
+        let mut sup = Supervisor::new(config, (*overrides).clone(), log, base_env.clone())
+            .map_err(|e| Fatal(format!("cannot create the poller: {e}")))?;
+        let (tx, requests) = std::sync::mpsc::channel();
+        let n_servers = listeners.len();
+        let servers = HttpServers::start(listeners, tx, sup.poller().clone())
+            .map_err(|e| Fatal(format!("cannot start the HTTP servers: {e}")))?;
+        for _ in 0..n_servers {
+            sup.log.info("RPC interface 'supervisor' initialized");
+        }
+        for g in groups {
+            sup.add_group(g);
+        }
+        sup.log.info(&format!(
+            "supervisord started with pid {}",
+            std::process::id()
+        ));
+        ready.signal();
+        let mood = match eventloop::run(&mut sup, &mut signals, &requests) {
+            Ok(m) => m,
+            Err(e) => {
+                sup.log.critical(&format!("poll loop failed: {e}"));
+                Mood::Shutdown
+            }
+        };
+        drop(servers);
+        if mood == Mood::Shutdown {
+            let _ = std::fs::remove_file(&pidfile);
+            sup.log.info("supervisord stopped");
+            return Ok(0);
+        }
+        sup.log.info("supervisord restarting");
+        first = false;
+    }
+}
+
+/// Startup messages from the config, CRIT first, then WARN, then INFO (Supervisor's order).
+fn startup_messages(config: &Config) -> Vec<(LogLevel, String)> {
+    let mut msgs = config.startup_messages.clone();
+    msgs.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
+    msgs
+}
+
+/// First start only: user switch and rlimits. Returns lines to log once the log is open.
+fn process_setup(config: &Config) -> Result<Vec<(LogLevel, String)>, Fatal> {
+    let mut msgs = Vec::new();
+    match &config.supervisord.user {
+        Some(user) => {
+            if let Some(line) = startup::drop_privileges(user).map_err(Fatal)? {
+                msgs.push((LogLevel::Info, line));
+            }
+        }
+        None if startup::is_root() => msgs.insert(0, (LogLevel::Critical, ROOT_CRIT.to_string())),
+        None => {}
+    }
+    let sd = &config.supervisord;
+    for line in startup::raise_rlimits(sd.minfds, sd.minprocs).map_err(Fatal)? {
+        msgs.push((LogLevel::Info, line));
+    }
+    Ok(msgs)
+}
+
+fn bind_servers(config: &Config) -> Result<Vec<(Listener, Option<config::Auth>)>, String> {
+    let mut out = Vec::new();
+    for inet in &config.inet_servers {
+        out.push((Listener::Tcp(listen::bind_tcp(inet)?), inet.auth.clone()));
+    }
+    for unix in &config.unix_servers {
+        let l = listen::bind_unix(unix)?;
+        out.push((Listener::Unix(l, unix.file.clone()), unix.auth.clone()));
+    }
+    Ok(out)
+}
+
+fn is_stdout(path: &Path) -> bool {
+    matches!(
+        path.to_str(),
+        Some("/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1")
+    )
+}
+
+fn open_main_log(log: &mut MainLog, config: &Config) -> Result<(), Fatal> {
+    let sd = &config.supervisord;
+    match &sd.logfile {
+        MainLogTarget::File(path) => {
+            // With the log already on stdout, echoing would print every line twice.
+            log.set_echo_stdout(sd.nodaemon && !sd.silent && !is_stdout(path));
+            log.open_file(path, sd.logfile_maxbytes, sd.logfile_backups)
+                .map_err(|e| Fatal(format!("could not open logfile {}: {e}", path.display())))
+        }
+        MainLogTarget::Syslog => {
+            log.set_echo_stdout(sd.nodaemon && !sd.silent);
+            log.open_syslog();
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,502 @@
+//! `Supervisor`: the one owner of the daemon's state (groups, processes, pipes, the main log)
+//! and the place where the state machine's effects are carried out (spawn, kill, log).
+
+use super::{autolog, environment};
+use crate::config::{ChannelConfig, Config, GroupConfig, LogFile, Overrides, ProcessConfig};
+use crate::log::{MainLog, RotatingFile};
+use crate::output::{OutputChannel, ReadResult, Stream};
+use crate::process::machine::{Effect, Input, Machine, Now};
+use crate::process::{spawn, ProcessState, WaitStatus};
+use crate::sys::errno::{self, errno_name};
+use polling::{Event, PollMode, Poller};
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Poller key of the signal self-pipe; child pipes use keys from `FD_KEY_BASE` up.
+pub const SIGNAL_KEY: usize = 0;
+const FD_KEY_BASE: usize = 16;
+const READ_CHUNK: usize = 128 * 1024;
+
+/// supervisord's own state ("mood").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mood {
+    Running,
+    Restarting,
+    Shutdown,
+}
+
+pub struct Process {
+    pub id: usize,
+    pub group: String,
+    pub config: ProcessConfig,
+    pub machine: Machine,
+    /// Resolved log paths (AUTO names are fixed when the group is created).
+    pub stdout_path: Option<PathBuf>,
+    pub stderr_path: Option<PathBuf>,
+    pub stdin: Option<OwnedFd>,
+    /// sendProcessStdin data the pipe did not take yet.
+    pub(super) stdin_buf: Vec<u8>,
+    pub(super) channels: [Option<OutputChannel>; 2],
+}
+
+pub struct Group {
+    pub config: GroupConfig,
+    pub members: Vec<usize>,
+    /// `[supervisord] environment` when the group was created (a change means "changed").
+    pub global_env: Vec<(String, String)>,
+}
+
+pub struct Supervisor {
+    pub config: Config,
+    /// The configuration read by the last reloadConfig (reread); `config` until then.
+    pub(super) pending: Option<Config>,
+    pub(super) overrides: Overrides,
+    pub log: MainLog,
+    pub mood: Mood,
+    /// Why supervisord is in its own FATAL state (statecode 2), if it is.
+    pub(super) fatal: Option<String>,
+    pub(super) last_kill_error: Option<String>,
+    pub(super) poller: Arc<Poller>,
+    pub(super) procs: Vec<Option<Process>>,
+    /// Sorted by (priority, name).
+    pub groups: Vec<Group>,
+    pub(super) pids: HashMap<i32, usize>,
+    pub(super) base_env: Vec<(String, String)>,
+    pub(super) buf: Vec<u8>,
+    /// Groups still to stop during shutdown/restart, ascending priority (last is stopped next).
+    pub(super) stop_order: Option<Vec<String>>,
+    pub(super) last_wait_log: Option<Instant>,
+}
+
+fn fd_key(id: usize, stream: Stream) -> usize {
+    FD_KEY_BASE + id * 4 + (stream == Stream::Stderr) as usize
+}
+
+pub(super) fn stdin_key(id: usize) -> usize {
+    FD_KEY_BASE + id * 4 + 2
+}
+
+impl Supervisor {
+    pub fn new(
+        config: Config,
+        overrides: Overrides,
+        log: MainLog,
+        base_env: Vec<(String, String)>,
+    ) -> io::Result<Self> {
+        Ok(Supervisor {
+            config,
+            pending: None,
+            overrides,
+            log,
+            mood: Mood::Running,
+            fatal: None,
+            last_kill_error: None,
+            poller: Arc::new(Poller::new()?),
+            procs: Vec::new(),
+            groups: Vec::new(),
+            pids: HashMap::new(),
+            base_env,
+            buf: vec![0; READ_CHUNK],
+            stop_order: None,
+            last_wait_log: None,
+        })
+    }
+
+    pub fn poller(&self) -> &Arc<Poller> {
+        &self.poller
+    }
+
+    pub fn process(&self, id: usize) -> Option<&Process> {
+        self.procs.get(id).and_then(|p| p.as_ref())
+    }
+
+    /// Every live process id, in start order (group priority, then member order).
+    pub fn process_ids(&self) -> Vec<usize> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.members.iter().copied())
+            .collect()
+    }
+
+    pub fn find(&self, group: &str, name: &str) -> Option<usize> {
+        let g = self.groups.iter().find(|g| g.config.name == group)?;
+        g.members
+            .iter()
+            .copied()
+            .find(|&id| self.process(id).is_some_and(|p| p.config.name == name))
+    }
+
+    /// Creates a group's processes (STOPPED) and fixes their AUTO log names.
+    pub fn add_group(&mut self, gc: GroupConfig) {
+        let mut members = Vec::new();
+        for pc in &gc.processes {
+            let stdout_path = self.resolve_log(pc, &pc.stdout, Stream::Stdout);
+            let stderr_path = if pc.redirect_stderr {
+                None
+            } else {
+                self.resolve_log(pc, &pc.stderr, Stream::Stderr)
+            };
+            let id = self.procs.len();
+            self.procs.push(Some(Process {
+                id,
+                group: gc.name.clone(),
+                config: pc.clone(),
+                machine: Machine::new(&pc.name),
+                stdout_path,
+                stderr_path,
+                stdin: None,
+                stdin_buf: Vec::new(),
+                channels: [None, None],
+            }));
+            members.push(id);
+        }
+        let key = (gc.priority, gc.name.clone());
+        let at = self
+            .groups
+            .partition_point(|g| (g.config.priority, g.config.name.clone()) <= key);
+        let global_env = self.config.supervisord.environment.clone();
+        self.groups.insert(
+            at,
+            Group {
+                config: gc,
+                members,
+                global_env,
+            },
+        );
+    }
+
+    fn resolve_log(
+        &mut self,
+        pc: &ProcessConfig,
+        ch: &ChannelConfig,
+        s: Stream,
+    ) -> Option<PathBuf> {
+        match &ch.logfile {
+            LogFile::None => None,
+            LogFile::Path(p) => Some(p.clone()),
+            LogFile::Auto => {
+                let sd = &self.config.supervisord;
+                match autolog::create(&sd.childlogdir, &pc.name, s.name(), &sd.identifier) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        self.log.error(&format!(
+                            "could not create AUTO {} log for '{}' in {}: {e}",
+                            s.name(),
+                            pc.name,
+                            sd.childlogdir.display()
+                        ));
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Feeds one input to a process's machine and carries out the effects, feeding their
+    /// outcomes (spawned, spawn failed, kill failed) back in order.
+    pub fn apply(&mut self, id: usize, input: Input, now: Now) {
+        let mut queue = VecDeque::from([input]);
+        while let Some(input) = queue.pop_front() {
+            let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+                return;
+            };
+            let effects = p.machine.step(&p.config, input, now);
+            for effect in effects {
+                match effect {
+                    Effect::StateChanged { from, to } => self.on_state_change(id, from, to),
+                    Effect::Spawn => queue.push_back(self.do_spawn(id)),
+                    Effect::Kill { pid, signal, group } => {
+                        if let Some(next) = self.do_kill(id, pid, signal, group) {
+                            queue.push_back(next);
+                        }
+                    }
+                    Effect::Log(level, text) => self.log.log(level, &text),
+                }
+            }
+        }
+    }
+
+    /// The choke point every state change passes through (events attach here).
+    fn on_state_change(&mut self, id: usize, from: ProcessState, to: ProcessState) {
+        if let Some(p) = self.process(id) {
+            let line = format!("{}: {} -> {}", p.config.name, from.name(), to.name());
+            self.log.blather(&line);
+        }
+    }
+
+    fn do_spawn(&mut self, id: usize) -> Input {
+        let Some(p) = self.procs.get(id).and_then(|p| p.as_ref()) else {
+            return Input::SpawnFailed {
+                message: "process vanished".into(),
+            };
+        };
+        let name = p.config.name.clone();
+        let env = environment::build(&self.base_env, &self.config, &p.group, &p.config);
+        let plan = match spawn::prepare(&p.config, &env) {
+            Ok(plan) => plan,
+            Err(message) => return Input::SpawnFailed { message },
+        };
+        let open =
+            |path: &Option<PathBuf>, ch: &ChannelConfig| -> Result<Option<RotatingFile>, String> {
+                match path {
+                    None => Ok(None),
+                    Some(path) => RotatingFile::open(path, ch.maxbytes, ch.backups)
+                        .map(Some)
+                        .map_err(|e| {
+                            let code = e.raw_os_error().unwrap_or(0);
+                            format!(
+                                "unknown error making dispatchers for '{name}': {}",
+                                errno_name(code)
+                            )
+                        }),
+                }
+            };
+        let out_log = match open(&p.stdout_path, &p.config.stdout) {
+            Ok(l) => l,
+            Err(message) => return Input::SpawnFailed { message },
+        };
+        let err_log = match open(&p.stderr_path, &p.config.stderr) {
+            Ok(l) => l,
+            Err(message) => return Input::SpawnFailed { message },
+        };
+        let (out_syslog, err_syslog) = (p.config.stdout.syslog, p.config.stderr.syslog);
+        let child = match spawn::spawn(&plan, &name, None) {
+            Ok(c) => c,
+            Err(message) => return Input::SpawnFailed { message },
+        };
+        self.pids.insert(child.pid, id);
+        let out = OutputChannel {
+            stream: Stream::Stdout,
+            fd: child.stdout,
+            log: out_log,
+            syslog: out_syslog,
+        };
+        let err = child.stderr.map(|fd| OutputChannel {
+            stream: Stream::Stderr,
+            fd,
+            log: err_log,
+            syslog: err_syslog,
+        });
+        for ch in [Some(&out), err.as_ref()].into_iter().flatten() {
+            // SAFETY: the fd stays registered only while the channel owns it (see close_channels).
+            let added = unsafe {
+                self.poller.add_with_mode(
+                    ch.fd.as_raw_fd(),
+                    Event::readable(fd_key(id, ch.stream)),
+                    PollMode::Level,
+                )
+            };
+            if let Err(e) = added {
+                self.log
+                    .error(&format!("cannot watch output of '{name}': {e}"));
+            }
+        }
+        if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
+            p.stdin = Some(child.stdin);
+            p.channels = [Some(out), err];
+        }
+        Input::Spawned { pid: child.pid }
+    }
+
+    fn do_kill(&mut self, id: usize, pid: i32, signal: i32, group: bool) -> Option<Input> {
+        if pid <= 0 {
+            return None;
+        }
+        let target = if group { -pid } else { pid };
+        // SAFETY: kill has no memory-safety preconditions.
+        if unsafe { libc::kill(target, signal) } == 0 {
+            return None;
+        }
+        let e = errno::last();
+        let name = self
+            .process(id)
+            .map(|p| p.config.name.clone())
+            .unwrap_or_default();
+        if e == libc::ESRCH {
+            self.log.debug(&format!(
+                "unable to signal {name} (pid {pid}), it probably just exited on its own: {}",
+                io::Error::from_raw_os_error(e)
+            ));
+            return None;
+        }
+        let message = format!("{} ({})", errno_name(e), io::Error::from_raw_os_error(e));
+        self.enter_fatal(&format!(
+            "kill({target}, {signal}) of '{name}' failed: {message}"
+        ));
+        self.last_kill_error = Some(message.clone());
+        Some(Input::KillFailed { message })
+    }
+
+    /// Runs a Tick on every process in start order.
+    pub fn tick_all(&mut self, now: Now) {
+        let may_start = self.mood == Mood::Running;
+        for id in self.process_ids() {
+            self.apply(id, Input::Tick { may_start }, now);
+        }
+    }
+
+    /// How long the loop may sleep: until the nearest timer, zero if a tick is due now, `None`
+    /// (forever) when nothing is pending.
+    pub fn next_timeout(&self, now: Instant) -> Option<Duration> {
+        let may_start = self.mood == Mood::Running;
+        let mut best: Option<Instant> = None;
+        for p in self.procs.iter().flatten() {
+            if p.machine.tick_due(&p.config, may_start) {
+                return Some(Duration::ZERO);
+            }
+            if let Some(d) = p.machine.next_deadline(&p.config) {
+                best = Some(best.map_or(d, |b| b.min(d)));
+            }
+        }
+        best.map(|d| d.saturating_duration_since(now))
+    }
+
+    /// A child pipe is readable: one read, delivered to its log.
+    pub fn handle_fd(&mut self, key: usize) {
+        if key < FD_KEY_BASE {
+            return;
+        }
+        let id = (key - FD_KEY_BASE) / 4;
+        let idx = (key - FD_KEY_BASE) % 4;
+        if idx == 2 {
+            self.flush_stdin(id);
+            return;
+        }
+        let strip = self.config.supervisord.strip_ansi;
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        let Some(ch) = p.channels[idx].as_mut() else {
+            return;
+        };
+        if let ReadResult::Eof = ch.read_once(&p.config.name, &mut self.buf, strip, &mut self.log) {
+            if let Some(ch) = p.channels[idx].take() {
+                let _ = self.poller.delete(&ch.fd);
+            }
+        }
+    }
+
+    /// Drains and closes a process's pipes after it exited.
+    fn close_channels(&mut self, id: usize) {
+        let strip = self.config.supervisord.strip_ansi;
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        for slot in p.channels.iter_mut() {
+            if let Some(mut ch) = slot.take() {
+                ch.drain(&p.config.name, &mut self.buf, strip, &mut self.log);
+                let _ = self.poller.delete(&ch.fd);
+            }
+        }
+        if let Some(fd) = p.stdin.take() {
+            if !p.stdin_buf.is_empty() {
+                let _ = self.poller.delete(&fd);
+            }
+        }
+        p.stdin_buf.clear();
+    }
+
+    /// Reaps every exited child: managed ones finish their process, others (orphans reparented
+    /// to us as PID 1 or subreaper) are logged.
+    pub fn reap(&mut self, now: Now) {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid writes only into status.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid <= 0 {
+                break;
+            }
+            match self.pids.remove(&pid) {
+                Some(id) => {
+                    self.close_channels(id);
+                    self.apply(
+                        id,
+                        Input::Exited {
+                            status: WaitStatus(status),
+                        },
+                        now,
+                    );
+                }
+                None => self.log.info(&format!(
+                    "reaped unknown pid {pid} ({})",
+                    WaitStatus(status).describe()
+                )),
+            }
+        }
+    }
+
+    /// Reopens the main log and the logs of running processes (SIGUSR2).
+    pub fn reopen_logs(&mut self) {
+        self.log.info("supervisord logreopen");
+        if let Err(e) = self.log.reopen() {
+            self.log
+                .error(&format!("could not reopen the main log: {e}"));
+        }
+        let mut failures = Vec::new();
+        for p in self.procs.iter_mut().flatten() {
+            for ch in p.channels.iter_mut().flatten() {
+                if let Some(log) = &mut ch.log {
+                    if let Err(e) = log.reopen() {
+                        failures.push(format!("could not reopen {}: {e}", log.path().display()));
+                    }
+                }
+            }
+        }
+        for f in failures {
+            self.log.error(&f);
+        }
+    }
+
+    /// One step of the stop phase of shutdown/restart: groups are stopped one after another
+    /// from the highest priority down, each waiting for its processes to exit. Returns true
+    /// when nothing is left running.
+    pub fn shutdown_step(&mut self, now: Now) -> bool {
+        let mut order = self
+            .stop_order
+            .take()
+            .unwrap_or_else(|| self.groups.iter().map(|g| g.config.name.clone()).collect());
+        while let Some(name) = order.last().cloned() {
+            let members = self
+                .groups
+                .iter()
+                .find(|g| g.config.name == name)
+                .map(|g| g.members.clone())
+                .unwrap_or_default();
+            for &id in &members {
+                self.apply(id, Input::StopForShutdown, now);
+            }
+            let all_stopped = members.iter().all(|&id| {
+                self.process(id)
+                    .is_none_or(|p| p.machine.state().is_stopped())
+            });
+            if !all_stopped {
+                break;
+            }
+            order.pop();
+        }
+        self.stop_order = Some(order);
+        let unstopped: Vec<String> = self
+            .process_ids()
+            .into_iter()
+            .filter_map(|id| self.process(id))
+            .filter(|p| !p.machine.state().is_stopped())
+            .map(|p| p.config.name.clone())
+            .collect();
+        if unstopped.is_empty() {
+            return true;
+        }
+        if self
+            .last_wait_log
+            .is_none_or(|t| now.mono.duration_since(t) >= Duration::from_secs(3))
+        {
+            self.last_wait_log = Some(now.mono);
+            self.log
+                .info(&format!("waiting for {} to die", unstopped.join(", ")));
+        }
+        false
+    }
+}

@@ -1,0 +1,148 @@
+//! `/logtail/...` and `/mainlogtail`: stream a log file like `tail -f` from the request's own
+//! thread. HTTP/1.1 gets chunked encoding flushed per chunk; HTTP/1.0 gets a plain stream ended
+//! by closing (Supervisor buffers 64 KiB there, README R11). A rotated file (new inode) is
+//! followed from its start; a truncated one gets a `==> File truncated <==` line.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::Duration;
+
+const INITIAL: u64 = 1024;
+const POLL: Duration = Duration::from_millis(100);
+
+struct Sink {
+    out: Box<dyn Write + Send>,
+    chunked: bool,
+}
+
+impl Sink {
+    fn send(&mut self, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        if self.chunked {
+            write!(self.out, "{:x}\r\n", data.len())?;
+            self.out.write_all(data)?;
+            self.out.write_all(b"\r\n")?;
+        } else {
+            self.out.write_all(data)?;
+        }
+        self.out.flush()
+    }
+}
+
+fn http_date(t: std::time::SystemTime) -> String {
+    httpdate_fmt(t)
+}
+
+/// RFC 1123 date (`Thu, 26 Nov 2026 22:50:18 GMT`).
+pub fn httpdate_fmt(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as libc::time_t;
+    // SAFETY: gmtime_r writes into the tm we pass.
+    let tm = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::gmtime_r(&secs, &mut tm);
+        tm
+    };
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[tm.tm_wday.clamp(0, 6) as usize],
+        tm.tm_mday,
+        MONTHS[tm.tm_mon.clamp(0, 11) as usize],
+        tm.tm_year + 1900,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec
+    )
+}
+
+pub fn follow(req: tiny_http::Request, path: &Path, accel_header: bool) {
+    let Ok(mut file) = File::open(path) else {
+        let _ = req.respond(tiny_http::Response::empty(404));
+        return;
+    };
+    let meta = file.metadata().ok();
+    let chunked = *req.http_version() >= tiny_http::HTTPVersion(1, 1);
+    let mut head = String::from("HTTP/1.1 200 OK\r\nServer: Medusa/1.12\r\n");
+    if let Some(m) = meta.as_ref().and_then(|m| m.modified().ok()) {
+        head.push_str(&format!("Last-Modified: {}\r\n", http_date(m)));
+    }
+    head.push_str("Content-Type: text/plain;charset=utf-8\r\n");
+    if accel_header {
+        head.push_str("X-Accel-Buffering: no\r\n");
+    }
+    head.push_str(if chunked {
+        "Transfer-Encoding: chunked\r\n\r\n"
+    } else {
+        "Connection: close\r\n\r\n"
+    });
+    let mut sink = Sink {
+        out: req.into_writer(),
+        chunked,
+    };
+    if sink.out.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let size = meta.as_ref().map_or(0, |m| m.len());
+    let mut pos = size.saturating_sub(INITIAL);
+    let mut inode = meta.as_ref().map_or(0, |m| m.ino());
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if file.seek(SeekFrom::Start(pos)).is_err() {
+            return;
+        }
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    pos += n as u64;
+                    if sink.send(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+        std::thread::sleep(POLL);
+        match std::fs::metadata(path) {
+            Ok(m) if m.ino() != inode => {
+                // Rotated: follow the new file from its beginning.
+                match File::open(path) {
+                    Ok(f) => {
+                        file = f;
+                        inode = m.ino();
+                        pos = 0;
+                    }
+                    Err(_) => continue,
+                }
+            }
+            Ok(m) if m.len() < pos => {
+                if sink.send(b"==> File truncated <==\n").is_err() {
+                    return;
+                }
+                pos = 0;
+            }
+            Ok(_) => {}
+            // Deleted: keep the connection, a new file may appear.
+            Err(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc1123() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_424_618);
+        assert_eq!(super::httpdate_fmt(t), "Fri, 04 Dec 2026 22:50:18 GMT");
+    }
+}

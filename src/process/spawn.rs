@@ -1,0 +1,440 @@
+//! Spawning a child: everything is resolved and allocated in the parent (command, PATH search,
+//! argv, environment, error texts), then fork() and a child side that only makes
+//! async-signal-safe calls before execve, as process.md §8.2 orders them.
+
+use super::cmdline;
+use crate::config::ProcessConfig;
+use crate::sys::errno::{self, errno_name};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Everything the child needs, prepared before fork.
+pub struct SpawnPlan {
+    path: CString,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    dir: Option<CString>,
+    umask: Option<u32>,
+    /// (uid, gid, groups) to switch to.
+    user: Option<(u32, u32, Vec<libc::gid_t>)>,
+    redirect_stderr: bool,
+    msg_setuid: Vec<u8>,
+    msg_chdir: Vec<u8>,
+    msg_exec: Vec<u8>,
+}
+
+/// The parent's ends of a spawned child's pipes.
+pub struct Child {
+    pub pid: i32,
+    pub stdin: OwnedFd,
+    pub stdout: OwnedFd,
+    pub stderr: Option<OwnedFd>,
+}
+
+const DEFAULT_PATH: &str = "/bin:/usr/bin:/usr/local/bin";
+
+/// Resolves the command and builds the plan; the error is Supervisor's spawnerr text.
+pub fn prepare(cfg: &ProcessConfig, env: &[(String, String)]) -> Result<SpawnPlan, String> {
+    let words = cmdline::split(&cfg.command)
+        .map_err(|e| format!("can't parse command '{}': {e}", cfg.command))?;
+    let Some(program) = words.first() else {
+        return Err("command is empty".to_string());
+    };
+    let path_var = env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or(DEFAULT_PATH);
+    let path = resolve(program, path_var, cfg.directory.as_deref())?;
+    let cstr = |s: &[u8]| {
+        CString::new(s).map_err(|_| format!("command '{}' contains a NUL byte", cfg.command))
+    };
+    let argv = words
+        .iter()
+        .map(|w| cstr(w.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let envp = env
+        .iter()
+        .filter_map(|(k, v)| CString::new(format!("{k}={v}")).ok())
+        .collect();
+    let dir = match &cfg.directory {
+        Some(d) => Some(cstr(d.as_bytes())?),
+        None => None,
+    };
+    let user = cfg.user.as_ref().map(|u| {
+        (
+            u.uid,
+            u.gid,
+            u.groups.iter().map(|&g| g as libc::gid_t).collect(),
+        )
+    });
+    let uid_text = cfg.user.as_ref().map(|u| u.uid).unwrap_or(0);
+    Ok(SpawnPlan {
+        path: cstr(path.as_os_str().as_bytes())?,
+        argv,
+        envp,
+        dir,
+        umask: cfg.umask,
+        user,
+        redirect_stderr: cfg.redirect_stderr,
+        msg_setuid: format!("supervisor: couldn't setuid to {uid_text}: ").into_bytes(),
+        msg_chdir: format!(
+            "supervisor: couldn't chdir to {}: ",
+            cfg.directory.as_deref().unwrap_or("")
+        )
+        .into_bytes(),
+        msg_exec: format!("supervisor: couldn't exec {program}: ").into_bytes(),
+    })
+}
+
+fn is_executable(p: &Path) -> bool {
+    let Ok(c) = CString::new(p.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: c is a valid C string.
+    p.is_file() && unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0
+}
+
+/// Finds the file to exec. Improvements over Supervisor (README P10): a relative path with a
+/// slash is taken relative to the program's `directory`, and the PATH search skips entries that
+/// are not executable files (reporting the first existing one if none is).
+fn resolve(program: &str, path_var: &str, directory: Option<&str>) -> Result<PathBuf, String> {
+    let chosen = if program.contains('/') {
+        let p = Path::new(program);
+        match directory {
+            Some(d) if p.is_relative() => Path::new(d).join(p),
+            _ => p.to_path_buf(),
+        }
+    } else {
+        let candidates: Vec<PathBuf> = path_var
+            .split(':')
+            .map(|d| Path::new(if d.is_empty() { "." } else { d }).join(program))
+            .collect();
+        match candidates.iter().find(|c| is_executable(c)) {
+            Some(c) => c.clone(),
+            None => match candidates.iter().find(|c| c.exists()) {
+                Some(c) => c.clone(),
+                None => return Err(format!("can't find command '{program}'")),
+            },
+        }
+    };
+    let meta = std::fs::metadata(&chosen).map_err(|_| format!("can't find command '{program}'"))?;
+    let shown = chosen.display();
+    if meta.is_dir() {
+        return Err(format!("command at '{shown}' is a directory"));
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        return Err(format!("command at '{shown}' is not executable"));
+    }
+    if !is_executable(&chosen) {
+        return Err(format!("no permission to run command '{shown}'"));
+    }
+    Ok(chosen)
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), i32> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: fds is a valid array of two ints.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(errno::last());
+    }
+    // SAFETY: pipe2 returned two fresh descriptors we now own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+pub fn set_nonblocking(fd: RawFd) {
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
+    }
+}
+
+/// Forks and execs. `stdin_override` (an fcgi socket) becomes fd 0 instead of a pipe.
+pub fn spawn(plan: &SpawnPlan, name: &str, stdin_override: Option<RawFd>) -> Result<Child, String> {
+    let pipe_err = |e: i32| {
+        if e == libc::EMFILE || e == libc::ENFILE {
+            format!("too many open files to spawn '{name}'")
+        } else {
+            format!(
+                "unknown error making dispatchers for '{name}': {}",
+                errno_name(e)
+            )
+        }
+    };
+    let (in_r, in_w) = pipe().map_err(pipe_err)?;
+    let (out_r, out_w) = pipe().map_err(pipe_err)?;
+    let err_pipe = if plan.redirect_stderr {
+        None
+    } else {
+        Some(pipe().map_err(pipe_err)?)
+    };
+    let mut argv: Vec<*const libc::c_char> = plan.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = plan.envp.iter().map(|a| a.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    let child_fds = ChildFds {
+        stdin: stdin_override.unwrap_or(in_r.as_raw_fd()),
+        stdout: out_w.as_raw_fd(),
+        stderr: err_pipe
+            .as_ref()
+            .map(|(_, w)| w.as_raw_fd())
+            .unwrap_or(out_w.as_raw_fd()),
+    };
+    // SAFETY: fork; the child branch only calls async-signal-safe functions and never returns.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        let e = errno::last();
+        return Err(if e == libc::EAGAIN {
+            format!("Too many processes in process table to spawn '{name}'")
+        } else {
+            format!("unknown error during fork for '{name}': {}", errno_name(e))
+        });
+    }
+    if pid == 0 {
+        // SAFETY: in the freshly forked child; see child_exec.
+        unsafe { child_exec(plan, &child_fds, &argv, &envp) }
+    }
+    drop(in_r);
+    drop(out_w);
+    let stderr = err_pipe.map(|(r, w)| {
+        drop(w);
+        set_nonblocking(r.as_raw_fd());
+        r
+    });
+    set_nonblocking(in_w.as_raw_fd());
+    set_nonblocking(out_r.as_raw_fd());
+    Ok(Child {
+        pid,
+        stdin: in_w,
+        stdout: out_r,
+        stderr,
+    })
+}
+
+struct ChildFds {
+    stdin: RawFd,
+    stdout: RawFd,
+    stderr: RawFd,
+}
+
+unsafe fn write_err(parts: &[&[u8]]) {
+    for p in parts {
+        libc::write(2, p.as_ptr().cast(), p.len());
+    }
+}
+
+unsafe fn fail(parts: &[&[u8]]) -> ! {
+    write_err(parts);
+    write_err(&[b"supervisor: child process was not spawned\n"]);
+    libc::_exit(127)
+}
+
+/// # Safety
+/// Must only run in the child right after fork: it uses no allocation, no locks.
+unsafe fn child_exec(
+    plan: &SpawnPlan,
+    fds: &ChildFds,
+    argv: &[*const libc::c_char],
+    envp: &[*const libc::c_char],
+) -> ! {
+    libc::setpgid(0, 0);
+    // Rust (like Python) ignores SIGPIPE; children should get the default (README P8).
+    libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
+    let mut set: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut set);
+    libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    // Copy the sources above 2 first: one of them may itself be fd 0..2 (a daemon started with
+    // closed std fds), and dup2 onto 0..2 also clears close-on-exec.
+    let (i, o, e) = (
+        libc::fcntl(fds.stdin, libc::F_DUPFD_CLOEXEC, 3),
+        libc::fcntl(fds.stdout, libc::F_DUPFD_CLOEXEC, 3),
+        libc::fcntl(fds.stderr, libc::F_DUPFD_CLOEXEC, 3),
+    );
+    libc::dup2(i, 0);
+    libc::dup2(o, 1);
+    libc::dup2(e, 2);
+    // Close everything above stderr, not just below minfds (README P9).
+    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+        let max = libc::sysconf(libc::_SC_OPEN_MAX).clamp(256, 65536) as RawFd;
+        for fd in 3..max {
+            libc::close(fd);
+        }
+    }
+    if let Some((uid, gid, groups)) = &plan.user {
+        if libc::getuid() == 0 {
+            if libc::setgroups(groups.len(), groups.as_ptr()) != 0
+                || libc::setgid(*gid) != 0
+                || libc::setuid(*uid) != 0
+            {
+                fail(&[
+                    &plan.msg_setuid,
+                    errno_name(errno::last()).as_bytes(),
+                    b"\n",
+                ]);
+            }
+        } else if libc::getuid() != *uid || libc::getgid() != *gid {
+            fail(&[&plan.msg_setuid, b"Can't drop privilege as nonroot user\n"]);
+        }
+    }
+    if let Some(dir) = &plan.dir {
+        if libc::chdir(dir.as_ptr()) != 0 {
+            fail(&[&plan.msg_chdir, errno_name(errno::last()).as_bytes(), b"\n"]);
+        }
+    }
+    if let Some(mask) = plan.umask {
+        libc::umask(mask as libc::mode_t);
+    }
+    libc::execve(plan.path.as_ptr(), argv.as_ptr(), envp.as_ptr());
+    fail(&[&plan.msg_exec, errno_name(errno::last()).as_bytes(), b"\n"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{process_config, TempDir};
+    use std::io::Read;
+
+    #[test]
+    fn resolve_errors_have_supervisor_texts() {
+        let dir = TempDir::new("resolve");
+        let d = dir.path();
+        assert_eq!(
+            resolve("nope-xyz", "/nonexistent", None),
+            Err("can't find command 'nope-xyz'".into())
+        );
+        std::fs::create_dir(d.join("adir")).unwrap();
+        let shown = d.join("adir").display().to_string();
+        assert_eq!(
+            resolve(&shown, "", None),
+            Err(format!("command at '{shown}' is a directory"))
+        );
+        let f = d.join("noexec");
+        std::fs::write(&f, "x").unwrap();
+        assert_eq!(
+            resolve(&f.display().to_string(), "", None),
+            Err(format!("command at '{}' is not executable", f.display()))
+        );
+    }
+
+    #[test]
+    fn path_search_skips_non_executables() {
+        let dir = TempDir::new("pathsearch");
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(a.join("tool"), "x").unwrap();
+        std::fs::write(b.join("tool"), "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(b.join("tool"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let pv = format!("{}:{}", a.display(), b.display());
+        assert_eq!(resolve("tool", &pv, None), Ok(b.join("tool")));
+        // Relative with a slash: against the program's directory.
+        assert_eq!(
+            resolve("./tool", "", Some(&b.display().to_string())),
+            Ok(b.join("./tool"))
+        );
+    }
+
+    #[test]
+    fn prepare_reports_parse_and_empty_errors() {
+        let cfg = process_config("p", "echo 'x");
+        assert_eq!(
+            prepare(&cfg, &[]).err(),
+            Some("can't parse command 'echo 'x': No closing quotation".into())
+        );
+        let cfg = process_config("p", "  ");
+        assert_eq!(prepare(&cfg, &[]).err(), Some("command is empty".into()));
+    }
+
+    fn run_to_end(cfg: &ProcessConfig, env: &[(String, String)]) -> (String, String, i32) {
+        let plan = prepare(cfg, env).unwrap();
+        let child = spawn(&plan, &cfg.name, None).unwrap();
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(child.pid, &mut status, 0) };
+        let read_all = |fd: OwnedFd| {
+            let mut f = std::fs::File::from(fd);
+            let mut s = String::new();
+            let _ = f.read_to_string(&mut s);
+            s
+        };
+        let out = read_all(child.stdout);
+        let err = child.stderr.map(read_all).unwrap_or_default();
+        (out, err, libc::WEXITSTATUS(status))
+    }
+
+    #[test]
+    fn child_gets_env_dir_umask_and_only_three_fds() {
+        let dir = TempDir::new("spawnenv");
+        let mut cfg = process_config(
+            "p",
+            "/bin/sh -c 'echo $FOO; pwd; umask; ls /proc/self/fd | wc -l; grep SigIgn /proc/self/status'",
+        );
+        cfg.directory = Some(dir.path().display().to_string());
+        cfg.umask = Some(0o027);
+        let env = vec![
+            ("PATH".to_string(), "/usr/bin:/bin".to_string()),
+            ("FOO".to_string(), "bar baz".to_string()),
+        ];
+        let (out, _, code) = run_to_end(&cfg, &env);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(code, 0);
+        assert_eq!(lines[0], "bar baz");
+        assert_eq!(lines[1], dir.path().display().to_string());
+        assert_eq!(lines[2], "0027");
+        // 0,1,2 plus the fd ls itself opens for /proc/self/fd.
+        assert_eq!(lines[3], "4");
+        let ign = u64::from_str_radix(lines[4].trim_start_matches("SigIgn:\t"), 16).unwrap();
+        let bit = |sig: i32| 1u64 << (sig - 1);
+        assert_eq!(
+            ign & (bit(libc::SIGPIPE) | bit(libc::SIGXFSZ)),
+            0,
+            "{}",
+            lines[4]
+        );
+    }
+
+    #[test]
+    fn bad_directory_reports_errno_and_exits_127() {
+        let mut cfg = process_config("p", "/bin/true");
+        cfg.directory = Some("/nonexistent-dir-xyz".into());
+        let (_, err, code) = run_to_end(&cfg, &[]);
+        assert_eq!(code, 127);
+        assert_eq!(
+            err,
+            "supervisor: couldn't chdir to /nonexistent-dir-xyz: ENOENT\nsupervisor: child process was not spawned\n"
+        );
+    }
+
+    #[test]
+    fn exec_failure_is_reported() {
+        let dir = TempDir::new("noshebang");
+        let f = dir.path().join("script");
+        std::fs::write(&f, "echo hi\n").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cfg = process_config("p", &f.display().to_string());
+        let (_, err, code) = run_to_end(&cfg, &[]);
+        assert_eq!(code, 127);
+        assert!(
+            err.starts_with(&format!(
+                "supervisor: couldn't exec {}: ENOEXEC\n",
+                f.display()
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redirect_stderr_joins_stdout() {
+        let mut cfg = process_config("p", "/bin/sh -c 'echo out; echo err >&2'");
+        cfg.redirect_stderr = true;
+        let (out, err, _) = run_to_end(&cfg, &[]);
+        assert_eq!(out, "out\nerr\n");
+        assert_eq!(err, "");
+    }
+}

@@ -1,0 +1,3 @@
+//! Thin wrappers over Linux/POSIX calls that several modules need.
+
+pub mod errno;

@@ -1,0 +1,295 @@
+//! Test harness: runs the real supervisord in a temp dir and observes it through its main log,
+//! log files and /proc. Every daemon started here is stopped (and killed by pid) on drop.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub fn bin(name: &str) -> PathBuf {
+    match name {
+        "supervisord" => PathBuf::from(env!("CARGO_BIN_EXE_supervisord")),
+        other => panic!("unknown binary {other}"),
+    }
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("suprs-it-{tag}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Polls `cond` until it holds or `secs` pass; panics with `what` and the daemon's log.
+pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out after {secs}s waiting for: {what}");
+}
+
+pub fn pid_alive(pid: i32) -> bool {
+    // A zombie has exited: only a live (or stopped) process counts.
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
+pub fn proc_status_field(pid: i32, field: &str) -> Option<String> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find(|l| l.starts_with(&format!("{field}:")))
+        .map(|l| l[field.len() + 1..].trim().to_string())
+}
+
+pub fn cmdline(pid: i32) -> String {
+    fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .replace('\0', " ")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+pub struct Daemon {
+    pub dir: TempDir,
+    pub conf: PathBuf,
+    pub child: Option<Child>,
+    pub pid: i32,
+}
+
+impl Daemon {
+    /// Writes `body` (with `{dir}` replaced by the temp dir) under a standard [supervisord]
+    /// section and starts `supervisord -n -c <conf>`.
+    pub fn start(tag: &str, body: &str) -> Daemon {
+        let d = Daemon::configure(tag, body);
+        d.spawn(&["-n"])
+    }
+
+    pub fn configure(tag: &str, body: &str) -> Daemon {
+        let dir = TempDir::new(tag);
+        let conf = dir.path().join("supervisord.conf");
+        let d = Daemon {
+            conf,
+            dir,
+            child: None,
+            pid: 0,
+        };
+        d.write_conf(body);
+        d
+    }
+
+    pub fn write_conf(&self, body: &str) {
+        let dir = self.dir.path().display().to_string();
+        let text = format!(
+            "[supervisord]\nlogfile={dir}/supervisord.log\npidfile={dir}/supervisord.pid\nchildlogdir={dir}\nloglevel=debug\n\n{}",
+            body.replace("{dir}", &dir)
+        );
+        fs::write(&self.conf, text).expect("write conf");
+    }
+
+    pub fn spawn(mut self, extra: &[&str]) -> Daemon {
+        let child = Command::new(bin("supervisord"))
+            .args(extra)
+            .arg("-c")
+            .arg(&self.conf)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(self.dir.path().join("stdout.txt")).expect("stdout file"))
+            .stderr(fs::File::create(self.dir.path().join("stderr.txt")).expect("stderr file"))
+            .spawn()
+            .expect("spawn supervisord");
+        self.pid = child.id() as i32;
+        self.child = Some(child);
+        self.wait_log("supervisord started with pid", 10);
+        self
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.path("supervisord.log")).unwrap_or_default()
+    }
+
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(self.path("stderr.txt")).unwrap_or_default()
+    }
+
+    pub fn stdout(&self) -> String {
+        fs::read_to_string(self.path("stdout.txt")).unwrap_or_default()
+    }
+
+    pub fn count(&self, needle: &str) -> usize {
+        self.log().matches(needle).count()
+    }
+
+    pub fn wait_log(&self, needle: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if self.log().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "timed out waiting for {needle:?} in the main log:\n{}\nstderr:\n{}",
+            self.log(),
+            self.stderr()
+        );
+    }
+
+    pub fn wait_count(&self, needle: &str, n: usize, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if self.count(needle) >= n {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "timed out waiting for {n} x {needle:?} in the main log:\n{}",
+            self.log()
+        );
+    }
+
+    /// The pid of the latest `spawned: '<name>' with pid N` line.
+    pub fn pid_of(&self, name: &str) -> Option<i32> {
+        let prefix = format!("spawned: '{name}' with pid ");
+        self.log()
+            .lines()
+            .filter_map(|l| l.split_once(&prefix).map(|(_, p)| p.trim().to_string()))
+            .next_back()
+            .and_then(|p| p.parse().ok())
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(self.pid, sig) };
+    }
+
+    /// Waits for the daemon to exit and returns its exit code.
+    pub fn wait_exit(&mut self, secs: u64) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let child = self.child.as_mut()?;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn stop(&mut self) -> Option<i32> {
+        self.signal(libc::SIGTERM);
+        self.wait_exit(30)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: signalling our own child by pid.
+            unsafe { libc::kill(self.pid, libc::SIGTERM) };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs supervisord to completion (for config errors); returns (code, stdout, stderr).
+pub fn run_supervisord(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(bin("supervisord"))
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run supervisord");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A minimal XML-RPC client over the daemon's unix socket, using our own codec.
+pub mod rpc {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    use std::path::Path;
+    pub use supervisor::rpc::value::Value;
+
+    /// Calls `method`; Ok(value) or Err((faultCode, faultString)).
+    pub fn call(sock: &Path, method: &str, params: &[Value]) -> Result<Value, (i64, String)> {
+        let body = supervisor::rpc::codec::encode_call(method, params);
+        let mut s = UnixStream::connect(sock).expect("connect to the daemon socket");
+        let head = format!(
+            "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).expect("send");
+        s.write_all(body.as_bytes()).expect("send");
+        let mut resp = Vec::new();
+        s.read_to_end(&mut resp).expect("read");
+        let split = resp
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("http head");
+        let status = String::from_utf8_lossy(&resp[..split]).to_string();
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        supervisor::rpc::codec::parse_response(&resp[split + 4..]).expect("decodable response")
+    }
+
+    pub fn s(text: &str) -> Value {
+        Value::String(text.to_string())
+    }
+
+    /// A member of a struct value.
+    pub fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+        match v {
+            Value::Struct(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}

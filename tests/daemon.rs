@@ -1,0 +1,346 @@
+//! Integration tests of the core daemon: the real supervisord binary in a temp dir, observed
+//! through its main log, the child log files and /proc.
+
+mod common;
+
+use common::*;
+use std::fs;
+
+#[test]
+fn programs_start_in_priority_order() {
+    let d = Daemon::start(
+        "prio",
+        "[program:c]\ncommand=sleep 1001\npriority=300\nstartsecs=0\n\
+         [program:a]\ncommand=sleep 1002\npriority=100\nstartsecs=0\n\
+         [program:b]\ncommand=sleep 1003\npriority=200\nstartsecs=0\n",
+    );
+    d.wait_count("entered RUNNING state", 3, 10);
+    let log = d.log();
+    let pos = |n: &str| log.find(&format!("spawned: '{n}'")).expect(n);
+    assert!(pos("a") < pos("b") && pos("b") < pos("c"), "{log}");
+    for (name, arg) in [("a", "1002"), ("b", "1003"), ("c", "1001")] {
+        let pid = d.pid_of(name).expect("pid");
+        assert!(cmdline(pid).contains(arg), "{name}: {}", cmdline(pid));
+    }
+}
+
+#[test]
+fn crashing_program_backs_off_then_goes_fatal() {
+    let d = Daemon::start(
+        "backoff",
+        "[program:crash]\ncommand=/bin/sh -c 'echo dying >&2; exit 1'\nstartretries=2\n",
+    );
+    d.wait_log(
+        "gave up: crash entered FATAL state, too many start retries too quickly",
+        20,
+    );
+    let log = d.log();
+    assert_eq!(log.matches("spawned: 'crash'").count(), 3, "{log}");
+    assert_eq!(
+        log.matches("exited: crash (exit status 1; not expected)")
+            .count(),
+        3
+    );
+    // The child's stderr went to its AUTO log.
+    let auto: Vec<_> = fs::read_dir(d.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("crash-stderr---supervisor-")
+        })
+        .collect();
+    assert_eq!(auto.len(), 1);
+    let text = fs::read_to_string(auto[0].path()).unwrap();
+    assert_eq!(text, "dying\ndying\ndying\n");
+}
+
+#[test]
+fn spawn_error_names_the_command() {
+    let d = Daemon::start(
+        "spawnerr",
+        "[program:ghost]\ncommand=/nonexistent/ghost --x\nstartretries=0\n",
+    );
+    d.wait_log("spawnerr: can't find command '/nonexistent/ghost'", 10);
+    d.wait_log("gave up: ghost entered FATAL state", 10);
+    assert!(!d.log().contains("spawned: 'ghost'"));
+}
+
+#[test]
+fn autorestart_unexpected_respects_exitcodes() {
+    let d = Daemon::start(
+        "exitcodes",
+        "[program:expected]\ncommand=/bin/sh -c 'sleep 0.1; exit 2'\nstartsecs=0\nexitcodes=0,2\n\
+         [program:unexpected]\ncommand=/bin/sh -c 'sleep 0.1; exit 3'\nstartsecs=0\nexitcodes=0,2\n",
+    );
+    // Both exit at the same pace; by the time the unexpected one has been restarted three
+    // times, an (erroneous) restart of the expected one would have happened as well.
+    d.wait_count("spawned: 'unexpected'", 4, 20);
+    let log = d.log();
+    assert_eq!(log.matches("spawned: 'expected'").count(), 1, "{log}");
+    assert!(log.contains("exited: expected (exit status 2; expected)"));
+    assert!(log.contains("WARN exited: unexpected (exit status 3; not expected)"));
+}
+
+#[test]
+fn sigterm_ignoring_child_is_killed_after_stopwaitsecs() {
+    let mut d = Daemon::start(
+        "stopwait",
+        "[program:stubborn]\ncommand=/bin/sh -c 'trap \"\" TERM; echo ready; while :; do sleep 0.05; done'\n\
+         startsecs=0\nstopwaitsecs=1\nstdout_logfile={dir}/stubborn.out\n",
+    );
+    wait_until(10, "stubborn ready", || {
+        fs::read_to_string(d.path("stubborn.out")).is_ok_and(|s| s.contains("ready"))
+    });
+    let pid = d.pid_of("stubborn").expect("pid");
+    d.signal(libc::SIGTERM);
+    assert_eq!(d.wait_exit(20), Some(0), "{}", d.log());
+    let log = d.log();
+    assert!(log.contains("received SIGTERM indicating exit request"));
+    assert!(
+        log.contains(&format!("killing 'stubborn' ({pid}) with SIGKILL")),
+        "{log}"
+    );
+    assert!(
+        log.contains("stopped: stubborn (terminated by SIGKILL)"),
+        "{log}"
+    );
+    assert!(!pid_alive(pid));
+}
+
+#[test]
+fn stopasgroup_kills_the_grandchild() {
+    let mut d = Daemon::start(
+        "stopasgroup",
+        "[program:parent]\ncommand=/bin/sh -c 'sleep 1000 & echo $! > {dir}/gc.pid; wait'\n\
+         startsecs=0\nstopasgroup=true\n",
+    );
+    wait_until(10, "grandchild pid file", || {
+        fs::read_to_string(d.path("gc.pid")).is_ok_and(|s| s.ends_with('\n'))
+    });
+    let gc: i32 = fs::read_to_string(d.path("gc.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pid_alive(gc));
+    assert_eq!(d.stop(), Some(0));
+    wait_until(10, "grandchild gone", || !pid_alive(gc));
+}
+
+#[test]
+fn log_rotation_loses_no_line() {
+    let lines = 30000;
+    let d = Daemon::start(
+        "rotate",
+        &format!(
+            "[program:burst]\ncommand=/bin/sh -c 'seq 1 {lines}; sleep 1000'\nstartsecs=0\n\
+             stdout_logfile={{dir}}/burst.log\nstdout_logfile_maxbytes=8KB\nstdout_logfile_backups=100\n"
+        ),
+    );
+    let read_all = || -> Vec<String> {
+        let mut parts = Vec::new();
+        for i in (1..=100).rev() {
+            if let Ok(t) = fs::read_to_string(d.path(&format!("burst.log.{i}"))) {
+                assert!(t.len() <= 8192, "backup {i} has {} bytes", t.len());
+                parts.push(t);
+            }
+        }
+        parts.push(fs::read_to_string(d.path("burst.log")).unwrap_or_default());
+        parts.concat().lines().map(String::from).collect()
+    };
+    wait_until(20, "all lines logged", || read_all().len() >= lines);
+    let got = read_all();
+    let want: Vec<String> = (1..=lines).map(|i| i.to_string()).collect();
+    assert_eq!(got.len(), want.len());
+    assert!(
+        got == want,
+        "lines lost, duplicated or reordered across rotation"
+    );
+    assert!(d.path("burst.log.10").exists());
+}
+
+#[test]
+fn sighup_reload_picks_up_a_changed_command() {
+    let d = Daemon::start("reload", "[program:svc]\ncommand=sleep 2001\nstartsecs=0\n");
+    d.wait_log("success: svc entered RUNNING state", 10);
+    let old = d.pid_of("svc").unwrap();
+    d.write_conf("[program:svc]\ncommand=sleep 2002\nstartsecs=0\n");
+    d.signal(libc::SIGHUP);
+    d.wait_log("received SIGHUP indicating restart request", 10);
+    d.wait_count("success: svc entered RUNNING state", 2, 20);
+    let new = d.pid_of("svc").unwrap();
+    assert_ne!(old, new);
+    assert!(cmdline(new).contains("2002"), "{}", cmdline(new));
+    assert!(!pid_alive(old));
+    // Same daemon process across the restart.
+    assert!(pid_alive(d.pid));
+    assert_eq!(d.count("supervisord started with pid"), 2);
+}
+
+#[test]
+fn config_error_names_file_line_and_exits_2() {
+    let dir = TempDir::new("conferr");
+    let conf = dir.path().join("bad.conf");
+    fs::write(
+        &conf,
+        "[supervisord]\nlogfile=/tmp/x.log\n\n[program:x]\ncommand=sleep 1\nautostart=maybe\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_supervisord(&["-n", "-c", conf.to_str().unwrap()], dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("Error: not a valid boolean value: 'maybe'"),
+        "{err}"
+    );
+    assert!(err.contains(&conf.display().to_string()), "{err}");
+    assert!(err.contains("line: 6"), "{err}");
+    assert!(err.contains("autostart"), "{err}");
+    assert!(err.contains("For help, use"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = TempDir::new("usage");
+    let (code, _, err) = run_supervisord(&["-x"], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("Error: option -x not recognized\nFor help, use"),
+        "{err}"
+    );
+    let (code, _, err) = run_supervisord(&["-c", "/nonexistent.conf"], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("Error: could not find config file /nonexistent.conf"),
+        "{err}"
+    );
+    let (code, out, _) = run_supervisord(&["-v"], dir.path());
+    assert_eq!((code, out.as_str()), (0, "4.3.0\n"));
+}
+
+#[test]
+fn sigusr2_reopens_logs() {
+    let d = Daemon::start(
+        "reopen",
+        "[program:talker]\ncommand=/bin/sh -c 'while :; do echo tick; sleep 0.05; done'\n\
+         startsecs=0\nstdout_logfile={dir}/talker.log\n",
+    );
+    wait_until(10, "first output", || d.path("talker.log").exists());
+    fs::rename(d.path("talker.log"), d.path("talker.log.old")).unwrap();
+    fs::rename(d.path("supervisord.log"), d.path("main.old")).unwrap();
+    d.signal(libc::SIGUSR2);
+    wait_until(10, "reopened child log", || {
+        fs::read_to_string(d.path("talker.log")).is_ok_and(|s| s.contains("tick"))
+    });
+    // The reopen is announced in the old file; the new one takes everything after it.
+    let old = fs::read_to_string(d.path("main.old")).unwrap();
+    assert!(old.contains("supervisord logreopen"), "{old}");
+    d.wait_log("'talker' stdout output", 10);
+}
+
+#[test]
+fn daemonizes_and_writes_pidfile() {
+    let d = Daemon::configure(
+        "daemonize",
+        "[program:s]\ncommand=sleep 3001\nstartsecs=0\n",
+    );
+    let (code, _, err) = run_supervisord(&["-c", d.conf.to_str().unwrap()], d.dir.path());
+    assert_eq!(code, 0, "{err}");
+    // The parent waited for readiness: the pidfile is already there.
+    let pid: i32 = fs::read_to_string(d.path("supervisord.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pid_alive(pid));
+    assert_eq!(
+        proc_status_field(pid, "PPid").as_deref().map(|p| p != "0"),
+        Some(true)
+    );
+    wait_until(10, "program running", || {
+        d.log().contains("success: s entered RUNNING")
+    });
+    // SAFETY: stopping the daemon we started, by its pid.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    wait_until(20, "daemon exit", || !pid_alive(pid));
+    assert!(!d.path("supervisord.pid").exists());
+    assert!(d.log().contains("supervisord stopped"));
+}
+
+#[test]
+fn auto_logs_are_cleaned_at_start_unless_nocleanup() {
+    let d = Daemon::configure("cleanup", "[program:s]\ncommand=sleep 3002\nstartsecs=0\n");
+    let stale = d.path("old-stdout---supervisor-abcdefgh.log");
+    fs::write(&stale, "stale").unwrap();
+    let d = d.spawn(&["-n"]);
+    d.wait_log("success: s entered RUNNING", 10);
+    assert!(!stale.exists());
+    let fresh = fs::read_dir(d.dir.path()).unwrap().flatten().any(|e| {
+        e.file_name()
+            .to_string_lossy()
+            .starts_with("s-stdout---supervisor-")
+    });
+    assert!(fresh);
+}
+
+#[test]
+fn child_environment_and_directory() {
+    let d = Daemon::start(
+        "env",
+        "[program:envy]\ncommand=/bin/sh -c 'echo $SUPERVISOR_ENABLED $SUPERVISOR_PROCESS_NAME $SUPERVISOR_GROUP_NAME $FOO; pwd; sleep 1000'\n\
+         startsecs=0\ndirectory={dir}\nenvironment=FOO=\"bar baz\"\nstdout_logfile={dir}/envy.log\n",
+    );
+    let expect = format!("1 envy envy bar baz\n{}\n", d.dir.path().display());
+    wait_until(10, "env output", || {
+        fs::read_to_string(d.path("envy.log")).is_ok_and(|s| s == expect)
+    });
+}
+
+#[test]
+fn idle_daemon_does_not_wake_up() {
+    let mut body = String::new();
+    for i in 0..100 {
+        body.push_str(&format!(
+            "[program:idle{i}]\ncommand=sleep 100000\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n"
+        ));
+    }
+    let d = Daemon::start("idle", &body);
+    d.wait_count("entered RUNNING state", 100, 30);
+    let switches = || -> u64 {
+        proc_status_field(d.pid, "voluntary_ctxt_switches")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(u64::MAX)
+    };
+    let before = switches();
+    std::thread::sleep(std::time::Duration::from_secs(10));
+    let after = switches();
+    assert!(
+        after - before <= 2,
+        "the idle daemon woke up {} times in 10 s",
+        after - before
+    );
+}
+
+#[test]
+fn user_with_group_sets_primary_gid() {
+    // SAFETY: getuid cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+        println!("SKIPPED user:group test: needs root to switch users");
+        return;
+    }
+    let d = Daemon::start(
+        "usergroup",
+        "[program:nob]\ncommand=sleep 4001\nstartsecs=0\nuser=nobody:daemon\n",
+    );
+    d.wait_log("success: nob entered RUNNING", 10);
+    let pid = d.pid_of("nob").unwrap();
+    let uid = proc_status_field(pid, "Uid").unwrap();
+    let gid = proc_status_field(pid, "Gid").unwrap();
+    assert_eq!(uid.split_whitespace().next(), Some("65534"), "{uid}");
+    assert_eq!(
+        gid.split_whitespace().next(),
+        Some("1"),
+        "daemon group is gid 1: {gid}"
+    );
+}
