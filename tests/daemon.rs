@@ -344,3 +344,28 @@ fn user_with_group_sets_primary_gid() {
         "daemon group is gid 1: {gid}"
     );
 }
+
+#[test]
+fn container_logging_to_dev_stdout() {
+    let d = Daemon::configure("devstdout", "");
+    // The main log on stdout too, not silent: each line must appear once, not echoed twice.
+    d.write_conf(
+        "[supervisord]\nlogfile=/dev/stdout\nlogfile_maxbytes=0\n\n\
+         [program:app]\ncommand=/bin/sh -c 'echo app-says-hi; echo app-err >&2; exec sleep 1000'\nstartsecs=0\n\
+         stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nstderr_logfile=/dev/stderr\nstderr_logfile_maxbytes=0\n",
+    );
+    let mut d = d.spawn_raw(&["-n"]);
+    wait_until(10, "child output on the daemon's stdout", || {
+        d.stdout().contains("app-says-hi") && d.stderr().contains("app-err")
+    });
+    wait_until(10, "RUNNING line", || {
+        d.stdout().contains("success: app entered RUNNING")
+    });
+    assert_eq!(
+        d.stdout().matches("supervisord started with pid").count(),
+        1,
+        "{}",
+        d.stdout()
+    );
+    assert_eq!(d.stop(), Some(0));
+}

@@ -69,6 +69,15 @@ command=sleep 1000
 stdout_logfile=NONE
 startsecs=0
 
+[program:noexec]
+command=/etc/passwd
+autostart=false
+
+[program:slow]
+command=sleep 1000
+startsecs=3
+autostart=false
+
 [program:test_öäü]
 command=sleep 1000
 startsecs=0
@@ -218,7 +227,7 @@ fn python_supervisorctl_commands() {
     let (_, out) = ctl.run(&["tail", "echoer"]);
     assert_eq!(out.trim(), "");
 
-    // tail -f streams over /logtail until interrupted.
+    // tail -f streams over /logtail: what cat echoes from stdin arrives while it follows.
     let mut follow = Command::new(&ctl.bin)
         .arg("-c")
         .arg(&ctl.conf)
@@ -227,11 +236,38 @@ fn python_supervisorctl_commands() {
         .stderr(Stdio::null())
         .spawn()
         .expect("tail -f");
-    std::thread::sleep(Duration::from_millis(300));
-    let (code, _) = ctl.run(&["signal", "CONT", "cat"]);
-    assert_eq!(code, 0);
+    let mut stream = follow.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            if String::from_utf8_lossy(&seen).contains("followed-line") {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let sock = d.path("sock");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !reader.is_finished() && Instant::now() < deadline {
+        let _ = common::rpc::call(
+            &sock,
+            "supervisor.sendProcessStdin",
+            &[common::rpc::s("cat"), common::rpc::s("followed-line\n")],
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let _ = follow.kill();
     let _ = follow.wait();
+    let seen = reader.join().expect("reader");
+    assert!(seen.contains("followed-line"), "tail -f showed {seen:?}");
+    let (code, _) = ctl.run(&["signal", "CONT", "cat"]);
+    assert_eq!(code, 0);
 
     let (_, out) = ctl.run(&["maintail"]);
     assert!(

@@ -119,7 +119,14 @@ impl Daemon {
         fs::write(&self.conf, text).expect("write conf");
     }
 
-    pub fn spawn(mut self, extra: &[&str]) -> Daemon {
+    pub fn spawn(self, extra: &[&str]) -> Daemon {
+        let d = self.spawn_raw(extra);
+        d.wait_log("supervisord started with pid", 10);
+        d
+    }
+
+    /// Starts the daemon without waiting for its log (for configs that log elsewhere).
+    pub fn spawn_raw(mut self, extra: &[&str]) -> Daemon {
         let child = Command::new(bin("supervisord"))
             .args(extra)
             .arg("-c")
@@ -132,7 +139,6 @@ impl Daemon {
             .expect("spawn supervisord");
         self.pid = child.id() as i32;
         self.child = Some(child);
-        self.wait_log("supervisord started with pid", 10);
         self
     }
 

@@ -108,6 +108,27 @@ until("running nowait", lambda: state("sleeper") == "RUNNING")
 fault("no file", lambda: S.startProcess("fail"), 20, "NO_FILE: can't find command '/nonexistent/prog'")
 fault("spawn error", lambda: S.startProcess("quick"), 50, "SPAWN_ERROR: quick")
 check("never started", S.getProcessInfo("fail")["description"] == "Not started")
+fault("not executable", lambda: S.startProcess("noexec"), 21,
+      "NOT_EXECUTABLE: command at '/etc/passwd' is not executable")
+
+
+# A start that is waiting for RUNNING, cut short by a stop from another client.
+def start_slow():
+    try:
+        proxy().supervisor.startProcess("slow")
+        return "no fault"
+    except xmlrpc.client.Fault as f:
+        return f.faultString
+
+
+import threading
+box = []
+t = threading.Thread(target=lambda: box.append(start_slow()))
+t.start()
+until("slow starting", lambda: state("slow") == "STARTING")
+S.stopProcess("slow")
+t.join(10)
+check("abnormal termination", box == ["ABNORMAL_TERMINATION: slow"], box)
 
 # --- signals
 check("signal", S.signalProcess("cat", "CONT") is True)
@@ -167,6 +188,13 @@ for key in ["autostart", "directory", "uid", "command", "exitcodes", "group", "g
     check("config key " + key, key in c)
 check("config values", c["command"] == "sleep 1000" and c["exitcodes"] == [0] and c["inuse"] is True, c)
 check("reread nothing", S.reloadConfig() == [[[], [], []]])
+with open(CONF) as f:
+    good_conf = f.read()
+with open(CONF, "w") as f:
+    f.write(good_conf + "\n[program:broken]\ncommand=x\nautostart=maybe\n")
+fault("cant reread", lambda: S.reloadConfig(), 92)
+with open(CONF, "w") as f:
+    f.write(good_conf)
 with open(CONF, "a") as f:
     f.write("\n[program:newprog]\ncommand=sleep 999\nstartsecs=0\n")
 check("reread added", S.reloadConfig() == [[["newprog"], [], []]])

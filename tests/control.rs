@@ -1,0 +1,185 @@
+//! The control plane seen from outside: socket creation and ownership, a second instance, exact
+//! deferred answers, request limits, and clients that misbehave without hurting anyone else.
+
+mod common;
+
+use common::rpc::{call, get, s, Value};
+use common::*;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::time::{Duration, Instant};
+
+const RPC: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
+
+fn running(sock: &std::path::Path) -> bool {
+    matches!(
+        call(sock, "supervisor.getState", &[]).ok().as_ref().and_then(|v| get(v, "statename")),
+        Some(Value::String(n)) if n == "RUNNING"
+    )
+}
+
+#[test]
+fn unix_socket_mode_and_group_only_chown() {
+    // SAFETY: getuid cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+        println!("SKIPPED chown test: needs root");
+        return;
+    }
+    let d = Daemon::start(
+        "chown",
+        "[unix_http_server]\nfile={dir}/sock\nchmod=0770\nchown=:daemon\n\n[rpcinterface:supervisor]\n\
+         supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
+    );
+    let meta = fs::metadata(d.path("sock")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o770);
+    assert_eq!(meta.gid(), 1, "group 'daemon'");
+    assert_eq!(meta.uid(), 0, "owner unchanged");
+    assert!(running(&d.path("sock")));
+}
+
+#[test]
+fn second_instance_on_a_live_socket_exits_2_and_leaves_the_first_alone() {
+    let a = Daemon::start(
+        "first",
+        &format!("{RPC}[program:s]\ncommand=sleep 1000\nstartsecs=0\n"),
+    );
+    a.wait_log("success: s entered RUNNING", 10);
+    let auto_logs = || {
+        fs::read_dir(a.dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains("---supervisor-"))
+            .count()
+    };
+    let before = auto_logs();
+    assert!(before >= 1);
+    // Same socket path and childlogdir, a different pidfile and log.
+    let b_conf = a.path("second.conf");
+    let dir = a.dir.path().display();
+    fs::write(
+        &b_conf,
+        format!(
+            "[supervisord]\nlogfile={dir}/second.log\npidfile={dir}/second.pid\nchildlogdir={dir}\n\n{}",
+            RPC.replace("{dir}", &dir.to_string())
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = run_supervisord(&["-n", "-c", b_conf.to_str().unwrap()], a.dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("Another program is already listening"),
+        "{err}"
+    );
+    assert!(running(&a.path("sock")));
+    assert_eq!(
+        auto_logs(),
+        before,
+        "the failed instance must not clean the running one's logs"
+    );
+}
+
+#[test]
+fn stale_socket_file_is_replaced() {
+    let d = Daemon::configure("stale", RPC);
+    drop(UnixListener::bind(d.path("sock")).unwrap());
+    assert!(d.path("sock").exists());
+    let d = d.spawn(&["-n"]);
+    assert!(running(&d.path("sock")));
+    assert!(
+        d.stderr().contains("Unlinking stale socket"),
+        "{}",
+        d.stderr()
+    );
+}
+
+#[test]
+fn start_with_wait_answers_when_startsecs_elapse() {
+    let d = Daemon::start(
+        "waitstart",
+        &format!("{RPC}[program:p]\ncommand=sleep 1000\nstartsecs=1\nautostart=false\n"),
+    );
+    let sock = d.path("sock");
+    let t0 = Instant::now();
+    assert_eq!(
+        call(&sock, "supervisor.startProcess", &[s("p")]),
+        Ok(Value::Bool(true))
+    );
+    let took = t0.elapsed();
+    // Supervisor 4.3 answers 1-2 s after the spawn (its 1 s tick); the deadline is exact here.
+    assert!(took >= Duration::from_millis(1000), "{took:?}");
+    assert!(took < Duration::from_millis(1800), "{took:?}");
+    let t0 = Instant::now();
+    assert_eq!(
+        call(&sock, "supervisor.stopProcess", &[s("p")]),
+        Ok(Value::Bool(true))
+    );
+    assert!(
+        t0.elapsed() < Duration::from_millis(800),
+        "{:?}",
+        t0.elapsed()
+    );
+}
+
+fn raw_request(sock: &std::path::Path, head: &str, body: &[u8]) -> String {
+    let mut c = UnixStream::connect(sock).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(head.as_bytes()).unwrap();
+    let _ = c.write_all(body);
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn bad_and_oversized_requests_get_clean_errors() {
+    let d = Daemon::start("limits", RPC);
+    let sock = d.path("sock");
+    let resp = raw_request(
+        &sock,
+        "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\nConnection: close\r\n\r\n",
+        b"",
+    );
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    let body = b"<methodCall><methodName>supervisor.getState</meth";
+    let resp = raw_request(
+        &sock,
+        &format!(
+            "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        ),
+        body,
+    );
+    assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+    let resp = raw_request(
+        &sock,
+        "GET /logtail/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+    );
+    assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
+    assert!(running(&sock));
+    d.wait_log("is invalid: unmarshallable", 5);
+}
+
+#[test]
+fn a_stalled_client_does_not_delay_others() {
+    let d = Daemon::start("stall", RPC);
+    let sock = d.path("sock");
+    // Promises a body and never sends it; another opens a log stream and never reads.
+    let mut stalled = UnixStream::connect(&sock).unwrap();
+    stalled
+        .write_all(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n<methodCall>")
+        .unwrap();
+    let mut lazy = UnixStream::connect(&sock).unwrap();
+    lazy.write_all(b"GET /mainlogtail HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let t0 = Instant::now();
+    for _ in 0..20 {
+        assert!(running(&sock));
+    }
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    drop(stalled);
+    drop(lazy);
+}
