@@ -1,21 +1,32 @@
-//! The HTTP servers. tiny_http accepts and parses; one small thread per request reads the body,
-//! checks auth, hands the request to the main loop (channel + poller wake-up) and writes the
-//! reply when it comes back. So a slow or stuck client only ever holds its own thread: the loop
-//! never blocks on a socket.
+//! The HTTP servers: an accept thread per listener and a thread per connection that reads a
+//! bounded request (head ≤ 64 KiB, body ≤ 4 MiB, idle and I/O timeouts), checks auth, hands
+//! the request to the main loop (channel + poller wake-up) and writes the reply when it comes
+//! back. A slow or stuck client only ever holds its own thread: the loop never blocks on a
+//! socket. (tiny_http, the first choice, has no limit on header size or time.)
 
 use super::auth;
 use super::tail;
 use crate::config::Auth;
 use polling::Poller;
-use std::io::Read;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// Largest request body accepted (XML-RPC calls are small; a multicall of thousands fits).
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
+/// Largest request line + headers.
+pub const MAX_HEAD: usize = 64 * 1024;
+const MAX_HEADERS: usize = 100;
+/// A kept-alive connection with no new request for this long is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Reading a started request or writing a response may stall this long at most.
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A request as the main loop sees it.
 pub struct HttpRequest {
@@ -26,7 +37,7 @@ pub struct HttpRequest {
     pub reply: Sender<Reply>,
 }
 
-/// What the worker thread writes back.
+/// What the connection thread writes back.
 pub enum Reply {
     Response {
         status: u16,
@@ -61,6 +72,7 @@ impl Reply {
 
 pub fn reason(status: u16) -> &'static str {
     match status {
+        100 => "Continue",
         200 => "OK",
         301 => "Moved Permanently",
         400 => "Bad Request",
@@ -70,6 +82,7 @@ pub fn reason(status: u16) -> &'static str {
         405 => "Method Not Allowed",
         411 => "Length Required",
         413 => "Payload Too Large",
+        431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Unknown",
@@ -97,20 +110,36 @@ pub enum Listener {
     Unix(std::os::unix::net::UnixListener, PathBuf),
 }
 
-/// The running servers; dropping them closes the listeners, stops the accept threads and
-/// removes the unix socket files.
+/// The running servers; dropping them stops the accept threads and removes the unix socket
+/// files. Connection threads end on their own (timeouts, or the channel closing).
 pub struct HttpServers {
-    servers: Vec<Arc<tiny_http::Server>>,
+    stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
-    /// Copies of the listening fds: shutdown() on them wakes tiny_http's blocked accept().
     fds: Vec<OwnedFd>,
     socket_files: Vec<PathBuf>,
+}
+
+fn set_timeout(fd: RawFd, opt: libc::c_int, d: Duration) {
+    let tv = libc::timeval {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_usec: d.subsec_micros() as libc::suseconds_t,
+    };
+    // SAFETY: setsockopt reads the timeval we pass.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            opt,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
+    }
 }
 
 impl HttpServers {
     pub fn none() -> HttpServers {
         HttpServers {
-            servers: Vec::new(),
+            stop: Arc::new(AtomicBool::new(false)),
             threads: Vec::new(),
             fds: Vec::new(),
             socket_files: Vec::new(),
@@ -122,28 +151,23 @@ impl HttpServers {
         listeners: Vec<(Listener, Option<Auth>)>,
         tx: Sender<HttpRequest>,
         poller: Arc<Poller>,
-    ) -> std::io::Result<HttpServers> {
+    ) -> io::Result<HttpServers> {
         let mut out = HttpServers::none();
         for (listener, auth) in listeners {
-            let server = match listener {
-                Listener::Tcp(l) => {
-                    out.fds.push(OwnedFd::from(l.try_clone()?));
-                    tiny_http::Server::from_listener(l, None)
-                }
+            let fd: OwnedFd = match listener {
+                Listener::Tcp(l) => l.into(),
                 Listener::Unix(l, path) => {
-                    out.fds.push(OwnedFd::from(l.try_clone()?));
                     out.socket_files.push(path);
-                    tiny_http::Server::from_listener(l, None)
+                    l.into()
                 }
-            }
-            .map_err(std::io::Error::other)?;
-            let server = Arc::new(server);
-            let (s, tx, poller) = (Arc::clone(&server), tx.clone(), Arc::clone(&poller));
+            };
+            let copy = fd.try_clone()?;
+            out.fds.push(copy);
+            let (stop, tx, poller) = (Arc::clone(&out.stop), tx.clone(), Arc::clone(&poller));
             let auth = auth.map(Arc::new);
             out.threads.push(std::thread::spawn(move || {
-                accept_loop(&s, auth, tx, poller)
+                accept_loop(fd, &stop, auth, tx, poller)
             }));
-            out.servers.push(server);
         }
         Ok(out)
     }
@@ -151,12 +175,10 @@ impl HttpServers {
 
 impl Drop for HttpServers {
     fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
         for fd in &self.fds {
-            // SAFETY: shutdown on a listening socket we hold a copy of.
+            // SAFETY: shutdown on a listening socket wakes a thread blocked in accept().
             unsafe { libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR) };
-        }
-        for s in &self.servers {
-            s.unblock();
         }
         for t in self.threads.drain(..) {
             let _ = t.join();
@@ -168,114 +190,343 @@ impl Drop for HttpServers {
 }
 
 fn accept_loop(
-    server: &tiny_http::Server,
+    listener: OwnedFd,
+    stop: &AtomicBool,
     auth: Option<Arc<Auth>>,
     tx: Sender<HttpRequest>,
     poller: Arc<Poller>,
 ) {
     loop {
-        let req = match server.recv() {
-            Ok(r) => r,
-            // recv() fails once unblock() is called (shutdown); accept errors come as Err too,
-            // but then the server is still listening and the next recv() works.
-            Err(e) if e.to_string() == "thread unblocked" => return,
-            Err(_) => continue,
+        // SAFETY: accept4 on our listening socket; the new fd is owned below.
+        let fd = unsafe {
+            libc::accept4(
+                listener.as_raw_fd(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                libc::SOCK_CLOEXEC,
+            )
         };
-        let (auth, tx, poller) = (auth.clone(), tx.clone(), Arc::clone(&poller));
-        let spawned = std::thread::Builder::new()
-            .stack_size(64 * 1024)
-            .spawn(move || handle(req, auth.as_deref(), tx, &poller));
-        if spawned.is_err() {
-            // Out of threads: the request is dropped, its connection closed.
+        if stop.load(Ordering::SeqCst) {
+            if fd >= 0 {
+                // SAFETY: closing the fd accept4 just gave us.
+                unsafe { libc::close(fd) };
+            }
+            return;
+        }
+        if fd < 0 {
+            // EMFILE and friends: back off instead of spinning.
+            std::thread::sleep(Duration::from_millis(10));
             continue;
         }
+        // SAFETY: accept4 returned a fresh descriptor that nothing else owns.
+        let conn = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let (auth, tx, poller) = (auth.clone(), tx.clone(), Arc::clone(&poller));
+        let _ = std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(move || serve(conn, auth.as_deref(), &tx, &poller));
     }
 }
 
-fn header(req: &tiny_http::Request, name: &str) -> Option<String> {
-    req.headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str().to_string())
+/// A parsed request head.
+struct Head {
+    method: String,
+    url: String,
+    /// (major, minor); HTTP/0.9-style requests count as 1.0.
+    version: (u8, u8),
+    headers: Vec<(String, String)>,
 }
 
-fn handle(
-    mut req: tiny_http::Request,
-    auth: Option<&Auth>,
-    tx: Sender<HttpRequest>,
-    poller: &Poller,
-) {
-    if !auth::check(auth, header(&req, "Authorization").as_deref()) {
-        let reply = Reply::Response {
-            status: 401,
-            content_type: "text/html",
-            headers: vec![
+impl Head {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn keep_alive(&self) -> bool {
+        let conn = self.header("Connection").map(|c| c.to_ascii_lowercase());
+        match self.version {
+            (1, 1) => conn.as_deref() != Some("close"),
+            _ => conn.as_deref() == Some("keep-alive"),
+        }
+    }
+}
+
+enum HeadError {
+    /// The peer closed (or timed out) before sending anything: just close.
+    Gone,
+    Status(u16),
+}
+
+/// Reads one line (without CRLF) of at most `budget` bytes.
+fn read_line(r: &mut impl BufRead, budget: &mut usize) -> Result<Option<String>, HeadError> {
+    let mut line = Vec::new();
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(HeadError::Gone),
+        };
+        if buf.is_empty() {
+            return if line.is_empty() {
+                Ok(None)
+            } else {
+                Err(HeadError::Status(400))
+            };
+        }
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        if chunk.len() > *budget {
+            return Err(HeadError::Status(431));
+        }
+        *budget -= chunk.len();
+        line.extend_from_slice(chunk);
+        let n = chunk.len();
+        r.consume(n);
+        if done {
+            while matches!(line.last(), Some(b'\n' | b'\r')) {
+                line.pop();
+            }
+            return String::from_utf8(line)
+                .map(Some)
+                .map_err(|_| HeadError::Status(400));
+        }
+    }
+}
+
+fn read_head(r: &mut impl BufRead) -> Result<Option<Head>, HeadError> {
+    let mut budget = MAX_HEAD;
+    // Blank lines before a request are tolerated (RFC 9112 §2.2).
+    let line = loop {
+        match read_line(r, &mut budget)? {
+            None => return Ok(None),
+            Some(l) if l.is_empty() => continue,
+            Some(l) => break l,
+        }
+    };
+    let parts: Vec<&str> = line.split(' ').collect();
+    let (method, url, version) = match parts.as_slice() {
+        [m, u, v] => {
+            let v = v.strip_prefix("HTTP/").ok_or(HeadError::Status(400))?;
+            let (maj, min) = v.split_once('.').ok_or(HeadError::Status(400))?;
+            let ver = (
+                maj.parse().map_err(|_| HeadError::Status(400))?,
+                min.parse().map_err(|_| HeadError::Status(400))?,
+            );
+            (*m, *u, ver)
+        }
+        [m, u] => (*m, *u, (1, 0)),
+        _ => return Err(HeadError::Status(400)),
+    };
+    if method.is_empty() || !url.starts_with('/') {
+        return Err(HeadError::Status(400));
+    }
+    let mut headers: Vec<(String, String)> = Vec::new();
+    loop {
+        let Some(l) = read_line(r, &mut budget)? else {
+            return Err(HeadError::Status(400));
+        };
+        if l.is_empty() {
+            break;
+        }
+        if l.starts_with([' ', '\t']) {
+            // An obsolete folded continuation line.
+            match headers.last_mut() {
+                Some(h) => {
+                    h.1.push(' ');
+                    h.1.push_str(l.trim());
+                    continue;
+                }
+                None => return Err(HeadError::Status(400)),
+            }
+        }
+        let (k, v) = l.split_once(':').ok_or(HeadError::Status(400))?;
+        if headers.len() >= MAX_HEADERS {
+            return Err(HeadError::Status(431));
+        }
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    Ok(Some(Head {
+        method: method.to_string(),
+        url: url.to_string(),
+        version,
+        headers,
+    }))
+}
+
+fn write_response(
+    out: &mut File,
+    status: u16,
+    content_type: &str,
+    headers: &[(&'static str, String)],
+    body: &[u8],
+    keep_alive: bool,
+) -> io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\nServer: Medusa/1.12\r\nDate: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
+        reason(status),
+        tail::httpdate_fmt(std::time::SystemTime::now()),
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !keep_alive && !headers.iter().any(|(k, _)| *k == "Connection") {
+        head.push_str("Connection: close\r\n");
+    }
+    head.push_str("\r\n");
+    // One write for small responses: fewer packets, no Nagle delay between head and body.
+    let mut all = head.into_bytes();
+    all.extend_from_slice(body);
+    out.write_all(&all)?;
+    out.flush()
+}
+
+fn error(out: &mut File, status: u16) {
+    let _ = write_response(
+        out,
+        status,
+        "text/html",
+        &[],
+        error_page(status).as_bytes(),
+        false,
+    );
+}
+
+/// Serves one connection until it closes, errs, times out or asks to close.
+fn serve(conn: File, auth: Option<&Auth>, tx: &Sender<HttpRequest>, poller: &Poller) {
+    let fd = conn.as_raw_fd();
+    set_timeout(fd, libc::SO_SNDTIMEO, IO_TIMEOUT);
+    let Ok(mut out) = conn.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::with_capacity(16 * 1024, conn);
+    loop {
+        set_timeout(fd, libc::SO_RCVTIMEO, IDLE_TIMEOUT);
+        let head = match read_head(&mut reader) {
+            Ok(Some(h)) => h,
+            Ok(None) | Err(HeadError::Gone) => return,
+            Err(HeadError::Status(s)) => return error(&mut out, s),
+        };
+        set_timeout(fd, libc::SO_RCVTIMEO, IO_TIMEOUT);
+        let keep_alive = head.keep_alive();
+        if !auth::check(auth, head.header("Authorization")) {
+            let headers = vec![
                 ("WWW-Authenticate", "Basic realm=\"default\"".to_string()),
                 ("Connection", "close".to_string()),
-            ],
-            body: error_page(401).into_bytes(),
+            ];
+            let body = error_page(401);
+            let _ = write_response(&mut out, 401, "text/html", &headers, body.as_bytes(), false);
+            return;
+        }
+        let length = match head.header("Content-Length") {
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) => n,
+                Err(_) => return error(&mut out, 400),
+            },
+            None if head.method == "POST" => return error(&mut out, 411),
+            None => 0,
         };
-        write_reply(req, reply);
-        return;
-    }
-    if req.body_length().unwrap_or(0) > MAX_BODY {
-        write_reply(req, Reply::error(413));
-        return;
-    }
-    let mut body = Vec::new();
-    if req
-        .as_reader()
-        .take(MAX_BODY as u64 + 1)
-        .read_to_end(&mut body)
-        .is_err()
-    {
-        return;
-    }
-    if body.len() > MAX_BODY {
-        write_reply(req, Reply::error(413));
-        return;
-    }
-    let (rtx, rrx): (Sender<Reply>, Receiver<Reply>) = mpsc::channel();
-    let msg = HttpRequest {
-        method: req.method().as_str().to_string(),
-        url: req.url().to_string(),
-        host: header(&req, "Host"),
-        body,
-        reply: rtx,
-    };
-    if tx.send(msg).is_err() {
-        write_reply(req, Reply::error(503));
-        return;
-    }
-    let _ = poller.notify();
-    match rrx.recv() {
-        Ok(reply) => write_reply(req, reply),
-        // The loop dropped the request (shutdown): close the connection.
-        Err(_) => write_reply(req, Reply::error(503)),
+        if length > MAX_BODY {
+            return error(&mut out, 413);
+        }
+        if head
+            .header("Expect")
+            .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+            && out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+        {
+            return;
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let (rtx, rrx) = mpsc::channel();
+        let req = HttpRequest {
+            host: head.header("Host").map(String::from),
+            method: head.method,
+            url: head.url,
+            body,
+            reply: rtx,
+        };
+        if tx.send(req).is_err() {
+            return error(&mut out, 503);
+        }
+        let _ = poller.notify();
+        let reply = match rrx.recv() {
+            Ok(r) => r,
+            // The loop dropped the request (shutting down).
+            Err(_) => return error(&mut out, 503),
+        };
+        match reply {
+            Reply::Response {
+                status,
+                content_type,
+                headers,
+                body,
+            } => {
+                if write_response(&mut out, status, content_type, &headers, &body, keep_alive)
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Reply::Follow { path, accel_header } => {
+                let chunked = head.version >= (1, 1);
+                return tail::follow(out, chunked, &path, accel_header);
+            }
+        }
+        if !keep_alive {
+            return;
+        }
     }
 }
 
-fn write_reply(req: tiny_http::Request, reply: Reply) {
-    match reply {
-        Reply::Response {
-            status,
-            content_type,
-            headers,
-            body,
-        } => {
-            let mut resp = tiny_http::Response::from_data(body).with_status_code(status);
-            let mut add = |k: &str, v: &str| {
-                if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-                    resp.add_header(h);
-                }
-            };
-            add("Content-Type", content_type);
-            add("Server", "Medusa/1.12");
-            for (k, v) in &headers {
-                add(k, v);
-            }
-            let _ = req.respond(resp);
-        }
-        Reply::Follow { path, accel_header } => tail::follow(req, &path, accel_header),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &[u8]) -> Result<Option<Head>, u16> {
+        read_head(&mut BufReader::new(s)).map_err(|e| match e {
+            HeadError::Gone => 0,
+            HeadError::Status(s) => s,
+        })
+    }
+
+    #[test]
+    fn heads() {
+        let h = parse(
+            b"\r\nPOST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length:  12 \r\nX: a\r\n  b\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (h.method.as_str(), h.url.as_str(), h.version),
+            ("POST", "/RPC2", (1, 1))
+        );
+        assert_eq!(h.header("content-length"), Some("12"));
+        assert_eq!(h.header("X"), Some("a b"));
+        assert!(h.keep_alive());
+        let h = parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().unwrap();
+        assert!(!h.keep_alive());
+        assert_eq!(parse(b"").unwrap().map(|h| h.method), None);
+    }
+
+    #[test]
+    fn bad_heads() {
+        assert_eq!(parse(b"BLAH\r\n\r\n").err(), Some(400));
+        assert_eq!(parse(b"GET nopath HTTP/1.1\r\n\r\n").err(), Some(400));
+        assert_eq!(parse(b"GET / HTTP/1.1\r\nnocolon\r\n\r\n").err(), Some(400));
+        assert_eq!(parse(b"GET / HTTP/1.1\r\nA: b").err(), Some(400));
+        let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(MAX_HEAD));
+        assert_eq!(parse(long.as_bytes()).err(), Some(431));
+        let many = format!(
+            "GET / HTTP/1.1\r\n{}\r\n",
+            "A: b\r\n".repeat(MAX_HEADERS + 1)
+        );
+        assert_eq!(parse(many.as_bytes()).err(), Some(431));
     }
 }

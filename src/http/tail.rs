@@ -65,13 +65,27 @@ pub fn httpdate_fmt(t: std::time::SystemTime) -> String {
     )
 }
 
-pub fn follow(req: tiny_http::Request, path: &Path, accel_header: bool) {
+/// Streams `path` to `out` until the client goes away. `chunked` for HTTP/1.1 clients.
+/// Waits up to `wait` and tells whether the client hung up meanwhile.
+fn peer_gone(fd: std::os::fd::RawFd, wait: Duration) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: poll on one pollfd we own.
+    let n = unsafe { libc::poll(&mut p, 1, wait.as_millis() as libc::c_int) };
+    n > 0 && p.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
+}
+
+pub fn follow(out: File, chunked: bool, path: &Path, accel_header: bool) {
     let Ok(mut file) = File::open(path) else {
-        let _ = req.respond(tiny_http::Response::empty(404));
+        let mut out = out;
+        let _ = out
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
     };
     let meta = file.metadata().ok();
-    let chunked = *req.http_version() >= tiny_http::HTTPVersion(1, 1);
     let mut head = String::from("HTTP/1.1 200 OK\r\nServer: Medusa/1.12\r\n");
     if let Some(m) = meta.as_ref().and_then(|m| m.modified().ok()) {
         head.push_str(&format!("Last-Modified: {}\r\n", http_date(m)));
@@ -85,8 +99,9 @@ pub fn follow(req: tiny_http::Request, path: &Path, accel_header: bool) {
     } else {
         "Connection: close\r\n\r\n"
     });
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&out);
     let mut sink = Sink {
-        out: req.into_writer(),
+        out: Box::new(out),
         chunked,
     };
     if sink.out.write_all(head.as_bytes()).is_err() {
@@ -112,7 +127,9 @@ pub fn follow(req: tiny_http::Request, path: &Path, accel_header: bool) {
                 Err(_) => return,
             }
         }
-        std::thread::sleep(POLL);
+        if peer_gone(fd, POLL) {
+            return;
+        }
         match std::fs::metadata(path) {
             Ok(m) if m.ino() != inode => {
                 // Rotated: follow the new file from its beginning.
