@@ -5,6 +5,7 @@ pub mod autolog;
 pub mod control;
 pub mod environment;
 pub mod eventloop;
+pub mod fcgi;
 pub mod options;
 pub mod signals;
 pub mod startup;

@@ -1,8 +1,11 @@
 //! `Supervisor`: the one owner of the daemon's state (groups, processes, pipes, the main log)
 //! and the place where the state machine's effects are carried out (spawn, kill, log).
 
+use super::fcgi::SharedSocket;
 use super::{autolog, environment};
-use crate::config::{ChannelConfig, Config, GroupConfig, LogFile, Overrides, ProcessConfig};
+use crate::config::{
+    ChannelConfig, Config, GroupConfig, GroupKind, LogFile, Overrides, ProcessConfig,
+};
 use crate::log::{MainLog, RotatingFile};
 use crate::output::{OutputChannel, ReadResult, Stream};
 use crate::process::machine::{Effect, Input, Machine, Now};
@@ -41,6 +44,8 @@ pub struct Process {
     /// sendProcessStdin data the pipe did not take yet.
     pub(super) stdin_buf: Vec<u8>,
     pub(super) channels: [Option<OutputChannel>; 2],
+    /// This process holds a reference on its group's fcgi socket.
+    pub(super) holds_socket: bool,
 }
 
 pub struct Group {
@@ -48,6 +53,8 @@ pub struct Group {
     pub members: Vec<usize>,
     /// `[supervisord] environment` when the group was created (a change means "changed").
     pub global_env: Vec<(String, String)>,
+    /// The listening socket of an fcgi-program group.
+    pub socket: Option<SharedSocket>,
 }
 
 pub struct Supervisor {
@@ -151,6 +158,7 @@ impl Supervisor {
                 stdin: None,
                 stdin_buf: Vec::new(),
                 channels: [None, None],
+                holds_socket: false,
             }));
             members.push(id);
         }
@@ -159,12 +167,17 @@ impl Supervisor {
             .groups
             .partition_point(|g| (g.config.priority, g.config.name.clone()) <= key);
         let global_env = self.config.supervisord.environment.clone();
+        let socket = match &gc.kind {
+            GroupKind::Fcgi(s) => Some(SharedSocket::new(s.clone())),
+            _ => None,
+        };
         self.groups.insert(
             at,
             Group {
                 config: gc,
                 members,
                 global_env,
+                socket,
             },
         );
     }
@@ -264,9 +277,29 @@ impl Supervisor {
             Err(message) => return Input::SpawnFailed { message },
         };
         let (out_syslog, err_syslog) = (p.config.stdout.syslog, p.config.stderr.syslog);
-        let child = match spawn::spawn(&plan, &name, None) {
+        let group = p.group.clone();
+        let log = &mut self.log;
+        let shared = self
+            .groups
+            .iter_mut()
+            .find(|g| g.config.name == group)
+            .and_then(|g| g.socket.as_mut());
+        let socket = match shared {
+            Some(s) => match s.acquire(log) {
+                Ok(fd) => Some(fd),
+                Err(message) => return Input::SpawnFailed { message },
+            },
+            None => None,
+        };
+        let child = match spawn::spawn(&plan, &name, socket) {
             Ok(c) => c,
-            Err(message) => return Input::SpawnFailed { message },
+            Err(message) => {
+                // A failed start must not keep the socket open.
+                if socket.is_some() {
+                    self.release_socket(&group);
+                }
+                return Input::SpawnFailed { message };
+            }
         };
         self.pids.insert(child.pid, id);
         let out = OutputChannel {
@@ -296,8 +329,10 @@ impl Supervisor {
             }
         }
         if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
-            p.stdin = Some(child.stdin);
+            // For fcgi programs fd 0 is the socket: the stdin pipe is not kept.
+            p.stdin = socket.is_none().then_some(child.stdin);
             p.channels = [Some(out), err];
+            p.holds_socket = socket.is_some();
         }
         Input::Spawned { pid: child.pid }
     }
@@ -398,6 +433,18 @@ impl Supervisor {
             }
         }
         p.stdin_buf.clear();
+        if std::mem::take(&mut p.holds_socket) {
+            let group = p.group.clone();
+            self.release_socket(&group);
+        }
+    }
+
+    fn release_socket(&mut self, group: &str) {
+        if let Some(g) = self.groups.iter_mut().find(|g| g.config.name == group) {
+            if let Some(s) = g.socket.as_mut() {
+                s.release(&mut self.log);
+            }
+        }
     }
 
     /// Reaps every exited child: managed ones finish their process, others (orphans reparented

@@ -5,7 +5,7 @@
 
 use super::base64;
 use super::value::Value;
-use super::xml::{self, Element};
+use super::xml::{self, is_xml_char, Element};
 use std::fmt::{self, Write};
 
 pub const MAX_VALUE_DEPTH: usize = 64;
@@ -152,10 +152,6 @@ pub fn parse_response(body: &[u8]) -> Result<Result<Value, (i64, String)>, Decod
         return err("a response holds exactly one value");
     }
     Ok(Ok(params.remove(0)))
-}
-
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// Escapes `&`, `<`, `>` and replaces characters XML cannot carry.

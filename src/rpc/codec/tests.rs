@@ -141,3 +141,13 @@ fn malformed_input_is_an_error_not_a_panic() {
         .contains("deeply"));
     assert!(parse_response(b"<methodResponse><params/></methodResponse>").is_err());
 }
+
+/// Regression (fuzzing): a NUL in the method name was accepted, then re-encoded as U+FFFD.
+#[test]
+fn fuzz_nul_in_method_name_is_rejected() {
+    let doc = b"<methodCall><methodName>x\x00\x00</methodName><params><param><value>! <![CDATA[a]]>&amp;&#x41;</value></param></params></methodCall>";
+    assert!(parse_call(doc)
+        .unwrap_err()
+        .0
+        .contains("invalid character U+0000"));
+}
