@@ -220,3 +220,33 @@ fn echoed_sample_config_loads_without_warnings() {
     );
     assert_eq!(d.stop(), Some(0));
 }
+
+#[test]
+fn fcgi_changed_socket_is_recreated_by_update() {
+    let (p1, p2) = (free_port(), free_port());
+    let conf = |port: u16| {
+        format!(
+            "{RPC}[fcgi-program:web]\nsocket=tcp://127.0.0.1:{port}\nstartsecs=0\ncommand={ANSWER_ON_FD0}\n"
+        )
+    };
+    let d = Daemon::start("fcgiupdate", &conf(p1));
+    wait_until(15, "first socket answers", || ask(p1).is_some());
+    d.write_conf(&conf(p2));
+    let sock = d.path("sock");
+    let diff = call(&sock, "supervisor.reloadConfig", &[]).unwrap();
+    let changed = Value::Array(vec![Value::Array(vec![
+        Value::Array(vec![]),
+        Value::Array(vec![s("web")]),
+        Value::Array(vec![]),
+    ])]);
+    assert_eq!(diff, changed);
+    // What `supervisorctl update` does for a changed group.
+    call(&sock, "supervisor.stopProcessGroup", &[s("web")]).unwrap();
+    call(&sock, "supervisor.removeProcessGroup", &[s("web")]).unwrap();
+    call(&sock, "supervisor.addProcessGroup", &[s("web")]).unwrap();
+    wait_until(15, "new socket answers", || ask(p2).is_some());
+    assert!(
+        TcpStream::connect(("127.0.0.1", p1)).is_err(),
+        "old socket closed"
+    );
+}
