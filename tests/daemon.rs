@@ -299,7 +299,11 @@ fn child_environment_and_directory() {
 
 #[test]
 fn idle_daemon_does_not_wake_up() {
-    let mut body = String::new();
+    // With the control socket open: its threads must idle too.
+    let mut body = String::from(
+        "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
+         supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n",
+    );
     for i in 0..100 {
         body.push_str(&format!(
             "[program:idle{i}]\ncommand=sleep 100000\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n"
@@ -307,10 +311,20 @@ fn idle_daemon_does_not_wake_up() {
     }
     let d = Daemon::start("idle", &body);
     d.wait_count("entered RUNNING state", 100, 30);
+    // Summed over every thread of the daemon, not just the main one.
     let switches = || -> u64 {
-        proc_status_field(d.pid, "voluntary_ctxt_switches")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(u64::MAX)
+        fs::read_dir(format!("/proc/{}/task", d.pid))
+            .unwrap()
+            .flatten()
+            .filter_map(|t| {
+                let tid: i32 = t.file_name().to_string_lossy().parse().ok()?;
+                let text = fs::read_to_string(format!("/proc/{}/task/{tid}/status", d.pid)).ok()?;
+                text.lines()
+                    .find(|l| l.starts_with("voluntary_ctxt_switches:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|n| n.parse::<u64>().ok())
+            })
+            .sum()
     };
     let before = switches();
     std::thread::sleep(std::time::Duration::from_secs(10));
