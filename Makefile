@@ -37,7 +37,7 @@ install: release
 	install -m 0644 man/supervisord.8 $(DESTDIR)$(MANDIR)/man8/supervisord.8
 	for p in pidproxy echo_supervisord_conf; do install -m 0644 man/$$p.1 $(DESTDIR)$(MANDIR)/man1/$$p.1; done
 	install -m 0644 man/supervisord.conf.5 $(DESTDIR)$(MANDIR)/man5/supervisord.conf.5
-	test -e $(DESTDIR)$(ETCDIR)/supervisord.conf || install -m 0644 conf/supervisord.conf $(DESTDIR)$(ETCDIR)/supervisord.conf
+	test -e $(DESTDIR)$(ETCDIR)/supervisord.conf || install -m 0644 conf/sample.conf $(DESTDIR)$(ETCDIR)/supervisord.conf
 
 clean:
 	$(CARGO) clean
