@@ -3,6 +3,7 @@
 pub mod api;
 pub mod config;
 pub mod daemon;
+pub mod events;
 pub mod http;
 pub mod log;
 pub mod output;

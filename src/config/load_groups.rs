@@ -14,39 +14,6 @@ use super::types::{boolean, integer, list_of_strings, octal, port_number, proces
 use super::users::{parse_owner, resolve_user};
 use super::ConfigError;
 
-/// Event type names accepted in `events=`: Supervisor's 27 plus the project's
-/// `PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY`.
-pub const EVENT_TYPES: &[&str] = &[
-    "EVENT",
-    "PROCESS_STATE",
-    "PROCESS_STATE_STOPPED",
-    "PROCESS_STATE_EXITED",
-    "PROCESS_STATE_STARTING",
-    "PROCESS_STATE_STOPPING",
-    "PROCESS_STATE_BACKOFF",
-    "PROCESS_STATE_FATAL",
-    "PROCESS_STATE_RUNNING",
-    "PROCESS_STATE_UNKNOWN",
-    "PROCESS_COMMUNICATION",
-    "PROCESS_COMMUNICATION_STDOUT",
-    "PROCESS_COMMUNICATION_STDERR",
-    "PROCESS_LOG",
-    "PROCESS_LOG_STDOUT",
-    "PROCESS_LOG_STDERR",
-    "REMOTE_COMMUNICATION",
-    "SUPERVISOR_STATE_CHANGE",
-    "SUPERVISOR_STATE_CHANGE_RUNNING",
-    "SUPERVISOR_STATE_CHANGE_STOPPING",
-    "TICK",
-    "TICK_5",
-    "TICK_60",
-    "TICK_3600",
-    "PROCESS_GROUP",
-    "PROCESS_GROUP_ADDED",
-    "PROCESS_GROUP_REMOVED",
-    "PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY",
-];
-
 /// Result handlers a listener pool may name (`result_handler=` or its alias `handler=`).
 pub const RESULT_HANDLERS: &[&str] = &[
     "supervisor.dispatchers:default_handler",
@@ -217,7 +184,7 @@ fn listener_pool(ctx: &mut Ctx, s: &str) -> Result<GroupConfig, ConfigError> {
             format!("[{s}] section requires an \"events\" line"),
         ));
     }
-    if let Some(bad) = events.iter().find(|e| !EVENT_TYPES.contains(&e.as_str())) {
+    if let Some(bad) = events.iter().find(|e| !crate::events::types::is_known(e)) {
         return Err(sec.err(
             Some("events"),
             format!("Unknown event type {bad} in [{s}] events"),

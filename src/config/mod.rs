@@ -1,6 +1,7 @@
 //! Configuration: reading supervisord.conf with Python RawConfigParser rules, `%(name)s`
 //! expansion, typed values, and validation into [`model::Config`].
 
+pub mod ctl;
 mod envlist;
 pub mod expand;
 mod glob;
@@ -23,7 +24,7 @@ pub mod types;
 pub mod users;
 
 pub use load::{load, validate_overrides};
-pub use load_groups::{EVENT_TYPES, RESULT_HANDLERS};
+pub use load_groups::RESULT_HANDLERS;
 pub use model::*;
 pub use source::{find_config_file, host_node_name, search_paths};
 pub use types::signal_name;

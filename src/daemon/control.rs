@@ -4,10 +4,11 @@
 
 use super::supervisor::{Group, Mood, Supervisor};
 use crate::config::{self, Config, GroupConfig, MainLogTarget};
+use crate::events::Event;
 use crate::process::spawn;
 use crate::process::waitstatus::signal_name;
 use crate::sys::errno::{self, errno_name};
-use polling::{Event, PollMode};
+use polling::{Event as PollEvent, PollMode};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -37,6 +38,7 @@ impl Supervisor {
         self.log
             .critical(&format!("supervisord entered FATAL state: {cause}"));
         self.fatal = Some(cause.to_string());
+        self.emit(Event::new("SUPERVISOR_STATE_CHANGE_FATAL", cause));
     }
 
     pub fn fatal_cause(&self) -> Option<&str> {
@@ -160,7 +162,7 @@ impl Supervisor {
                     let _ = unsafe {
                         self.poller.add_with_mode(
                             fd.as_raw_fd(),
-                            Event::writable(key),
+                            PollEvent::writable(key),
                             PollMode::Level,
                         )
                     };
@@ -265,19 +267,26 @@ impl Supervisor {
         let Some(pos) = self.groups.iter().position(|g| g.config.name == name) else {
             return;
         };
-        let g = self.groups.remove(pos);
+        let mut g = self.groups.remove(pos);
         for id in g.members {
             if let Some(slot) = self.procs.get_mut(id) {
                 *slot = None;
             }
         }
+        if let Some(pool) = g.pool.take() {
+            self.drop_pool(pool);
+        }
+        self.emit(Event::new(
+            "PROCESS_GROUP_REMOVED",
+            format!("groupname:{name}\n"),
+        ));
     }
 
-    /// sendRemoteCommEvent: REMOTE_COMMUNICATION is delivered once event listeners exist.
+    /// sendRemoteCommEvent: a REMOTE_COMMUNICATION event with `type:<kind>\n<data>`.
     pub fn remote_comm_event(&mut self, kind: &str, data: &str) {
-        self.log.debug(&format!(
-            "remote communication event type:{kind} ({} bytes)",
-            data.len()
+        self.emit(Event::new(
+            "REMOTE_COMMUNICATION",
+            format!("type:{kind}\n{data}"),
         ));
     }
 }

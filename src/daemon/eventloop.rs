@@ -31,6 +31,7 @@ pub fn run(
         let now = Now::current();
         sup.reap(now);
         sup.tick_all(now);
+        sup.emit_ticks(now.wall);
         if !pending.is_empty() {
             routes::poll_pending(&mut Ctx { sup, now }, &mut pending);
         }

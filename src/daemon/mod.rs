@@ -5,6 +5,7 @@ pub mod autolog;
 pub mod control;
 pub mod environment;
 pub mod eventloop;
+pub mod events;
 pub mod fcgi;
 pub mod options;
 pub mod signals;
@@ -127,6 +128,10 @@ fn run(argv0: &str, args: &[String]) -> Result<i32, Fatal> {
         for g in groups {
             sup.add_group(g);
         }
+        sup.emit(crate::events::Event::new(
+            "SUPERVISOR_STATE_CHANGE_RUNNING",
+            "",
+        ));
         sup.log.info(&format!(
             "supervisord started with pid {}",
             std::process::id()

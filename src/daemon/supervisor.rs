@@ -1,17 +1,21 @@
 //! `Supervisor`: the one owner of the daemon's state (groups, processes, pipes, the main log)
 //! and the place where the state machine's effects are carried out (spawn, kill, log).
 
+use super::events::{PoolState, TRIGGER_BASE};
 use super::fcgi::SharedSocket;
 use super::{autolog, environment};
 use crate::config::{
     ChannelConfig, Config, GroupConfig, GroupKind, LogFile, Overrides, ProcessConfig,
 };
+use crate::events::listener::Protocol;
+use crate::events::pool::Queued;
+use crate::events::Event;
 use crate::log::{MainLog, RotatingFile};
 use crate::output::{OutputChannel, ReadResult, Stream};
 use crate::process::machine::{Effect, Input, Machine, Now};
 use crate::process::{spawn, ProcessState, WaitStatus};
 use crate::sys::errno::{self, errno_name};
-use polling::{Event, PollMode, Poller};
+use polling::{Event as PollEvent, PollMode, Poller};
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -46,6 +50,12 @@ pub struct Process {
     pub(super) channels: [Option<OutputChannel>; 2],
     /// This process holds a reference on its group's fcgi socket.
     pub(super) holds_socket: bool,
+    /// Event listener protocol state (listener processes only).
+    pub listener: Option<Protocol>,
+    /// The event sent to this listener and not answered yet.
+    pub(super) in_flight: Option<Queued>,
+    /// Start again as soon as the stop in progress completes.
+    pub(super) restart_pending: bool,
 }
 
 pub struct Group {
@@ -55,6 +65,8 @@ pub struct Group {
     pub global_env: Vec<(String, String)>,
     /// The listening socket of an fcgi-program group.
     pub socket: Option<SharedSocket>,
+    /// The buffer, handler and trigger of an event listener pool.
+    pub pool: Option<PoolState>,
 }
 
 pub struct Supervisor {
@@ -77,6 +89,12 @@ pub struct Supervisor {
     /// Groups still to stop during shutdown/restart, ascending priority (last is stopped next).
     pub(super) stop_order: Option<Vec<String>>,
     pub(super) last_wait_log: Option<Instant>,
+    /// Last seen period of TICK_5/60/3600 (None while nobody subscribes).
+    pub(super) tick_periods: [Option<u64>; 3],
+    pub(super) next_trigger_key: usize,
+    /// While shutting down: until when listeners are still served.
+    pub(super) drain_deadline: Option<Instant>,
+    pub(super) drain_done: bool,
 }
 
 fn fd_key(id: usize, stream: Stream) -> usize {
@@ -110,6 +128,10 @@ impl Supervisor {
             buf: vec![0; READ_CHUNK],
             stop_order: None,
             last_wait_log: None,
+            tick_periods: [None; 3],
+            next_trigger_key: 0,
+            drain_deadline: None,
+            drain_done: false,
         })
     }
 
@@ -119,6 +141,10 @@ impl Supervisor {
 
     pub fn process(&self, id: usize) -> Option<&Process> {
         self.procs.get(id).and_then(|p| p.as_ref())
+    }
+
+    pub(super) fn process_mut(&mut self, id: usize) -> Option<&mut Process> {
+        self.procs.get_mut(id).and_then(|p| p.as_mut())
     }
 
     /// Every live process id, in start order (group priority, then member order).
@@ -137,8 +163,11 @@ impl Supervisor {
             .find(|&id| self.process(id).is_some_and(|p| p.config.name == name))
     }
 
-    /// Creates a group's processes (STOPPED) and fixes their AUTO log names.
+    /// Creates a group's processes (STOPPED) and fixes their AUTO log names; a listener
+    /// pool subscribes; PROCESS_GROUP_ADDED is emitted.
     pub fn add_group(&mut self, gc: GroupConfig) {
+        let pool = self.make_pool(&gc);
+        let is_pool = pool.is_some();
         let mut members = Vec::new();
         for pc in &gc.processes {
             let stdout_path = self.resolve_log(pc, &pc.stdout, Stream::Stdout);
@@ -159,6 +188,9 @@ impl Supervisor {
                 stdin_buf: Vec::new(),
                 channels: [None, None],
                 holds_socket: false,
+                listener: is_pool.then(Protocol::new),
+                in_flight: None,
+                restart_pending: false,
             }));
             members.push(id);
         }
@@ -171,6 +203,7 @@ impl Supervisor {
             GroupKind::Fcgi(s) => Some(SharedSocket::new(s.clone())),
             _ => None,
         };
+        let name = gc.name.clone();
         self.groups.insert(
             at,
             Group {
@@ -178,8 +211,13 @@ impl Supervisor {
                 members,
                 global_env,
                 socket,
+                pool,
             },
         );
+        self.emit(Event::new(
+            "PROCESS_GROUP_ADDED",
+            format!("groupname:{name}\n"),
+        ));
     }
 
     fn resolve_log(
@@ -233,12 +271,13 @@ impl Supervisor {
         }
     }
 
-    /// The choke point every state change passes through (events attach here).
+    /// The choke point every state change passes through: logged, and emitted as events.
     fn on_state_change(&mut self, id: usize, from: ProcessState, to: ProcessState) {
         if let Some(p) = self.process(id) {
             let line = format!("{}: {} -> {}", p.config.name, from.name(), to.name());
             self.log.blather(&line);
         }
+        self.emit_state_events(id, from, to);
     }
 
     fn do_spawn(&mut self, id: usize) -> Input {
@@ -319,7 +358,7 @@ impl Supervisor {
             let added = unsafe {
                 self.poller.add_with_mode(
                     ch.fd.as_raw_fd(),
-                    Event::readable(fd_key(id, ch.stream)),
+                    PollEvent::readable(fd_key(id, ch.stream)),
                     PollMode::Level,
                 )
             };
@@ -333,6 +372,9 @@ impl Supervisor {
             p.stdin = socket.is_none().then_some(child.stdin);
             p.channels = [Some(out), err];
             p.holds_socket = socket.is_some();
+            if p.listener.is_some() {
+                p.listener = Some(Protocol::new());
+            }
         }
         Input::Spawned { pid: child.pid }
     }
@@ -387,11 +429,23 @@ impl Supervisor {
                 best = Some(best.map_or(d, |b| b.min(d)));
             }
         }
+        let wall = std::time::SystemTime::now();
+        for d in [self.tick_deadline(now, wall), self.drain_deadline]
+            .into_iter()
+            .flatten()
+        {
+            best = Some(best.map_or(d, |b| b.min(d)));
+        }
         best.map(|d| d.saturating_duration_since(now))
     }
 
-    /// A child pipe is readable: one read, delivered to its log.
+    /// A child pipe is readable: one read, delivered to its log (and to the listener
+    /// protocol, or as a PROCESS_LOG event). Pool triggers are handled here too.
     pub fn handle_fd(&mut self, key: usize) {
+        if key >= TRIGGER_BASE {
+            self.handle_trigger(key);
+            return;
+        }
         if key < FD_KEY_BASE {
             return;
         }
@@ -408,10 +462,34 @@ impl Supervisor {
         let Some(ch) = p.channels[idx].as_mut() else {
             return;
         };
-        if let ReadResult::Eof = ch.read_once(&p.config.name, &mut self.buf, strip, &mut self.log) {
-            if let Some(ch) = p.channels[idx].take() {
-                let _ = self.poller.delete(&ch.fd);
+        match ch.read_once(&p.config.name, &mut self.buf, strip, &mut self.log) {
+            ReadResult::Eof => {
+                if let Some(ch) = p.channels[idx].take() {
+                    let _ = self.poller.delete(&ch.fd);
+                }
             }
+            ReadResult::Data(n) => {
+                let stream = ch.stream;
+                let events_enabled = match stream {
+                    Stream::Stdout => p.config.stdout.events_enabled,
+                    Stream::Stderr => p.config.stderr.events_enabled,
+                };
+                if p.listener.is_some() && stream == Stream::Stdout {
+                    let data = self.buf[..n].to_vec();
+                    self.listener_output(id, &data);
+                } else if events_enabled {
+                    let data = crate::output::ansi::strip_if(&self.buf[..n], strip).into_owned();
+                    let ev = crate::events::event::process_log(
+                        &p.config.name,
+                        &p.group,
+                        p.machine.pid,
+                        stream.name(),
+                        &data,
+                    );
+                    self.emit(ev);
+                }
+            }
+            ReadResult::WouldBlock => {}
         }
     }
 
@@ -467,6 +545,7 @@ impl Supervisor {
                         },
                         now,
                     );
+                    self.after_exit(id);
                 }
                 None => self.log.info(&format!(
                     "reaped unknown pid {pid} ({})",
@@ -502,11 +581,24 @@ impl Supervisor {
     /// from the highest priority down, each waiting for its processes to exit. Returns true
     /// when nothing is left running.
     pub fn shutdown_step(&mut self, now: Now) -> bool {
-        let mut order = self
-            .stop_order
-            .take()
-            .unwrap_or_else(|| self.groups.iter().map(|g| g.config.name.clone()).collect());
+        let mut order = match self.stop_order.take() {
+            Some(o) => o,
+            None => {
+                self.emit(Event::new("SUPERVISOR_STATE_CHANGE_STOPPING", ""));
+                // Programs first (highest priority down), listener pools last.
+                let (pools, programs): (Vec<&Group>, Vec<&Group>) =
+                    self.groups.iter().partition(|g| g.pool.is_some());
+                pools
+                    .into_iter()
+                    .chain(programs)
+                    .map(|g| g.config.name.clone())
+                    .collect()
+            }
+        };
         while let Some(name) = order.last().cloned() {
+            if !self.drained(&name, now) {
+                break;
+            }
             let members = self
                 .groups
                 .iter()

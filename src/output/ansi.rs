@@ -4,6 +4,15 @@ use std::borrow::Cow;
 
 const FINALS: &[u8] = b"HfABCDRsuJKhlpm";
 
+/// `strip` when `on`, the data as it is otherwise.
+pub fn strip_if(data: &[u8], on: bool) -> Cow<'_, [u8]> {
+    if on {
+        strip(data)
+    } else {
+        Cow::Borrowed(data)
+    }
+}
+
 pub fn strip(data: &[u8]) -> Cow<'_, [u8]> {
     if !data.contains(&0x1b) {
         return Cow::Borrowed(data);

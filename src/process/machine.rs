@@ -42,6 +42,9 @@ pub enum Input {
     Exited { status: WaitStatus },
     /// kill() failed with an error other than ESRCH.
     KillFailed { message: String },
+    /// Take the process out of service for good: stop it and end in FATAL instead of
+    /// STOPPED (an event listener that rejected one event `max_retry` times).
+    Retire,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +83,12 @@ pub struct Machine {
     pub expected: bool,
     pub spawnerr: String,
     killing: bool,
+    /// The pid of the last spawned child (kept after exit, for event payloads).
+    pub last_pid: i32,
+    /// The signal that ended the last child, if one did.
+    pub last_signal: Option<i32>,
+    /// The stop in progress ends in FATAL (see Input::Retire).
+    fatal_on_exit: bool,
 }
 
 fn secs(n: i64) -> Duration {
@@ -101,6 +110,9 @@ impl Machine {
             expected: true,
             spawnerr: String::new(),
             killing: false,
+            last_pid: 0,
+            last_signal: None,
+            fatal_on_exit: false,
         }
     }
 
@@ -155,6 +167,7 @@ impl Machine {
             Input::StopForShutdown => self.stop(cfg, true, now, &mut fx),
             Input::Spawned { pid } => {
                 self.pid = pid;
+                self.last_pid = pid;
                 fx.push(Effect::Log(
                     LogLevel::Info,
                     format!("spawned: '{}' with pid {pid}", self.name),
@@ -178,11 +191,21 @@ impl Machine {
                 self.delay = None;
                 self.set_state(ProcessState::Unknown, &mut fx);
             }
+            Input::Retire => match self.state {
+                ProcessState::Running | ProcessState::Starting => {
+                    self.stop(cfg, false, now, &mut fx);
+                    self.fatal_on_exit = true;
+                }
+                ProcessState::Stopping => self.fatal_on_exit = true,
+                s if !s.is_stopped() => self.give_up(&mut fx),
+                _ => {}
+            },
         }
         fx
     }
 
     fn start(&mut self, now: Now, fx: &mut Vec<Effect>) {
+        self.fatal_on_exit = false;
         self.laststart = Some(now.mono);
         self.laststart_wall = Some(now.wall);
         self.spawnerr.clear();
@@ -309,6 +332,7 @@ impl Machine {
         let expected = cfg.exitcodes.contains(&code);
         let desc = status.describe();
         self.laststop_wall = Some(now.wall);
+        self.last_signal = status.signal();
         let too_quick = self
             .laststart
             .is_some_and(|t| now.mono.saturating_duration_since(t) < secs(cfg.startsecs));
@@ -328,6 +352,9 @@ impl Machine {
             ));
             self.pid = 0;
             self.set_state(ProcessState::Stopped, fx);
+            if std::mem::take(&mut self.fatal_on_exit) {
+                self.give_up(fx);
+            }
         } else if self.state == ProcessState::Starting && too_quick {
             self.exitstatus = 0;
             self.expected = false;

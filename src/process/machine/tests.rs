@@ -358,3 +358,24 @@ fn deadlines_follow_state() {
         Some(s.t0 + Duration::from_secs(12))
     );
 }
+
+#[test]
+fn retire_stops_then_goes_fatal_and_stays() {
+    let mut cfg = process_config("p", "x");
+    cfg.startsecs = 0;
+    cfg.autorestart = AutoRestart::Always;
+    let mut s = Sim::new(cfg);
+    s.tick();
+    s.tick();
+    assert_eq!(s.feed(Input::Retire), vec![(Running, Stopping)]);
+    assert_eq!(s.m.last_pid, 101);
+    let ch = s.feed(Input::Exited {
+        status: WaitStatus::signaled(15),
+    });
+    assert_eq!(ch, vec![(Stopping, Stopped), (Stopped, Fatal)]);
+    assert_eq!(s.m.last_signal, Some(15));
+    s.advance(5000);
+    assert!(s.tick().is_empty(), "not restarted");
+    // A manual start clears it.
+    assert_eq!(s.feed(Input::Start), vec![(Fatal, Starting)]);
+}

@@ -1,0 +1,514 @@
+//! The daemon side of events: emitting into subscribed pools (one eventfd trigger per pool
+//! wakes the loop so delivery is immediate), dispatching to READY listeners, the listener
+//! protocol on their stdout, result handlers and their actions, max_retry, TICK timers and the
+//! shutdown drain.
+
+use super::supervisor::{Mood, Supervisor};
+use crate::config::{GroupConfig, GroupKind};
+use crate::events::event::{self, Event, StateInfo};
+use crate::events::handlers::{self, Action, ResultHandler, Verdict};
+use crate::events::listener::{ListenerState, Message, Protocol};
+use crate::events::pool::{Pool, Queued};
+use crate::process::waitstatus::signal_name;
+use crate::process::{Input, Now, ProcessState};
+use polling::{Event as PollEvent, PollMode};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Poller keys of pool triggers start here (child pipes use small keys).
+pub const TRIGGER_BASE: usize = usize::MAX / 2;
+
+/// The global event serial: process-wide, so it survives restarts (events.md §7).
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(0);
+
+const TICKS: [(u64, &str); 3] = [(5, "TICK_5"), (60, "TICK_60"), (3600, "TICK_3600")];
+
+/// A listener pool's runtime: its buffer, result handler and wake-up trigger.
+pub struct PoolState {
+    pub pool: Pool,
+    handler: Box<dyn ResultHandler>,
+    max_retry: u32,
+    trigger: OwnedFd,
+    pub key: usize,
+}
+
+impl PoolState {
+    fn fire(&self) {
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes to our eventfd.
+        unsafe { libc::write(self.trigger.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+}
+
+impl Supervisor {
+    /// The pool runtime for an `[eventlistener:x]` group, registered with the poller.
+    pub(super) fn make_pool(&mut self, gc: &GroupConfig) -> Option<PoolState> {
+        let GroupKind::EventListener(lc) = &gc.kind else {
+            return None;
+        };
+        // SAFETY: eventfd returns a new descriptor or -1.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            self.log.error(&format!(
+                "cannot create the event trigger of pool {}: {}",
+                gc.name,
+                std::io::Error::last_os_error()
+            ));
+            return None;
+        }
+        // SAFETY: fd is fresh and owned from here on.
+        let trigger = unsafe { OwnedFd::from_raw_fd(fd) };
+        let key = TRIGGER_BASE + self.next_trigger_key;
+        self.next_trigger_key += 1;
+        // SAFETY: the trigger stays registered until the pool is dropped (remove_pool).
+        if let Err(e) = unsafe {
+            self.poller.add_with_mode(
+                trigger.as_raw_fd(),
+                PollEvent::readable(key),
+                PollMode::Level,
+            )
+        } {
+            self.log.error(&format!(
+                "cannot watch the trigger of pool {}: {e}",
+                gc.name
+            ));
+        }
+        Some(PoolState {
+            pool: Pool::new(&gc.name, &lc.events, lc.buffer_size),
+            handler: handlers::by_name(&lc.result_handler),
+            max_retry: lc.max_retry.max(0) as u32,
+            trigger,
+            key,
+        })
+    }
+
+    pub(super) fn drop_pool(&mut self, state: PoolState) {
+        let _ = self.poller.delete(&state.trigger);
+    }
+
+    /// Offers an event to every subscribed pool. The global serial is taken only if some pool
+    /// accepts it.
+    pub fn emit(&mut self, ev: Event) {
+        let ev = Rc::new(ev);
+        let mut serial = None;
+        let log = &mut self.log;
+        for g in self.groups.iter_mut() {
+            let Some(ps) = g.pool.as_mut() else { continue };
+            if !ps.pool.subscribes(ev.kind) {
+                continue;
+            }
+            let s = *serial.get_or_insert_with(|| NEXT_SERIAL.fetch_add(1, Ordering::SeqCst));
+            if let Some(dropped) = ps.pool.accept(s, Rc::clone(&ev)) {
+                log.error(&format!(
+                    "pool {} event buffer overflowed, discarding event {dropped}",
+                    ps.pool.name
+                ));
+            }
+            ps.fire();
+        }
+    }
+
+    /// Every process state change becomes its PROCESS_STATE_* event (and, for an unexpected
+    /// exit, the project's PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY too).
+    pub(super) fn emit_state_events(&mut self, id: usize, from: ProcessState, to: ProcessState) {
+        let Some(p) = self.process(id) else { return };
+        let m = &p.machine;
+        let pid = match to {
+            ProcessState::Running | ProcessState::Stopping => m.pid,
+            ProcessState::Stopped if from == ProcessState::Backoff => 0,
+            _ => m.last_pid,
+        };
+        let info = StateInfo {
+            name: &p.config.name,
+            group: &p.group,
+            from,
+            to,
+            tries: m.backoff,
+            pid,
+            expected: m.expected,
+        };
+        let mut events = vec![event::process_state(&info)];
+        if to == ProcessState::Exited && !m.expected {
+            let status = match m.last_signal {
+                Some(sig) => Err(signal_name(sig)),
+                None => Ok(m.exitstatus),
+            };
+            events.push(event::exited_unexpectedly(
+                &p.config.name,
+                &p.group,
+                pid,
+                status,
+            ));
+        }
+        for e in events {
+            self.emit(e);
+        }
+    }
+
+    /// A pool trigger fired: deliver what it holds.
+    pub(super) fn handle_trigger(&mut self, key: usize) {
+        let Some(g) = self
+            .groups
+            .iter()
+            .find(|g| g.pool.as_ref().is_some_and(|p| p.key == key))
+        else {
+            return;
+        };
+        if let Some(ps) = &g.pool {
+            let mut buf = [0u8; 8];
+            // SAFETY: draining our nonblocking eventfd into a local buffer.
+            unsafe { libc::read(ps.trigger.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
+        }
+        let name = g.config.name.clone();
+        self.dispatch(&name);
+    }
+
+    /// Hands buffered events to RUNNING+READY listeners of the pool, oldest first.
+    pub(super) fn dispatch(&mut self, group: &str) {
+        loop {
+            let Some(g) = self.groups.iter().find(|g| g.config.name == group) else {
+                return;
+            };
+            let Some(ps) = &g.pool else { return };
+            if ps.pool.is_empty() {
+                return;
+            }
+            let ready = g.members.iter().copied().find(|&id| {
+                self.process(id).is_some_and(|p| {
+                    p.machine.state() == ProcessState::Running
+                        && p.listener.as_ref().map(Protocol::state) == Some(ListenerState::Ready)
+                })
+            });
+            let Some(id) = ready else { return };
+            let identifier = self.config.supervisord.identifier.clone();
+            let Some(q) = self.pool_mut(group).and_then(|ps| ps.pool.pop()) else {
+                return;
+            };
+            let text = q
+                .event
+                .notification(&identifier, q.serial, group, q.poolserial);
+            let name = self
+                .process(id)
+                .map(|p| p.config.name.clone())
+                .unwrap_or_default();
+            if self.send_stdin(id, text.as_bytes()).is_err() {
+                self.log.debug(&format!(
+                    "epipe occurred while sending event {} to listener {name}, listener state unchanged",
+                    q.serial
+                ));
+                if let Some(ps) = self.pool_mut(group) {
+                    ps.pool.unpop(q);
+                }
+                return;
+            }
+            self.log
+                .debug(&format!("event {} sent to listener {name}", q.serial));
+            if let Some(p) = self.process_mut(id) {
+                if let Some(l) = p.listener.as_mut() {
+                    l.sent();
+                }
+                p.in_flight = Some(q);
+            }
+        }
+    }
+
+    fn pool_mut(&mut self, group: &str) -> Option<&mut PoolState> {
+        self.groups
+            .iter_mut()
+            .find(|g| g.config.name == group)
+            .and_then(|g| g.pool.as_mut())
+    }
+
+    /// Puts an event back at the head of the pool it came from (and only that one: README E3).
+    fn rebuffer(&mut self, group: &str, q: Queued) {
+        let name = group.to_string();
+        let Some(ps) = self.pool_mut(group) else {
+            return;
+        };
+        let serial = q.serial;
+        let dropped = ps.pool.rebuffer(q);
+        let (n, max) = (ps.pool.len(), ps.pool.len().max(1));
+        ps.fire();
+        self.log.debug(&format!(
+            "rebuffering event {serial} for pool {name} (buf size={n}, max={max})"
+        ));
+        if let Some(d) = dropped {
+            self.log.error(&format!(
+                "pool {name} event buffer overflowed, discarding event {d}"
+            ));
+        }
+    }
+
+    /// A listener's stdout: the protocol, the result handler, and what follows from them.
+    pub(super) fn listener_output(&mut self, id: usize, data: &[u8]) {
+        let Some(p) = self.process_mut(id) else {
+            return;
+        };
+        let Some(proto) = p.listener.as_mut() else {
+            return;
+        };
+        let before = proto.state();
+        let messages = proto.feed(data);
+        let (name, group) = (p.config.name.clone(), p.group.clone());
+        for m in messages {
+            match m {
+                Message::Ready => {
+                    self.log
+                        .debug(&format!("{name}: {} -> READY", before.name()));
+                }
+                Message::Result(body) => {
+                    self.log.debug(&format!("{name}: BUSY -> ACKNOWLEDGED"));
+                    self.handle_result(id, &name, &group, &body);
+                }
+                Message::Garbage(what) => {
+                    self.log.warn(&format!("{name}: {what}"));
+                    self.log.warn(&format!(
+                        "{name}: has entered the UNKNOWN state and will no longer receive events, this usually indicates the process violated the eventlistener protocol"
+                    ));
+                    // Improvement over 4.3 (E4): the listener is restarted, and the event it
+                    // held goes back to the pool.
+                    if let Some(q) = self.process_mut(id).and_then(|p| p.in_flight.take()) {
+                        self.rebuffer(&group, q);
+                    }
+                    self.log.info(&format!(
+                        "restarting listener {name} after a protocol violation"
+                    ));
+                    if let Some(p) = self.process_mut(id) {
+                        p.restart_pending = true;
+                    }
+                    self.apply(id, Input::Stop, Now::current());
+                }
+            }
+        }
+        self.dispatch(&group);
+    }
+
+    fn handle_result(&mut self, id: usize, name: &str, group: &str, body: &[u8]) {
+        let Some(mut q) = self.process_mut(id).and_then(|p| p.in_flight.take()) else {
+            return;
+        };
+        let Some(ps) = self.pool_mut(group) else {
+            return;
+        };
+        let (verdict, actions) = ps.handler.handle(body);
+        let max_retry = ps.max_retry;
+        match verdict {
+            Verdict::Accept => {
+                ps.pool.delivered += 1;
+                self.log.debug(&format!("{name}: event was processed"));
+            }
+            Verdict::Reject | Verdict::Error(_) => {
+                ps.pool.rejected += 1;
+                match &verdict {
+                    Verdict::Error(e) => self
+                        .log
+                        .error(&format!("{name}: event caused an error: {e}")),
+                    _ => self.log.warn(&format!("{name}: event was rejected")),
+                }
+                let count = q.rejected_by(id);
+                if max_retry > 0 && count >= max_retry {
+                    self.log.error(&format!(
+                        "{name}: rejected event {} {count} times (max_retry={max_retry}); the listener goes FATAL",
+                        q.serial
+                    ));
+                    self.apply(id, Input::Retire, Now::current());
+                }
+                self.rebuffer(group, q);
+            }
+        }
+        if !matches!(verdict, Verdict::Error(_)) {
+            for a in actions {
+                self.run_action(name, a);
+            }
+        }
+    }
+
+    /// Processes named like the API does: `group:name`, `group:*`, or `name`.
+    fn find_spec(&self, spec: &str) -> Vec<usize> {
+        let (group, name) = spec.split_once(':').unwrap_or((spec, spec));
+        if name.is_empty() || name == "*" {
+            return self
+                .groups
+                .iter()
+                .find(|g| g.config.name == group)
+                .map(|g| g.members.clone())
+                .unwrap_or_default();
+        }
+        self.find(group, name).into_iter().collect()
+    }
+
+    /// Carries out a `command` handler action, logging what was done.
+    fn run_action(&mut self, listener: &str, action: Action) {
+        let (verb, spec) = match &action {
+            Action::Start(s) => ("start", s.clone()),
+            Action::Stop(s) => ("stop", s.clone()),
+            Action::Restart(s) => ("restart", s.clone()),
+            Action::Signal(sig, s) => ("signal", format!("{sig} {s}")),
+        };
+        let target = match &action {
+            Action::Signal(_, s) => s.clone(),
+            _ => spec.clone(),
+        };
+        let ids = self.find_spec(&target);
+        if ids.is_empty() {
+            self.log.error(&format!(
+                "{listener}: command handler: {verb} {spec}: no such process"
+            ));
+            return;
+        }
+        self.log
+            .info(&format!("{listener}: command handler: {verb} {spec}"));
+        let now = Now::current();
+        for id in ids {
+            let state = self.process(id).map(|p| p.machine.state());
+            match &action {
+                Action::Start(_) => {
+                    if !state.is_some_and(|s| s.is_running()) {
+                        self.apply(id, Input::Start, now);
+                    }
+                }
+                Action::Stop(_) => self.apply(id, Input::Stop, now),
+                Action::Restart(_) => {
+                    if state.is_some_and(|s| s.is_running()) {
+                        if let Some(p) = self.process_mut(id) {
+                            p.restart_pending = true;
+                        }
+                        self.apply(id, Input::Stop, now);
+                    } else {
+                        self.apply(id, Input::Start, now);
+                    }
+                }
+                Action::Signal(sig, _) => match crate::config::types::signal_number(sig) {
+                    Ok(n) => {
+                        let _ = self.signal_process(id, n);
+                    }
+                    Err(e) => self.log.error(&format!("{listener}: command handler: {e}")),
+                },
+            }
+        }
+    }
+
+    /// After a process exited: an in-flight event goes back, a pending restart happens.
+    pub(super) fn after_exit(&mut self, id: usize) {
+        if let Some(q) = self.process_mut(id).and_then(|p| p.in_flight.take()) {
+            let group = self
+                .process(id)
+                .map(|p| p.group.clone())
+                .unwrap_or_default();
+            self.rebuffer(&group, q);
+        }
+        let restart = self
+            .process(id)
+            .is_some_and(|p| p.restart_pending && p.machine.state().is_stopped());
+        if restart {
+            if let Some(p) = self.process_mut(id) {
+                p.restart_pending = false;
+            }
+            if self.mood == Mood::Running {
+                self.apply(id, Input::Start, Now::current());
+            }
+        }
+    }
+
+    fn tick_subscribed(&self, kind: &str) -> bool {
+        self.groups
+            .iter()
+            .filter_map(|g| g.pool.as_ref())
+            .any(|ps| ps.pool.subscribes(kind))
+    }
+
+    /// TICK_* events, only while some pool subscribes to them.
+    pub(super) fn emit_ticks(&mut self, wall: SystemTime) {
+        let secs = wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        for (i, (period, kind)) in TICKS.iter().enumerate() {
+            if !self.tick_subscribed(kind) {
+                self.tick_periods[i] = None;
+                continue;
+            }
+            let cur = secs / period;
+            match self.tick_periods[i] {
+                Some(prev) if prev != cur => {
+                    self.emit(Event::new(kind, format!("when:{}", cur * period)));
+                }
+                _ => {}
+            }
+            self.tick_periods[i] = Some(cur);
+        }
+    }
+
+    /// When the next subscribed TICK is due.
+    pub(super) fn tick_deadline(&self, now: Instant, wall: SystemTime) -> Option<Instant> {
+        let since = wall.duration_since(UNIX_EPOCH).unwrap_or_default();
+        TICKS
+            .iter()
+            .filter(|(_, kind)| self.tick_subscribed(kind))
+            .map(|(period, _)| {
+                let into = since.as_millis() as u64 % (period * 1000);
+                now + Duration::from_millis(period * 1000 - into)
+            })
+            .min()
+    }
+
+    /// Buffered events and busy listeners of every pool: what a drain waits for.
+    pub(super) fn undelivered(&self) -> (usize, usize) {
+        let buffered = self
+            .groups
+            .iter()
+            .filter_map(|g| g.pool.as_ref())
+            .map(|ps| ps.pool.len())
+            .sum();
+        let busy = self
+            .groups
+            .iter()
+            .filter(|g| g.pool.is_some())
+            .flat_map(|g| g.members.iter())
+            .filter(|&&id| self.process(id).is_some_and(|p| p.in_flight.is_some()))
+            .count();
+        (buffered, busy)
+    }
+}
+
+impl Supervisor {
+    /// Shutdown drain (project extension): before a listener pool is stopped, keep serving it
+    /// until nothing is buffered or in flight, or `event_drain_secs` pass. True when the group
+    /// `name` may be stopped now.
+    pub(super) fn drained(&mut self, name: &str, now: Now) -> bool {
+        let is_pool = self
+            .groups
+            .iter()
+            .any(|g| g.config.name == name && g.pool.is_some());
+        if !is_pool || self.drain_done {
+            return true;
+        }
+        let secs = self.config.supervisord.event_drain_secs;
+        let (buffered, busy) = self.undelivered();
+        if secs <= 0 || (buffered == 0 && busy == 0) {
+            if self.drain_deadline.is_some() {
+                self.log.info("event listeners drained");
+            }
+            self.drain_done = true;
+            self.drain_deadline = None;
+            return true;
+        }
+        match self.drain_deadline {
+            None => {
+                self.log.info(&format!(
+                    "waiting up to {secs} s for event listeners to take {buffered} buffered event(s)"
+                ));
+                self.drain_deadline = Some(now.mono + Duration::from_secs(secs as u64));
+                false
+            }
+            Some(d) if now.mono >= d => {
+                self.log.warn(&format!(
+                    "event drain timed out after {secs} s: {buffered} buffered event(s) dropped, {busy} in flight"
+                ));
+                self.drain_done = true;
+                self.drain_deadline = None;
+                true
+            }
+            Some(_) => false,
+        }
+    }
+}

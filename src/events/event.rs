@@ -1,0 +1,205 @@
+//! One event: its concrete type and payload text, and the payload builders of events.md §8.
+
+use crate::process::ProcessState;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub kind: &'static str,
+    pub payload: String,
+}
+
+impl Event {
+    pub fn new(kind: &'static str, payload: impl Into<String>) -> Event {
+        Event {
+            kind,
+            payload: payload.into(),
+        }
+    }
+
+    /// The notification header + payload a listener receives. `len` counts characters, as
+    /// Supervisor does (README E1): Python listeners read stdin in text mode.
+    pub fn notification(
+        &self,
+        identifier: &str,
+        serial: u64,
+        pool: &str,
+        poolserial: u64,
+    ) -> String {
+        format!(
+            "ver:3.0 server:{identifier} serial:{serial} pool:{pool} poolserial:{poolserial} eventname:{} len:{}\n{}",
+            self.kind,
+            self.payload.chars().count(),
+            self.payload
+        )
+    }
+}
+
+pub fn state_event_name(s: ProcessState) -> &'static str {
+    match s {
+        ProcessState::Stopped => "PROCESS_STATE_STOPPED",
+        ProcessState::Starting => "PROCESS_STATE_STARTING",
+        ProcessState::Running => "PROCESS_STATE_RUNNING",
+        ProcessState::Backoff => "PROCESS_STATE_BACKOFF",
+        ProcessState::Stopping => "PROCESS_STATE_STOPPING",
+        ProcessState::Exited => "PROCESS_STATE_EXITED",
+        ProcessState::Fatal => "PROCESS_STATE_FATAL",
+        ProcessState::Unknown => "PROCESS_STATE_UNKNOWN",
+    }
+}
+
+/// What a PROCESS_STATE_* payload needs to know about the process.
+pub struct StateInfo<'a> {
+    pub name: &'a str,
+    pub group: &'a str,
+    pub from: ProcessState,
+    pub to: ProcessState,
+    pub tries: i64,
+    pub pid: i32,
+    pub expected: bool,
+}
+
+pub fn process_state(i: &StateInfo) -> Event {
+    let base = format!(
+        "processname:{} groupname:{} from_state:{}",
+        i.name,
+        i.group,
+        i.from.name()
+    );
+    let payload = match i.to {
+        ProcessState::Starting | ProcessState::Backoff => format!("{base} tries:{}", i.tries),
+        ProcessState::Running | ProcessState::Stopping | ProcessState::Stopped => {
+            format!("{base} pid:{}", i.pid)
+        }
+        ProcessState::Exited => format!("{base} expected:{} pid:{}", i.expected as u8, i.pid),
+        ProcessState::Fatal | ProcessState::Unknown => base,
+    };
+    Event::new(state_event_name(i.to), payload)
+}
+
+/// The project's PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY: exit status, or the killing signal.
+pub fn exited_unexpectedly(
+    name: &str,
+    group: &str,
+    pid: i32,
+    status: Result<i32, String>,
+) -> Event {
+    let how = match status {
+        Ok(code) => format!("exitstatus:{code}"),
+        Err(sig) => format!("signal:{sig}"),
+    };
+    Event::new(
+        "PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY",
+        format!("processname:{name} groupname:{group} from_state:RUNNING pid:{pid} {how}"),
+    )
+}
+
+/// Child output as listeners see it: UTF-8, or Supervisor's `Undecodable: b'...'` text.
+pub fn output_text(data: &[u8]) -> String {
+    match std::str::from_utf8(data) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            let mut s = String::from("Undecodable: b'");
+            for &b in data {
+                match b {
+                    b'\\' => s.push_str("\\\\"),
+                    b'\'' => s.push_str("\\'"),
+                    b'\n' => s.push_str("\\n"),
+                    b'\r' => s.push_str("\\r"),
+                    b'\t' => s.push_str("\\t"),
+                    0x20..=0x7e => s.push(b as char),
+                    _ => s.push_str(&format!("\\x{b:02x}")),
+                }
+            }
+            s.push('\'');
+            s
+        }
+    }
+}
+
+pub fn process_log(name: &str, group: &str, pid: i32, stream: &str, data: &[u8]) -> Event {
+    let kind = if stream == "stdout" {
+        "PROCESS_LOG_STDOUT"
+    } else {
+        "PROCESS_LOG_STDERR"
+    };
+    Event::new(
+        kind,
+        format!(
+            "processname:{name} groupname:{group} pid:{pid} channel:{stream}\n{}",
+            output_text(data)
+        ),
+    )
+}
+
+pub fn process_comm(name: &str, group: &str, pid: i32, stream: &str, data: &[u8]) -> Event {
+    let kind = if stream == "stdout" {
+        "PROCESS_COMMUNICATION_STDOUT"
+    } else {
+        "PROCESS_COMMUNICATION_STDERR"
+    };
+    Event::new(
+        kind,
+        format!(
+            "processname:{name} groupname:{group} pid:{pid}\n{}",
+            output_text(data)
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_match_supervisor() {
+        let i = StateInfo {
+            name: "quick",
+            group: "quick",
+            from: ProcessState::Starting,
+            to: ProcessState::Backoff,
+            tries: 1,
+            pid: 0,
+            expected: false,
+        };
+        let e = process_state(&i);
+        assert_eq!(e.kind, "PROCESS_STATE_BACKOFF");
+        assert_eq!(
+            e.payload,
+            "processname:quick groupname:quick from_state:STARTING tries:1"
+        );
+        assert_eq!(
+            e.notification("sdtest", 17, "lst", 17),
+            "ver:3.0 server:sdtest serial:17 pool:lst poolserial:17 eventname:PROCESS_STATE_BACKOFF len:61\nprocessname:quick groupname:quick from_state:STARTING tries:1"
+        );
+        let exited = StateInfo {
+            to: ProcessState::Exited,
+            from: ProcessState::Running,
+            pid: 5656,
+            name: "exiter",
+            group: "exiter",
+            ..i
+        };
+        assert_eq!(
+            process_state(&exited).payload,
+            "processname:exiter groupname:exiter from_state:RUNNING expected:0 pid:5656"
+        );
+    }
+
+    #[test]
+    fn len_counts_characters() {
+        let e = Event::new("REMOTE_COMMUNICATION", "héllo wörld\n");
+        assert!(e.notification("s", 0, "p", 0).contains(" len:12\n"));
+    }
+
+    #[test]
+    fn undecodable_output() {
+        assert_eq!(
+            output_text(b"\xff\xfe bad\n"),
+            "Undecodable: b'\\xff\\xfe bad\\n'"
+        );
+        assert_eq!(
+            exited_unexpectedly("p", "g", 9, Err("SIGKILL".into())).payload,
+            "processname:p groupname:g from_state:RUNNING pid:9 signal:SIGKILL"
+        );
+    }
+}

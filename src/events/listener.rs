@@ -1,0 +1,247 @@
+//! The listener side of the protocol: what a listener process writes on its stdout, parsed
+//! incrementally (partial reads, several messages in one read), and its protocol state.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerState {
+    Ready,
+    Busy,
+    Acknowledged,
+    Unknown,
+}
+
+impl ListenerState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ListenerState::Ready => "READY",
+            ListenerState::Busy => "BUSY",
+            ListenerState::Acknowledged => "ACKNOWLEDGED",
+            ListenerState::Unknown => "UNKNOWN",
+        }
+    }
+
+    pub fn code(self) -> i32 {
+        match self {
+            ListenerState::Ready => 10,
+            ListenerState::Busy => 20,
+            ListenerState::Acknowledged => 30,
+            ListenerState::Unknown => 40,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// `READY\n` in ACKNOWLEDGED.
+    Ready,
+    /// A complete `RESULT <n>\n<body>`.
+    Result(Vec<u8>),
+    /// Anything the protocol does not allow at this point.
+    Garbage(String),
+}
+
+/// Longest result line we wait for before calling it garbage.
+const MAX_RESULT_LINE: usize = 64;
+
+#[derive(Debug)]
+pub struct Protocol {
+    state: ListenerState,
+    buf: Vec<u8>,
+    /// Body length once the result line has been read.
+    body_len: Option<usize>,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol::new()
+    }
+}
+
+impl Protocol {
+    /// A freshly spawned listener: ACKNOWLEDGED, waiting for READY.
+    pub fn new() -> Protocol {
+        Protocol {
+            state: ListenerState::Acknowledged,
+            buf: Vec::new(),
+            body_len: None,
+        }
+    }
+
+    pub fn state(&self) -> ListenerState {
+        self.state
+    }
+
+    /// supervisord sent an event: READY -> BUSY.
+    pub fn sent(&mut self) {
+        self.state = ListenerState::Busy;
+    }
+
+    /// Consumes stdout bytes; returns the complete messages in order.
+    pub fn feed(&mut self, data: &[u8]) -> Vec<Message> {
+        let mut out = Vec::new();
+        if self.state == ListenerState::Unknown {
+            return out;
+        }
+        self.buf.extend_from_slice(data);
+        loop {
+            match self.state {
+                ListenerState::Unknown => {
+                    self.buf.clear();
+                    return out;
+                }
+                ListenerState::Acknowledged => {
+                    if self.buf.len() < 6 {
+                        if !b"READY\n".starts_with(&self.buf) {
+                            return self.garbage(out);
+                        }
+                        return out;
+                    }
+                    if self.buf.starts_with(b"READY\n") {
+                        self.buf.drain(..6);
+                        self.state = ListenerState::Ready;
+                        out.push(Message::Ready);
+                    } else {
+                        return self.garbage(out);
+                    }
+                }
+                ListenerState::Ready => {
+                    if self.buf.is_empty() {
+                        return out;
+                    }
+                    return self.garbage(out);
+                }
+                ListenerState::Busy => {
+                    let n = match self.body_len {
+                        Some(n) => n,
+                        None => {
+                            let Some(nl) = self.buf.iter().position(|&b| b == b'\n') else {
+                                if self.buf.len() > MAX_RESULT_LINE {
+                                    return self.garbage(out);
+                                }
+                                return out;
+                            };
+                            let line: Vec<u8> = self.buf.drain(..=nl).collect();
+                            // Supervisor does not check the 7-byte `RESULT ` prefix (E2).
+                            let num = line.get(7..line.len() - 1).unwrap_or(b"");
+                            match std::str::from_utf8(num)
+                                .ok()
+                                .and_then(|s| s.trim().parse::<usize>().ok())
+                            {
+                                Some(n) => {
+                                    self.body_len = Some(n);
+                                    n
+                                }
+                                None => {
+                                    let text =
+                                        String::from_utf8_lossy(&line).trim_end().to_string();
+                                    out.push(Message::Garbage(format!(
+                                        "bad result line: '{text}'"
+                                    )));
+                                    self.state = ListenerState::Unknown;
+                                    self.buf.clear();
+                                    return out;
+                                }
+                            }
+                        }
+                    };
+                    if self.buf.len() < n {
+                        return out;
+                    }
+                    let body: Vec<u8> = self.buf.drain(..n).collect();
+                    self.body_len = None;
+                    self.state = ListenerState::Acknowledged;
+                    out.push(Message::Result(body));
+                }
+            }
+        }
+    }
+
+    fn garbage(&mut self, mut out: Vec<Message>) -> Vec<Message> {
+        let text = String::from_utf8_lossy(&self.buf).into_owned();
+        out.push(Message::Garbage(format!("unexpected output {text:?}")));
+        self.buf.clear();
+        self.state = ListenerState::Unknown;
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_and_result_in_pieces() {
+        let mut p = Protocol::new();
+        assert!(p.feed(b"REA").is_empty());
+        assert_eq!(p.feed(b"DY\n"), vec![Message::Ready]);
+        assert_eq!(p.state(), ListenerState::Ready);
+        p.sent();
+        assert!(p.feed(b"RESULT").is_empty());
+        assert!(p.feed(b" 2\nO").is_empty());
+        assert_eq!(p.feed(b"K"), vec![Message::Result(b"OK".to_vec())]);
+        assert_eq!(p.state(), ListenerState::Acknowledged);
+    }
+
+    #[test]
+    fn several_messages_in_one_read() {
+        let mut p = Protocol::new();
+        p.feed(b"READY\n");
+        p.sent();
+        assert_eq!(
+            p.feed(b"RESULT 4\nFAILREADY\n"),
+            vec![Message::Result(b"FAIL".to_vec()), Message::Ready]
+        );
+        assert_eq!(p.state(), ListenerState::Ready);
+    }
+
+    #[test]
+    fn lenient_prefix_and_zero_length() {
+        let mut p = Protocol::new();
+        p.feed(b"READY\n");
+        p.sent();
+        assert_eq!(
+            p.feed(b"XXXXXXX 2\nOK"),
+            vec![Message::Result(b"OK".to_vec())]
+        );
+        p.feed(b"READY\n");
+        p.sent();
+        assert_eq!(p.feed(b"RESULT 0\n"), vec![Message::Result(Vec::new())]);
+    }
+
+    #[test]
+    fn garbage_goes_unknown() {
+        let mut p = Protocol::new();
+        assert!(matches!(p.feed(b"hello world\n")[0], Message::Garbage(_)));
+        assert_eq!(p.state(), ListenerState::Unknown);
+        assert!(p.feed(b"READY\n").is_empty(), "UNKNOWN ignores everything");
+
+        let mut p = Protocol::new();
+        p.feed(b"READY\n");
+        assert!(
+            matches!(p.feed(b"x")[0], Message::Garbage(_)),
+            "output while READY"
+        );
+
+        let mut p = Protocol::new();
+        p.feed(b"READY\n");
+        p.sent();
+        let m = p.feed(b"RESULT abc\n");
+        assert_eq!(
+            m,
+            vec![Message::Garbage("bad result line: 'RESULT abc'".into())]
+        );
+        let mut p = Protocol::new();
+        p.feed(b"READY\n");
+        p.sent();
+        assert!(
+            matches!(p.feed(b"RESULT -5\n")[0], Message::Garbage(_)),
+            "negative length"
+        );
+        let mut p = Protocol::new();
+        p.feed(b"READY\n");
+        p.sent();
+        assert!(
+            matches!(p.feed(&[b'9'; 100])[0], Message::Garbage(_)),
+            "endless line"
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! A listener pool's buffer: FIFO of at most `buffer_size` events, oldest dropped on overflow
+//! (loudly, and counted), rejected events put back at the head keeping their serials.
+
+use super::event::Event;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// An event as one pool holds it.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub serial: u64,
+    pub poolserial: u64,
+    pub event: Rc<Event>,
+    /// (listener process id, times it rejected this event), for max_retry.
+    pub rejections: Vec<(usize, u32)>,
+}
+
+impl Queued {
+    /// Counts one more rejection by `listener`; returns the new count.
+    pub fn rejected_by(&mut self, listener: usize) -> u32 {
+        match self.rejections.iter_mut().find(|(l, _)| *l == listener) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.rejections.push((listener, 1));
+                1
+            }
+        }
+    }
+
+    pub fn rejections_by(&self, listener: usize) -> u32 {
+        self.rejections
+            .iter()
+            .find(|(l, _)| *l == listener)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+#[derive(Debug)]
+pub struct Pool {
+    pub name: String,
+    subscriptions: Vec<String>,
+    buffer: VecDeque<Queued>,
+    buffer_size: usize,
+    next_poolserial: u64,
+    pub delivered: u64,
+    pub rejected: u64,
+    pub overflowed: u64,
+}
+
+impl Pool {
+    pub fn new(name: &str, subscriptions: &[String], buffer_size: i64) -> Pool {
+        Pool {
+            name: name.to_string(),
+            subscriptions: subscriptions.to_vec(),
+            buffer: VecDeque::new(),
+            buffer_size: buffer_size.max(1) as usize,
+            next_poolserial: 0,
+            delivered: 0,
+            rejected: 0,
+            overflowed: 0,
+        }
+    }
+
+    pub fn subscribes(&self, kind: &str) -> bool {
+        self.subscriptions
+            .iter()
+            .any(|s| super::types::covers(s, kind))
+    }
+
+    pub fn subscriptions(&self) -> &[String] {
+        &self.subscriptions
+    }
+
+    pub fn len(&self) -> usize {
+        self.buffer.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buffer.is_empty()
+    }
+
+    /// Makes room for one more event; returns the serial of the event dropped, if any.
+    fn make_room(&mut self) -> Option<u64> {
+        if self.buffer.len() < self.buffer_size {
+            return None;
+        }
+        self.overflowed += 1;
+        self.buffer.pop_front().map(|q| q.serial)
+    }
+
+    /// Accepts a new event at the tail. Returns the serial discarded by an overflow.
+    pub fn accept(&mut self, serial: u64, event: Rc<Event>) -> Option<u64> {
+        let dropped = self.make_room();
+        let poolserial = self.next_poolserial;
+        self.next_poolserial += 1;
+        self.buffer.push_back(Queued {
+            serial,
+            poolserial,
+            event,
+            rejections: Vec::new(),
+        });
+        dropped
+    }
+
+    /// Puts a rejected (or undeliverable) event back at the head.
+    pub fn rebuffer(&mut self, q: Queued) -> Option<u64> {
+        let dropped = self.make_room();
+        self.buffer.push_front(q);
+        dropped
+    }
+
+    pub fn pop(&mut self) -> Option<Queued> {
+        self.buffer.pop_front()
+    }
+
+    /// Returns an event taken by `pop` that could not be sent (no overflow accounting).
+    pub fn unpop(&mut self, q: Queued) {
+        self.buffer.push_front(q);
+    }
+
+    pub fn peek(&self) -> Option<&Queued> {
+        self.buffer.front()
+    }
+
+    pub fn clear(&mut self) -> usize {
+        let n = self.buffer.len();
+        self.buffer.clear();
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(n: u64) -> Rc<Event> {
+        Rc::new(Event::new("TICK_5", format!("when:{n}")))
+    }
+
+    #[test]
+    fn fifo_overflow_and_rebuffer() {
+        let mut p = Pool::new("p", &["TICK".to_string()], 2);
+        assert!(p.subscribes("TICK_5"));
+        assert!(!p.subscribes("PROCESS_STATE_RUNNING"));
+        assert_eq!(p.accept(10, ev(0)), None);
+        assert_eq!(p.accept(11, ev(1)), None);
+        assert_eq!(p.accept(12, ev(2)), Some(10), "oldest dropped");
+        assert_eq!(p.overflowed, 1);
+        let q = p.pop().unwrap();
+        assert_eq!((q.serial, q.poolserial), (11, 1));
+        p.accept(13, ev(3));
+        // Rebuffering into a full buffer drops the head first.
+        assert_eq!(p.rebuffer(q), Some(12));
+        assert_eq!(p.pop().map(|q| q.serial), Some(11));
+        assert_eq!(p.pop().map(|q| q.serial), Some(13));
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn rejection_counts_per_listener() {
+        let mut q = Queued {
+            serial: 0,
+            poolserial: 0,
+            event: ev(0),
+            rejections: Vec::new(),
+        };
+        assert_eq!(q.rejected_by(3), 1);
+        assert_eq!(q.rejected_by(3), 2);
+        assert_eq!(q.rejected_by(4), 1);
+        assert_eq!(q.rejections_by(3), 2);
+        assert_eq!(q.rejections_by(9), 0);
+    }
+}
