@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod config;
+pub mod ctl;
 pub mod daemon;
 pub mod events;
 pub mod http;

@@ -249,14 +249,12 @@ impl Supervisor {
         let Some(proto) = p.listener.as_mut() else {
             return;
         };
-        let before = proto.state();
         let messages = proto.feed(data);
         let (name, group) = (p.config.name.clone(), p.group.clone());
         for m in messages {
             match m {
                 Message::Ready => {
-                    self.log
-                        .debug(&format!("{name}: {} -> READY", before.name()));
+                    self.log.debug(&format!("{name}: ACKNOWLEDGED -> READY"));
                 }
                 Message::Result(body) => {
                     self.log.debug(&format!("{name}: BUSY -> ACKNOWLEDGED"));

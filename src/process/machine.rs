@@ -354,6 +354,10 @@ impl Machine {
             self.set_state(ProcessState::Stopped, fx);
             if std::mem::take(&mut self.fatal_on_exit) {
                 self.give_up(fx);
+                fx.push(Effect::Log(
+                    LogLevel::Info,
+                    format!("gave up: {} entered FATAL state, retired", self.name),
+                ));
             }
         } else if self.state == ProcessState::Starting && too_quick {
             self.exitstatus = 0;

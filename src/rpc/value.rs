@@ -1,5 +1,8 @@
-//! XML-RPC values, as both sides of the codec see them.
+//! XML-RPC values as both sides of the codec see them, with the small accessors and
+//! constructors method implementations need.
 
+/// One XML-RPC value. `Int` is wider than XML-RPC's 32-bit `<int>` so that sizes and times
+/// can be carried around freely; the encoder clamps (README R4).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Int(i64),
@@ -7,15 +10,25 @@ pub enum Value {
     String(String),
     Double(f64),
     Base64(Vec<u8>),
+    /// The `<dateTime.iso8601>` text, `YYYYMMDDTHH:MM:SS` (validated when decoded).
     DateTime(String),
     Array(Vec<Value>),
-    /// Members in insertion order (clients see them in this order).
+    /// Members in insertion order: clients see them in this order (rpc.md §5 fixes it).
     Struct(Vec<(String, Value)>),
     Nil,
 }
 
 impl Value {
-    /// A struct member by name.
+    /// A struct from `(key, value)` pairs, keeping their order.
+    pub fn structure<K, I>(members: I) -> Value
+    where
+        K: Into<String>,
+        I: IntoIterator<Item = (K, Value)>,
+    {
+        Value::Struct(members.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+
+    /// A struct member by name (the first one, should a decoded struct repeat a key).
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
             Value::Struct(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
@@ -44,10 +57,130 @@ impl Value {
         }
     }
 
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Double(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Base64(b) => Some(b),
+            _ => None,
+        }
+    }
+
     pub fn as_array(&self) -> Option<&[Value]> {
         match self {
             Value::Array(a) => Some(a),
             _ => None,
         }
+    }
+
+    pub fn as_struct(&self) -> Option<&[(String, Value)]> {
+        match self {
+            Value::Struct(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The XML-RPC type name, for "expected X, got Y" messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Bool(_) => "boolean",
+            Value::String(_) => "string",
+            Value::Double(_) => "double",
+            Value::Base64(_) => "base64",
+            Value::DateTime(_) => "dateTime.iso8601",
+            Value::Array(_) => "array",
+            Value::Struct(_) => "struct",
+            Value::Nil => "nil",
+        }
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Value {
+        Value::Int(n)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(n: i32) -> Value {
+        Value::Int(n.into())
+    }
+}
+
+impl From<u32> for Value {
+    fn from(n: u32) -> Value {
+        Value::Int(n.into())
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Value {
+        Value::Double(f)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(items: Vec<Value>) -> Value {
+        Value::Array(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Value;
+
+    #[test]
+    fn accessors_match_only_their_variant() {
+        let s = Value::structure([("name", Value::from("cat")), ("pid", Value::from(42))]);
+        assert_eq!(s.get("name").and_then(Value::as_str), Some("cat"));
+        assert_eq!(s.get("pid").and_then(Value::as_int), Some(42));
+        assert_eq!(s.get("nope"), None);
+        assert_eq!(s.as_struct().map(<[_]>::len), Some(2));
+        assert_eq!(Value::from(42).as_str(), None);
+        assert_eq!(Value::from("x").as_int(), None);
+        assert_eq!(Value::from(true).as_bool(), Some(true));
+        assert_eq!(Value::Int(1).as_bool(), None);
+        assert_eq!(Value::from(1.5).as_f64(), Some(1.5));
+        assert_eq!(Value::Base64(vec![1]).as_bytes(), Some(&[1u8][..]));
+        let a = Value::from(vec![Value::Nil]);
+        assert_eq!(a.as_array(), Some(&[Value::Nil][..]));
+        assert_eq!(a.get("x"), None);
+        assert_eq!(a.type_name(), "array");
+    }
+
+    #[test]
+    fn struct_keeps_insertion_order() {
+        let s = Value::structure([("z", Value::Nil), ("a", Value::Nil), ("m", Value::Nil)]);
+        let keys: Vec<&str> = s
+            .as_struct()
+            .unwrap_or_default()
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(keys, ["z", "a", "m"]);
     }
 }

@@ -1,0 +1,299 @@
+//! The command table: every supervisorctl command with its help text, its handler and what its
+//! arguments complete to. `help`, dispatch and completion all read this one table.
+
+mod attach;
+mod config;
+mod control;
+mod daemon;
+mod follow;
+mod help;
+mod logs;
+mod status;
+
+use super::client::CallError;
+use super::controller::Controller;
+
+pub use help::print_help;
+
+/// What the words after a command complete to in the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Complete {
+    Nothing,
+    Commands,
+    Groups,
+    Processes,
+}
+
+pub type Handler = fn(&mut Controller, &str) -> Result<(), CallError>;
+
+pub struct Command {
+    pub name: &'static str,
+    /// Help lines (tabs as Supervisor prints them).
+    pub help: &'static [&'static str],
+    pub run: Handler,
+    pub complete: Complete,
+    /// Listed by `help` (help and EOF are not).
+    pub listed: bool,
+}
+
+const fn cmd(
+    name: &'static str,
+    help: &'static [&'static str],
+    run: Handler,
+    complete: Complete,
+) -> Command {
+    Command {
+        name,
+        help,
+        run,
+        complete,
+        listed: true,
+    }
+}
+
+use Complete::*;
+
+pub static COMMANDS: &[Command] = &[
+    cmd(
+        "add",
+        &["add <name> [...]\tActivates any updates in config for process/group"],
+        config::add,
+        Groups,
+    ),
+    cmd(
+        "avail",
+        &["avail\t\t\tDisplay all configured processes"],
+        status::avail,
+        Nothing,
+    ),
+    cmd(
+        "clear",
+        &[
+            "clear <name>\t\tClear a process' log files.",
+            "clear <name> <name>\tClear multiple process' log files",
+            "clear all\t\tClear all process' log files",
+        ],
+        control::clear,
+        Processes,
+    ),
+    cmd(
+        "debug",
+        &[
+            "debug <name>\t\tAttach to a running process: each line typed goes to its",
+            "\t\t\tstdin, its stdout and stderr stream back (stderr in red",
+            "\t\t\ton a terminal). Ctrl-C or Ctrl-D detaches; the process",
+            "\t\t\tkeeps running.",
+        ],
+        attach::debug,
+        Processes,
+    ),
+    cmd(
+        "exit",
+        &["exit\tExit the supervisor shell."],
+        daemon::quit,
+        Nothing,
+    ),
+    cmd(
+        "fg",
+        &[
+            "fg <process>\tConnect to a process in foreground mode",
+            "\t\tCtrl-C to exit",
+        ],
+        attach::fg,
+        Processes,
+    ),
+    // Not in its own list, as in Supervisor.
+    Command {
+        name: "help",
+        help: &[
+            "help\t\tPrint a list of available actions",
+            "help <action>\tPrint help for <action>",
+        ],
+        run: help::help,
+        complete: Commands,
+        listed: false,
+    },
+    cmd(
+        "maintail",
+        &[
+            "maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)",
+            "maintail -100\tlast 100 *bytes* of supervisord main log file",
+            "maintail\tlast 1600 *bytes* of supervisor main log file",
+            "",
+        ],
+        logs::maintail,
+        Nothing,
+    ),
+    cmd(
+        "open",
+        &[
+            "open <url>\tConnect to a remote supervisord process.",
+            "\t\t(for UNIX domain socket, use unix:///socket/path)",
+        ],
+        daemon::open,
+        Nothing,
+    ),
+    cmd(
+        "pid",
+        &[
+            "pid\t\t\tGet the PID of supervisord.",
+            "pid <name>\t\tGet the PID of a single child process by name.",
+            "pid all\t\t\tGet the PID of every child process, one per line.",
+        ],
+        status::pid,
+        Processes,
+    ),
+    cmd(
+        "quit",
+        &["quit\tExit the supervisor shell."],
+        daemon::quit,
+        Nothing,
+    ),
+    cmd(
+        "reload",
+        &["reload \t\tRestart the remote supervisord."],
+        daemon::reload,
+        Nothing,
+    ),
+    cmd(
+        "remove",
+        &["remove <name> [...]\tRemoves process/group from active config"],
+        config::remove,
+        Groups,
+    ),
+    cmd(
+        "reread",
+        &["reread \t\t\tReload the daemon's configuration files without add/remove"],
+        config::reread,
+        Nothing,
+    ),
+    cmd(
+        "restart",
+        &[
+            "restart <name>\t\tRestart a process",
+            "restart <gname>:*\tRestart all processes in a group",
+            "restart <name> <name>\tRestart multiple processes or groups",
+            "restart all\t\tRestart all processes",
+            "Note: restart does not reread config files. For that, see reread and update.",
+        ],
+        control::restart,
+        Processes,
+    ),
+    cmd(
+        "shutdown",
+        &["shutdown \tShut the remote supervisord down."],
+        daemon::shutdown,
+        Nothing,
+    ),
+    cmd(
+        "signal",
+        &[
+            "signal <signal name> <name>\t\tSignal a process",
+            "signal <signal name> <gname>:*\t\tSignal all processes in a group",
+            "signal <signal name> <name> <name>\tSignal multiple processes or groups",
+            "signal <signal name> all\t\tSignal all processes",
+        ],
+        control::signal,
+        Processes,
+    ),
+    cmd(
+        "start",
+        &[
+            "start <name>\t\tStart a process",
+            "start <gname>:*\t\tStart all processes in a group",
+            "start <name> <name>\tStart multiple processes or groups",
+            "start all\t\tStart all processes",
+        ],
+        control::start,
+        Processes,
+    ),
+    cmd(
+        "status",
+        &[
+            "status <name>\t\tGet status for a single process",
+            "status <gname>:*\tGet status for all processes in a group",
+            "status <name> <name>\tGet status for multiple named processes",
+            "status\t\t\tGet all process status info",
+        ],
+        status::status,
+        Processes,
+    ),
+    cmd(
+        "stop",
+        &[
+            "stop <name>\t\tStop a process",
+            "stop <gname>:*\t\tStop all processes in a group",
+            "stop <name> <name>\tStop multiple processes or groups",
+            "stop all\t\tStop all processes",
+        ],
+        control::stop,
+        Processes,
+    ),
+    cmd(
+        "tail",
+        &[
+            "tail [-f] <name> [stdout|stderr] (default stdout)",
+            "Ex:",
+            "tail -f <name>\t\tContinuous tail of named process stdout",
+            "\t\t\tCtrl-C to exit.",
+            "tail -100 <name>\tlast 100 *bytes* of process stdout",
+            "tail <name> stderr\tlast 1600 *bytes* of process stderr",
+        ],
+        logs::tail,
+        Processes,
+    ),
+    cmd(
+        "update",
+        &[
+            "update\t\t\tReload config and add/remove as necessary, and will restart affected programs",
+            "update all\t\tReload config and add/remove as necessary, and will restart affected programs",
+            "update <gname> [...]\tUpdate specific groups",
+        ],
+        config::update,
+        Groups,
+    ),
+    cmd(
+        "version",
+        &["version\t\t\tShow the version of the remote supervisord process"],
+        daemon::version,
+        Nothing,
+    ),
+    Command {
+        name: "EOF",
+        help: &[],
+        run: daemon::quit,
+        complete: Nothing,
+        listed: false,
+    },
+];
+
+/// The command named exactly `name` (commands are case-sensitive).
+pub fn find(name: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// The argument string split on whitespace (commands do no quoting).
+fn words(arg: &str) -> Vec<&str> {
+    arg.split_whitespace().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_complete() {
+        let listed: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|c| c.listed)
+            .map(|c| c.name)
+            .collect();
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_eq!(listed, sorted);
+        for c in COMMANDS.iter().filter(|c| c.listed) {
+            assert!(!c.help.is_empty(), "{} has no help", c.name);
+        }
+        assert!(find("status").is_some() && find("Status").is_none());
+    }
+}

@@ -1,0 +1,304 @@
+//! supervisorctl's command line (ctl.md §1): the option table, a getopt-style parser with
+//! Python's rules (attached or separate arguments, unique long prefixes, stop at the first
+//! non-option) and the usage text.
+
+/// One command-line option. The table below is the single source of truth for the parser, the
+/// usage text and the man page test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptSpec {
+    pub short: char,
+    /// Long names; the first is the one shown. `history-file` is accepted next to Python's
+    /// `history_file` because Supervisor's own help text prints it (README T3).
+    pub long: &'static [&'static str],
+    pub takes_arg: bool,
+    pub what: Opt,
+}
+
+/// Which setting an option sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opt {
+    Configuration,
+    Help,
+    Interactive,
+    ServerUrl,
+    Username,
+    Password,
+    HistoryFile,
+}
+
+pub const OPTIONS: &[OptSpec] = &[
+    OptSpec {
+        short: 'c',
+        long: &["configuration"],
+        takes_arg: true,
+        what: Opt::Configuration,
+    },
+    OptSpec {
+        short: 'h',
+        long: &["help"],
+        takes_arg: false,
+        what: Opt::Help,
+    },
+    OptSpec {
+        short: '?',
+        long: &[],
+        takes_arg: false,
+        what: Opt::Help,
+    },
+    OptSpec {
+        short: 'i',
+        long: &["interactive"],
+        takes_arg: false,
+        what: Opt::Interactive,
+    },
+    OptSpec {
+        short: 's',
+        long: &["serverurl"],
+        takes_arg: true,
+        what: Opt::ServerUrl,
+    },
+    OptSpec {
+        short: 'u',
+        long: &["username"],
+        takes_arg: true,
+        what: Opt::Username,
+    },
+    OptSpec {
+        short: 'p',
+        long: &["password"],
+        takes_arg: true,
+        what: Opt::Password,
+    },
+    OptSpec {
+        short: 'r',
+        long: &["history_file", "history-file"],
+        takes_arg: true,
+        what: Opt::HistoryFile,
+    },
+];
+
+/// What the command line asked for.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Args {
+    pub configuration: Option<String>,
+    pub interactive: bool,
+    pub serverurl: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub history_file: Option<String>,
+    /// The action and its arguments (everything after the options).
+    pub action: Vec<String>,
+}
+
+/// The outcome of parsing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    Run(Args),
+    Help,
+}
+
+/// The usage text printed by `-h` (Supervisor's wording, `argv0` filled in).
+pub fn usage(argv0: &str) -> String {
+    format!(
+        "supervisorctl -- control applications run by supervisord from the cmd line.
+
+Usage: {argv0} [options] [action [arguments]]
+
+Options:
+-c/--configuration FILENAME -- configuration file path (searches if not given)
+-h/--help -- print usage message and exit
+-i/--interactive -- start an interactive shell after executing commands
+-s/--serverurl URL -- URL on which supervisord server is listening
+     (default \"http://localhost:9001\").
+-u/--username USERNAME -- username to use for authentication with server
+-p/--password PASSWORD -- password to use for authentication with server
+-r/--history-file -- keep a readline history (if readline is available)
+
+action [arguments] -- see below
+
+Actions are commands like \"tail\" or \"stop\".  If -i is specified or no action is
+specified on the command line, a \"shell\" interpreting actions typed
+interactively is started.  Use the action \"help\" to find out about available
+actions.
+"
+    )
+}
+
+/// Finds a long option by exact name or unique prefix (names of one option do not compete).
+fn find_long(name: &str) -> Result<&'static OptSpec, String> {
+    if let Some(o) = OPTIONS.iter().find(|o| o.long.contains(&name)) {
+        return Ok(o);
+    }
+    let mut hits = OPTIONS
+        .iter()
+        .filter(|o| o.long.iter().any(|l| l.starts_with(name)));
+    match (hits.next(), hits.next()) {
+        (Some(o), None) => Ok(o),
+        (Some(_), Some(_)) => Err(format!("option --{name} not a unique prefix")),
+        _ => Err(format!("option --{name} not recognized")),
+    }
+}
+
+/// Parses the arguments after argv[0]. Errors are the text after `Error: ` (usage error,
+/// exit 2).
+pub fn parse(args: &[String]) -> Result<Parsed, String> {
+    let mut out = Args::default();
+    let mut seen: Vec<Opt> = Vec::new();
+    let mut i = 0;
+    // Each (option, value) in command-line order.
+    let mut given: Vec<(&'static OptSpec, Option<String>)> = Vec::new();
+    while i < args.len() {
+        let a = &args[i];
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        if let Some(body) = a.strip_prefix("--") {
+            let (name, inline) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (body, None),
+            };
+            let spec = find_long(name)?;
+            let shown = spec.long[0];
+            let value = if spec.takes_arg {
+                match inline {
+                    Some(v) => Some(v),
+                    None => {
+                        i += 1;
+                        match args.get(i) {
+                            Some(v) => Some(v.clone()),
+                            None => return Err(format!("option --{shown} requires argument")),
+                        }
+                    }
+                }
+            } else if inline.is_some() {
+                return Err(format!("option --{shown} must not have an argument"));
+            } else {
+                None
+            };
+            given.push((spec, value));
+            i += 1;
+            continue;
+        }
+        if a.len() > 1 && a.starts_with('-') {
+            let chars: Vec<char> = a[1..].chars().collect();
+            let mut j = 0;
+            while j < chars.len() {
+                let c = chars[j];
+                let Some(spec) = OPTIONS.iter().find(|o| o.short == c) else {
+                    return Err(format!("option -{c} not recognized"));
+                };
+                if spec.takes_arg {
+                    let rest: String = chars[j + 1..].iter().collect();
+                    let value = if !rest.is_empty() {
+                        rest
+                    } else {
+                        i += 1;
+                        match args.get(i) {
+                            Some(v) => v.clone(),
+                            None => return Err(format!("option -{c} requires argument")),
+                        }
+                    };
+                    given.push((spec, Some(value)));
+                    break;
+                }
+                given.push((spec, None));
+                j += 1;
+            }
+            i += 1;
+            continue;
+        }
+        // The first non-option starts the action (getopt, not gnu_getopt).
+        break;
+    }
+    out.action = args[i..].to_vec();
+    for (spec, value) in given {
+        if spec.what == Opt::Help {
+            return Ok(Parsed::Help);
+        }
+        if seen.contains(&spec.what) {
+            return Err(format!("conflicting command line option '-{}'", spec.short));
+        }
+        seen.push(spec.what);
+        match spec.what {
+            Opt::Configuration => out.configuration = value,
+            Opt::Interactive => out.interactive = true,
+            Opt::ServerUrl => out.serverurl = value,
+            Opt::Username => out.username = value,
+            Opt::Password => out.password = value,
+            Opt::HistoryFile => out.history_file = value,
+            Opt::Help => {}
+        }
+    }
+    Ok(Parsed::Run(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Parsed, String> {
+        parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    fn run(args: &[&str]) -> Args {
+        match p(args) {
+            Ok(Parsed::Run(a)) => a,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn attached_separate_and_long_forms() {
+        let a = run(&[
+            "-sunix:///x",
+            "-u",
+            "bob",
+            "--password=pw",
+            "--history",
+            "/h",
+            "status",
+            "-x",
+        ]);
+        assert_eq!(a.serverurl.as_deref(), Some("unix:///x"));
+        assert_eq!(a.username.as_deref(), Some("bob"));
+        assert_eq!(a.password.as_deref(), Some("pw"));
+        assert_eq!(a.history_file.as_deref(), Some("/h"));
+        assert_eq!(a.action, ["status", "-x"]);
+        let a = run(&["--history-file=/h2", "--ser", "http://h:1", "-i"]);
+        assert_eq!(a.history_file.as_deref(), Some("/h2"));
+        assert_eq!(a.serverurl.as_deref(), Some("http://h:1"));
+        assert!(a.interactive && a.action.is_empty());
+        assert_eq!(run(&["--", "-s"]).action, ["-s"]);
+    }
+
+    #[test]
+    fn errors_use_getopt_wording() {
+        assert_eq!(p(&["-x"]), Err("option -x not recognized".into()));
+        assert_eq!(p(&["-s"]), Err("option -s requires argument".into()));
+        assert_eq!(
+            p(&["--serverurl"]),
+            Err("option --serverurl requires argument".into())
+        );
+        assert_eq!(
+            p(&["--help=x"]),
+            Err("option --help must not have an argument".into())
+        );
+        assert_eq!(p(&["--bogus"]), Err("option --bogus not recognized".into()));
+        assert_eq!(
+            p(&["-s", "a", "-s", "a"]),
+            Err("conflicting command line option '-s'".into())
+        );
+        assert_eq!(
+            p(&["-i", "-i"]),
+            Err("conflicting command line option '-i'".into())
+        );
+    }
+
+    #[test]
+    fn help_wins_wherever_it_is() {
+        assert_eq!(p(&["-ih"]), Ok(Parsed::Help));
+        assert_eq!(p(&["-?"]), Ok(Parsed::Help));
+        assert_eq!(p(&["--he"]), Ok(Parsed::Help));
+    }
+}

@@ -1,0 +1,377 @@
+//! Event listeners end to end: a listener written with Python supervisor's own childutils
+//! (from the interop venv) records what it receives.
+
+mod common;
+
+use common::rpc::{call, s};
+use common::*;
+use std::fs;
+use std::path::PathBuf;
+
+fn python() -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{} is missing: run tools/venv.sh (make test does)",
+            p.display()
+        );
+    }
+    println!("SKIPPED: {} missing; run tools/venv.sh", p.display());
+    None
+}
+
+fn recorder() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/events/recorder.py")
+        .display()
+        .to_string()
+}
+
+const RPC: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
+
+/// A listener pool section running the recorder.
+fn pool(name: &str, events: &str, mode: &str, extra: &str) -> String {
+    let py = python()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    format!(
+        "[eventlistener:{name}]\ncommand={py} {} {{dir}}/{name}.rec {mode}\nevents={events}\nstartsecs=0\n{extra}\n",
+        recorder()
+    )
+}
+
+/// Records as (eventname, serial, poolserial, pool, listener, payload).
+fn records(d: &Daemon, name: &str) -> Vec<(String, u64, u64, String, String, String)> {
+    fs::read_to_string(d.path(&format!("{name}.rec")))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (head, payload) = l.split_once('|')?;
+            let f: Vec<&str> = head.split(' ').collect();
+            assert_eq!((f[4], f[5]), ("3.0", "supervisor"), "header tokens: {l}");
+            Some((
+                f[0].to_string(),
+                f[1].parse().ok()?,
+                f[2].parse().ok()?,
+                f[3].to_string(),
+                f[6].to_string(),
+                payload.replace("\\n", "\n"),
+            ))
+        })
+        .collect()
+}
+
+fn payloads_for(d: &Daemon, name: &str, needle: &str) -> Vec<(String, String)> {
+    records(d, name)
+        .into_iter()
+        .filter(|r| r.5.contains(needle))
+        .map(|r| (r.0, r.5))
+        .collect()
+}
+
+#[test]
+fn lifecycle_yields_the_exact_event_sequence() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-life",
+        &format!(
+            "{RPC}{}{}[program:p]\ncommand=/bin/sh -c 'sleep 0.3; exit 3'\nstartsecs=0\nautorestart=false\n",
+            pool("rec", "PROCESS_STATE", "ok", ""),
+            pool("unexp", "PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY", "ok", "")
+        ),
+    );
+    wait_until(15, "p's EXITED event", || {
+        payloads_for(&d, "rec", "processname:p ").len() >= 3
+    });
+    let pid = d.pid_of("p").unwrap();
+    let got = payloads_for(&d, "rec", "processname:p ");
+    assert_eq!(
+        got,
+        vec![
+            (
+                "PROCESS_STATE_STARTING".to_string(),
+                "processname:p groupname:p from_state:STOPPED tries:0".to_string()
+            ),
+            (
+                "PROCESS_STATE_RUNNING".to_string(),
+                format!("processname:p groupname:p from_state:STARTING pid:{pid}")
+            ),
+            (
+                "PROCESS_STATE_EXITED".to_string(),
+                format!("processname:p groupname:p from_state:RUNNING expected:0 pid:{pid}")
+            ),
+        ]
+    );
+    // Serials and pool serials of one pool increase one by one.
+    let recs = records(&d, "rec");
+    for w in recs.windows(2) {
+        assert_eq!(w[1].2, w[0].2 + 1, "poolserial gap: {recs:?}");
+        assert!(w[1].1 > w[0].1);
+    }
+    // The new event goes only to its own subscribers.
+    wait_until(10, "unexpected-exit event", || {
+        !payloads_for(&d, "unexp", "processname:p ").is_empty()
+    });
+    assert_eq!(
+        payloads_for(&d, "unexp", "processname:p "),
+        vec![(
+            "PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY".to_string(),
+            format!("processname:p groupname:p from_state:RUNNING pid:{pid} exitstatus:3")
+        )]
+    );
+    assert!(records(&d, "rec")
+        .iter()
+        .all(|r| r.0.starts_with("PROCESS_STATE_")
+            && r.0 != "PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY"));
+}
+
+#[test]
+fn fail_rebuffers_and_the_same_serial_comes_again() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-fail",
+        &format!(
+            "{RPC}{}",
+            pool("rec", "REMOTE_COMMUNICATION", "fail-first", "")
+        ),
+    );
+    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    call(
+        &d.path("sock"),
+        "supervisor.sendRemoteCommEvent",
+        &[s("t1"), s("d1")],
+    )
+    .unwrap();
+    wait_until(10, "delivered twice", || records(&d, "rec").len() >= 2);
+    let r = records(&d, "rec");
+    assert_eq!(r[0].0, "REMOTE_COMMUNICATION");
+    assert_eq!(r[0].5, "type:t1\nd1");
+    assert_eq!(
+        (r[0].1, r[0].2),
+        (r[1].1, r[1].2),
+        "same serial and poolserial again"
+    );
+    d.wait_log("rec: event was rejected", 5);
+}
+
+#[test]
+fn max_retry_retires_the_listener_and_another_gets_the_event() {
+    if python().is_none() {
+        return;
+    }
+    // rec_0 always fails; rec_1 only starts listening once rec_0 has been retired.
+    let d = Daemon::start(
+        "ev-retry",
+        &format!(
+            "{RPC}[eventlistener:rec]\ncommand=/bin/sh -c 'if [ $SUPERVISOR_PROCESS_NAME = rec_0 ]; then exec {py} {rec} {{dir}}/rec.rec fail; else exec {py} {rec} {{dir}}/rec.rec wait-for:{{dir}}/go; fi'\n\
+             events=REMOTE_COMMUNICATION\nstartsecs=0\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)d\nmax_retry=2\n",
+            py = python().unwrap().display(),
+            rec = recorder()
+        ),
+    );
+    d.wait_log("rec_0: ACKNOWLEDGED -> READY", 15);
+    call(
+        &d.path("sock"),
+        "supervisor.sendRemoteCommEvent",
+        &[s("t"), s("x")],
+    )
+    .unwrap();
+    d.wait_log("rec_0: rejected event", 15);
+    d.wait_log("gave up: rec_0 entered FATAL state", 15);
+    fs::write(d.path("go"), "").unwrap();
+    wait_until(15, "rec_1 got the event", || {
+        records(&d, "rec")
+            .iter()
+            .any(|r| r.4 == "rec_1" && r.5 == "type:t\nx")
+    });
+    let r = records(&d, "rec");
+    assert_eq!(r.iter().filter(|r| r.4 == "rec_0").count(), 2, "{r:?}");
+    assert_eq!(
+        r.iter()
+            .map(|r| r.1)
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        1
+    );
+    let info = call(
+        &d.path("sock"),
+        "supervisor.getProcessInfo",
+        &[s("rec:rec_0")],
+    )
+    .unwrap();
+    assert_eq!(info.get("statename"), Some(&s("FATAL")));
+}
+
+#[test]
+fn command_handler_restarts_a_program() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-command",
+        &format!(
+            "{RPC}{}[program:web]\ncommand=sleep 1000\nstartsecs=0\n",
+            pool(
+                "watch",
+                "REMOTE_COMMUNICATION",
+                "command:OK,restart~web",
+                "handler=command"
+            )
+        ),
+    );
+    d.wait_log("watch: ACKNOWLEDGED -> READY", 15);
+    d.wait_log("success: web entered RUNNING", 10);
+    let before = d.pid_of("web").unwrap();
+    call(
+        &d.path("sock"),
+        "supervisor.sendRemoteCommEvent",
+        &[s("mem"), s("high")],
+    )
+    .unwrap();
+    d.wait_log("watch: command handler: restart web", 10);
+    wait_until(10, "web restarted", || {
+        d.pid_of("web").is_some_and(|p| p != before)
+    });
+    assert!(!pid_alive(before));
+}
+
+#[test]
+fn garbage_restarts_the_listener_without_losing_the_event() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-garbage",
+        &format!(
+            "{RPC}{}",
+            pool("rec", "REMOTE_COMMUNICATION", "garbage-first", "")
+        ),
+    );
+    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    let first = d.pid_of("rec").unwrap();
+    call(
+        &d.path("sock"),
+        "supervisor.sendRemoteCommEvent",
+        &[s("t"), s("keep me")],
+    )
+    .unwrap();
+    d.wait_log("has entered the UNKNOWN state", 10);
+    wait_until(20, "the restarted listener got the same event", || {
+        let r = records(&d, "rec");
+        r.len() >= 2 && r[1].5 == "type:t\nkeep me" && r[0].1 == r[1].1
+    });
+    assert_ne!(d.pid_of("rec"), Some(first));
+}
+
+#[test]
+fn overflow_drops_the_oldest_loudly() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-overflow",
+        &format!(
+            "{RPC}{}",
+            pool(
+                "slow",
+                "REMOTE_COMMUNICATION",
+                "wait-for:{dir}/never",
+                "buffer_size=2"
+            )
+        ),
+    );
+    let sock = d.path("sock");
+    for i in 0..5 {
+        call(
+            &sock,
+            "supervisor.sendRemoteCommEvent",
+            &[s("t"), s(&i.to_string())],
+        )
+        .unwrap();
+    }
+    d.wait_count("pool slow event buffer overflowed, discarding event", 3, 10);
+}
+
+#[test]
+fn process_log_events_carry_output() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-log",
+        &format!(
+            "{RPC}{}[program:talk]\ncommand=/bin/sh -c 'sleep 0.5; echo hello; exec sleep 1000'\nstartsecs=0\nstdout_events_enabled=true\n",
+            pool("logs", "PROCESS_LOG", "ok", "")
+        ),
+    );
+    wait_until(15, "log event", || !records(&d, "logs").is_empty());
+    let pid = d.pid_of("talk").unwrap();
+    let r = &records(&d, "logs")[0];
+    assert_eq!(r.0, "PROCESS_LOG_STDOUT");
+    assert_eq!(
+        r.5,
+        format!("processname:talk groupname:talk pid:{pid} channel:stdout\nhello\n")
+    );
+}
+
+#[test]
+fn shutdown_drains_stop_events_before_listeners_stop() {
+    if python().is_none() {
+        return;
+    }
+    let mut d = Daemon::start(
+        "ev-drain",
+        &format!(
+            "{RPC}{}[program:prog]\ncommand=sleep 1000\nstartsecs=0\n",
+            pool("rec", "PROCESS_STATE,SUPERVISOR_STATE_CHANGE", "ok", "")
+        ),
+    );
+    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    d.wait_log("success: prog entered RUNNING", 10);
+    assert_eq!(d.stop(), Some(0));
+    let names: Vec<String> = records(&d, "rec")
+        .into_iter()
+        .filter(|r| r.5.contains("processname:prog ") || r.0.starts_with("SUPERVISOR"))
+        .map(|r| r.0)
+        .collect();
+    let tail: Vec<&str> = names
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "SUPERVISOR_STATE_CHANGE_STOPPING",
+            "PROCESS_STATE_STOPPING",
+            "PROCESS_STATE_STOPPED"
+        ],
+        "{names:?}"
+    );
+}
+
+#[test]
+fn tick_5_arrives_on_the_period() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-tick",
+        &format!("{RPC}{}", pool("ticks", "TICK_5", "ok", "")),
+    );
+    wait_until(15, "a TICK_5", || !records(&d, "ticks").is_empty());
+    let r = &records(&d, "ticks")[0];
+    assert_eq!(r.0, "TICK_5");
+    let when: u64 = r.5.strip_prefix("when:").unwrap().parse().unwrap();
+    assert_eq!(when % 5, 0);
+}
