@@ -375,3 +375,29 @@ fn tick_5_arrives_on_the_period() {
     let when: u64 = r.5.strip_prefix("when:").unwrap().parse().unwrap();
     assert_eq!(when % 5, 0);
 }
+
+#[test]
+fn capture_mode_turns_a_block_into_a_communication_event() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-capture",
+        &format!(
+            "{RPC}{}[program:cap]\ncommand=/bin/sh -c 'sleep 0.5; printf \"before<!--XSUPERVISOR:BEGIN-->captured é data<!--XSUPERVISOR:END-->after\\n\"; exec sleep 1000'\n\
+             startsecs=0\nstdout_capture_maxbytes=1MB\nstdout_logfile={{dir}}/cap.log\n",
+            pool("comm", "PROCESS_COMMUNICATION", "ok", "")
+        ),
+    );
+    wait_until(15, "comm event", || !records(&d, "comm").is_empty());
+    let pid = d.pid_of("cap").unwrap();
+    let r = &records(&d, "comm")[0];
+    assert_eq!(r.0, "PROCESS_COMMUNICATION_STDOUT");
+    assert_eq!(
+        r.5,
+        format!("processname:cap groupname:cap pid:{pid}\ncaptured é data")
+    );
+    wait_until(5, "log without the block", || {
+        fs::read_to_string(d.path("cap.log")).is_ok_and(|t| t == "beforeafter\n")
+    });
+}

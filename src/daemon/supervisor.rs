@@ -341,17 +341,35 @@ impl Supervisor {
             }
         };
         self.pids.insert(child.pid, id);
+        let listener = p.listener.is_some();
+        let capture = |ch: &ChannelConfig| {
+            (ch.capture_maxbytes > 0)
+                .then(|| crate::output::capture::Capture::new(ch.capture_maxbytes))
+        };
+        // A listener's stdout carries the protocol: no capture, no PROCESS_LOG events (E14).
         let out = OutputChannel {
             stream: Stream::Stdout,
             fd: child.stdout,
             log: out_log,
-            syslog: out_syslog,
+            syslog: out_syslog && !listener,
+            capture: if listener {
+                None
+            } else {
+                capture(&p.config.stdout)
+            },
+            events: p.config.stdout.events_enabled && !listener,
+            visible: Vec::new(),
+            comm: Vec::new(),
         };
         let err = child.stderr.map(|fd| OutputChannel {
             stream: Stream::Stderr,
             fd,
             log: err_log,
             syslog: err_syslog,
+            capture: capture(&p.config.stderr),
+            events: p.config.stderr.events_enabled,
+            visible: Vec::new(),
+            comm: Vec::new(),
         });
         for ch in [Some(&out), err.as_ref()].into_iter().flatten() {
             // SAFETY: the fd stays registered only while the channel owns it (see close_channels).
@@ -462,34 +480,49 @@ impl Supervisor {
         let Some(ch) = p.channels[idx].as_mut() else {
             return;
         };
+        let protocol = p.listener.is_some() && ch.stream == Stream::Stdout;
         match ch.read_once(&p.config.name, &mut self.buf, strip, &mut self.log) {
             ReadResult::Eof => {
-                if let Some(ch) = p.channels[idx].take() {
+                ch.finish(&p.config.name, &mut self.log);
+                if !protocol {
+                    self.output_events(id, idx);
+                }
+                if let Some(ch) = self.process_mut(id).and_then(|p| p.channels[idx].take()) {
                     let _ = self.poller.delete(&ch.fd);
                 }
             }
-            ReadResult::Data(n) => {
-                let stream = ch.stream;
-                let events_enabled = match stream {
-                    Stream::Stdout => p.config.stdout.events_enabled,
-                    Stream::Stderr => p.config.stderr.events_enabled,
-                };
-                if p.listener.is_some() && stream == Stream::Stdout {
-                    let data = self.buf[..n].to_vec();
-                    self.listener_output(id, &data);
-                } else if events_enabled {
-                    let data = crate::output::ansi::strip_if(&self.buf[..n], strip).into_owned();
-                    let ev = crate::events::event::process_log(
-                        &p.config.name,
-                        &p.group,
-                        p.machine.pid,
-                        stream.name(),
-                        &data,
-                    );
-                    self.emit(ev);
-                }
+            ReadResult::Data(n) if protocol => {
+                let data = self.buf[..n].to_vec();
+                self.listener_output(id, &data);
             }
+            ReadResult::Data(_) => self.output_events(id, idx),
             ReadResult::WouldBlock => {}
+        }
+    }
+
+    /// PROCESS_LOG and PROCESS_COMMUNICATION events for what a channel produced.
+    fn output_events(&mut self, id: usize, idx: usize) {
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        let Some(ch) = p.channels[idx].as_mut() else {
+            return;
+        };
+        let (visible, comm) = (
+            std::mem::take(&mut ch.visible),
+            std::mem::take(&mut ch.comm),
+        );
+        let stream = ch.stream.name();
+        let (name, group, pid) = (p.config.name.clone(), p.group.clone(), p.machine.last_pid);
+        if !visible.is_empty() {
+            self.emit(crate::events::event::process_log(
+                &name, &group, pid, stream, &visible,
+            ));
+        }
+        for block in comm {
+            self.emit(crate::events::event::process_comm(
+                &name, &group, pid, stream, &block,
+            ));
         }
     }
 
@@ -499,12 +532,22 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        for slot in p.channels.iter_mut() {
-            if let Some(mut ch) = slot.take() {
-                ch.drain(&p.config.name, &mut self.buf, strip, &mut self.log);
-                let _ = self.poller.delete(&ch.fd);
+        for ch in p.channels.iter_mut().flatten() {
+            ch.drain(&p.config.name, &mut self.buf, strip, &mut self.log);
+            ch.finish(&p.config.name, &mut self.log);
+            let _ = self.poller.delete(&ch.fd);
+        }
+        let is_listener = p.listener.is_some();
+        for idx in 0..2 {
+            // A listener's last words on stdout still belong to the protocol, not to events.
+            if !(is_listener && idx == 0) {
+                self.output_events(id, idx);
             }
         }
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        p.channels = [None, None];
         if let Some(fd) = p.stdin.take() {
             if !p.stdin_buf.is_empty() {
                 let _ = self.poller.delete(&fd);

@@ -2,6 +2,7 @@
 //! file, syslog and the main log. (Capture mode and PROCESS_LOG events hook in here.)
 
 pub mod ansi;
+pub mod capture;
 
 use crate::config::LogLevel;
 use crate::log::{syslog, MainLog, RotatingFile};
@@ -38,6 +39,14 @@ pub struct OutputChannel {
     pub fd: OwnedFd,
     pub log: Option<RotatingFile>,
     pub syslog: bool,
+    /// Capture mode, when `*_capture_maxbytes` > 0.
+    pub capture: Option<capture::Capture>,
+    /// Keep `visible` for PROCESS_LOG events.
+    pub events: bool,
+    /// Output since the owner last took it (without capture tokens), for PROCESS_LOG events.
+    pub visible: Vec<u8>,
+    /// Capture blocks completed since the owner last took them.
+    pub comm: Vec<Vec<u8>>,
 }
 
 impl OutputChannel {
@@ -73,11 +82,47 @@ impl OutputChannel {
     }
 
     fn deliver(&mut self, process: &str, data: &[u8], strip: bool, mainlog: &mut MainLog) {
-        let data = if strip {
-            ansi::strip(data)
-        } else {
-            std::borrow::Cow::Borrowed(data)
-        };
+        let data = ansi::strip_if(data, strip);
+        if data.is_empty() {
+            return;
+        }
+        match self.capture.as_mut() {
+            Some(c) => {
+                let out = c.feed(&data);
+                self.take_capture_output(process, out, mainlog);
+            }
+            None => {
+                if self.events {
+                    self.visible.extend_from_slice(&data);
+                }
+                self.write_log(process, &data, mainlog);
+            }
+        }
+    }
+
+    fn take_capture_output(&mut self, process: &str, out: capture::Output, mainlog: &mut MainLog) {
+        if self.events {
+            self.visible.extend_from_slice(&out.visible);
+        }
+        if !out.comm.is_empty() {
+            mainlog.debug(&format!(
+                "'{process}' {} emitted a comm event",
+                self.stream.name()
+            ));
+        }
+        self.comm.extend(out.comm);
+        self.write_log(process, &out.log, mainlog);
+    }
+
+    /// The child is gone: output held back by capture mode goes to the log after all.
+    pub fn finish(&mut self, process: &str, mainlog: &mut MainLog) {
+        if let Some(c) = self.capture.as_mut() {
+            let out = c.flush();
+            self.take_capture_output(process, out, mainlog);
+        }
+    }
+
+    fn write_log(&mut self, process: &str, data: &[u8], mainlog: &mut MainLog) {
         if data.is_empty() {
             return;
         }
