@@ -127,7 +127,7 @@ impl OutputChannel {
             return;
         }
         if let Some(log) = &mut self.log {
-            if let Err(e) = log.write_all(&data) {
+            if let Err(e) = log.write_all(data) {
                 mainlog.error(&format!(
                     "could not write {} log of '{process}' to {}: {e}",
                     self.stream.name(),
@@ -136,13 +136,13 @@ impl OutputChannel {
             }
         }
         if self.syslog {
-            syslog::send_child_output(process, &data);
+            syslog::send_child_output(process, data);
         }
         if mainlog.enabled(LogLevel::Debug) {
             mainlog.debug(&format!(
                 "'{process}' {} output:\n{}",
                 self.stream.name(),
-                String::from_utf8_lossy(&data)
+                String::from_utf8_lossy(data)
             ));
         }
     }
