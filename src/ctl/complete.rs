@@ -178,7 +178,7 @@ mod tests {
             ["all", "cat", "grp:*", "grp:g1", "grp:g2", "sleeper"]
         );
         assert_eq!(complete("stop g"), ["grp:*", "grp:g1", "grp:g2"]);
-        assert_eq!(complete("status cat:"), ["cat:cat"]);
+        assert_eq!(complete("status cat:"), ["cat:*", "cat:cat"]);
         assert_eq!(complete("tail s"), ["sleeper"]);
         assert_eq!(complete("fg a"), Vec::<String>::new());
         assert_eq!(complete("start cat s"), ["sleeper"]);

@@ -46,7 +46,7 @@ impl fmt::Display for HttpError {
         match self {
             HttpError::Connect(ConnectError::Refused) => f.write_str("connection refused"),
             HttpError::Connect(ConnectError::NoSuchFile) => f.write_str("no such file"),
-            HttpError::Connect(ConnectError::Resolve(e)) => write!(f, "cannot resolve host: {e}"),
+            HttpError::Connect(ConnectError::Resolve(e)) => write!(f, "cannot resolve host {e}"),
             HttpError::Connect(ConnectError::Other(e)) => write!(f, "cannot connect: {e}"),
             HttpError::Io(e) => write!(f, "{e}"),
             HttpError::Closed => f.write_str("the server closed the connection"),
@@ -77,9 +77,15 @@ impl Stream {
             Endpoint::Tcp { host, port } => {
                 let addrs: Vec<_> = (host.as_str(), *port)
                     .to_socket_addrs()
-                    .map_err(|e| ConnectError::Resolve(e.to_string()))?
+                    .map_err(|e| {
+                        let why = e.to_string();
+                        let why = why
+                            .strip_prefix("failed to lookup address information: ")
+                            .unwrap_or(&why);
+                        ConnectError::Resolve(format!("{host}: {why}"))
+                    })?
                     .collect();
-                let mut last = ConnectError::Resolve(format!("{host} has no address"));
+                let mut last = ConnectError::Resolve(format!("{host}: no address"));
                 for a in addrs {
                     match TcpStream::connect(a) {
                         Ok(s) => {

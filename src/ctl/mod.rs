@@ -87,7 +87,8 @@ pub fn main(argv: Vec<String>) -> i32 {
     let args = match options::parse(argv.get(1..).unwrap_or_default()) {
         Ok(Parsed::Run(a)) => a,
         Ok(Parsed::Help) => {
-            print!("{}", options::usage(&argv0));
+            // Supervisor prints the text and a blank line.
+            println!("{}", options::usage(&argv0));
             return 0;
         }
         Err(msg) => return usage_error(&argv0, &msg),
