@@ -510,3 +510,66 @@ impl Supervisor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{GroupConfig, GroupKind, ListenerPoolConfig};
+    use crate::log::MainLog;
+    use crate::testutil::{config, process_config};
+
+    fn with_pool(events: &[&str]) -> Supervisor {
+        let mut sup =
+            Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
+        sup.add_group(GroupConfig {
+            name: "lst".into(),
+            priority: -1,
+            kind: GroupKind::EventListener(ListenerPoolConfig {
+                events: events.iter().map(|e| e.to_string()).collect(),
+                buffer_size: 10,
+                result_handler: "standard".into(),
+                max_retry: 0,
+            }),
+            processes: vec![process_config("lst", "/bin/cat")],
+        });
+        sup
+    }
+
+    /// The event at the head of the pool's buffer.
+    fn head(sup: &Supervisor) -> Option<(String, String)> {
+        let q = sup.groups[0].pool.as_ref()?.pool.peek()?;
+        Some((q.event.kind.to_string(), q.event.payload.clone()))
+    }
+
+    #[test]
+    fn fatal_state_emits_its_event_and_group_added_reaches_the_pool_itself() {
+        let mut sup = with_pool(&["SUPERVISOR_STATE_CHANGE", "PROCESS_GROUP"]);
+        assert_eq!(
+            head(&sup),
+            Some((
+                "PROCESS_GROUP_ADDED".to_string(),
+                "groupname:lst\n".to_string()
+            ))
+        );
+        sup.enter_fatal("disk on fire");
+        let ps = sup.groups[0].pool.as_mut().unwrap();
+        assert_eq!(ps.pool.len(), 2);
+        ps.pool.pop();
+        let q = ps.pool.pop().unwrap();
+        assert_eq!(q.event.kind, "SUPERVISOR_STATE_CHANGE_FATAL");
+        assert_eq!(q.event.payload, "disk on fire");
+        assert_eq!(sup.state_code(), (2, "FATAL"));
+    }
+
+    #[test]
+    fn pools_get_only_what_they_subscribe_to() {
+        let mut sup = with_pool(&["REMOTE_COMMUNICATION"]);
+        sup.emit(Event::new("TICK_5", "when:5"));
+        assert_eq!(head(&sup), None);
+        sup.remote_comm_event("t", "d");
+        assert_eq!(
+            head(&sup),
+            Some(("REMOTE_COMMUNICATION".to_string(), "type:t\nd".to_string()))
+        );
+    }
+}
