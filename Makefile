@@ -4,7 +4,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 ETCDIR ?= $(PREFIX)/etc
 CARGO ?= cargo
-BINARIES = supervisord pidproxy echo_supervisord_conf
+BINARIES = supervisord supervisorctl pidproxy echo_supervisord_conf
 
 .PHONY: all build release test lint run install clean venv
 
@@ -35,7 +35,7 @@ install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(ETCDIR)
 	for b in $(BINARIES); do install -m 0755 target/release/$$b $(DESTDIR)$(BINDIR)/$$b; done
 	install -m 0644 man/supervisord.8 $(DESTDIR)$(MANDIR)/man8/supervisord.8
-	for p in pidproxy echo_supervisord_conf; do install -m 0644 man/$$p.1 $(DESTDIR)$(MANDIR)/man1/$$p.1; done
+	for p in supervisorctl pidproxy echo_supervisord_conf; do install -m 0644 man/$$p.1 $(DESTDIR)$(MANDIR)/man1/$$p.1; done
 	install -m 0644 man/supervisord.conf.5 $(DESTDIR)$(MANDIR)/man5/supervisord.conf.5
 	test -e $(DESTDIR)$(ETCDIR)/supervisord.conf || install -m 0644 conf/sample.conf $(DESTDIR)$(ETCDIR)/supervisord.conf
 

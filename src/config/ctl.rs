@@ -18,6 +18,8 @@ pub struct CtlSection {
     pub prompt: Option<String>,
     /// Absolute; an empty value means "no history" and is `None`.
     pub history_file: Option<String>,
+    /// Names of `[ctlplugin:x]` sections: Python plugins, which cannot be loaded here.
+    pub plugins: Vec<String>,
 }
 
 /// Reads `path`. Ok(None) when the file has no `[supervisorctl]` section (the caller decides
@@ -78,6 +80,12 @@ fn parse_section(ini: &Ini, here: &str, env: Names) -> Result<Option<CtlSection>
         password: get("password", &env)?,
         prompt: get("prompt", &env)?,
         history_file,
+        plugins: ini
+            .sections()
+            .iter()
+            .filter(|s| s.name.starts_with("ctlplugin:"))
+            .map(|s| s.name.clone())
+            .collect(),
     }))
 }
 

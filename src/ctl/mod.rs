@@ -97,6 +97,9 @@ pub fn main(argv: Vec<String>) -> i32 {
         Ok(f) => f,
         Err(msg) => return usage_error(&argv0, &msg),
     };
+    for plugin in file.iter().flat_map(|f| &f.plugins) {
+        eprintln!("Warning: [{plugin}] ignored: supervisorctl plugins are Python code and cannot be loaded");
+    }
     let settings = settings(&args, file);
     let mut ctl = Controller::new(Client::new(settings.server));
     let line = args.action.join(" ");
@@ -132,6 +135,7 @@ mod tests {
             password: Some("pw".into()),
             prompt: Some("p".into()),
             history_file: Some("/h".into()),
+            plugins: Vec::new(),
         };
         let s = settings(&args, Some(file));
         assert_eq!(s.server.url, "unix:///cli");

@@ -296,6 +296,19 @@ mod tests {
     }
 
     #[test]
+    fn man_page_documents_every_option() {
+        let man = include_str!("../../man/supervisorctl.1");
+        for o in OPTIONS {
+            let short = format!("\\-{}", o.short);
+            assert!(man.contains(&short), "supervisorctl.1 lacks {short}");
+            for long in o.long {
+                let long = format!("\\-\\-{}", long.replace('-', "\\-"));
+                assert!(man.contains(&long), "supervisorctl.1 lacks {long}");
+            }
+        }
+    }
+
+    #[test]
     fn help_wins_wherever_it_is() {
         assert_eq!(p(&["-ih"]), Ok(Parsed::Help));
         assert_eq!(p(&["-?"]), Ok(Parsed::Help));

@@ -296,4 +296,16 @@ mod tests {
         }
         assert!(find("status").is_some() && find("Status").is_none());
     }
+
+    #[test]
+    fn man_page_documents_every_command() {
+        let man = include_str!("../../../man/supervisorctl.1");
+        for c in COMMANDS.iter().filter(|c| c.name != "EOF") {
+            let documented = man.lines().any(|l| {
+                (l.starts_with(".B") || l.starts_with(".TP"))
+                    && l.split([' ', '"']).any(|w| w == c.name)
+            });
+            assert!(documented, "supervisorctl.1 does not document {}", c.name);
+        }
+    }
 }
