@@ -183,3 +183,45 @@ fn a_stalled_client_does_not_delay_others() {
     drop(stalled);
     drop(lazy);
 }
+
+/// Regression: a stop signal arriving between fork and exec ran the daemon's own handler in
+/// the child and was lost, so the program survived until SIGKILL (stopwaitsecs later).
+#[test]
+fn stop_right_after_spawn_is_not_lost() {
+    let d = Daemon::start(
+        "stopfast",
+        &format!(
+            "{RPC}[program:p]\ncommand=sleep 1000\nstartsecs=0\nautostart=false\nstopwaitsecs=60\n"
+        ),
+    );
+    let sock = d.path("sock");
+    let t0 = Instant::now();
+    let call_of = |method: &str| {
+        Value::Struct(vec![
+            ("methodName".into(), s(method)),
+            (
+                "params".into(),
+                Value::Array(vec![s("p"), Value::Bool(false)]),
+            ),
+        ])
+    };
+    for _ in 0..30 {
+        // One request: the stop signal follows the fork within microseconds.
+        let both = Value::Array(vec![
+            call_of("supervisor.startProcess"),
+            call_of("supervisor.stopProcess"),
+        ]);
+        assert_eq!(
+            call(&sock, "system.multicall", &[both]),
+            Ok(Value::Array(vec![Value::Bool(true), Value::Bool(true)]))
+        );
+        wait_until(20, "stopped", || {
+            call(&sock, "supervisor.getProcessInfo", &[s("p")])
+                .ok()
+                .and_then(|v| v.get("statename").cloned())
+                == Some(s("STOPPED"))
+        });
+    }
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
+    assert!(!d.log().contains("with SIGKILL"), "{}", d.log());
+}

@@ -349,6 +349,8 @@ fn user_with_group_sets_primary_gid() {
     );
     d.wait_log("success: nob entered RUNNING", 10);
     let pid = d.pid_of("nob").unwrap();
+    // The child switches ids between fork and exec: wait for the exec'd program.
+    wait_until(10, "sleep 4001 running", || cmdline(pid).contains("4001"));
     let uid = proc_status_field(pid, "Uid").unwrap();
     let gid = proc_status_field(pid, "Gid").unwrap();
     assert_eq!(uid.split_whitespace().next(), Some("65534"), "{uid}");

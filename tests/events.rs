@@ -9,18 +9,7 @@ use std::fs;
 use std::path::PathBuf;
 
 fn python() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} is missing: run tools/venv.sh (make test does)",
-            p.display()
-        );
-    }
-    println!("SKIPPED: {} missing; run tools/venv.sh", p.display());
-    None
+    venv_bin("python")
 }
 
 fn recorder() -> String {

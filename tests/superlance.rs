@@ -9,20 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 fn venv_bin(name: &str) -> Option<String> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(".venv/bin")
-        .join(name);
-    if p.exists() {
-        return Some(p.display().to_string());
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} is missing: run tools/venv.sh (make test does)",
-            p.display()
-        );
-    }
-    println!("SKIPPED: {} missing; run tools/venv.sh", p.display());
-    None
+    common::venv_bin(name).map(|p| p.display().to_string())
 }
 
 const RPC: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\

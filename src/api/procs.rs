@@ -154,12 +154,7 @@ struct Many {
 }
 
 impl Many {
-    fn run(
-        ctx: &mut Ctx,
-        ids: Vec<usize>,
-        op: fn(&mut Ctx, usize, &str, bool) -> Outcome,
-        wait: bool,
-    ) -> Outcome {
+    fn run(ctx: &mut Ctx, ids: Vec<usize>, op: Op, wait: bool) -> Outcome {
         let mut many = Many {
             results: Vec::new(),
             pending: Vec::new(),
@@ -209,76 +204,79 @@ fn running(ctx: &Ctx, ids: Vec<usize>) -> Vec<usize> {
         .collect()
 }
 
-pub fn start_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
-    let (name, wait) = match (params::string(p, 0), params::flag(p, 1)) {
-        (Ok(n), Ok(w)) => (n, w),
-        (Err(f), _) | (_, Err(f)) => return Outcome::Done(Err(f)),
+type Op = fn(&mut Ctx, usize, &str, bool) -> Outcome;
+type Select = fn(&Ctx, Vec<usize>) -> Vec<usize>;
+
+/// The start/stop operations differ only in what they do to one process and which
+/// processes of a group they pick.
+const START: (Op, Select) = (start_one, not_running);
+const STOP: (Op, Select) = (stop_one, running);
+
+fn name_and_wait(p: &[Value]) -> Result<(String, bool), Fault> {
+    Ok((params::string(p, 0)?, params::flag(p, 1)?))
+}
+
+/// `startProcess`/`stopProcess`: one process, or a whole group for `group:*`.
+fn on_process(ctx: &mut Ctx, p: &[Value], (op, select): (Op, Select)) -> Outcome {
+    let (name, wait) = match name_and_wait(p) {
+        Ok(v) => v,
+        Err(f) => return Outcome::Done(Err(f)),
     };
     match resolve(ctx, &name) {
         Err(f) => Outcome::Done(Err(f)),
         Ok(Target::Group(g)) => {
-            let ids = not_running(ctx, members(ctx, &g));
-            Many::run(ctx, ids, start_one, wait)
+            let ids = select(ctx, members(ctx, &g));
+            Many::run(ctx, ids, op, wait)
         }
-        Ok(Target::One(id)) => start_one(ctx, id, &name, wait),
+        Ok(Target::One(id)) => op(ctx, id, &name, wait),
     }
+}
+
+/// `startProcessGroup`/`stopProcessGroup`.
+fn on_group(ctx: &mut Ctx, p: &[Value], (op, select): (Op, Select)) -> Outcome {
+    let (name, wait) = match name_and_wait(p) {
+        Ok(v) => v,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    if ctx.sup.group(&name).is_none() {
+        return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
+    }
+    let ids = select(ctx, members(ctx, &name));
+    Many::run(ctx, ids, op, wait)
+}
+
+/// `startAllProcesses`/`stopAllProcesses`.
+fn on_all(ctx: &mut Ctx, p: &[Value], (op, select): (Op, Select)) -> Outcome {
+    let wait = match params::flag(p, 0) {
+        Ok(w) => w,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    let ids = select(ctx, everyone(ctx));
+    Many::run(ctx, ids, op, wait)
+}
+
+pub fn start_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    on_process(ctx, p, START)
 }
 
 pub fn start_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
-    let (name, wait) = match (params::string(p, 0), params::flag(p, 1)) {
-        (Ok(n), Ok(w)) => (n, w),
-        (Err(f), _) | (_, Err(f)) => return Outcome::Done(Err(f)),
-    };
-    if ctx.sup.group(&name).is_none() {
-        return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
-    }
-    let ids = not_running(ctx, members(ctx, &name));
-    Many::run(ctx, ids, start_one, wait)
+    on_group(ctx, p, START)
 }
 
 pub fn start_all(ctx: &mut Ctx, p: &[Value]) -> Outcome {
-    let wait = match params::flag(p, 0) {
-        Ok(w) => w,
-        Err(f) => return Outcome::Done(Err(f)),
-    };
-    let ids = not_running(ctx, everyone(ctx));
-    Many::run(ctx, ids, start_one, wait)
+    on_all(ctx, p, START)
 }
 
 pub fn stop_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
-    let (name, wait) = match (params::string(p, 0), params::flag(p, 1)) {
-        (Ok(n), Ok(w)) => (n, w),
-        (Err(f), _) | (_, Err(f)) => return Outcome::Done(Err(f)),
-    };
-    match resolve(ctx, &name) {
-        Err(f) => Outcome::Done(Err(f)),
-        Ok(Target::Group(g)) => {
-            let ids = running(ctx, members(ctx, &g));
-            Many::run(ctx, ids, stop_one, wait)
-        }
-        Ok(Target::One(id)) => stop_one(ctx, id, &name, wait),
-    }
+    on_process(ctx, p, STOP)
 }
 
 pub fn stop_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
-    let (name, wait) = match (params::string(p, 0), params::flag(p, 1)) {
-        (Ok(n), Ok(w)) => (n, w),
-        (Err(f), _) | (_, Err(f)) => return Outcome::Done(Err(f)),
-    };
-    if ctx.sup.group(&name).is_none() {
-        return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
-    }
-    let ids = running(ctx, members(ctx, &name));
-    Many::run(ctx, ids, stop_one, wait)
+    on_group(ctx, p, STOP)
 }
 
 pub fn stop_all(ctx: &mut Ctx, p: &[Value]) -> Outcome {
-    let wait = match params::flag(p, 0) {
-        Ok(w) => w,
-        Err(f) => return Outcome::Done(Err(f)),
-    };
-    let ids = running(ctx, everyone(ctx));
-    Many::run(ctx, ids, stop_one, wait)
+    on_all(ctx, p, STOP)
 }
 
 // ---- signals ----

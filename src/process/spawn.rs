@@ -185,8 +185,23 @@ pub fn spawn(plan: &SpawnPlan, name: &str, stdin_override: Option<RawFd>) -> Res
             .map(|(_, w)| w.as_raw_fd())
             .unwrap_or(out_w.as_raw_fd()),
     };
+    // Block every signal across fork: a signal arriving in the child before exec would run
+    // the daemon's own handler there (writing to the daemon's self-pipe) and be lost, so a
+    // stop signal sent right after the spawn would not stop the program.
+    // SAFETY: sigset manipulation on local storage.
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; pthread_sigmask only reads `all` and writes `old`.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+    }
     // SAFETY: fork; the child branch only calls async-signal-safe functions and never returns.
     let pid = unsafe { libc::fork() };
+    if pid != 0 {
+        // SAFETY: restoring the mask saved above.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    }
     if pid < 0 {
         let e = errno::last();
         return Err(if e == libc::EAGAIN {
@@ -243,9 +258,13 @@ unsafe fn child_exec(
     envp: &[*const libc::c_char],
 ) -> ! {
     libc::setpgid(0, 0);
-    // Rust (like Python) ignores SIGPIPE; children should get the default (README P8).
-    libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
+    // Every signal to its default before unblocking: the daemon's handlers must not run here,
+    // and Rust (like Python) ignores SIGPIPE, which children should not inherit (README P8).
+    for sig in 1..32 {
+        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
     let mut set: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut set);
     libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());

@@ -299,3 +299,22 @@ pub mod rpc {
         }
     }
 }
+
+/// A program of the interop venv (tools/venv.sh: Python supervisor 4.3.0, superlance). Missing:
+/// a failure under CI, a printed skip elsewhere.
+pub fn venv_bin(name: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(".venv/bin")
+        .join(name);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{} is missing: run tools/venv.sh (make test does)",
+            p.display()
+        );
+    }
+    println!("SKIPPED: {} missing; run tools/venv.sh", p.display());
+    None
+}
