@@ -1,5 +1,6 @@
 //! Routing an HTTP request that reached the main loop: `/RPC2` (XML-RPC), `/logtail/...`,
-//! `/mainlogtail`, `/ok.html`. Deferred RPC results are kept here until they complete.
+//! `/mainlogtail`, `/ok.html`, and the web UI, `/metrics` and `/healthz` (in `crate::web`).
+//! Deferred RPC results are kept here until they complete.
 
 use super::procs::{resolve, Target};
 use super::{call, Ctx, Deferred, Outcome};
@@ -156,6 +157,8 @@ pub fn handle(ctx: &mut Ctx, req: HttpRequest) -> Option<Pending> {
         }
     } else if url.split('?').next() == Some("/ok.html") {
         Reply::ok("text/plain", "OK")
+    } else if crate::web::serves(url.split('?').next().unwrap_or("")) {
+        crate::web::handle(ctx, &req)
     } else {
         Reply::error(404)
     };

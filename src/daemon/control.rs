@@ -5,8 +5,8 @@
 use super::supervisor::{Group, Mood, Supervisor};
 use crate::config::{self, Config, GroupConfig, MainLogTarget};
 use crate::events::Event;
-use crate::process::spawn;
 use crate::process::waitstatus::signal_name;
+use crate::process::{spawn, ProcessState};
 use crate::sys::errno::{self, errno_name};
 use polling::{Event as PollEvent, PollMode};
 use std::io;
@@ -52,6 +52,18 @@ impl Supervisor {
     pub fn request_restart(&mut self) {
         if self.mood == Mood::Running {
             self.mood = Mood::Restarting;
+        }
+    }
+
+    /// Starts the process again once the stop in progress completes (the web UI's restart,
+    /// which must not block on the stop). False when it is not stopping.
+    pub fn start_after_stop(&mut self, id: usize) -> bool {
+        match self.process_mut(id) {
+            Some(p) if p.machine.state() == ProcessState::Stopping => {
+                p.restart_pending = true;
+                true
+            }
+            _ => false,
         }
     }
 

@@ -56,6 +56,8 @@ pub struct Process {
     pub(super) in_flight: Option<Queued>,
     /// Start again as soon as the stop in progress completes.
     pub(super) restart_pending: bool,
+    /// Successful spawns since the process record was created (for /metrics).
+    pub starts: u64,
 }
 
 pub struct Group {
@@ -191,6 +193,7 @@ impl Supervisor {
                 listener: is_pool.then(Protocol::new),
                 in_flight: None,
                 restart_pending: false,
+                starts: 0,
             }));
             members.push(id);
         }
@@ -393,6 +396,7 @@ impl Supervisor {
             if p.listener.is_some() {
                 p.listener = Some(Protocol::new());
             }
+            p.starts += 1;
         }
         Input::Spawned { pid: child.pid }
     }

@@ -33,8 +33,21 @@ pub struct HttpRequest {
     pub method: String,
     pub url: String,
     pub host: Option<String>,
+    /// Every request header as received (name, value); the web UI reads Origin, Referer and
+    /// Content-Type from here.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub reply: Sender<Reply>,
+}
+
+impl HttpRequest {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// What the connection thread writes back.
@@ -75,6 +88,7 @@ pub fn reason(status: u16) -> &'static str {
         100 => "Continue",
         200 => "OK",
         301 => "Moved Permanently",
+        303 => "See Other",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -449,6 +463,7 @@ fn serve(conn: File, auth: Option<&Auth>, tx: &Sender<HttpRequest>, poller: &Pol
             host: head.header("Host").map(String::from),
             method: head.method,
             url: head.url,
+            headers: head.headers,
             body,
             reply: rtx,
         };

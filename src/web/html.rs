@@ -1,0 +1,103 @@
+//! HTML building blocks of the web UI: escaping, URL quoting, the embedded stylesheet and the
+//! page frame. Every name and log byte goes through [`esc`].
+
+/// Escapes text for HTML element content and double-quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters other than tab/newline are shown as U+FFFD, not passed through.
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes everything but unreserved characters (for query values).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The stylesheet, embedded in every page (no external assets).
+pub const CSS: &str = "\
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;\
+background:#f4f5f7;color:#222}\
+header{background:#2d3e50;color:#fff;padding:.6em 1em}\
+header h1{margin:0;font-size:1.3em}header p{margin:.2em 0 0;font-size:.9em;opacity:.9}\
+main{padding:.5em 1em;max-width:70em}\
+.msg{background:#fff8d6;border:1px solid #e0c35a;padding:.5em;margin:.5em 0;word-break:break-word}\
+.msg.err{background:#fde2e1;border-color:#d9534f}\
+section{background:#fff;border:1px solid #ddd;border-radius:4px;margin:.8em 0;padding:.4em .6em}\
+h2{font-size:1.05em;margin:.2em 0;display:inline-block;margin-right:.6em;word-break:break-all}\
+form{display:inline}\
+button{font-size:.9em;margin:.15em .1em;padding:.25em .6em;border:1px solid #888;\
+border-radius:3px;background:#eee;cursor:pointer}\
+button.stop{background:#f6d5d4}button.start{background:#d7efd7}\
+table{border-collapse:collapse;width:100%}\
+td,th{text-align:left;padding:.3em .4em;border-top:1px solid #eee;vertical-align:top}\
+th{font-size:.8em;color:#666}\
+td.name{font-weight:600;word-break:break-all}\
+.state{font-weight:700;font-size:.85em;padding:.1em .4em;border-radius:3px;white-space:nowrap}\
+.statusrunning{background:#3c9a3c;color:#fff}\
+.statuserror{background:#c9302c;color:#fff}\
+.statusnominal{background:#bbb;color:#222}\
+.statusbusy{background:#e8a33d;color:#222}\
+a{color:#1a5fb4}\
+pre{background:#111;color:#ddd;padding:.6em;overflow-x:auto;white-space:pre-wrap;\
+word-break:break-all;font-size:.85em}\
+nav a,nav b{margin-right:.5em;white-space:nowrap}\
+footer{font-size:.8em;color:#777;padding:1em}\
+@media (max-width:640px){table,tbody,tr,td{display:block;width:auto}\
+thead,tr.head{display:none}tr{border-top:2px solid #ddd;padding:.3em 0}\
+td{border:0;padding:.15em .2em}}";
+
+/// A complete page: head with the embedded stylesheet (and a meta refresh when asked).
+pub fn page(title: &str, refresh: Option<String>, header: &str, body: &str) -> String {
+    let refresh = refresh
+        .map(|r| format!("<meta http-equiv=\"refresh\" content=\"{}\">\n", esc(&r)))
+        .unwrap_or_default();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n{refresh}\
+<title>{}</title>\n<style>{CSS}</style></head>\n<body>\n<header>{header}</header>\n\
+<main>\n{body}</main>\n<footer>supervisor-rs {} (Supervisor {} compatible)</footer>\n\
+</body></html>\n",
+        esc(title),
+        env!("CARGO_PKG_VERSION"),
+        crate::daemon::options::VERSION,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_controls() {
+        assert_eq!(
+            esc("<script>\"a\"&'b'</script>"),
+            "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;&lt;/script&gt;"
+        );
+        assert_eq!(esc("a\x1b[31mb\n"), "a\u{fffd}[31mb\n");
+    }
+
+    #[test]
+    fn quotes_query_values() {
+        assert_eq!(quote("g:p q&r=s"), "g%3Ap%20q%26r%3Ds");
+        assert_eq!(quote("tö"), "t%C3%B6");
+    }
+}

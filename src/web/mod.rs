@@ -1,0 +1,102 @@
+//! The web interface on the HTTP server: the status page with POST actions (`/`,
+//! `/index.html`), the log tail page (`/tail.html`), Prometheus metrics (`/metrics`) and the
+//! health probe (`/healthz`). Pages are built on the main loop from the `Supervisor`; actions go
+//! through the XML-RPC method implementations so they behave exactly like the API.
+
+pub mod actions;
+pub mod csrf;
+pub mod health;
+pub mod html;
+pub mod metrics;
+pub mod status;
+pub mod tail;
+
+use crate::api::routes::percent_decode;
+use crate::api::Ctx;
+use crate::http::server::{HttpRequest, Reply};
+
+/// `application/x-www-form-urlencoded` (or a query string) → (name, value) pairs, in order.
+pub fn parse_form(s: &str) -> Vec<(String, String)> {
+    s.split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
+        })
+        .collect()
+}
+
+/// The first value of `name` in a parsed form.
+pub fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The headers every page carries: never cached, never framed by another site.
+fn page_headers() -> Vec<(&'static str, String)> {
+    vec![
+        ("Cache-Control", "no-cache, no-store".into()),
+        ("Pragma", "no-cache".into()),
+        ("X-Frame-Options", "DENY".into()),
+        ("X-Content-Type-Options", "nosniff".into()),
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'".into(),
+        ),
+        ("Referrer-Policy", "same-origin".into()),
+    ]
+}
+
+pub fn html_reply(status: u16, body: String) -> Reply {
+    Reply::Response {
+        status,
+        content_type: "text/html; charset=utf-8",
+        headers: page_headers(),
+        body: body.into_bytes(),
+    }
+}
+
+/// Whether `path` (without query) is served by this module.
+pub fn serves(path: &str) -> bool {
+    matches!(
+        path,
+        "/" | "/index.html" | "/tail.html" | "/metrics" | "/healthz"
+    )
+}
+
+/// Answers a request for one of the paths [`serves`] accepts.
+pub fn handle(ctx: &mut Ctx, req: &HttpRequest) -> Reply {
+    let (path, query) = req.url.split_once('?').unwrap_or((&req.url, ""));
+    let query = parse_form(query);
+    match (path, req.method.as_str()) {
+        ("/" | "/index.html", "GET") => html_reply(200, status::render(ctx, &query)),
+        ("/" | "/index.html", "POST") => actions::post(ctx, req),
+        ("/tail.html", "GET") => html_reply(200, tail::render(ctx, &query)),
+        ("/metrics", "GET") => Reply::ok(
+            "text/plain; version=0.0.4; charset=utf-8",
+            metrics::render(ctx.sup, ctx.now.wall),
+        ),
+        ("/healthz", "GET") => health::reply(ctx.sup),
+        _ => Reply::error(405),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding() {
+        let f = parse_form("action=stop&processname=g%3Ap+q&empty=&flag&x=%3Cb%3E");
+        assert_eq!(field(&f, "action"), Some("stop"));
+        assert_eq!(field(&f, "processname"), Some("g:p q"));
+        assert_eq!(field(&f, "empty"), Some(""));
+        assert_eq!(field(&f, "flag"), Some(""));
+        assert_eq!(field(&f, "x"), Some("<b>"));
+        assert_eq!(field(&f, "missing"), None);
+    }
+}

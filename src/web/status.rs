@@ -1,0 +1,181 @@
+//! The status page: supervisord's identity and state in the header, the result of the last
+//! action, whole-daemon buttons, then one section per group with its buttons and a row per
+//! process (coloured state, description, actions, stdout/stderr tail links). Every button is a
+//! POST form carrying a CSRF token; Supervisor's old `?action=` links only show a confirm button.
+
+use super::csrf;
+use super::html::{esc, page, quote};
+use crate::api::info::description;
+use crate::api::Ctx;
+use crate::daemon::supervisor::{Process, Supervisor};
+use crate::process::ProcessState;
+use std::time::UNIX_EPOCH;
+
+/// `group:name`, or `name` when the group is named after its only program.
+pub fn namespec(p: &Process) -> String {
+    if p.group == p.config.name {
+        p.config.name.clone()
+    } else {
+        format!("{}:{}", p.group, p.config.name)
+    }
+}
+
+/// CSS class of a state badge.
+pub fn state_class(s: ProcessState) -> &'static str {
+    match s {
+        ProcessState::Running => "statusrunning",
+        ProcessState::Fatal | ProcessState::Backoff | ProcessState::Unknown => "statuserror",
+        ProcessState::Starting | ProcessState::Stopping => "statusbusy",
+        _ => "statusnominal",
+    }
+}
+
+/// A POST form with the token and hidden fields, holding `buttons` (action, label, class).
+pub fn form(hidden: &[(&str, &str)], buttons: &[(&str, &str, &str)]) -> String {
+    let mut s = String::from("<form method=\"post\" action=\"index.html\">");
+    s.push_str(&format!(
+        "<input type=\"hidden\" name=\"token\" value=\"{}\">",
+        esc(&csrf::token())
+    ));
+    for (k, v) in hidden {
+        s.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            esc(k),
+            esc(v)
+        ));
+    }
+    for (action, label, class) in buttons {
+        s.push_str(&format!(
+            "<button type=\"submit\" name=\"action\" value=\"{}\" class=\"{class}\">{}</button>",
+            esc(action),
+            esc(label)
+        ));
+    }
+    s.push_str("</form>");
+    s
+}
+
+/// The page header: identification, state, pid, version.
+pub fn header(sup: &Supervisor) -> String {
+    let (_, state) = sup.state_code();
+    format!(
+        "<h1>Supervisor <small>{}</small></h1><p>supervisord <b>{state}</b> · pid {} · \
+version {}</p>",
+        esc(&sup.config.supervisord.identifier),
+        std::process::id(),
+        esc(crate::daemon::options::VERSION),
+    )
+}
+
+fn row(p: &Process, now: i64) -> String {
+    let state = p.machine.state();
+    let ns = namespec(p);
+    let mut buttons = Vec::new();
+    match state {
+        ProcessState::Running | ProcessState::Starting | ProcessState::Backoff => {
+            buttons.push(("restart", "Restart", ""));
+            buttons.push(("stop", "Stop", "stop"));
+        }
+        ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal => {
+            buttons.push(("start", "Start", "start"));
+        }
+        _ => {}
+    }
+    buttons.push(("clearlog", "Clear log", ""));
+    let q = quote(&ns);
+    format!(
+        "<tr><td><span class=\"state {}\">{}</span></td><td>{}</td><td class=\"name\">{}</td>\
+<td>{} <a href=\"tail.html?processname={q}&amp;channel=stdout\">stdout</a> \
+<a href=\"tail.html?processname={q}&amp;channel=stderr\">stderr</a></td></tr>\n",
+        state_class(state),
+        state.name().to_lowercase(),
+        esc(&description(p, now)),
+        esc(&ns),
+        form(&[("processname", &ns)], &buttons),
+    )
+}
+
+/// The legacy `?action=` notice: nothing was done; a button confirms with a POST.
+fn legacy_notice(query: &[(String, String)]) -> String {
+    let action = super::field(query, "action").unwrap_or("");
+    if action.is_empty() || action == "refresh" {
+        return String::new();
+    }
+    let name = super::field(query, "processname").unwrap_or("");
+    let what = if name.is_empty() {
+        esc(action)
+    } else {
+        format!("{} {}", esc(action), esc(name))
+    };
+    let mut hidden = vec![];
+    if !name.is_empty() {
+        hidden.push(("processname", name));
+    }
+    format!(
+        "<div class=\"msg\">This link asks for <b>{what}</b>. Actions are never taken from a \
+link (GET); confirm to do it: {}</div>\n",
+        form(&hidden, &[(action, "Confirm", "")])
+    )
+}
+
+pub fn render(ctx: &mut Ctx, query: &[(String, String)]) -> String {
+    let sup = &*ctx.sup;
+    let now = ctx
+        .now
+        .wall
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut body = String::new();
+    if let Some(m) = super::field(query, "message").filter(|m| !m.is_empty()) {
+        let class = if m.contains("ERROR") {
+            "msg err"
+        } else {
+            "msg"
+        };
+        body.push_str(&format!(
+            "<div class=\"{class}\" id=\"message\">{}</div>\n",
+            esc(m)
+        ));
+    }
+    body.push_str(&legacy_notice(query));
+    body.push_str("<nav>");
+    body.push_str(&form(
+        &[],
+        &[
+            ("startall", "Start all", "start"),
+            ("stopall", "Stop all", "stop"),
+            ("restartall", "Restart all", ""),
+        ],
+    ));
+    body.push_str(" <a href=\"index.html\">Refresh</a></nav>\n");
+    let mut any = false;
+    for g in &sup.groups {
+        let procs: Vec<&Process> = g.members.iter().filter_map(|&id| sup.process(id)).collect();
+        if procs.is_empty() {
+            continue;
+        }
+        any = true;
+        let name = &g.config.name;
+        body.push_str(&format!("<section><h2>{}</h2>", esc(name)));
+        body.push_str(&form(
+            &[("group", name)],
+            &[
+                ("startgroup", "Start group", "start"),
+                ("stopgroup", "Stop group", "stop"),
+                ("restartgroup", "Restart group", ""),
+            ],
+        ));
+        body.push_str(
+            "\n<table><tr class=\"head\"><th>State</th><th>Description</th>\
+<th>Name</th><th>Actions</th></tr>\n",
+        );
+        for p in procs {
+            body.push_str(&row(p, now));
+        }
+        body.push_str("</table></section>\n");
+    }
+    if !any {
+        body.push_str("<p>No programs to manage</p>\n");
+    }
+    page("Supervisor Status", None, &header(sup), &body)
+}
