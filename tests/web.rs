@@ -1,0 +1,451 @@
+//! The web interface, /metrics and /healthz against the real daemon: routing, the CSRF rules
+//! (token and same-origin), GET `?action=` never acting, escaping of hostile names and log
+//! bytes, the metrics text through Python's prometheus_client parser, healthz 200/503.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+const PROGRAMS: &str = "\
+[group:web]
+programs=alpha,beta
+
+[program:alpha]
+command=sleep 1000
+startsecs=0
+stopwaitsecs=5
+
+[program:beta]
+command=sleep 1000
+startsecs=0
+stopwaitsecs=5
+
+[program:x<i>\"y'&z]
+command=/bin/sh -c 'echo \"<script>alert(1)</script> & \\\"q\\\"\" >&2; exec sleep 1000'
+startsecs=0
+
+[program:manual]
+command=sleep 1000
+autostart=false
+";
+
+pub struct Resp {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// One HTTP/1.0-style request (Connection: close) with extra headers.
+pub fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if method == "POST" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    c.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Resp {
+        status,
+        head: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+fn get(port: u16, path: &str) -> Resp {
+    request(port, "GET", path, &[], "")
+}
+
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+/// The CSRF token of the status page's first form.
+fn token(port: u16) -> String {
+    let page = get(port, "/index.html").body;
+    let start = page.find("name=\"token\" value=\"").expect("token in page") + 20;
+    page[start..].split('"').next().unwrap().to_string()
+}
+
+fn start(tag: &str) -> (Daemon, u16) {
+    let port = free_port();
+    let d = Daemon::start(
+        tag,
+        &format!("[inet_http_server]\nport=127.0.0.1:{port}\n\n{PROGRAMS}"),
+    );
+    d.wait_log("success: beta entered RUNNING", 10);
+    d.wait_log("success: alpha entered RUNNING", 10);
+    (d, port)
+}
+
+fn state_in_page(port: u16, name: &str) -> String {
+    let page = get(port, "/index.html").body;
+    let row = page
+        .split("<tr>")
+        .find(|r| r.contains(&format!("<td class=\"name\">{name}</td>")))
+        .unwrap_or_else(|| panic!("no row for {name} in\n{page}"));
+    let s = row.split("\">").nth(1).unwrap();
+    s.split('<').next().unwrap().to_string()
+}
+
+#[test]
+fn web_routing_and_page_contents() {
+    let (d, port) = start("web-routing");
+    for path in ["/", "/index.html", "/index.html?message=hi"] {
+        let r = get(port, path);
+        assert_eq!(r.status, 200, "{path}: {}", r.head);
+        assert!(r.header("Content-Type").unwrap().starts_with("text/html"));
+        assert!(r.body.contains("<title>Supervisor Status</title>"));
+    }
+    let page = get(port, "/").body;
+    assert!(page.contains("supervisord <b>RUNNING</b>"), "{page}");
+    assert!(page.contains(&format!("pid {}", d.pid)), "{page}");
+    assert!(page.contains("version 4.3.0"));
+    assert!(page.contains("<td class=\"name\">web:alpha</td>"));
+    assert!(page.contains("<span class=\"state statusrunning\">running</span>"));
+    assert!(page.contains("<span class=\"state statusnominal\">stopped</span>"));
+    assert!(page.contains("value=\"stopgroup\""));
+    assert!(page.contains("value=\"restartall\""));
+    assert!(page.contains("tail.html?processname=web%3Aalpha&amp;channel=stderr"));
+    assert!(page.contains("tail.html?processname=web%3Aalpha&amp;channel=stdout"));
+    assert!(!page.contains("<script"), "no JavaScript on the page");
+    let tail = get(
+        port,
+        "/tail.html?processname=web:alpha&channel=stderr&refresh=2",
+    );
+    assert_eq!(tail.status, 200);
+    assert!(tail
+        .body
+        .contains("http-equiv=\"refresh\" content=\"2; url="));
+    let paused = get(port, "/tail.html?processname=web:alpha&refresh=0").body;
+    assert!(!paused.contains("http-equiv=\"refresh\""));
+    assert!(get(port, "/tail.html?processname=nosuch")
+        .body
+        .contains("BAD_NAME"));
+    assert_eq!(get(port, "/metrics").status, 200);
+    assert_eq!(get(port, "/nosuch.html").status, 404);
+    assert_eq!(request(port, "PUT", "/index.html", &[], "").status, 405);
+    assert_eq!(get(port, "/ok.html").body, "OK");
+}
+
+#[test]
+fn web_csrf_rules() {
+    let (d, port) = start("web-csrf");
+    let tok = token(port);
+    let stop = |tok: &str| format!("token={tok}&action=stop&processname=web%3Aalpha");
+    let origin = format!("http://127.0.0.1:{port}");
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String);
+    let cases: Vec<Case> = vec![
+        (
+            "missing token",
+            vec![FORM],
+            "action=stop&processname=web%3Aalpha".into(),
+        ),
+        ("wrong token", vec![FORM], stop("1.0000")),
+        (
+            "forged token",
+            vec![FORM],
+            stop(&format!("{}0", &tok[..tok.len() - 1])),
+        ),
+        (
+            "cross-origin Origin",
+            vec![FORM, ("Origin", "http://evil.example")],
+            stop(&tok),
+        ),
+        ("null Origin", vec![FORM, ("Origin", "null")], stop(&tok)),
+        (
+            "cross-site Referer",
+            vec![FORM, ("Referer", "http://evil.example/page")],
+            stop(&tok),
+        ),
+        (
+            "Origin wins over Referer",
+            vec![
+                FORM,
+                ("Origin", "http://evil.example"),
+                ("Referer", &origin),
+            ],
+            stop(&tok),
+        ),
+        (
+            "not a form",
+            vec![("Content-Type", "text/plain")],
+            stop(&tok),
+        ),
+    ];
+    for (what, headers, body) in &cases {
+        let r = request(port, "POST", "/index.html", headers, body);
+        assert_eq!(r.status, 403, "{what}: {}\n{}", r.head, r.body);
+        assert!(r.body.contains("Action refused"), "{what}");
+    }
+    // GET with Supervisor's old action links never acts.
+    let r = get(port, "/index.html?processname=web%3Aalpha&action=stop");
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body
+            .contains("value=\"stop\" class=\"\">Confirm</button>"),
+        "{}",
+        r.body
+    );
+    get(port, "/?action=stopall");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(state_in_page(port, "web:alpha"), "running");
+    assert_eq!(d.count("stopped: alpha"), 0);
+
+    // The same-origin POST with a valid token acts, and the page says what happened.
+    let r = request(
+        port,
+        "POST",
+        "/index.html",
+        &[
+            FORM,
+            ("Origin", &origin),
+            ("Referer", &format!("{origin}/")),
+        ],
+        &stop(&tok),
+    );
+    assert_eq!(r.status, 303, "{}\n{}", r.head, r.body);
+    let loc = r.header("Location").unwrap();
+    assert!(
+        loc.starts_with("index.html?message=Process%20web%3Aalpha%20"),
+        "{loc}"
+    );
+    d.wait_log("stopped: alpha", 10);
+    let page = get(port, &format!("/{loc}")).body;
+    assert!(page.contains("Process web:alpha"), "{page}");
+    assert_eq!(state_in_page(port, "web:alpha"), "stopped");
+    // A client without Origin/Referer (curl) relies on the token alone.
+    let r = request(
+        port,
+        "POST",
+        "/",
+        &[FORM],
+        &format!("token={tok}&action=start&processname=web%3Aalpha"),
+    );
+    assert_eq!(r.status, 303);
+    d.wait_log("success: alpha entered RUNNING", 10);
+}
+
+#[test]
+fn web_group_and_all_actions() {
+    let (d, port) = start("web-group");
+    let tok = token(port);
+    let post = |body: String| request(port, "POST", "/index.html", &[FORM], &body);
+    let r = post(format!("token={tok}&action=stopgroup&group=web"));
+    assert_eq!(r.status, 303);
+    d.wait_log("stopped: alpha", 10);
+    d.wait_log("stopped: beta", 10);
+    let r = post(format!("token={tok}&action=startgroup&group=web"));
+    assert!(
+        r.header("Location").unwrap().contains("started"),
+        "{}",
+        r.head
+    );
+    d.wait_count("success: beta entered RUNNING", 2, 10);
+    let r = post(format!("token={tok}&action=restartgroup&group=web"));
+    assert_eq!(r.status, 303);
+    d.wait_count("success: alpha entered RUNNING", 3, 10);
+    d.wait_count("success: beta entered RUNNING", 3, 10);
+    let r = post(format!("token={tok}&action=restart&processname=manual"));
+    assert!(
+        r.header("Location").unwrap().contains("restarted"),
+        "{}",
+        r.head
+    );
+    d.wait_log("success: manual entered RUNNING", 10);
+    let r = post(format!(
+        "token={tok}&action=clearlog&processname=web%3Abeta"
+    ));
+    assert!(r.header("Location").unwrap().contains("cleared"));
+    let r = post(format!("token={tok}&action=start&processname=nosuch"));
+    assert!(
+        r.header("Location").unwrap().contains("ERROR"),
+        "{}",
+        r.head
+    );
+    let r = post(format!("token={tok}&action=stopall"));
+    assert_eq!(r.status, 303);
+    d.wait_log("stopped: manual", 10);
+    let r = post(format!("token={tok}&action=bogus"));
+    assert!(r.header("Location").unwrap().contains("ERROR"));
+}
+
+#[test]
+fn web_escapes_hostile_names_and_log_bytes() {
+    let (d, port) = start("web-escape");
+    d.wait_log("entered RUNNING", 10);
+    std::thread::sleep(Duration::from_millis(300));
+    let page = get(
+        port,
+        "/index.html?message=%3Cscript%3Ealert(2)%3C/script%3E",
+    )
+    .body;
+    assert!(!page.contains("<i>"), "{page}");
+    assert!(!page.contains("<script"), "{page}");
+    assert!(page.contains("x&lt;i&gt;&quot;y&#39;&amp;z"), "{page}");
+    assert!(page.contains("&lt;script&gt;alert(2)&lt;/script&gt;"));
+    let tail = get(
+        port,
+        "/tail.html?processname=x%3Ci%3E%22y%27%26z&channel=stderr&refresh=0",
+    )
+    .body;
+    assert!(
+        tail.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;"),
+        "{tail}"
+    );
+    assert!(!tail.contains("<script"), "{tail}");
+    assert!(!tail.contains("<i>"), "{tail}");
+}
+
+fn venv_python() -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{} is missing: run tools/venv.sh (make test does)",
+            p.display()
+        );
+    }
+    println!("SKIPPED: {} missing; run tools/venv.sh", p.display());
+    None
+}
+
+const PARSE_METRICS: &str = r#"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+for f in fams.values():
+    for s in f.samples:
+        print(s.name, ",".join(f"{k}={v}" for k, v in sorted(s.labels.items())), float(s.value))
+"#;
+
+#[test]
+fn web_metrics_parse_with_prometheus_client() {
+    let port = free_port();
+    let d = Daemon::start(
+        "web-metrics",
+        &format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=123\n\n{PROGRAMS}\n\
+[eventlistener:listener]\ncommand=python3 -c \"import sys\\nwhile 1:\\n sys.stdout.write('READY\\\\n');sys.stdout.flush();h=sys.stdin.readline();n=int(h.split('len:')[1]);sys.stdin.read(n);sys.stdout.write('RESULT 2\\\\nOK');sys.stdout.flush()\"\nevents=PROCESS_STATE\nbuffer_size=7\n"
+        ),
+    );
+    d.wait_log("success: alpha entered RUNNING", 10);
+    assert_eq!(get(port, "/metrics").status, 401, "behind the same auth");
+    let auth = ("Authorization", "Basic dXNlcjoxMjM=");
+    let r = request(port, "GET", "/metrics", &[auth], "");
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let Some(python) = venv_python() else { return };
+    let mut child = Command::new(python)
+        .arg("-c")
+        .arg(PARSE_METRICS)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(r.body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let parsed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "prometheus_client rejected:\n{}\n{}",
+        r.body,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let has = |line: &str| {
+        assert!(
+            parsed.lines().any(|l| l == line),
+            "no {line:?} in\n{parsed}\n--- raw ---\n{}",
+            r.body
+        )
+    };
+    has("supervisord_state state=RUNNING 1.0");
+    has(&format!("supervisord_pid  {}.0", d.pid));
+    has("supervisord_info identifier=supervisor,version=4.3.0 1.0");
+    has("supervisord_processes state=STOPPED 1.0");
+    has("supervisor_process_up group=web,name=alpha,namespec=web:alpha 1.0");
+    has("supervisor_process_state group=manual,name=manual,namespec=manual 0.0");
+    has("supervisor_process_starts_total group=web,name=beta,namespec=web:beta 1.0");
+    has("supervisor_process_up group=x<i>\"y'&z,name=x<i>\"y'&z,namespec=x<i>\"y'&z 1.0");
+    has("supervisor_event_pool_buffer_size pool=listener 7.0");
+    assert!(
+        parsed.contains("supervisor_event_pool_delivered_total pool=listener"),
+        "{parsed}"
+    );
+    assert!(parsed.contains("supervisor_event_pool_overflowed_total pool=listener 0.0"));
+    assert!(parsed.contains("supervisor_process_pid group=web,name=alpha"));
+    assert!(parsed.contains("supervisor_process_uptime_seconds group=web,name=alpha"));
+    assert!(parsed.contains("supervisor_process_exit_status group=web,name=alpha"));
+}
+
+#[test]
+fn web_healthz_200_then_503_naming_the_others() {
+    let (d, port) = start("web-healthz");
+    d.wait_log("entered RUNNING", 10);
+    common::wait_until(10, "healthy", || get(port, "/healthz").status == 200);
+    let r = get(port, "/healthz");
+    assert_eq!(r.body, "OK\n");
+    let tok = token(port);
+    let r = request(
+        port,
+        "POST",
+        "/",
+        &[FORM],
+        &format!("token={tok}&action=stop&processname=web%3Abeta"),
+    );
+    assert_eq!(r.status, 303);
+    d.wait_log("stopped: beta", 10);
+    let r = get(port, "/healthz");
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("web:beta STOPPED"), "{}", r.body);
+    assert!(!r.body.contains("alpha"), "{}", r.body);
+    assert!(
+        !r.body.contains("manual"),
+        "autostart=false is not checked: {}",
+        r.body
+    );
+}
