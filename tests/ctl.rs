@@ -613,6 +613,39 @@ fn compare_with_python_ctl(conf: &std::path::Path) {
             p.all()
         ));
     }
+    // reread and update with real changes: each client applies the same change to the same
+    // state (the other client reverts it in between).
+    let original = fs::read_to_string(conf).expect("conf");
+    let changed = original.replace("programs=g1,g2", "programs=g1")
+        + "\n[program:newprog]\ncommand=sleep 999\nstartsecs=0\n";
+    let step = |c: &Ctl, text: &str, args: &[&str]| {
+        fs::write(conf, text).expect("write conf");
+        c.run(args)
+    };
+    // State A = original, B = changed; each pair starts from the same state.
+    let mut pairs = vec![(
+        step(&python, &changed, &["reread"]),
+        step(&ours, &changed, &["reread"]),
+    )];
+    let p = step(&python, &changed, &["update", "newprog", "nope"]);
+    step(&python, &original, &["update"]);
+    pairs.push((p, step(&ours, &changed, &["update", "newprog", "nope"])));
+    step(&ours, &original, &["update"]);
+    let p = step(&python, &changed, &["update"]);
+    step(&python, &original, &["update"]);
+    pairs.push((p, step(&ours, &changed, &["update"])));
+    let p = step(&python, &original, &["update"]);
+    step(&python, &changed, &["update"]);
+    pairs.push((p, step(&ours, &original, &["update"])));
+    for (p, o) in pairs {
+        if (o.code, &o.stdout) != (p.code, &p.stdout) || o.stdout.is_empty() {
+            diffs.push(format!(
+                "--- reread/update\nours:\n{}\npython:\n{}",
+                o.all(),
+                p.all()
+            ));
+        }
+    }
     assert!(
         diffs.is_empty(),
         "{} differences:\n{}",
@@ -1241,6 +1274,14 @@ fn debug_in_a_terminal() {
     t.keys(&["Enter"]);
     t.wait_text(10, "supervisor> version\n4.3.0");
     assert_eq!(ctl.run(&["status", "echo2"]).code, 0, "echo2 still runs");
+    // Ctrl-C ends tail -f and the shell carries on.
+    t.type_text("tail -f echo2");
+    t.keys(&["Enter"]);
+    t.wait_text(10, "==> Press Ctrl-C to exit <==\nout:hello");
+    t.keys(&["C-c"]);
+    t.wait(10, "the prompt after tail -f", |_| {
+        t.last_line() == "supervisor>"
+    });
     // A stopped process is refused.
     t.type_text("debug fail");
     t.keys(&["Enter"]);
