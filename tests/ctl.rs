@@ -789,6 +789,14 @@ fn options_and_config_file() {
         "{}",
         out.stdout
     );
+    // open switches the session to another server and shows its status.
+    let out = Ctl::ours(&d.path("rel.conf")).run_input(&[], &format!("open {sock}\npid cat\n"));
+    let after_open = &out.stdout[out.stdout.find("rs> ").unwrap_or(0)..];
+    assert!(
+        after_open.starts_with("rs> cat                              RUNNING   pid "),
+        "{}",
+        out.stdout
+    );
     // Option errors.
     let out = ours.run(&["-Z"]);
     assert_eq!(out.code, 2);
@@ -861,12 +869,15 @@ fn authentication_over_tcp() {
 }
 
 /// Collects what a child writes, in a thread, for polling with deadlines.
-struct Collector(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+struct Collector(std::sync::Arc<(std::sync::Mutex<Vec<u8>>, std::sync::atomic::AtomicBool)>);
 
 impl Collector {
     fn new(mut r: impl std::io::Read + Send + 'static) -> Collector {
-        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = std::sync::Arc::clone(&buf);
+        let shared = std::sync::Arc::new((
+            std::sync::Mutex::new(Vec::new()),
+            std::sync::atomic::AtomicBool::new(false),
+        ));
+        let sink = std::sync::Arc::clone(&shared);
         std::thread::spawn(move || {
             let mut chunk = [0u8; 4096];
             // Ends when the child closes its end (exit or kill).
@@ -874,14 +885,22 @@ impl Collector {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap().extend_from_slice(&chunk[..n]);
+                sink.0.lock().unwrap().extend_from_slice(&chunk[..n]);
             }
+            sink.1.store(true, std::sync::atomic::Ordering::SeqCst);
         });
-        Collector(buf)
+        Collector(shared)
+    }
+
+    /// Waits until the writer closed its end, so the text is complete.
+    fn wait_closed(&self, secs: u64) {
+        wait_until(secs, "the output to close", || {
+            self.0 .1.load(std::sync::atomic::Ordering::SeqCst)
+        });
     }
 
     fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        String::from_utf8_lossy(&self.0 .0.lock().unwrap()).into_owned()
     }
 
     /// Waits until the text contains `want`; panics with what was seen after `secs`.
@@ -944,6 +963,9 @@ impl Running {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             if let Ok(Some(st)) = self.child.try_wait() {
+                // Everything it wrote is collected before anyone looks.
+                self.out.wait_closed(secs);
+                self.err.wait_closed(secs);
                 return st.code().unwrap_or(-1);
             }
             if Instant::now() > deadline {
@@ -1205,7 +1227,7 @@ fn shell_in_a_terminal_completion_history_ctrl_c() {
     t.wait_text(10, "(reverse-i-search)`grp': status grp:g1");
     t.keys(&["Enter"]);
     t.wait(10, "the search result ran", |s| {
-        s.matches("grp:g1                           RUNNING")
+        s.matches("supervisor> status grp:g1\ngrp:g1                           RUNNING")
             .count()
             == 2
     });
@@ -1274,6 +1296,15 @@ fn debug_in_a_terminal() {
     t.keys(&["Enter"]);
     t.wait_text(10, "supervisor> version\n4.3.0");
     assert_eq!(ctl.run(&["status", "echo2"]).code, 0, "echo2 still runs");
+    // Confirmations are read with the editor; anything but y cancels.
+    t.type_text("reload");
+    t.keys(&["Enter"]);
+    t.wait_text(10, "Really restart the remote supervisord process y/N?");
+    t.type_text("n");
+    t.keys(&["Enter"]);
+    t.wait(10, "the prompt after the question", |_| {
+        t.last_line() == "supervisor>"
+    });
     // Ctrl-C ends tail -f and the shell carries on.
     t.type_text("tail -f echo2");
     t.keys(&["Enter"]);
