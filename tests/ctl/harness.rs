@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use crate::common::{wait_until, TempDir};
+use crate::common::{venv_bin, wait_until, TempDir};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,17 +16,6 @@ pub fn missing(what: &str) {
         panic!("{what} is missing (make test creates the venv; .ci/run installs tmux)");
     }
     println!("SKIPPED: {what} missing");
-}
-
-pub fn venv_bin(name: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(".venv/bin")
-        .join(name);
-    if p.exists() {
-        return Some(p);
-    }
-    missing(&p.display().to_string());
-    None
 }
 
 pub fn our_ctl() -> PathBuf {
@@ -361,5 +350,121 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+/// Collects what a child writes, in a thread, for polling with deadlines.
+pub struct Collector(std::sync::Arc<(std::sync::Mutex<Vec<u8>>, std::sync::atomic::AtomicBool)>);
+
+impl Collector {
+    pub fn new(mut r: impl std::io::Read + Send + 'static) -> Collector {
+        let shared = std::sync::Arc::new((
+            std::sync::Mutex::new(Vec::new()),
+            std::sync::atomic::AtomicBool::new(false),
+        ));
+        let sink = std::sync::Arc::clone(&shared);
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            // Ends when the child closes its end (exit or kill).
+            while let Ok(n) = r.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                sink.0.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+            sink.1.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        Collector(shared)
+    }
+
+    /// Waits until the writer closed its end, so the text is complete.
+    pub fn wait_closed(&self, secs: u64) {
+        wait_until(secs, "the output to close", || {
+            self.0 .1.load(std::sync::atomic::Ordering::SeqCst)
+        });
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0 .0.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the text contains `want`; panics with what was seen after `secs`.
+    pub fn wait_for(&self, want: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let t = self.text();
+            if t.contains(want) {
+                return t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {want:?}; got:\n{t}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A ctl child with piped stdin/stdout/stderr.
+pub struct Running {
+    pub child: std::process::Child,
+    pub stdin: Option<std::process::ChildStdin>,
+    pub out: Collector,
+    pub err: Collector,
+}
+
+impl Running {
+    pub fn start(ctl: &Ctl, args: &[&str]) -> Running {
+        use std::process::Stdio;
+        let mut child = ctl
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ctl");
+        Running {
+            stdin: child.stdin.take(),
+            out: Collector::new(child.stdout.take().unwrap()),
+            err: Collector::new(child.stderr.take().unwrap()),
+            child,
+        }
+    }
+
+    pub fn send(&mut self, text: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(text.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+
+    /// Exit code, waiting at most `secs` (then kills and panics).
+    pub fn wait(&mut self, secs: u64) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                // Everything it wrote is collected before anyone looks.
+                self.out.wait_closed(secs);
+                self.err.wait_closed(secs);
+                return st.code().unwrap_or(-1);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("ctl did not exit; stdout:\n{}", self.out.text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
