@@ -281,7 +281,8 @@ impl Tmux {
 
     fn cmd(&self) -> Command {
         let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
+        // A private server that ignores any user configuration.
+        c.args(["-L", &self.socket, "-f", "/dev/null"]);
         c
     }
 
