@@ -71,8 +71,25 @@ pub fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], bo
     req.push_str("\r\n");
     req.push_str(body);
     c.write_all(req.as_bytes()).unwrap();
+    // Read up to Content-Length: chromedriver keeps the connection open despite `close`.
     let mut out = Vec::new();
-    let _ = c.read_to_end(&mut out);
+    let mut buf = [0u8; 65536];
+    loop {
+        if let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&out[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if len.is_some_and(|n| out.len() >= end + 4 + n) {
+                break;
+            }
+        }
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
     let text = String::from_utf8_lossy(&out).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
@@ -448,4 +465,284 @@ fn web_healthz_200_then_503_naming_the_others() {
         "autostart=false is not checked: {}",
         r.body
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real browser: headless Chromium driven through chromedriver's WebDriver HTTP API (a tiny
+// std-only client). Skipped when Debian's chromium/chromedriver are not installed (.ci/run
+// installs them; under CI their absence is a failure).
+
+/// The JSON string value after `"key":` (WebDriver answers are small and flat enough).
+fn json_str(text: &str, key: &str) -> Option<String> {
+    let at = text.find(&format!("\"{key}\""))? + key.len() + 2;
+    let rest = text[at..].trim_start().strip_prefix(':')?.trim_start();
+    let mut chars = rest.strip_prefix('"')?.chars();
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                'b' => out.push('\u{8}'),
+                'f' => out.push('\u{c}'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    let cp = u32::from_str_radix(&hex, 16).ok()?;
+                    out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
+                }
+                c => out.push(c),
+            },
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+fn json_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+struct Browser {
+    port: u16,
+    session: String,
+    driver: std::process::Child,
+    _profile: TempDir,
+}
+
+impl Browser {
+    fn find_tools() -> Option<(PathBuf, PathBuf)> {
+        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists());
+        let driver = PathBuf::from("/usr/bin/chromedriver");
+        match chromium {
+            Some(c) if driver.exists() => Some((c, driver)),
+            _ if std::env::var_os("CI").is_some() => {
+                panic!("chromium/chromedriver missing: .ci/run installs them")
+            }
+            _ => {
+                println!("SKIPPED: chromium and chromium-driver are not installed");
+                None
+            }
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: &str) -> String {
+        let r = request(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            &[("Content-Type", "application/json")],
+            body,
+        );
+        assert!(
+            r.status == 200,
+            "webdriver {method} {path}: {}\n{}",
+            r.head,
+            r.body
+        );
+        r.body
+    }
+
+    fn start() -> Option<Browser> {
+        let (chromium, driver) = Browser::find_tools()?;
+        let port = free_port();
+        let profile = TempDir::new("web-chromium-profile");
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver");
+        let mut b = Browser {
+            port,
+            session: String::new(),
+            driver: child,
+            _profile: profile,
+        };
+        wait_until(20, "chromedriver ready", || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && request(port, "GET", "/status", &[], "")
+                    .body
+                    .contains("ready")
+        });
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1000,760",
+        ]
+        .iter()
+        .map(|a| json_quote(a))
+        .chain([json_quote(&format!(
+            "--user-data-dir={}",
+            b._profile.path().display()
+        ))])
+        .collect::<Vec<_>>()
+        .join(",");
+        let caps = format!(
+            "{{\"capabilities\":{{\"alwaysMatch\":{{\"browserName\":\"chrome\",\
+\"goog:chromeOptions\":{{\"binary\":{},\"args\":[{args}]}}}}}}}}",
+            json_quote(&chromium.display().to_string())
+        );
+        let r = request(
+            port,
+            "POST",
+            "/session",
+            &[("Content-Type", "application/json")],
+            &caps,
+        );
+        b.session = json_str(&r.body, "sessionId")
+            .unwrap_or_else(|| panic!("no session: {}\n{}", r.head, r.body));
+        Some(b)
+    }
+
+    fn open(&self, url: &str) {
+        self.call("POST", "/url", &format!("{{\"url\":{}}}", json_quote(url)));
+    }
+
+    fn source(&self) -> String {
+        json_str(&self.call("GET", "/source", ""), "value").unwrap_or_default()
+    }
+
+    fn click(&self, css: &str) {
+        let r = self.call(
+            "POST",
+            "/element",
+            &format!(
+                "{{\"using\":\"css selector\",\"value\":{}}}",
+                json_quote(css)
+            ),
+        );
+        let id = json_str(&r, "element-6066-11e4-a52e-4f735466cecf")
+            .unwrap_or_else(|| panic!("no element {css}: {r}"));
+        self.call("POST", &format!("/element/{id}/click"), "{}");
+    }
+
+    fn screenshot(&self, path: &std::path::Path) {
+        let b64 = json_str(&self.call("GET", "/screenshot", ""), "value").unwrap();
+        let png = supervisor::rpc::base64::decode(&b64).expect("base64 png");
+        assert!(png.starts_with(b"\x89PNG"));
+        std::fs::write(path, png).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = request(
+                self.port,
+                "DELETE",
+                &format!("/session/{}", self.session),
+                &[],
+                "",
+            );
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Serves one page (a form aimed at the daemon) from another origin, for the cross-site test.
+fn serve_other_site(html: String) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(
+                format!(
+                    "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{html}",
+                    html.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn web_in_headless_chromium() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let (d, port) = start("web-browser");
+    let base = format!("http://127.0.0.1:{port}");
+    browser.open(&format!("{base}/index.html"));
+    let page = browser.source();
+    assert!(page.contains("supervisord <b>RUNNING</b>"), "{page}");
+    assert!(page.contains("web:alpha"));
+
+    // Stop the group by clicking its button; the redirect shows what happened.
+    browser.click("form:has(input[name=group][value=web]) button[value=stopgroup]");
+    let page = browser.source();
+    assert!(page.contains("Group web stopped"), "{page}");
+    d.wait_log("stopped: alpha", 10);
+    d.wait_log("stopped: beta", 10);
+    browser.open(&format!("{base}/index.html"));
+    let page = browser.source();
+    assert_eq!(
+        page.matches("<span class=\"state statusnominal\">stopped</span>")
+            .count(),
+        3,
+        "{page}"
+    );
+
+    browser.click("form:has(input[name=group][value=web]) button[value=startgroup]");
+    assert!(browser.source().contains("Group web started"));
+    d.wait_count("success: alpha entered RUNNING", 2, 10);
+    d.wait_count("success: beta entered RUNNING", 2, 10);
+    browser.open(&format!("{base}/index.html"));
+    assert_eq!(state_in_page(port, "web:alpha"), "running");
+    let shots = match std::env::var_os("WEB_SCREENSHOTS") {
+        Some(_) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs"),
+        None => d.dir.path().to_path_buf(),
+    };
+    browser.screenshot(&shots.join("web-status.png"));
+
+    // The stderr tail of the process with the hostile name, through its link.
+    browser.click("a[href$=\"channel=stderr\"][href*=\"x%3Ci%3E\"]");
+    let tail = browser.source();
+    assert!(tail.contains("(stderr)</title>"), "{tail}");
+    assert!(
+        tail.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{tail}"
+    );
+    browser.screenshot(&shots.join("web-tail.png"));
+
+    // A form on another site posting to us with a valid token is refused (Origin check).
+    let tok = token(port);
+    let other = serve_other_site(format!(
+        "<form method=post action=\"{base}/index.html\"><input name=token value=\"{tok}\">\
+<input name=action value=stopall><button id=go>go</button></form>"
+    ));
+    browser.open(&format!("http://127.0.0.1:{other}/"));
+    browser.click("#go");
+    let page = browser.source();
+    assert!(page.contains("Action refused"), "{page}");
+    assert!(page.contains("is not this site"), "{page}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(state_in_page(port, "web:alpha"), "running");
+    assert_eq!(d.count("stopped: alpha"), 1);
 }
