@@ -624,6 +624,19 @@ impl Browser {
         json_str(&self.call("GET", "/source", ""), "value").unwrap_or_default()
     }
 
+    /// The page source once it contains `needle` (a click's navigation may still be under way
+    /// when the click returns).
+    fn wait_source(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let page = self.source();
+            if page.contains(needle) || std::time::Instant::now() > deadline {
+                return page;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn click(&self, css: &str) {
         let r = self.call(
             "POST",
@@ -696,7 +709,7 @@ fn web_in_headless_chromium() {
 
     // Stop the group by clicking its button; the redirect shows what happened.
     browser.click("form:has(input[name=group][value=web]) button[value=stopgroup]");
-    let page = browser.source();
+    let page = browser.wait_source("Group web stopped");
     assert!(page.contains("Group web stopped"), "{page}");
     d.wait_log("stopped: alpha", 10);
     d.wait_log("stopped: beta", 10);
@@ -710,7 +723,8 @@ fn web_in_headless_chromium() {
     );
 
     browser.click("form:has(input[name=group][value=web]) button[value=startgroup]");
-    assert!(browser.source().contains("Group web started"));
+    let page = browser.wait_source("Group web started");
+    assert!(page.contains("Group web started"), "{page}");
     d.wait_count("success: alpha entered RUNNING", 2, 10);
     d.wait_count("success: beta entered RUNNING", 2, 10);
     browser.open(&format!("{base}/index.html"));
@@ -721,9 +735,24 @@ fn web_in_headless_chromium() {
     };
     browser.screenshot(&shots.join("web-status.png"));
 
+    // Phone width: the page reflows instead of scrolling sideways.
+    browser.call("POST", "/window/rect", "{\"width\":390,\"height\":800}");
+    browser.open(&format!("{base}/index.html"));
+    let fits = browser.call(
+        "POST",
+        "/execute/sync",
+        "{\"script\":\"return document.documentElement.scrollWidth <= window.innerWidth\",\"args\":[]}",
+    );
+    assert!(
+        fits.contains("\"value\":true"),
+        "page wider than a phone: {fits}"
+    );
+    browser.screenshot(&shots.join("web-phone.png"));
+    browser.call("POST", "/window/rect", "{\"width\":1000,\"height\":760}");
+
     // The stderr tail of the process with the hostile name, through its link.
     browser.click("a[href$=\"channel=stderr\"][href*=\"x%3Ci%3E\"]");
-    let tail = browser.source();
+    let tail = browser.wait_source("(stderr)</title>");
     assert!(tail.contains("(stderr)</title>"), "{tail}");
     assert!(
         tail.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -739,7 +768,7 @@ fn web_in_headless_chromium() {
     ));
     browser.open(&format!("http://127.0.0.1:{other}/"));
     browser.click("#go");
-    let page = browser.source();
+    let page = browser.wait_source("Action refused");
     assert!(page.contains("Action refused"), "{page}");
     assert!(page.contains("is not this site"), "{page}");
     std::thread::sleep(Duration::from_millis(300));
