@@ -6,7 +6,6 @@ mod common;
 use common::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 
 fn venv_bin(name: &str) -> Option<String> {
     common::venv_bin(name).map(|p| p.display().to_string())
