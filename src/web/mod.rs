@@ -88,6 +88,83 @@ pub fn handle(ctx: &mut Ctx, req: &HttpRequest) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{GroupConfig, GroupKind};
+    use crate::daemon::supervisor::Supervisor;
+    use crate::log::MainLog;
+    use crate::process::Now;
+    use crate::testutil::{config, process_config};
+
+    /// A daemon with a hostile-named group of two programs (one not autostarted), never started.
+    fn sup() -> Supervisor {
+        let mut sup =
+            Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
+        let mut manual = process_config("m<u>", "/bin/cat");
+        manual.autostart = false;
+        sup.add_group(GroupConfig {
+            name: "g<i>\"&".into(),
+            priority: 1,
+            kind: GroupKind::Program,
+            processes: vec![process_config("a'<x>", "/bin/cat"), manual],
+        });
+        sup
+    }
+
+    #[test]
+    fn status_page_escapes_every_name_and_has_only_post_forms() {
+        let mut s = sup();
+        let mut ctx = Ctx {
+            sup: &mut s,
+            now: Now::current(),
+        };
+        let page = status::render(&mut ctx, &parse_form("message=%3Cscript%3E"));
+        assert!(!page.contains("<i>") && !page.contains("<u>") && !page.contains("<x>"));
+        assert!(!page.contains("<script"), "{page}");
+        assert!(
+            page.contains("g&lt;i&gt;&quot;&amp;:a&#39;&lt;x&gt;"),
+            "{page}"
+        );
+        assert!(page.contains("processname=g%3Ci%3E%22%26%3Aa%27%3Cx%3E&amp;channel=stderr"));
+        assert_eq!(
+            page.matches("<form").count(),
+            page.matches("<form method=\"post\" action=\"index.html\">")
+                .count()
+        );
+        assert_eq!(
+            page.matches("<form").count(),
+            page.matches("name=\"token\"").count()
+        );
+    }
+
+    #[test]
+    fn healthz_names_stopped_autostart_programs_only() {
+        let s = sup();
+        assert_eq!(
+            health::problems(&s),
+            vec!["g<i>\"&:a'<x> STOPPED".to_string()]
+        );
+    }
+
+    #[test]
+    fn metrics_have_a_family_header_for_every_sample() {
+        let s = sup();
+        let text = metrics::render(&s, std::time::SystemTime::now());
+        assert!(
+            text.contains("supervisord_processes{state=\"STOPPED\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "supervisor_process_up{group=\"g<i>\\\"&\",name=\"a'<x>\",namespec=\"g<i>\\\"&:a'<x>\"} 0"
+        ), "{text}");
+        let mut declared = std::collections::HashSet::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                declared.insert(rest.split(' ').next().unwrap().to_string());
+            } else if !line.starts_with('#') {
+                let name = line.split(['{', ' ']).next().unwrap();
+                assert!(declared.contains(name), "{name} has no TYPE line");
+            }
+        }
+    }
 
     #[test]
     fn form_decoding() {
