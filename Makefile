@@ -6,7 +6,7 @@ ETCDIR ?= $(PREFIX)/etc
 CARGO ?= cargo
 BINARIES = supervisord supervisorctl pidproxy echo_supervisord_conf
 
-.PHONY: all build release test lint run install clean venv
+.PHONY: all build release test lint run install clean venv bench
 
 all: release
 
@@ -46,3 +46,12 @@ clean:
 # The pinned Python supervisor (reference clients for the interop tests).
 venv:
 	./tools/venv.sh
+
+# Benchmarks against Python supervisor 4.3.0 in the same run (tools/bench/bench.py; results go
+# in docs/benchmarks.md). The unstripped build in target/bench-unstripped only feeds the
+# per-crate symbol sizes of the footprint scenario. BENCH_ARGS e.g. "--rounds 5 --only idle_rss".
+BENCH_ARGS ?=
+bench: venv
+	$(CARGO) build --release
+	CARGO_PROFILE_RELEASE_STRIP=none CARGO_TARGET_DIR=target/bench-unstripped $(CARGO) build --release --bin supervisord --bin supervisorctl
+	BENCH_UNSTRIPPED=target/bench-unstripped/release .venv/bin/python tools/bench/bench.py --json target/bench.json $(BENCH_ARGS)
