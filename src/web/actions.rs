@@ -240,7 +240,11 @@ pub fn post(ctx: &mut Ctx, req: &HttpRequest) -> Reply {
         Err(e) => format!("ERROR: {e}"),
     };
     ctx.sup.log.info(&format!("web UI: {message}"));
-    let location = format!("index.html?message={}", quote(&message));
+    let location = format!(
+        "index.html?message={}&sig={}",
+        quote(&message),
+        csrf::sign_message(&message)
+    );
     Reply::Response {
         status: 303,
         content_type: "text/html; charset=utf-8",

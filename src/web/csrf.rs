@@ -88,6 +88,22 @@ pub fn token_valid(token: &str) -> bool {
             == 0
 }
 
+/// The signature that lets the status page show `message`: only messages made by an action
+/// are shown, so a crafted link cannot put text of its choosing into the page.
+pub fn sign_message(message: &str) -> String {
+    hex(&hmac(secret(), format!("message:{message}").as_bytes()))
+}
+
+pub fn message_valid(message: &str, sig: &str) -> bool {
+    let want = sign_message(message);
+    want.len() == sig.len()
+        && want
+            .bytes()
+            .zip(sig.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 /// `host[:port]` of an absolute URL (`http://h:1/x` → `h:1`).
 fn authority(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
@@ -148,6 +164,14 @@ mod tests {
         assert!(!token_valid(&format!("{issued}.{}", "0".repeat(40))));
         let old = unix_now() - TOKEN_LIFETIME_SECS - 5;
         assert!(!token_valid(&format!("{old}.{}", mac(old))));
+    }
+
+    #[test]
+    fn messages_are_signed() {
+        let sig = sign_message("Process a stopped");
+        assert!(message_valid("Process a stopped", &sig));
+        assert!(!message_valid("Process b stopped", &sig));
+        assert!(!message_valid("Process a stopped", ""));
     }
 
     #[test]

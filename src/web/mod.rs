@@ -116,7 +116,17 @@ mod tests {
             sup: &mut s,
             now: Now::current(),
         };
-        let page = status::render(&mut ctx, &parse_form("message=%3Cscript%3E"));
+        let q = format!(
+            "message=%3Cscript%3E&sig={}",
+            csrf::sign_message("<script>")
+        );
+        let page = status::render(&mut ctx, &parse_form(&q));
+        assert!(
+            page.contains("id=\"message\">&lt;script&gt;</div>"),
+            "{page}"
+        );
+        let forged = status::render(&mut ctx, &parse_form("message=Reinstall+from+evil"));
+        assert!(!forged.contains("evil"), "{forged}");
         assert!(!page.contains("<i>") && !page.contains("<u>") && !page.contains("<x>"));
         assert!(!page.contains("<script"), "{page}");
         assert!(

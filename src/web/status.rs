@@ -126,7 +126,11 @@ pub fn render(ctx: &mut Ctx, query: &[(String, String)]) -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     let mut body = String::new();
-    if let Some(m) = super::field(query, "message").filter(|m| !m.is_empty()) {
+    let sig = super::field(query, "sig").unwrap_or("");
+    // Only messages signed by an action are shown (see csrf::sign_message).
+    if let Some(m) =
+        super::field(query, "message").filter(|m| !m.is_empty() && csrf::message_valid(m, sig))
+    {
         let class = if m.contains("ERROR") {
             "msg err"
         } else {
