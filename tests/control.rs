@@ -11,9 +11,6 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::time::{Duration, Instant};
 
-const RPC: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
-
 fn running(sock: &std::path::Path) -> bool {
     matches!(
         call(sock, "supervisor.getState", &[]).ok().as_ref().and_then(|v| get(v, "statename")),

@@ -19,9 +19,6 @@ fn recorder() -> String {
         .to_string()
 }
 
-const RPC: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
-
 /// A listener pool section running the recorder.
 fn pool(name: &str, events: &str, mode: &str, extra: &str) -> String {
     let py = python()

@@ -11,9 +11,6 @@ fn venv_bin(name: &str) -> Option<String> {
     common::venv_bin(name).map(|p| p.display().to_string())
 }
 
-const RPC: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
-
 #[test]
 fn memmon_restarts_a_program_over_its_memory_limit() {
     let Some(memmon) = venv_bin("memmon") else {

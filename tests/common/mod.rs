@@ -318,3 +318,15 @@ pub fn venv_bin(name: &str) -> Option<PathBuf> {
     println!("SKIPPED: {} missing; run tools/venv.sh", p.display());
     None
 }
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The `[unix_http_server]` + `[rpcinterface:supervisor]` sections every control test needs.
+pub const RPC: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
