@@ -185,6 +185,9 @@ def record(scenario, figure, unit, per_impl):
         cells.append(f"ratio={med['ours'] / med['python']:.4g}")
     if "ours" in med and med.get("ours2"):
         cells.append(f"noise={med['ours'] / med['ours2']:.3g}")
+    for k in ("ours", "python"):  # worst rounds matter too (a 1 s stall hides behind a median)
+        if len(per_impl.get(k, [])) > 1:
+            cells.append(f"{k}:max={fmt(max(per_impl[k]))}")
     print("  ".join(cells), flush=True)
 
 
