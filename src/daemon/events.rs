@@ -229,7 +229,7 @@ impl Supervisor {
         };
         let serial = q.serial;
         let dropped = ps.pool.rebuffer(q);
-        let (n, max) = (ps.pool.len(), ps.pool.len().max(1));
+        let (n, max) = (ps.pool.len(), ps.pool.capacity());
         ps.fire();
         self.log.debug(&format!(
             "rebuffering event {serial} for pool {name} (buf size={n}, max={max})"

@@ -78,6 +78,10 @@ impl Pool {
         self.buffer.len()
     }
 
+    pub fn capacity(&self) -> usize {
+        self.buffer_size
+    }
+
     pub fn is_empty(&self) -> bool {
         self.buffer.is_empty()
     }
