@@ -341,21 +341,6 @@ fn web_escapes_hostile_names_and_log_bytes() {
     assert!(!tail.contains("<i>"), "{tail}");
 }
 
-fn venv_python() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} is missing: run tools/venv.sh (make test does)",
-            p.display()
-        );
-    }
-    println!("SKIPPED: {} missing; run tools/venv.sh", p.display());
-    None
-}
-
 const PARSE_METRICS: &str = r#"
 import sys
 from prometheus_client.parser import text_string_to_metric_families
@@ -384,7 +369,9 @@ fn web_metrics_parse_with_prometheus_client() {
         .header("Content-Type")
         .unwrap()
         .starts_with("text/plain; version=0.0.4"));
-    let Some(python) = venv_python() else { return };
+    let Some(python) = venv_bin("python") else {
+        return;
+    };
     let mut child = Command::new(python)
         .arg("-c")
         .arg(PARSE_METRICS)
