@@ -305,6 +305,28 @@ impl Conn {
         })
     }
 
+    /// Passes exactly `left` body bytes to `sink` as they arrive; false when `sink` asked to
+    /// stop early. Shared by chunked and Content-Length framing.
+    fn copy_exact(
+        &mut self,
+        mut left: usize,
+        sink: &mut impl FnMut(&[u8]) -> bool,
+    ) -> Result<bool, HttpError> {
+        while left > 0 {
+            if self.pos == self.buf.len() && !self.fill()? {
+                return Err(HttpError::Closed);
+            }
+            let n = left.min(self.buf.len() - self.pos);
+            let more = sink(&self.buf[self.pos..self.pos + n]);
+            self.pos += n;
+            left -= n;
+            if !more {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Passes the body to `sink` piece by piece as it arrives (decoding chunked framing);
     /// `sink` returns false to stop early.
     pub fn stream_body(
@@ -323,18 +345,8 @@ impl Conn {
                     while !self.read_line(MAX_HEAD)?.is_empty() {}
                     return Ok(());
                 }
-                let mut left = size;
-                while left > 0 {
-                    if self.pos == self.buf.len() && !self.fill()? {
-                        return Err(HttpError::Closed);
-                    }
-                    let n = left.min(self.buf.len() - self.pos);
-                    let more = sink(&self.buf[self.pos..self.pos + n]);
-                    self.pos += n;
-                    left -= n;
-                    if !more {
-                        return Ok(());
-                    }
+                if !self.copy_exact(size, &mut sink)? {
+                    return Ok(());
                 }
                 if !self.read_line(16)?.is_empty() {
                     return Err(HttpError::Malformed("chunk without CRLF".into()));
@@ -342,21 +354,7 @@ impl Conn {
             }
         }
         match head.content_length()? {
-            Some(mut left) => {
-                while left > 0 {
-                    if self.pos == self.buf.len() && !self.fill()? {
-                        return Err(HttpError::Closed);
-                    }
-                    let n = left.min(self.buf.len() - self.pos);
-                    let more = sink(&self.buf[self.pos..self.pos + n]);
-                    self.pos += n;
-                    left -= n;
-                    if !more {
-                        return Ok(());
-                    }
-                }
-                Ok(())
-            }
+            Some(left) => self.copy_exact(left, &mut sink).map(|_| ()),
             None => loop {
                 if self.pos < self.buf.len() {
                     let more = sink(&self.buf[self.pos..]);

@@ -162,6 +162,15 @@ def programs(n, command="/bin/sleep 1000000", name="p", extra="autostart=true\ns
 
 # --- statistics and reporting --------------------------------------------------------------------
 
+
+def wait_listener(s, impl, name="lat", secs=20):
+    """Waits until the listener process `name` is RUNNING under `impl`."""
+    end = time.monotonic() + secs
+    while s.supervisor.getProcessInfo(name)["statename"] != "RUNNING":
+        if time.monotonic() > end:
+            raise RuntimeError(f"{impl}: listener never ran")
+        time.sleep(0.02)
+
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))]
@@ -517,11 +526,7 @@ stderr_logfile=NONE
 """)
     with d.start():
         s = d.wait_up()
-        end = time.monotonic() + 20
-        while s.supervisor.getProcessInfo("lat")["statename"] != "RUNNING":
-            if time.monotonic() > end:
-                raise RuntimeError(f"{impl}: listener never ran")
-            time.sleep(0.02)
+        wait_listener(s, impl)
         time.sleep(0.3)
         s.supervisor.startProcess("emit", False)
         time.sleep(0.9)  # the emitter starts writing 1 s after its start
@@ -592,11 +597,7 @@ def event_latency(a):
                     f"events=REMOTE_COMMUNICATION\nbuffer_size=1000\nstartsecs=0\n")
         with d.start():
             s = d.wait_up()
-            end = time.monotonic() + 20
-            while s.supervisor.getProcessInfo("lat")["statename"] != "RUNNING":
-                if time.monotonic() > end:
-                    raise RuntimeError(f"{impl}: listener never ran")
-                time.sleep(0.02)
+            wait_listener(s, impl)
             time.sleep(0.5)
             for _ in range(n):
                 s.supervisor.sendRemoteCommEvent("t", str(time.monotonic_ns()))
