@@ -19,6 +19,26 @@ impl TempDir {
     pub fn path(&self) -> &Path {
         &self.0
     }
+
+    pub fn path_str(&self) -> String {
+        self.0.to_string_lossy().into_owned()
+    }
+
+    /// Writes `rel` (creating parent directories) and returns its absolute path.
+    pub fn write(&self, rel: &str, text: &str) -> String {
+        let p = self.0.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("create parent");
+        }
+        std::fs::write(&p, text).expect("write file");
+        p.to_string_lossy().into_owned()
+    }
+
+    pub fn mkdir(&self, rel: &str) -> String {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(&p).expect("mkdir");
+        p.to_string_lossy().into_owned()
+    }
 }
 
 impl Drop for TempDir {

@@ -178,7 +178,7 @@ fn glob_in_dir(dir: &str, pat: &str, dironly: bool) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testutil::TempDir;
+    use crate::testutil::TempDir;
 
     #[test]
     fn fnmatch_rules() {
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn glob_matches_files_sorted_by_caller() {
-        let t = TempDir::new();
+        let t = TempDir::new("config");
         for f in ["b.conf", "a.conf", ".hidden.conf", "x.txt"] {
             t.write(f, "");
         }

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::model::*;
-use super::testutil::TempDir;
 use super::{load, ConfigError};
+use crate::testutil::TempDir;
 
 /// Writes `text` as supervisord.conf in a fresh temp dir and loads it.
 fn load_text(text: &str) -> (TempDir, String, Result<Config, ConfigError>) {
@@ -13,7 +13,7 @@ fn load_text(text: &str) -> (TempDir, String, Result<Config, ConfigError>) {
 }
 
 fn load_with(text: &str, o: &Overrides) -> (TempDir, String, Result<Config, ConfigError>) {
-    let t = TempDir::new();
+    let t = TempDir::new("config");
     let path = t.write("supervisord.conf", text);
     let r = load(Path::new(&path), o);
     (t, path, r)
@@ -83,7 +83,7 @@ fn supervisord_defaults() {
 
 #[test]
 fn supervisord_values_and_paths() {
-    let t = TempDir::new();
+    let t = TempDir::new("config");
     let dir = t.path_str();
     t.mkdir("sub");
     let text = format!(
@@ -719,7 +719,7 @@ fn rpcinterfaces() {
 
 #[test]
 fn includes_and_here_per_file() {
-    let t = TempDir::new();
+    let t = TempDir::new("config");
     let main = t.write(
         "etc/supervisord.conf",
         "[supervisord]\n[include]\nfiles=conf.d/*.conf missing/*.conf\n",

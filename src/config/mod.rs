@@ -18,8 +18,6 @@ pub mod pypath;
 pub mod pyrepr;
 mod reader;
 mod source;
-#[cfg(test)]
-mod testutil;
 pub mod types;
 pub mod users;
 

@@ -157,7 +157,7 @@ pub fn host_node_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testutil::TempDir;
+    use crate::testutil::TempDir;
 
     #[test]
     fn search_order() {
@@ -184,7 +184,7 @@ mod tests {
             "No config file found at default paths (/nonexistent/a, /nonexistent/b); use the \
              -c option to specify a config file at a different path"
         );
-        let t = TempDir::new();
+        let t = TempDir::new("config");
         let f = t.write("x.conf", "");
         let paths = vec!["/nonexistent/a".to_string(), f.clone()];
         assert_eq!(first_existing(&paths).unwrap(), PathBuf::from(f));
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn missing_and_unreadable_main_file() {
-        let t = TempDir::new();
+        let t = TempDir::new("config");
         let p = t.path().join("nope.conf");
         let e = read_sources(&p, &Names::new(), "h").err().unwrap();
         assert_eq!(e.0, format!("could not find config file {}", p.display()));
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn includes_are_globbed_sorted_and_reported() {
-        let t = TempDir::new();
+        let t = TempDir::new("config");
         let main = t.write(
             "main.conf",
             "[supervisord]\n[include]\nfiles = conf.d/*.conf nomatch/*.ini %(here)s/abs.conf\n\
@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn include_without_files_is_an_error() {
-        let t = TempDir::new();
+        let t = TempDir::new("config");
         let main = t.write("main.conf", "[supervisord]\n\n[include]\n");
         let e = read_sources(Path::new(&main), &Names::new(), "h")
             .err()
@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn parse_errors_in_included_files_name_that_file() {
-        let t = TempDir::new();
+        let t = TempDir::new("config");
         let main = t.write("main.conf", "[include]\nfiles=inc.conf\n");
         let inc = t.write("inc.conf", "[x]\nbad line\n");
         let e = read_sources(Path::new(&main), &Names::new(), "h")
