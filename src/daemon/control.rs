@@ -8,9 +8,9 @@ use crate::events::Event;
 use crate::process::waitstatus::signal_name;
 use crate::process::{spawn, ProcessState};
 use crate::sys::errno::{self, errno_name};
-use polling::{Event as PollEvent, PollMode};
+use crate::sys::poller::Interest;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 
 /// sendProcessStdin's failure: the child's stdin is gone (closed by the child, or EPIPE).
@@ -170,14 +170,8 @@ impl Supervisor {
             let e = errno::last();
             if e == libc::EAGAIN || e == libc::EINTR {
                 if fresh {
-                    // SAFETY: registered until the buffer drains or the process ends.
-                    let _ = unsafe {
-                        self.poller.add_with_mode(
-                            fd.as_raw_fd(),
-                            PollEvent::writable(key),
-                            PollMode::Level,
-                        )
-                    };
+                    // Registered until the buffer drains or the process ends.
+                    let _ = self.poller.add(fd.as_fd(), key, Interest::Write);
                 }
                 return Ok(());
             }
@@ -279,14 +273,11 @@ impl Supervisor {
         let Some(pos) = self.groups.iter().position(|g| g.config.name == name) else {
             return;
         };
-        let mut g = self.groups.remove(pos);
+        let g = self.groups.remove(pos);
         for id in g.members {
             if let Some(slot) = self.procs.get_mut(id) {
                 *slot = None;
             }
-        }
-        if let Some(pool) = g.pool.take() {
-            self.drop_pool(pool);
         }
         self.emit(Event::new(
             "PROCESS_GROUP_REMOVED",

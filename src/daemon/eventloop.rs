@@ -1,5 +1,6 @@
-//! The single poll loop: reap, tick, sleep until the nearest deadline or a readable fd, handle
-//! signals and child output. No fixed tick: an idle daemon does not wake up.
+//! The single poll loop: tick, deliver pending events, sleep until the nearest deadline or a
+//! readable fd, handle signals (SIGCHLD reaps) and child output. No fixed tick: an idle daemon
+//! does not wake up, and a busy pipe costs one epoll_wait per turn besides its read and write.
 
 use super::signals::Signals;
 use super::supervisor::{Mood, Supervisor, SIGNAL_KEY};
@@ -8,7 +9,7 @@ use crate::api::Ctx;
 use crate::http::HttpRequest;
 use crate::process::waitstatus::signal_name;
 use crate::process::Now;
-use polling::{Event, Events, PollMode};
+use crate::sys::poller::{Events, Interest};
 use std::io;
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
@@ -20,16 +21,16 @@ pub fn run(
 ) -> io::Result<Mood> {
     let mut pending: Vec<Pending> = Vec::new();
     // SAFETY: the signal pipe outlives this registration (deleted before returning).
-    unsafe {
-        sup.poller()
-            .add_with_mode(signals.fd(), Event::readable(SIGNAL_KEY), PollMode::Level)?;
-    }
+    let signal_fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(signals.fd()) };
+    sup.poller().add(signal_fd, SIGNAL_KEY, Interest::Read)?;
     let mut events = Events::new();
     // A signal that arrived before the loop (e.g. during startup) is handled first.
     handle_signals(sup, signals);
+    // Children that exited before the SIGCHLD handler existed; afterwards only SIGCHLD reaps
+    // (it always follows the last exit: reap() collects until waitpid has nothing more).
+    sup.reap(Now::current());
     loop {
         let now = Now::current();
-        sup.reap(now);
         sup.tick_all(now);
         sup.emit_ticks(now.wall);
         if !pending.is_empty() {
@@ -38,18 +39,18 @@ pub fn run(
         if sup.mood != Mood::Running && sup.shutdown_step(now) {
             break;
         }
+        sup.dispatch_pending();
         let timeout = sup.next_timeout(Instant::now());
-        events.clear();
         if let Err(e) = sup.poller().wait(&mut events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 return Err(e);
             }
         }
-        for ev in events.iter() {
-            if ev.key == SIGNAL_KEY {
+        for key in events.iter() {
+            if key == SIGNAL_KEY {
                 handle_signals(sup, signals);
             } else {
-                sup.handle_fd(ev.key);
+                sup.handle_fd(key);
             }
         }
         // HTTP threads wake the poller with notify(): there is no event for them.
@@ -63,9 +64,7 @@ pub fn run(
             }
         }
     }
-    // SAFETY: deregistering the fd we registered above.
-    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(signals.fd()) };
-    let _ = sup.poller().delete(fd);
+    let _ = sup.poller().delete(signal_fd);
     Ok(sup.mood)
 }
 

@@ -1,5 +1,5 @@
-//! The daemon side of events: emitting into subscribed pools (one eventfd trigger per pool
-//! wakes the loop so delivery is immediate), dispatching to READY listeners, the listener
+//! The daemon side of events: emitting into subscribed pools (marked pending, and delivered
+//! by the loop before it sleeps again), dispatching to READY listeners, the listener
 //! protocol on their stdout, result handlers and their actions, max_retry, TICK timers and the
 //! shutdown drain.
 
@@ -11,81 +11,37 @@ use crate::events::listener::{ListenerState, Message, Protocol};
 use crate::events::pool::{Pool, Queued};
 use crate::process::waitstatus::signal_name;
 use crate::process::{Input, Now, ProcessState};
-use polling::{Event as PollEvent, PollMode};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// Poller keys of pool triggers start here (child pipes use small keys).
-pub const TRIGGER_BASE: usize = usize::MAX / 2;
 
 /// The global event serial: process-wide, so it survives restarts (events.md §7).
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(0);
 
 const TICKS: [(u64, &str); 3] = [(5, "TICK_5"), (60, "TICK_60"), (3600, "TICK_3600")];
 
-/// A listener pool's runtime: its buffer, result handler and wake-up trigger.
+/// A listener pool's runtime: its buffer, result handler and whether it has news to deliver.
 pub struct PoolState {
     pub pool: Pool,
     handler: Box<dyn ResultHandler>,
     max_retry: u32,
-    trigger: OwnedFd,
-    pub key: usize,
-}
-
-impl PoolState {
-    fn fire(&self) {
-        let one: u64 = 1;
-        // SAFETY: writing 8 bytes to our eventfd.
-        unsafe { libc::write(self.trigger.as_raw_fd(), (&one as *const u64).cast(), 8) };
-    }
+    /// Set when an event enters the buffer; the loop dispatches before it sleeps. A flag, not
+    /// a wake-up fd: every emit happens on the loop's own thread.
+    pending: bool,
 }
 
 impl Supervisor {
-    /// The pool runtime for an `[eventlistener:x]` group, registered with the poller.
+    /// The pool runtime for an `[eventlistener:x]` group.
     pub(super) fn make_pool(&mut self, gc: &GroupConfig) -> Option<PoolState> {
         let GroupKind::EventListener(lc) = &gc.kind else {
             return None;
         };
-        // SAFETY: eventfd returns a new descriptor or -1.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if fd < 0 {
-            self.log.error(&format!(
-                "cannot create the event trigger of pool {}: {}",
-                gc.name,
-                std::io::Error::last_os_error()
-            ));
-            return None;
-        }
-        // SAFETY: fd is fresh and owned from here on.
-        let trigger = unsafe { OwnedFd::from_raw_fd(fd) };
-        let key = TRIGGER_BASE + self.next_trigger_key;
-        self.next_trigger_key += 1;
-        // SAFETY: the trigger stays registered until the pool is dropped (remove_pool).
-        if let Err(e) = unsafe {
-            self.poller.add_with_mode(
-                trigger.as_raw_fd(),
-                PollEvent::readable(key),
-                PollMode::Level,
-            )
-        } {
-            self.log.error(&format!(
-                "cannot watch the trigger of pool {}: {e}",
-                gc.name
-            ));
-        }
         Some(PoolState {
             pool: Pool::new(&gc.name, &lc.events, lc.buffer_size),
             handler: handlers::by_name(&lc.result_handler),
             max_retry: lc.max_retry.max(0) as u32,
-            trigger,
-            key,
+            pending: false,
         })
-    }
-
-    pub(super) fn drop_pool(&mut self, state: PoolState) {
-        let _ = self.poller.delete(&state.trigger);
     }
 
     /// Offers an event to every subscribed pool. The global serial is taken only if some pool
@@ -106,7 +62,7 @@ impl Supervisor {
                     ps.pool.name
                 ));
             }
-            ps.fire();
+            ps.pending = true;
         }
     }
 
@@ -147,22 +103,31 @@ impl Supervisor {
         }
     }
 
-    /// A pool trigger fired: deliver what it holds.
-    pub(super) fn handle_trigger(&mut self, key: usize) {
-        let Some(g) = self
-            .groups
-            .iter()
-            .find(|g| g.pool.as_ref().is_some_and(|p| p.key == key))
-        else {
-            return;
-        };
-        if let Some(ps) = &g.pool {
-            let mut buf = [0u8; 8];
-            // SAFETY: draining our nonblocking eventfd into a local buffer.
-            unsafe { libc::read(ps.trigger.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
+    /// Delivers what emits since the last call left in the pools. Dispatching can emit again
+    /// (into this or another pool), so it repeats, a bounded number of times: whatever is still
+    /// pending after that makes `next_timeout` zero and is delivered on the next turn.
+    pub(super) fn dispatch_pending(&mut self) {
+        for _ in 0..=self.groups.len() {
+            let Some(g) = self
+                .groups
+                .iter_mut()
+                .find(|g| g.pool.as_ref().is_some_and(|p| p.pending))
+            else {
+                return;
+            };
+            if let Some(ps) = g.pool.as_mut() {
+                ps.pending = false;
+            }
+            let name = g.config.name.clone();
+            self.dispatch(&name);
         }
-        let name = g.config.name.clone();
-        self.dispatch(&name);
+    }
+
+    /// Some pool holds events not yet offered to its listeners.
+    pub(super) fn dispatch_due(&self) -> bool {
+        self.groups
+            .iter()
+            .any(|g| g.pool.as_ref().is_some_and(|p| p.pending))
     }
 
     /// Hands buffered events to RUNNING+READY listeners of the pool, oldest first.
@@ -230,7 +195,7 @@ impl Supervisor {
         let serial = q.serial;
         let dropped = ps.pool.rebuffer(q);
         let (n, max) = (ps.pool.len(), ps.pool.capacity());
-        ps.fire();
+        ps.pending = true;
         self.log.debug(&format!(
             "rebuffering event {serial} for pool {name} (buf size={n}, max={max})"
         ));

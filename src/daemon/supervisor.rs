@@ -1,7 +1,7 @@
 //! `Supervisor`: the one owner of the daemon's state (groups, processes, pipes, the main log)
 //! and the place where the state machine's effects are carried out (spawn, kill, log).
 
-use super::events::{PoolState, TRIGGER_BASE};
+use super::events::PoolState;
 use super::fcgi::SharedSocket;
 use super::{autolog, environment};
 use crate::config::{
@@ -15,10 +15,10 @@ use crate::output::{OutputChannel, ReadResult, Stream};
 use crate::process::machine::{Effect, Input, Machine, Now};
 use crate::process::{spawn, ProcessState, WaitStatus};
 use crate::sys::errno::{self, errno_name};
-use polling::{Event as PollEvent, PollMode, Poller};
+use crate::sys::poller::{Interest, Poller};
 use std::collections::{HashMap, VecDeque};
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -93,7 +93,6 @@ pub struct Supervisor {
     pub(super) last_wait_log: Option<Instant>,
     /// Last seen period of TICK_5/60/3600 (None while nobody subscribes).
     pub(super) tick_periods: [Option<u64>; 3],
-    pub(super) next_trigger_key: usize,
     /// While shutting down: until when listeners are still served.
     pub(super) drain_deadline: Option<Instant>,
     pub(super) drain_done: bool,
@@ -131,7 +130,6 @@ impl Supervisor {
             stop_order: None,
             last_wait_log: None,
             tick_periods: [None; 3],
-            next_trigger_key: 0,
             drain_deadline: None,
             drain_done: false,
         })
@@ -350,39 +348,35 @@ impl Supervisor {
                 .then(|| crate::output::capture::Capture::new(ch.capture_maxbytes))
         };
         // A listener's stdout carries the protocol: no capture, no PROCESS_LOG events (E14).
-        let out = OutputChannel {
-            stream: Stream::Stdout,
-            fd: child.stdout,
-            log: out_log,
-            syslog: out_syslog && !listener,
-            capture: if listener {
+        let out = OutputChannel::new(
+            Stream::Stdout,
+            child.stdout,
+            out_log,
+            out_syslog && !listener,
+            if listener {
                 None
             } else {
                 capture(&p.config.stdout)
             },
-            events: p.config.stdout.events_enabled && !listener,
-            visible: Vec::new(),
-            comm: Vec::new(),
-        };
-        let err = child.stderr.map(|fd| OutputChannel {
-            stream: Stream::Stderr,
-            fd,
-            log: err_log,
-            syslog: err_syslog,
-            capture: capture(&p.config.stderr),
-            events: p.config.stderr.events_enabled,
-            visible: Vec::new(),
-            comm: Vec::new(),
+            p.config.stdout.events_enabled && !listener,
+            listener,
+        );
+        let err = child.stderr.map(|fd| {
+            OutputChannel::new(
+                Stream::Stderr,
+                fd,
+                err_log,
+                err_syslog,
+                capture(&p.config.stderr),
+                p.config.stderr.events_enabled,
+                false,
+            )
         });
         for ch in [Some(&out), err.as_ref()].into_iter().flatten() {
-            // SAFETY: the fd stays registered only while the channel owns it (see close_channels).
-            let added = unsafe {
-                self.poller.add_with_mode(
-                    ch.fd.as_raw_fd(),
-                    PollEvent::readable(fd_key(id, ch.stream)),
-                    PollMode::Level,
-                )
-            };
+            // Registered while the channel owns the fd (see close_channels).
+            let added = self
+                .poller
+                .add(ch.fd.as_fd(), fd_key(id, ch.stream), Interest::Read);
             if let Err(e) = added {
                 self.log
                     .error(&format!("cannot watch output of '{name}': {e}"));
@@ -442,6 +436,9 @@ impl Supervisor {
     /// (forever) when nothing is pending.
     pub fn next_timeout(&self, now: Instant) -> Option<Duration> {
         let may_start = self.mood == Mood::Running;
+        if self.dispatch_due() {
+            return Some(Duration::ZERO);
+        }
         let mut best: Option<Instant> = None;
         for p in self.procs.iter().flatten() {
             if p.machine.tick_due(&p.config, may_start) {
@@ -464,10 +461,6 @@ impl Supervisor {
     /// A child pipe is readable: one read, delivered to its log (and to the listener
     /// protocol, or as a PROCESS_LOG event). Pool triggers are handled here too.
     pub fn handle_fd(&mut self, key: usize) {
-        if key >= TRIGGER_BASE {
-            self.handle_trigger(key);
-            return;
-        }
         if key < FD_KEY_BASE {
             return;
         }

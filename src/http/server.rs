@@ -7,7 +7,7 @@
 use super::auth;
 use super::tail;
 use crate::config::Auth;
-use polling::Poller;
+use crate::sys::poller::Poller;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

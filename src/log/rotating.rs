@@ -3,10 +3,17 @@
 //! Unlike Supervisor, a write is split at the size limit so a file never exceeds `maxbytes`
 //! (README P12); the split falls after the last newline that fits, when there is one. Files that
 //! are not regular files (`/dev/stdout`, a FIFO, a tty) are written to but never rotated.
+//!
+//! `splice_from` moves bytes from a child's pipe into the file inside the kernel (one copy
+//! instead of read + write). splice(2) refuses O_APPEND files, so the first splice turns the
+//! file "positioned": O_APPEND is cleared and every later write goes to the end the kernel
+//! reports at that moment (fstat), which keeps append semantics when the file is truncated
+//! behind our back (logrotate copytruncate), short of atomicity against other writers.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
@@ -17,6 +24,10 @@ pub struct RotatingFile {
     backups: u32,
     size: u64,
     rotatable: bool,
+    /// A pipe or FIFO: splice needs no offset and no O_APPEND games.
+    pipe: bool,
+    /// O_APPEND was cleared for splice; writes go to the current end explicitly.
+    positioned: bool,
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
@@ -55,7 +66,91 @@ impl RotatingFile {
             maxbytes: maxbytes.max(0) as u64,
             backups: backups.clamp(0, 9999) as u32,
             rotatable,
+            pipe: ft.is_fifo(),
+            positioned: false,
         })
+    }
+
+    /// Moves up to `max` bytes from `pipe` into the file without copying them through user
+    /// space. `Ok(None)`: not possible here (a tty or other special file), or within `slack`
+    /// bytes of the rotation limit, where the caller's read + `write_all` path splits at a
+    /// newline as usual. `Ok(Some(0))` is end of file; `WouldBlock` means the pipe is empty.
+    pub fn splice_from(
+        &mut self,
+        pipe: BorrowedFd<'_>,
+        max: usize,
+        slack: usize,
+    ) -> io::Result<Option<usize>> {
+        let mut len = max;
+        if self.rotatable && self.maxbytes > 0 {
+            let room = self.maxbytes.saturating_sub(self.size);
+            if room <= slack as u64 {
+                return Ok(None);
+            }
+            len = len.min((room - slack as u64) as usize);
+        }
+        let flags = libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK;
+        let n = if self.rotatable {
+            if !self.positioned {
+                self.set_positioned()?;
+            }
+            let mut off = self.file.metadata()?.len() as libc::loff_t;
+            // SAFETY: both descriptors are open; off is a local the kernel may update.
+            unsafe {
+                libc::splice(
+                    pipe.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    self.file.as_raw_fd(),
+                    &mut off,
+                    len,
+                    flags,
+                )
+            }
+        } else if self.pipe {
+            // SAFETY: both descriptors are open pipes.
+            unsafe {
+                libc::splice(
+                    pipe.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    self.file.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    len,
+                    flags,
+                )
+            }
+        } else {
+            return Ok(None);
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        self.size += n as u64;
+        if self.rotatable && self.maxbytes > 0 && self.size >= self.maxbytes {
+            self.rotate()?;
+        }
+        Ok(Some(n))
+    }
+
+    fn set_positioned(&mut self) -> io::Result<()> {
+        let fd = self.file.as_raw_fd();
+        // SAFETY: F_GETFL/F_SETFL on a descriptor we own.
+        let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+        // SAFETY: as above.
+        if fl < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_APPEND) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.positioned = true;
+        Ok(())
+    }
+
+    fn put(&mut self, data: &[u8]) -> io::Result<()> {
+        if self.positioned {
+            let end = self.file.metadata()?.len();
+            self.file.write_all_at(data, end)
+        } else {
+            self.file.write_all(data)
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -70,7 +165,7 @@ impl RotatingFile {
     /// Writes every byte, rotating as often as the limit requires.
     pub fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
         if !self.rotatable || self.maxbytes == 0 {
-            self.file.write_all(data)?;
+            self.put(data)?;
             self.size += data.len() as u64;
             return Ok(());
         }
@@ -80,7 +175,7 @@ impl RotatingFile {
             }
             let room = (self.maxbytes - self.size) as usize;
             let cut = split_point(data, room);
-            self.file.write_all(&data[..cut])?;
+            self.put(&data[..cut])?;
             self.size += cut as u64;
             data = &data[cut..];
         }
@@ -105,6 +200,7 @@ impl RotatingFile {
             remove_if_exists(&first)?;
             fs::rename(&self.path, &first)?;
             self.file = open_append(&self.path)?;
+            self.positioned = false;
         } else {
             self.file.set_len(0)?;
         }
@@ -243,5 +339,84 @@ mod tests {
         f.reopen().unwrap();
         f.write_all(b"y").unwrap();
         assert_eq!(read(&p), b"y");
+    }
+
+    fn nonblocking_pipe() -> (std::os::fd::OwnedFd, File) {
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for both descriptors.
+        assert_eq!(
+            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
+            0
+        );
+        // SAFETY: both descriptors are fresh and owned from here on.
+        unsafe {
+            (
+                std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+                File::from_raw_fd(fds[1]),
+            )
+        }
+    }
+
+    #[test]
+    fn splice_appends_and_writes_follow_an_external_truncation() {
+        use std::os::fd::AsFd;
+        let dir = TempDir::new("rot6");
+        let p = dir.path().join("x.log");
+        fs::write(&p, b"old\n").unwrap();
+        let mut f = RotatingFile::open(&p, 0, 0).unwrap();
+        let (r, mut w) = nonblocking_pipe();
+        let none = f.splice_from(r.as_fd(), 1 << 20, 0);
+        assert_eq!(none.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        w.write_all(b"abc\n").unwrap();
+        assert_eq!(f.splice_from(r.as_fd(), 1 << 20, 0).unwrap(), Some(4));
+        assert_eq!(read(&p), b"old\nabc\n");
+        // Writes after a splice still append, also after someone truncated the file.
+        f.write_all(b"w1\n").unwrap();
+        assert_eq!(read(&p), b"old\nabc\nw1\n");
+        OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        f.write_all(b"w2\n").unwrap();
+        w.write_all(b"s2\n").unwrap();
+        assert_eq!(f.splice_from(r.as_fd(), 1 << 20, 0).unwrap(), Some(3));
+        assert_eq!(read(&p), b"w2\ns2\n");
+        drop(w);
+        assert_eq!(f.splice_from(r.as_fd(), 1 << 20, 0).unwrap(), Some(0));
+    }
+
+    #[test]
+    fn splice_stops_short_of_the_limit_and_rotates() {
+        use std::os::fd::AsFd;
+        let dir = TempDir::new("rot7");
+        let p = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&p, 20, 1).unwrap();
+        let (r, mut w) = nonblocking_pipe();
+        w.write_all(b"0123456789abcdefghijKLMN").unwrap();
+        // 20 bytes of room, 5 kept as slack for the newline-aware write path.
+        assert_eq!(f.splice_from(r.as_fd(), 1 << 20, 5).unwrap(), Some(15));
+        assert_eq!(f.splice_from(r.as_fd(), 1 << 20, 5).unwrap(), None);
+        assert_eq!(f.size(), 15);
+        // With no slack the splice fills the file exactly and rotates.
+        assert_eq!(f.splice_from(r.as_fd(), 1 << 20, 0).unwrap(), Some(5));
+        assert_eq!(read(&numbered(&p, 1)), b"0123456789abcdefghij");
+        assert_eq!(f.size(), 0);
+        assert_eq!(f.splice_from(r.as_fd(), 1 << 20, 0).unwrap(), Some(4));
+        assert_eq!(read(&p), b"KLMN");
+        // After the rotation the fresh file is O_APPEND again and plain writes append.
+        f.write_all(b"!").unwrap();
+        assert_eq!(read(&p), b"KLMN!");
+    }
+
+    #[test]
+    fn splice_declines_a_character_device() {
+        use std::os::fd::AsFd;
+        let mut f = RotatingFile::open(Path::new("/dev/null"), 0, 0).unwrap();
+        let (r, mut w) = nonblocking_pipe();
+        w.write_all(b"x").unwrap();
+        assert_eq!(f.splice_from(r.as_fd(), 1 << 20, 0).unwrap(), None);
     }
 }

@@ -7,7 +7,37 @@ pub mod capture;
 use crate::config::LogLevel;
 use crate::log::{syslog, MainLog, RotatingFile};
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Most bytes one splice moves: the size a busy pipe grows to.
+const BIG_PIPE: usize = 1 << 20;
+
+/// Pipes grown to `BIG_PIPE` at most at once. The kernel charges pipe buffers to the user
+/// (`fs.pipe-user-pages-soft`, 64 MiB by default); past that limit an unprivileged user's new
+/// pipes get only two pages, so growing every pipe would starve later children's pipes.
+const GROWN_PIPES_MAX: usize = 16;
+static GROWN_PIPES: AtomicUsize = AtomicUsize::new(0);
+
+/// One of the `GROWN_PIPES_MAX` slots, given back when the channel is dropped.
+struct GrownPipe;
+
+impl GrownPipe {
+    fn take() -> Option<GrownPipe> {
+        GROWN_PIPES
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < GROWN_PIPES_MAX).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| GrownPipe)
+    }
+}
+
+impl Drop for GrownPipe {
+    fn drop(&mut self) {
+        GROWN_PIPES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
@@ -47,9 +77,100 @@ pub struct OutputChannel {
     pub visible: Vec<u8>,
     /// Capture blocks completed since the owner last took them.
     pub comm: Vec<Vec<u8>>,
+    /// The bytes only go to the log file: splice them there (see `RotatingFile::splice_from`).
+    splice: bool,
+    /// Set once the pipe was found full and grown.
+    grown: Option<GrownPipe>,
 }
 
 impl OutputChannel {
+    /// `raw` says someone other than the log needs the bytes themselves (a listener's protocol
+    /// on its stdout), which rules out splicing them past us.
+    pub fn new(
+        stream: Stream,
+        fd: OwnedFd,
+        log: Option<RotatingFile>,
+        syslog: bool,
+        capture: Option<capture::Capture>,
+        events: bool,
+        raw: bool,
+    ) -> OutputChannel {
+        let splice = !raw && !syslog && !events && capture.is_none() && log.is_some();
+        OutputChannel {
+            stream,
+            fd,
+            log,
+            syslog,
+            capture,
+            events,
+            visible: Vec::new(),
+            comm: Vec::new(),
+            splice,
+            grown: None,
+        }
+    }
+
+    /// Splices straight into the log when nothing needs to see the bytes. `None`: use a read.
+    fn splice_once(
+        &mut self,
+        process: &str,
+        slack: usize,
+        strip_ansi: bool,
+        mainlog: &mut MainLog,
+    ) -> Option<ReadResult> {
+        // The main log at debug level shows child output, and stripping ANSI rewrites it.
+        if !self.splice || strip_ansi || mainlog.enabled(LogLevel::Debug) {
+            return None;
+        }
+        let log = self.log.as_mut()?;
+        match log.splice_from(self.fd.as_fd(), BIG_PIPE, slack) {
+            Ok(None) => None,
+            Ok(Some(0)) => Some(ReadResult::Eof),
+            Ok(Some(n)) => Some(ReadResult::Data(n)),
+            Err(e) => match e.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => {
+                    Some(ReadResult::WouldBlock)
+                }
+                _ => {
+                    // Not every file system splices (EINVAL); a write error (ENOSPC, EIO)
+                    // is reported by the read path's write, which this chunk now takes.
+                    if e.raw_os_error() == Some(libc::EINVAL) {
+                        self.splice = false;
+                    }
+                    mainlog.debug(&format!(
+                        "'{process}' {}: splice into {} failed: {e}",
+                        self.stream.name(),
+                        log.path().display()
+                    ));
+                    None
+                }
+            },
+        }
+    }
+
+    /// A read or splice that emptied a full default-size pipe: this child writes faster than
+    /// one pipe's worth per loop turn, so give it a bigger pipe (fewer turns per byte).
+    fn grow_if_full(&mut self, n: usize) {
+        const DEFAULT_PIPE: usize = 64 * 1024;
+        if n < DEFAULT_PIPE || self.grown.is_some() {
+            return;
+        }
+        let Some(slot) = GrownPipe::take() else {
+            return;
+        };
+        // SAFETY: F_SETPIPE_SZ on a pipe we own; failure leaves it as it was.
+        if unsafe {
+            libc::fcntl(
+                self.fd.as_raw_fd(),
+                libc::F_SETPIPE_SZ,
+                BIG_PIPE as libc::c_int,
+            )
+        } >= 0
+        {
+            self.grown = Some(slot);
+        }
+    }
+
     /// One read (at most `buf.len()` bytes) and its delivery. One read per readiness keeps a
     /// chatty child from starving the others.
     pub fn read_once(
@@ -59,6 +180,12 @@ impl OutputChannel {
         strip_ansi: bool,
         mainlog: &mut MainLog,
     ) -> ReadResult {
+        if let Some(r) = self.splice_once(process, buf.len(), strip_ansi, mainlog) {
+            if let ReadResult::Data(n) = r {
+                self.grow_if_full(n);
+            }
+            return r;
+        }
         // SAFETY: reading into a buffer we own from a descriptor we own.
         let n = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
         if n == 0 {
@@ -72,6 +199,7 @@ impl OutputChannel {
             };
         }
         let n = n as usize;
+        self.grow_if_full(n);
         self.deliver(process, &buf[..n], strip_ansi, mainlog);
         ReadResult::Data(n)
     }
@@ -145,5 +273,107 @@ impl OutputChannel {
                 String::from_utf8_lossy(data)
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+    use std::fs::File;
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+
+    fn pipe() -> (OwnedFd, File) {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for both descriptors.
+        assert_eq!(
+            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
+            0
+        );
+        // SAFETY: both descriptors are fresh and owned from here on.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) }
+    }
+
+    fn channel(dir: &TempDir, events: bool, raw: bool) -> (OutputChannel, File) {
+        let (r, w) = pipe();
+        let log = RotatingFile::open(&dir.path().join("out.log"), 0, 0).unwrap();
+        let ch = OutputChannel::new(Stream::Stdout, r, Some(log), false, None, events, raw);
+        (ch, w)
+    }
+
+    #[test]
+    fn log_only_output_is_spliced_past_the_buffer() {
+        let dir = TempDir::new("out1");
+        let (mut ch, mut w) = channel(&dir, false, false);
+        let mut main = MainLog::new();
+        w.write_all(b"hello\n").unwrap();
+        let mut buf = vec![0u8; 64];
+        assert!(matches!(
+            ch.read_once("p", &mut buf, false, &mut main),
+            ReadResult::Data(6)
+        ));
+        assert!(
+            buf.iter().all(|&b| b == 0),
+            "spliced bytes never reach the buffer"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("out.log")).unwrap(),
+            b"hello\n"
+        );
+        assert!(matches!(
+            ch.read_once("p", &mut buf, false, &mut main),
+            ReadResult::WouldBlock
+        ));
+        drop(w);
+        assert!(matches!(
+            ch.read_once("p", &mut buf, false, &mut main),
+            ReadResult::Eof
+        ));
+    }
+
+    #[test]
+    fn output_someone_reads_is_not_spliced() {
+        for (events, raw, strip, debug) in [
+            (true, false, false, false),
+            (false, true, false, false),
+            (false, false, true, false),
+            (false, false, false, true),
+        ] {
+            let dir = TempDir::new("out2");
+            let (mut ch, mut w) = channel(&dir, events, raw);
+            let mut main = MainLog::new();
+            if debug {
+                main.set_level(LogLevel::Debug);
+            }
+            w.write_all(b"hi\n").unwrap();
+            let mut buf = vec![0u8; 64];
+            assert!(matches!(
+                ch.read_once("p", &mut buf, strip, &mut main),
+                ReadResult::Data(3)
+            ));
+            assert_eq!(&buf[..3], b"hi\n");
+            assert_eq!(ch.visible, if events { b"hi\n".to_vec() } else { vec![] });
+            assert_eq!(std::fs::read(dir.path().join("out.log")).unwrap(), b"hi\n");
+        }
+    }
+
+    #[test]
+    fn a_full_pipe_grows_once() {
+        let dir = TempDir::new("out3");
+        let (mut ch, mut w) = channel(&dir, false, false);
+        let mut main = MainLog::new();
+        w.write_all(&[b'x'; 65536]).unwrap();
+        let mut buf = vec![0u8; 128 * 1024];
+        assert!(matches!(
+            ch.read_once("p", &mut buf, false, &mut main),
+            ReadResult::Data(65536)
+        ));
+        // SAFETY: F_GETPIPE_SZ on our pipe.
+        let size = unsafe { libc::fcntl(ch.fd.as_raw_fd(), libc::F_GETPIPE_SZ) };
+        assert_eq!(size as usize, BIG_PIPE);
+        assert!(ch.grown.is_some());
+        drop(ch);
+        assert!(GROWN_PIPES.load(Ordering::Relaxed) < GROWN_PIPES_MAX);
     }
 }

@@ -1,3 +1,4 @@
 //! Thin wrappers over Linux/POSIX calls that several modules need.
 
 pub mod errno;
+pub mod poller;
