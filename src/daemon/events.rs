@@ -169,7 +169,7 @@ impl Supervisor {
                 return;
             }
             self.log
-                .debug(&format!("event {} sent to listener {name}", q.serial));
+                .debug_with(|| format!("event {} sent to listener {name}", q.serial));
             if let Some(p) = self.process_mut(id) {
                 if let Some(l) = p.listener.as_mut() {
                     l.sent();
@@ -219,10 +219,12 @@ impl Supervisor {
         for m in messages {
             match m {
                 Message::Ready => {
-                    self.log.debug(&format!("{name}: ACKNOWLEDGED -> READY"));
+                    self.log
+                        .debug_with(|| format!("{name}: ACKNOWLEDGED -> READY"));
                 }
                 Message::Result(body) => {
-                    self.log.debug(&format!("{name}: BUSY -> ACKNOWLEDGED"));
+                    self.log
+                        .debug_with(|| format!("{name}: BUSY -> ACKNOWLEDGED"));
                     self.handle_result(id, &name, &group, &body);
                 }
                 Message::Garbage(what) => {
@@ -260,7 +262,8 @@ impl Supervisor {
         match verdict {
             Verdict::Accept => {
                 ps.pool.delivered += 1;
-                self.log.debug(&format!("{name}: event was processed"));
+                self.log
+                    .debug_with(|| format!("{name}: event was processed"));
             }
             Verdict::Reject | Verdict::Error(_) => {
                 ps.pool.rejected += 1;

@@ -16,6 +16,31 @@ impl Event {
         }
     }
 
+    /// This PROCESS_LOG event with `next`'s output appended, when `next` continues the same
+    /// process, pid and channel, both are text, and the result stays within `max` bytes.
+    pub fn merged_with(&self, next: &Event, max: usize) -> Option<Event> {
+        if self.kind != next.kind || !self.kind.starts_with("PROCESS_LOG_") {
+            return None;
+        }
+        let (head, body) = self.payload.split_once('\n')?;
+        let (next_head, next_body) = next.payload.split_once('\n')?;
+        let binary = |b: &str| b.starts_with(UNDECODABLE);
+        if head != next_head
+            || binary(body)
+            || binary(next_body)
+            || self.payload.len() + next_body.len() > max
+        {
+            return None;
+        }
+        let mut payload = String::with_capacity(self.payload.len() + next_body.len());
+        payload.push_str(&self.payload);
+        payload.push_str(next_body);
+        Some(Event {
+            kind: self.kind,
+            payload,
+        })
+    }
+
     /// The notification header + payload a listener receives. `len` counts characters, as
     /// Supervisor does (README E1): Python listeners read stdin in text mode.
     pub fn notification(
@@ -94,11 +119,14 @@ pub fn exited_unexpectedly(
 }
 
 /// Child output as listeners see it: UTF-8, or Supervisor's `Undecodable: b'...'` text.
+/// How `output_text` marks bytes that are not UTF-8 (Python's `Undecodable: b'...'`).
+const UNDECODABLE: &str = "Undecodable: b'";
+
 pub fn output_text(data: &[u8]) -> String {
     match std::str::from_utf8(data) {
         Ok(s) => s.to_string(),
         Err(_) => {
-            let mut s = String::from("Undecodable: b'");
+            let mut s = String::from(UNDECODABLE);
             for &b in data {
                 match b {
                     b'\\' => s.push_str("\\\\"),

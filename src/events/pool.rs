@@ -1,5 +1,10 @@
 //! A listener pool's buffer: FIFO of at most `buffer_size` events, oldest dropped on overflow
 //! (loudly, and counted), rejected events put back at the head keeping their serials.
+//!
+//! A PROCESS_LOG event that arrives while the previous one from the same process and channel
+//! still waits at the tail is appended to it (up to `MERGE_MAX`): the same as if the daemon had
+//! read both chunks at once, as Supervisor's slower loop does under load. A burst of output
+//! then costs a listener a few round trips instead of one per pipe read.
 
 use super::event::Event;
 use std::collections::VecDeque;
@@ -37,6 +42,9 @@ impl Queued {
             .map_or(0, |(_, n)| *n)
     }
 }
+
+/// Largest PROCESS_LOG payload a merge produces.
+const MERGE_MAX: usize = 64 * 1024;
 
 #[derive(Debug)]
 pub struct Pool {
@@ -97,6 +105,15 @@ impl Pool {
 
     /// Accepts a new event at the tail. Returns the serial discarded by an overflow.
     pub fn accept(&mut self, serial: u64, event: Rc<Event>) -> Option<u64> {
+        if let Some(tail) = self.buffer.back_mut() {
+            // A rejected event keeps its exact text for the retry.
+            if tail.rejections.is_empty() {
+                if let Some(merged) = tail.event.merged_with(&event, MERGE_MAX) {
+                    tail.event = Rc::new(merged);
+                    return None;
+                }
+            }
+        }
         let dropped = self.make_room();
         let poolserial = self.next_poolserial;
         self.next_poolserial += 1;
@@ -161,6 +178,45 @@ mod tests {
         assert_eq!(p.pop().map(|q| q.serial), Some(11));
         assert_eq!(p.pop().map(|q| q.serial), Some(13));
         assert!(p.is_empty());
+    }
+
+    fn log(pid: i32, stream: &str, data: &[u8]) -> Rc<Event> {
+        Rc::new(crate::events::event::process_log(
+            "p", "g", pid, stream, data,
+        ))
+    }
+
+    #[test]
+    fn waiting_output_of_one_channel_is_merged() {
+        let mut p = Pool::new("p", &["PROCESS_LOG".to_string()], 10);
+        p.accept(1, log(7, "stdout", b"a\n"));
+        p.accept(2, log(7, "stdout", b"b\n"));
+        assert_eq!(p.len(), 1);
+        // Another channel, another pid, or undecodable bytes start a new event.
+        p.accept(3, log(7, "stderr", b"c\n"));
+        p.accept(4, log(8, "stderr", b"d\n"));
+        p.accept(5, log(8, "stderr", b"\xff"));
+        p.accept(6, log(8, "stderr", b"e"));
+        assert_eq!(p.len(), 5);
+        let q = p.pop().unwrap();
+        assert_eq!((q.serial, q.poolserial), (1, 0));
+        assert_eq!(
+            q.event.payload,
+            "processname:p groupname:g pid:7 channel:stdout\na\nb\n"
+        );
+        assert_eq!(
+            p.pop().map(|q| q.poolserial),
+            Some(1),
+            "pool serials stay dense"
+        );
+        // Nothing merges into an event a listener rejected, nor past the size cap.
+        let mut q = p.pop().unwrap();
+        q.rejected_by(1);
+        p.rebuffer(q);
+        p.clear();
+        p.accept(7, log(9, "stdout", &vec![b'x'; MERGE_MAX - 100]));
+        p.accept(8, log(9, "stdout", &[b'y'; 200]));
+        assert_eq!(p.len(), 2);
     }
 
     #[test]

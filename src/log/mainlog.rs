@@ -149,6 +149,12 @@ impl MainLog {
     pub fn debug(&mut self, msg: &str) {
         self.log(LogLevel::Debug, msg)
     }
+    /// `debug` for messages on a per-event path: formatted only when debug is on.
+    pub fn debug_with(&mut self, msg: impl FnOnce() -> String) {
+        if self.enabled(LogLevel::Debug) {
+            self.log(LogLevel::Debug, &msg())
+        }
+    }
     pub fn blather(&mut self, msg: &str) {
         self.log(LogLevel::Blather, msg)
     }
