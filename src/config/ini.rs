@@ -5,6 +5,7 @@
 
 use super::pyrepr::{is_space, repr, strip};
 use super::ConfigError;
+use std::borrow::Cow;
 
 /// Where something was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,16 +44,18 @@ impl Section {
     }
 }
 
-/// Sets `key` (keeping its position if it already exists, like a Python dict).
-fn set(entries: &mut Vec<(String, Entry)>, key: String, entry: Entry) {
-    match entries.iter_mut().find(|(k, _)| *k == key) {
-        Some(slot) => slot.1 = entry,
-        None => entries.push((key, entry)),
+/// Sets `key` (keeping its position if it already exists, like a Python dict); its index.
+fn set(entries: &mut Vec<(String, Entry)>, key: String, entry: Entry) -> usize {
+    match entries.iter().position(|(k, _)| *k == key) {
+        Some(i) => {
+            entries[i].1 = entry;
+            i
+        }
+        None => {
+            entries.push((key, entry));
+            entries.len() - 1
+        }
     }
-}
-
-fn entry_mut<'a>(entries: &'a mut [(String, Entry)], key: &str) -> Option<&'a mut Entry> {
-    entries.iter_mut().find(|(k, _)| k == key).map(|(_, e)| e)
 }
 
 /// The parsed content of one or more files.
@@ -143,18 +146,20 @@ impl Ini {
     /// stops parsing at once. Values already read stay merged even when an error is returned.
     pub fn read_str(&mut self, text: &str, file: &str) -> Result<(), ConfigError> {
         let mut target: Option<Target> = None;
-        let mut key: Option<String> = None;
+        // The open key, as its index in the target's entries (set() keeps positions).
+        let mut key: Option<usize> = None;
         let mut indent_level = 0usize;
         let mut errors: Vec<(usize, String)> = Vec::new();
 
-        for (idx, line) in split_lines(text).into_iter().enumerate() {
+        let text = universal_newlines(text);
+        for (idx, line) in text.split_inclusive('\n').enumerate() {
             let lineno = idx + 1;
-            let comment_start = comment_start(&line);
+            let comment_start = comment_start(line);
             let value = strip(&line[..comment_start.unwrap_or(line.len())]);
             if value.is_empty() {
                 // A truly blank line continues a multi-line value; comment lines do not.
                 if comment_start.is_none() {
-                    if let (Some(t), Some(k)) = (target, key.as_deref()) {
+                    if let (Some(t), Some(k)) = (target, key) {
                         if let Some(e) = self.entry_in(t, k) {
                             e.value.push('\n');
                         }
@@ -163,7 +168,7 @@ impl Ini {
                 continue;
             }
             let cur_indent = line.chars().take_while(|c| is_space(*c)).count();
-            if let (Some(t), Some(k)) = (target, key.as_deref()) {
+            if let (Some(t), Some(k)) = (target, key) {
                 if cur_indent > indent_level {
                     if let Some(e) = self.entry_in(t, k) {
                         e.value.push('\n');
@@ -188,27 +193,24 @@ impl Ini {
                             value: v.to_string(),
                             loc,
                         };
-                        match t {
-                            Target::Defaults => set(&mut self.defaults, k.clone(), entry),
-                            Target::Section(i) => {
-                                set(&mut self.sections[i].entries, k.clone(), entry)
-                            }
-                        }
-                        key = Some(k);
+                        key = Some(match t {
+                            Target::Defaults => set(&mut self.defaults, k, entry),
+                            Target::Section(i) => set(&mut self.sections[i].entries, k, entry),
+                        });
                     }
                     Some(_) => {
                         // An empty key is an error, and (as in Python) ends the open value.
-                        errors.push((lineno, repr(&line)));
+                        errors.push((lineno, repr(line)));
                         key = None;
                     }
-                    None => errors.push((lineno, repr(&line))),
+                    None => errors.push((lineno, repr(line))),
                 }
             } else {
                 return Err(ConfigError(format!(
                     "File contains no section headers.\nfile: {}, line: {}\n{}",
                     repr(file),
                     lineno,
-                    repr(&line)
+                    repr(line)
                 )));
             }
         }
@@ -238,11 +240,12 @@ impl Ini {
         Target::Section(self.sections.len() - 1)
     }
 
-    fn entry_in(&mut self, t: Target, key: &str) -> Option<&mut Entry> {
-        match t {
-            Target::Defaults => entry_mut(&mut self.defaults, key),
-            Target::Section(i) => entry_mut(&mut self.sections[i].entries, key),
-        }
+    fn entry_in(&mut self, t: Target, key: usize) -> Option<&mut Entry> {
+        let entries = match t {
+            Target::Defaults => &mut self.defaults,
+            Target::Section(i) => &mut self.sections.get_mut(i)?.entries,
+        };
+        entries.get_mut(key).map(|(_, e)| e)
     }
 
     /// Python joins multi-line values and `rstrip`s them after each file; values from earlier
@@ -260,32 +263,15 @@ impl Ini {
     }
 }
 
-/// Splits text into lines the way Python's universal-newline reading does (`\n`, `\r\n` and
-/// `\r` all end a line and become `\n`); each line keeps its `\n` for error reprs.
-fn split_lines(text: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                cur.push('\n');
-                lines.push(std::mem::take(&mut cur));
-            }
-            '\n' => {
-                cur.push('\n');
-                lines.push(std::mem::take(&mut cur));
-            }
-            c => cur.push(c),
-        }
+/// Line ends the way Python's universal-newline reading sees them: `\r\n` and `\r` become
+/// `\n`. Lines then split after each `\n` and keep it, for error reprs. Borrowed when there is
+/// no `\r` (the usual case), so that lines are slices of the file rather than copies.
+fn universal_newlines(text: &str) -> Cow<'_, str> {
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(text)
     }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }
 
 /// Byte offset where the line's comment starts, if any. Inline `;`/`#` count only at the start
@@ -298,7 +284,7 @@ fn comment_start(line: &str) -> Option<usize> {
         return Some(0);
     }
     let qualifies = |i: usize| i == 0 || line[..i].chars().next_back().is_some_and(is_space);
-    let mut next: Vec<(char, Option<usize>)> = vec![(';', Some(0)), ('#', Some(0))];
+    let mut next = [(';', Some(0)), ('#', Some(0))];
     loop {
         let mut best: Option<usize> = None;
         let mut any = false;
@@ -504,6 +490,17 @@ mod tests {
         let ini = parse("[a]\r\nx=1\r\n  2\ry=3");
         assert_eq!(val(&ini, "a", "x"), "1\n2");
         assert_eq!(val(&ini, "a", "y"), "3");
+        // CR then CR LF is two line ends: a blank line inside the value, as in Python.
+        let ini = parse("[a]\nx=1\r\r\n  2\n");
+        assert_eq!(val(&ini, "a", "x"), "1\n\n2");
+    }
+
+    #[test]
+    fn continuation_of_a_repeated_key_goes_to_its_first_position() {
+        let ini = parse("[a]\nx=1\ny=2\nx=3\n  more\n[a]\ny=4\n  cont\n");
+        assert_eq!(ini.options("a"), ["x", "y"]);
+        assert_eq!(val(&ini, "a", "x"), "3\nmore");
+        assert_eq!(val(&ini, "a", "y"), "4\ncont");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 
 use super::base64;
 use super::value::Value;
-use super::xml::{self, is_xml_char, Element, XmlError};
+use super::xml::{is_xml_char, Event, Reader, XmlError};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::{self, Write};
 
@@ -76,29 +77,9 @@ fn bad_scalar<T>(ty: &'static str, text: &str) -> Result<T, DecodeError> {
     })
 }
 
-/// The child elements of a container element, which may hold nothing but them.
-fn container(e: &Element) -> Result<impl Iterator<Item = &Element>, DecodeError> {
-    if e.has_text() {
-        return structure(format!("<{}> may not contain text", e.name));
-    }
-    Ok(e.elements())
-}
-
-/// The one child element of `e`, which must be named `want`.
-fn only_child<'a>(e: &'a Element, want: &str) -> Result<&'a Element, DecodeError> {
-    let mut it = container(e)?;
-    match (it.next(), it.next()) {
-        (Some(c), None) if c.name == want => Ok(c),
-        _ => structure(format!("<{}> must hold exactly one <{want}>", e.name)),
-    }
-}
-
-/// The text of a scalar type element, which may not contain elements.
-fn leaf(t: &Element) -> Result<String, DecodeError> {
-    if t.elements().next().is_some() {
-        return structure(format!("<{}> may not contain elements", t.name));
-    }
-    Ok(t.text())
+/// Whether XML text is only the whitespace that separates elements.
+fn is_blank(t: &str) -> bool {
+    t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 /// `YYYYMMDDTHH:MM:SS`, the only form supervisord accepts (rpc.md §2.1).
@@ -123,46 +104,127 @@ fn valid_datetime(s: &str) -> bool {
         && num(15..17).is_some_and(|s| s <= 61)
 }
 
-/// Turns `<value>` elements into values, enforcing the depth and count limits.
-struct Decoder {
+/// The limits a decode enforces (tests shrink them).
+struct Limits {
     max_depth: usize,
     max_values: usize,
-    values: usize,
 }
 
-impl Decoder {
-    fn new() -> Decoder {
-        Decoder {
+impl Limits {
+    fn new() -> Limits {
+        Limits {
             max_depth: MAX_DEPTH,
             max_values: MAX_VALUES,
-            values: 0,
+        }
+    }
+}
+
+/// Builds values straight from the reader's events, enforcing the depth and count limits.
+/// Every method is entered just after the start tag of the element it decodes and returns
+/// after its end tag.
+struct Decoder<'a> {
+    r: Reader<'a>,
+    limits: Limits,
+    values: usize,
+    /// The items of the arrays being decoded, innermost last, and the same for struct
+    /// members: each container collects on top of these shared stacks and then moves its
+    /// part out into one exactly sized Vec, instead of growing a Vec of its own step by step.
+    items: Vec<Value>,
+    members: Vec<(String, Value)>,
+}
+
+impl<'a> Decoder<'a> {
+    fn next(&mut self) -> Result<Event<'a>, DecodeError> {
+        Ok(self.r.next()?)
+    }
+
+    /// The next child element of the container `parent`, which may hold nothing but elements
+    /// and whitespace; `None` at its end tag.
+    fn child(&mut self, parent: &str) -> Result<Option<&'a str>, DecodeError> {
+        loop {
+            match self.next()? {
+                Event::Start(name) => return Ok(Some(name)),
+                Event::End(_) | Event::Eof => return Ok(None),
+                Event::Text(t) if is_blank(&t) => {}
+                Event::Text(_) => return structure(format!("<{parent}> may not contain text")),
+            }
         }
     }
 
-    fn value(&mut self, v: &Element, depth: usize) -> Result<Value, DecodeError> {
-        if depth > self.max_depth {
+    /// The one child of `parent`, which must be named `want`: decoded by `inner`, then
+    /// `parent`'s end tag.
+    fn only_child<T>(
+        &mut self,
+        parent: &str,
+        want: &str,
+        inner: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        if self.child(parent)? != Some(want) {
+            return structure(format!("<{parent}> must hold exactly one <{want}>"));
+        }
+        let v = inner(self)?;
+        if self.child(parent)?.is_some() {
+            return structure(format!("<{parent}> must hold exactly one <{want}>"));
+        }
+        Ok(v)
+    }
+
+    /// The text of the scalar element `name` up to its end tag; it may not contain elements.
+    /// Borrowed from the body unless it had references, CDATA or several parts.
+    fn leaf(&mut self, name: &str) -> Result<Cow<'a, str>, DecodeError> {
+        let mut text = Cow::Borrowed("");
+        loop {
+            match self.next()? {
+                Event::Text(t) if text.is_empty() => text = t,
+                Event::Text(t) => text.to_mut().push_str(&t),
+                Event::End(_) | Event::Eof => return Ok(text),
+                Event::Start(_) => return structure(format!("<{name}> may not contain elements")),
+            }
+        }
+    }
+
+    /// A `<value>` (its start tag just read) at nesting `depth`.
+    fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
+        if depth > self.limits.max_depth {
             return Err(DecodeError {
                 kind: Kind::TooDeep,
             });
         }
         self.values += 1;
-        if self.values > self.max_values {
+        if self.values > self.limits.max_values {
             return Err(DecodeError {
                 kind: Kind::TooManyValues,
             });
         }
-        let mut kids = v.elements();
-        let Some(t) = kids.next() else {
-            // An untyped <value>text</value> is a string.
-            return Ok(Value::String(v.text()));
+        let mut text = Cow::Borrowed("");
+        let ty = loop {
+            match self.next()? {
+                Event::Text(t) if text.is_empty() => text = t,
+                Event::Text(t) => text.to_mut().push_str(&t),
+                // An untyped <value>text</value> is a string.
+                Event::End(_) | Event::Eof => return Ok(Value::String(text.into_owned())),
+                Event::Start(ty) => break ty,
+            }
         };
-        if kids.next().is_some() || v.has_text() {
-            return structure("<value> must hold one type element, or text only");
+        if !is_blank(&text) {
+            return structure(ONE_TYPE);
         }
-        Ok(match t.name.as_str() {
+        let v = self.typed(ty, depth)?;
+        loop {
+            match self.next()? {
+                Event::Text(t) if is_blank(&t) => {}
+                Event::End(_) | Event::Eof => return Ok(v),
+                Event::Text(_) | Event::Start(_) => return structure(ONE_TYPE),
+            }
+        }
+    }
+
+    /// The type element `ty` inside a `<value>` (its start tag just read).
+    fn typed(&mut self, ty: &'a str, depth: usize) -> Result<Value, DecodeError> {
+        Ok(match ty {
             // Like Python's int(): surrounding whitespace and a '+' are fine.
-            ty @ ("int" | "i4" | "i8") => {
-                let text = leaf(t)?;
+            "int" | "i4" | "i8" => {
+                let text = self.leaf(ty)?;
                 match text.trim().parse() {
                     Ok(n) => Value::Int(n),
                     Err(_) => {
@@ -175,51 +237,51 @@ impl Decoder {
                     }
                 }
             }
-            "boolean" => match leaf(t)?.trim() {
+            "boolean" => match self.leaf(ty)?.trim() {
                 "1" | "true" => Value::Bool(true),
                 "0" | "false" => Value::Bool(false),
                 other => return bad_scalar("boolean", other),
             },
-            "string" => Value::String(leaf(t)?),
+            "string" => Value::String(self.leaf(ty)?.into_owned()),
             "double" => {
-                let text = leaf(t)?;
+                let text = self.leaf(ty)?;
                 match text.trim().parse() {
                     Ok(f) => Value::Double(f),
                     Err(_) => return bad_scalar("double", &text),
                 }
             }
             "base64" => {
-                let text = leaf(t)?;
+                let text = self.leaf(ty)?;
                 match base64::decode(&text) {
                     Some(b) => Value::Base64(b),
                     None => return bad_scalar("base64", &text),
                 }
             }
             "dateTime.iso8601" => {
-                let text = leaf(t)?;
+                let text = self.leaf(ty)?;
                 if !valid_datetime(text.trim()) {
                     return bad_scalar("dateTime.iso8601", &text);
                 }
                 Value::DateTime(text.trim().to_string())
             }
             "nil" => {
-                if !leaf(t)?.is_empty() {
+                if !self.leaf(ty)?.is_empty() {
                     return structure("<nil/> must be empty");
                 }
                 Value::Nil
             }
-            "array" => {
-                let data = only_child(t, "data")?;
-                let mut items = Vec::new();
-                for item in container(data)? {
-                    if item.name != "value" {
+            "array" => self.only_child("array", "data", |d| {
+                let base = d.items.len();
+                while let Some(item) = d.child("data")? {
+                    if item != "value" {
                         return structure("<data> may only hold <value>");
                     }
-                    items.push(self.value(item, depth + 1)?);
+                    let v = d.value(depth + 1)?;
+                    d.items.push(v);
                 }
-                Value::Array(items)
-            }
-            "struct" => Value::Struct(self.members(t, depth)?),
+                Ok(Value::Array(d.items.drain(base..).collect()))
+            })?,
+            "struct" => Value::Struct(self.members(depth)?),
             other => {
                 return Err(DecodeError {
                     kind: Kind::UnknownType(other.chars().take(40).collect()),
@@ -230,101 +292,166 @@ impl Decoder {
 
     /// A struct's members. A repeated name keeps its first position and takes the last
     /// value, as Python's dict does.
-    fn members(&mut self, t: &Element, depth: usize) -> Result<Vec<(String, Value)>, DecodeError> {
-        let mut members: Vec<(String, Value)> = Vec::new();
+    fn members(&mut self, depth: usize) -> Result<Vec<(String, Value)>, DecodeError> {
+        /// Up to this many members, a repeated name is looked for by scanning: cheaper than
+        /// hashing for the dozen or so members real structs have.
+        const SCAN: usize = 32;
+        let base = self.members.len();
         let mut index: HashMap<String, usize> = HashMap::new();
-        for m in container(t)? {
-            if m.name != "member" {
+        while let Some(m) = self.child("struct")? {
+            if m != "member" {
                 return structure("<struct> may only hold <member>");
             }
-            let mut kids = container(m)?;
-            let (name, value) = match (kids.next(), kids.next(), kids.next()) {
-                (Some(n), Some(v), None) if n.name == "name" && v.name == "value" => (n, v),
-                _ => return structure("<member> must hold <name> then <value>"),
+            const SHAPE: &str = "<member> must hold <name> then <value>";
+            if self.child("member")? != Some("name") {
+                return structure(SHAPE);
+            }
+            let key = self.leaf("name")?;
+            if self.child("member")? != Some("value") {
+                return structure(SHAPE);
+            }
+            let value = self.value(depth + 1)?;
+            if self.child("member")?.is_some() {
+                return structure(SHAPE);
+            }
+            let members = &mut self.members[base..];
+            let seen = if members.len() < SCAN {
+                members.iter().position(|(k, _)| *k == key)
+            } else {
+                if index.is_empty() {
+                    index = members
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (k, _))| (k.clone(), i))
+                        .collect();
+                }
+                index.get(key.as_ref()).copied()
             };
-            let key = leaf(name)?;
-            let value = self.value(value, depth + 1)?;
-            match index.get(&key) {
-                Some(&i) => members[i].1 = value,
+            match seen {
+                Some(i) => members[i].1 = value,
                 None => {
-                    index.insert(key.clone(), members.len());
-                    members.push((key, value));
+                    if members.len() >= SCAN {
+                        index.insert(key.to_string(), members.len());
+                    }
+                    self.members.push((key.into_owned(), value));
                 }
             }
         }
-        Ok(members)
+        Ok(self.members.drain(base..).collect())
     }
 
-    /// The values of `<params><param><value>...</value></param>...</params>`.
-    fn params(&mut self, params: &Element) -> Result<Vec<Value>, DecodeError> {
+    /// The values of `<params><param><value>...</value></param>...</params>` (the `<params>`
+    /// start tag just read).
+    fn params(&mut self) -> Result<Vec<Value>, DecodeError> {
         let mut out = Vec::new();
-        for p in container(params)? {
-            if p.name != "param" {
+        while let Some(p) = self.child("params")? {
+            if p != "param" {
                 return structure("<params> may only hold <param>");
             }
-            out.push(self.value(only_child(p, "value")?, 1)?);
+            out.push(self.only_child("param", "value", |d| d.value(1))?);
         }
         Ok(out)
     }
 }
 
-fn root(body: &[u8], expected: &'static str) -> Result<Element, DecodeError> {
-    let root = xml::parse(body)?;
-    if root.name != expected {
-        return Err(DecodeError {
+const ONE_TYPE: &str = "<value> must hold one type element, or text only";
+
+/// Runs `body_of` on the document after checking that its root is `expected`, then checks
+/// that nothing but misc follows the root. Errors keep the old whole-document precedence: a
+/// well-formedness error anywhere wins over a structural one found before it.
+fn decode<T>(
+    body: &[u8],
+    expected: &'static str,
+    limits: Limits,
+    body_of: impl for<'a> FnOnce(&mut Decoder<'a>) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let mut dec = Decoder {
+        r: Reader::new(body)?,
+        limits,
+        values: 0,
+        items: Vec::new(),
+        members: Vec::new(),
+    };
+    let result = match dec.next() {
+        Ok(Event::Start(root)) if root == expected => body_of(&mut dec),
+        Ok(Event::Start(root)) => Err(DecodeError {
             kind: Kind::Root {
                 expected,
-                found: root.name.chars().take(40).collect(),
+                found: root.chars().take(40).collect(),
             },
-        });
+        }),
+        Ok(_) => Err(DecodeError {
+            kind: Kind::Structure("no root element".into()),
+        }),
+        Err(e) => Err(e),
+    };
+    if let Err(e @ DecodeError { kind: Kind::Xml(_) }) = result {
+        return Err(e);
     }
-    Ok(root)
+    // Through to the end of the document: the epilog after a successful decode, the rest of
+    // it after a structural error.
+    loop {
+        match dec.r.next() {
+            Ok(Event::Eof) => return result,
+            Ok(_) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Decodes a `<methodCall>` into (method name, parameters). The name is trimmed; a missing
 /// `<methodName>` gives an empty name, which the caller answers with HTTP 400 like
 /// supervisord does ("no method name"). `<params>` is optional.
 pub fn parse_call(body: &[u8]) -> Result<(String, Vec<Value>), DecodeError> {
-    parse_call_with(body, Decoder::new())
+    parse_call_with(body, Limits::new())
 }
 
-fn parse_call_with(body: &[u8], mut dec: Decoder) -> Result<(String, Vec<Value>), DecodeError> {
-    let root = root(body, "methodCall")?;
-    let (mut name, mut params) = (None, None);
-    for e in container(&root)? {
-        match e.name.as_str() {
-            "methodName" if name.is_none() => name = Some(leaf(e)?.trim().to_string()),
-            "params" if params.is_none() => params = Some(dec.params(e)?),
-            other => return structure(format!("unexpected or repeated <{other}> in <methodCall>")),
+fn parse_call_with(body: &[u8], limits: Limits) -> Result<(String, Vec<Value>), DecodeError> {
+    decode(body, "methodCall", limits, |dec| {
+        let (mut name, mut params) = (None, None);
+        while let Some(e) = dec.child("methodCall")? {
+            match e {
+                "methodName" if name.is_none() => {
+                    name = Some(dec.leaf("methodName")?.trim().to_string())
+                }
+                "params" if params.is_none() => params = Some(dec.params()?),
+                other => {
+                    return structure(format!("unexpected or repeated <{other}> in <methodCall>"))
+                }
+            }
         }
-    }
-    Ok((name.unwrap_or_default(), params.unwrap_or_default()))
+        Ok((name.unwrap_or_default(), params.unwrap_or_default()))
+    })
 }
 
 /// Decodes a `<methodResponse>`: `Ok(Ok(value))`, or `Ok(Err((faultCode, faultString)))` for a
 /// fault.
 pub fn parse_response(body: &[u8]) -> Result<Result<Value, (i64, String)>, DecodeError> {
-    let root = root(body, "methodResponse")?;
-    let mut dec = Decoder::new();
-    let mut kids = container(&root)?;
-    let body = match (kids.next(), kids.next()) {
-        (Some(b), None) if b.name == "params" || b.name == "fault" => b,
-        _ => return structure("<methodResponse> must hold one <params> or one <fault>"),
-    };
-    if body.name == "fault" {
-        let v = dec.value(only_child(body, "value")?, 1)?;
-        let code = v.get("faultCode").and_then(Value::as_int);
-        let text = v.get("faultString").and_then(Value::as_str);
-        return match (code, text) {
-            (Some(code), Some(text)) => Ok(Err((code, text.to_string()))),
-            _ => structure("a fault needs an int faultCode and a string faultString"),
+    const SHAPE: &str = "<methodResponse> must hold one <params> or one <fault>";
+    decode(body, "methodResponse", Limits::new(), |dec| {
+        let decoded = match dec.child("methodResponse")? {
+            Some("fault") => Err(dec.only_child("fault", "value", |d| d.value(1))?),
+            Some("params") => Ok(dec.params()?),
+            _ => return structure(SHAPE),
         };
-    }
-    let mut params = dec.params(body)?;
-    match (params.pop(), params.is_empty()) {
-        (Some(v), true) => Ok(Ok(v)),
-        _ => structure("a response must hold exactly one <param>"),
-    }
+        if dec.child("methodResponse")?.is_some() {
+            return structure(SHAPE);
+        }
+        match decoded {
+            Err(v) => {
+                let code = v.get("faultCode").and_then(Value::as_int);
+                let text = v.get("faultString").and_then(Value::as_str);
+                match (code, text) {
+                    (Some(code), Some(text)) => Ok(Err((code, text.to_string()))),
+                    _ => structure("a fault needs an int faultCode and a string faultString"),
+                }
+            }
+            Ok(mut params) => match (params.pop(), params.is_empty()) {
+                (Some(v), true) => Ok(Ok(v)),
+                _ => structure("a response must hold exactly one <param>"),
+            },
+        }
+    })
 }
 
 /// Writes `s` as XML text: `&`, `<`, `>` escaped like Python does; CR as `&#13;` so that it

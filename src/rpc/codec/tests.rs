@@ -193,10 +193,9 @@ fn too_deep_nesting_is_an_error_at_any_depth() {
 #[test]
 fn value_count_is_bounded() {
     let doc = "<methodCall><params><param><value><array><data><value/><value/><value/></data></array></value></param></params></methodCall>";
-    let small = |max_values| Decoder {
+    let small = |max_values| Limits {
         max_depth: MAX_DEPTH,
         max_values,
-        values: 0,
     };
     assert!(parse_call_with(doc.as_bytes(), small(4)).is_ok());
     let e = parse_call_with(doc.as_bytes(), small(3)).map(|_| ());
@@ -416,4 +415,121 @@ fn log_bytes_decode_lossily() {
 fn fuzz_nul_in_method_name_is_rejected() {
     let doc = b"<methodCall><methodName>x\x00\x00</methodName><params><param><value>! <![CDATA[a]]>&amp;&#x41;</value></param></params></methodCall>";
     assert!(call_err(doc).contains("character U+0000 is not allowed"));
+}
+
+/// The shape supervisorctl decodes most: an array of process-info structs, with entities,
+/// CDATA, a bare-text value and empty strings mixed in.
+#[test]
+fn nested_arrays_of_structs_decode_in_one_pass() {
+    let doc = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n\
+        <value><array><data>\n\
+        <value><struct>\n<member>\n<name>name</name>\n<value><string>a &amp; b</string></value>\n</member>\n\
+        <member><name>pid</name><value><int>7</int></value></member>\n\
+        <member><name>desc</name><value>bare <![CDATA[<cdata>]]> text</value></member>\n\
+        <member><name>err</name><value><string/></value></member>\n\
+        <member><name>log</name><value></value></member>\n\
+        <member><name>nested</name><value><array><data><value><struct>\
+        <member><name>k</name><value><boolean>1</boolean></value></member>\
+        </struct></value><value><array><data/></array></value></data></array></value></member>\n\
+        </struct></value>\n\
+        <value><struct></struct></value>\n\
+        </data></array></value>\n</param>\n</params>\n</methodResponse>\n";
+    let want = Value::Array(vec![
+        Value::structure([
+            ("name", Value::from("a & b")),
+            ("pid", Value::Int(7)),
+            ("desc", Value::from("bare <cdata> text")),
+            ("err", Value::from("")),
+            ("log", Value::from("")),
+            (
+                "nested",
+                Value::Array(vec![
+                    Value::structure([("k", Value::Bool(true))]),
+                    Value::Array(vec![]),
+                ]),
+            ),
+        ]),
+        Value::Struct(vec![]),
+    ]);
+    assert_eq!(parse_response(doc.as_bytes()), Ok(Ok(want)));
+}
+
+#[test]
+fn big_structs_keep_python_dict_semantics() {
+    // Past the member count where repeated names are found by hashing instead of scanning.
+    let mut doc = String::from("<struct>");
+    for i in 0..100 {
+        doc += &format!(
+            "<member><name>k{}</name><value><int>{i}</int></value></member>",
+            i % 60
+        );
+    }
+    doc += "</struct>";
+    let want: Vec<(String, Value)> = (0..60)
+        .map(|k| (format!("k{k}"), Value::Int(if k < 40 { k + 60 } else { k })))
+        .collect();
+    assert_eq!(param(&doc), Ok(Value::Struct(want)));
+}
+
+/// The decoder reads the document once, front to back; a well-formedness error anywhere
+/// still wins over a structural error found before it, as when the whole document was parsed
+/// before being looked at.
+#[test]
+fn xml_errors_take_precedence_over_structure_errors() {
+    let e = call_err(b"<methodCall><bogus/><methodName>m</methodName>\x01</methodCall>");
+    assert!(e.contains("character U+0001"), "{e}");
+    let e = call_err(b"<methodCall><bogus/><a></b></methodCall>");
+    assert!(e.starts_with("not well-formed XML: end tag </b>"), "{e}");
+    let e = call_err(b"<notACall><x></notACall>");
+    assert!(e.starts_with("not well-formed XML"), "{e}");
+    let e = call_err(
+        b"<methodCall><params><param><value><weird/></value></param></params></methodCall>trailing",
+    );
+    assert!(e.contains("content after the root element"), "{e}");
+    assert_eq!(
+        call_err(b"<methodCall><bogus/></methodCall>"),
+        "unexpected or repeated <bogus> in <methodCall>"
+    );
+}
+
+#[test]
+fn the_root_may_be_followed_by_misc_only() {
+    assert_eq!(
+        parse_call(b"<methodCall><methodName>m</methodName></methodCall>\n<!-- c --><?pi x?>\n"),
+        Ok(("m".into(), vec![]))
+    );
+    let r = "<methodResponse><params><param><value>x</value></param></params></methodResponse>";
+    assert_eq!(parse_response(r.as_bytes()), Ok(Ok(Value::from("x"))));
+    for tail in ["<x/>", "text", "<!DOCTYPE x>"] {
+        assert!(
+            parse_response(format!("{r}{tail}").as_bytes()).is_err(),
+            "{tail}"
+        );
+    }
+}
+
+#[test]
+fn structure_errors_name_the_element() {
+    let p = |inner: &str| param(inner).map_err(|e| e.to_string());
+    assert_eq!(
+        p("<array><data><value/></data>x</array>"),
+        Err("<array> may not contain text".into())
+    );
+    assert_eq!(
+        p("<array><data/><data/></array>"),
+        Err("<array> must hold exactly one <data>".into())
+    );
+    assert_eq!(
+        p("<struct><member><name>a</name><value/><value/></member></struct>"),
+        Err("<member> must hold <name> then <value>".into())
+    );
+    assert_eq!(
+        p("<int>1<b/></int>"),
+        Err("<int> may not contain elements".into())
+    );
+    assert_eq!(
+        p("<int>1</int> x"),
+        Err("<value> must hold one type element, or text only".into())
+    );
+    assert_eq!(p("<nil> </nil>"), Err("<nil/> must be empty".into()));
 }

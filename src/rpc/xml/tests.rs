@@ -1,5 +1,86 @@
 use super::*;
 
+/// A test-only tree built from the reader's events, so that assertions can look at a whole
+/// document.
+#[derive(Debug)]
+enum Node {
+    Element(Element),
+    Text(String),
+}
+
+#[derive(Debug)]
+struct Element {
+    name: String,
+    children: Vec<Node>,
+}
+
+impl Element {
+    fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            Node::Text(_) => None,
+        })
+    }
+
+    fn text(&self) -> String {
+        let mut s = String::new();
+        for n in &self.children {
+            if let Node::Text(t) = n {
+                s.push_str(t);
+            }
+        }
+        s
+    }
+
+    fn has_text(&self) -> bool {
+        self.children.iter().any(|n| match n {
+            Node::Text(t) => !t.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r')),
+            Node::Element(_) => false,
+        })
+    }
+}
+
+/// Every event of `bytes`, through `Eof`.
+fn events(bytes: &[u8]) -> Result<Vec<Event<'_>>, XmlError> {
+    let mut r = Reader::new(bytes)?;
+    let mut out = Vec::new();
+    loop {
+        let e = r.next()?;
+        if e == Event::Eof {
+            return Ok(out);
+        }
+        out.push(e);
+    }
+}
+
+fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root = None;
+    for e in events(bytes)? {
+        match e {
+            Event::Start(name) => stack.push(Element {
+                name: name.to_string(),
+                children: Vec::new(),
+            }),
+            Event::End(name) => {
+                let done = stack.pop().expect("End matches a Start");
+                assert_eq!(done.name, name);
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(Node::Element(done)),
+                    None => root = Some(done),
+                }
+            }
+            Event::Text(t) => stack
+                .last_mut()
+                .expect("text only inside the root")
+                .children
+                .push(Node::Text(t.into_owned())),
+            Event::Eof => unreachable!(),
+        }
+    }
+    Ok(root.expect("a root element"))
+}
+
 fn ok(doc: &str) -> Element {
     match parse(doc.as_bytes()) {
         Ok(e) => e,
@@ -8,10 +89,66 @@ fn ok(doc: &str) -> Element {
 }
 
 fn err(doc: &[u8]) -> String {
-    match parse(doc) {
+    match events(doc) {
         Ok(e) => panic!("{:?} parsed as {e:?}", String::from_utf8_lossy(doc)),
         Err(e) => e.to_string(),
     }
+}
+
+#[test]
+fn events_borrow_plain_text_and_pair_empty_tags() {
+    let doc = b"<?xml version='1.0'?>\n<a><b>plain</b><c/>x &amp; y<![CDATA[z]]></a>\n";
+    let ev = events(doc).expect("well-formed");
+    assert_eq!(
+        ev,
+        [
+            Event::Start("a"),
+            Event::Start("b"),
+            Event::Text(Cow::Borrowed("plain")),
+            Event::End("b"),
+            Event::Start("c"),
+            Event::End("c"),
+            Event::Text(Cow::Owned("x & y".into())),
+            Event::Text(Cow::Borrowed("z")),
+            Event::End("a"),
+        ]
+    );
+    assert!(matches!(ev[2], Event::Text(Cow::Borrowed(_))));
+    assert!(matches!(ev[6], Event::Text(Cow::Owned(_))));
+    // Eof repeats; the root may be an empty-element tag.
+    let mut r = Reader::new(b"<a/>").expect("valid text");
+    assert_eq!(r.next(), Ok(Event::Start("a")));
+    assert_eq!(r.next(), Ok(Event::End("a")));
+    assert_eq!(r.next(), Ok(Event::Eof));
+    assert_eq!(r.next(), Ok(Event::Eof));
+}
+
+#[test]
+fn invalid_chars_are_found_in_every_block() {
+    // The block-wise scan: a control character at each position of a block, before and after
+    // non-ASCII text, is still reported at its own offset.
+    for at in 0..40 {
+        let mut doc = format!("<a>{}</a>", "x".repeat(40)).into_bytes();
+        doc[3 + at] = 0x01;
+        assert_eq!(
+            err(&doc),
+            format!("character U+0001 is not allowed in XML at byte {}", 3 + at)
+        );
+        let mut doc = format!("<a>{}ü</a>", "\n".repeat(40)).into_bytes();
+        doc[3 + at] = 0x1f;
+        assert_eq!(
+            err(&doc),
+            format!("character U+001F is not allowed in XML at byte {}", 3 + at)
+        );
+    }
+    assert!(err("<a>ü\u{1}</a>".as_bytes()).contains("U+0001 is not allowed in XML at byte 5"));
+    assert!(err("<a>ü\u{FFFF}</a>".as_bytes()).contains("U+FFFF"));
+    assert_eq!(
+        ok(&format!("<a>{}\t\r\nü</a>", "y".repeat(30)))
+            .text()
+            .len(),
+        34
+    );
 }
 
 #[test]
