@@ -5,6 +5,13 @@ MANDIR ?= $(PREFIX)/share/man
 ETCDIR ?= $(PREFIX)/etc
 CARGO ?= cargo
 BINARIES = supervisord supervisorctl pidproxy echo_supervisord_conf
+# Release binaries are static (musl): they run in any image, scratch included, need no libc
+# at run time, and an idle daemon maps half the pages a glibc build does (docs/benchmarks.md).
+# `make TARGET=x86_64-unknown-linux-gnu` builds dynamic glibc binaries instead (users and
+# groups then resolve through NSS, e.g. LDAP; the static build reads /etc/passwd and
+# /etc/group).
+TARGET ?= x86_64-unknown-linux-musl
+REL = target/$(TARGET)/release
 
 .PHONY: all build release test lint run install clean venv bench
 
@@ -14,11 +21,13 @@ build:
 	$(CARGO) build
 
 release:
-	$(CARGO) build --release
+	$(CARGO) build --release --target $(TARGET)
 
-# The whole suite: unit tests, integration tests of the real binaries, lints.
-test: venv
+# The whole suite: unit tests, integration tests of the real binaries, lints; then the
+# integration tests again against the release binaries `make install` ships.
+test: venv release
 	$(CARGO) test --all-targets
+	SUPERVISOR_TEST_BINDIR=$(REL) $(CARGO) test --tests
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
@@ -29,11 +38,11 @@ lint:
 # Runs the daemon in the foreground on the sample config; logs and socket go to ./run.
 run: release
 	mkdir -p run
-	./target/release/supervisord -n -c conf/supervisord.conf
+	./$(REL)/supervisord -n -c conf/supervisord.conf
 
 install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(ETCDIR)
-	for b in $(BINARIES); do install -m 0755 target/release/$$b $(DESTDIR)$(BINDIR)/$$b; done
+	for b in $(BINARIES); do install -m 0755 $(REL)/$$b $(DESTDIR)$(BINDIR)/$$b; done
 	install -m 0644 man/supervisord.8 $(DESTDIR)$(MANDIR)/man8/supervisord.8
 	for p in supervisorctl pidproxy echo_supervisord_conf; do install -m 0644 man/$$p.1 $(DESTDIR)$(MANDIR)/man1/$$p.1; done
 	install -m 0644 man/supervisord.conf.5 $(DESTDIR)$(MANDIR)/man5/supervisord.conf.5
@@ -51,7 +60,6 @@ venv:
 # in docs/benchmarks.md). The unstripped build in target/bench-unstripped only feeds the
 # per-crate symbol sizes of the footprint scenario. BENCH_ARGS e.g. "--rounds 5 --only idle_rss".
 BENCH_ARGS ?=
-bench: venv
-	$(CARGO) build --release
-	CARGO_PROFILE_RELEASE_STRIP=none CARGO_TARGET_DIR=target/bench-unstripped $(CARGO) build --release --bin supervisord --bin supervisorctl
-	BENCH_UNSTRIPPED=target/bench-unstripped/release .venv/bin/python tools/bench/bench.py --json target/bench.json $(BENCH_ARGS)
+bench: venv release
+	CARGO_PROFILE_RELEASE_STRIP=none CARGO_TARGET_DIR=target/bench-unstripped $(CARGO) build --release --target $(TARGET) --bin supervisord --bin supervisorctl
+	BENCH_REL=$(REL) BENCH_UNSTRIPPED=target/bench-unstripped/$(TARGET)/release .venv/bin/python tools/bench/bench.py --json target/bench.json $(BENCH_ARGS)

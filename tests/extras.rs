@@ -120,7 +120,7 @@ fn fcgi_unix_socket_has_its_mode() {
 }
 
 fn pidproxy() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_BIN_EXE_pidproxy"))
+    common::bin("pidproxy")
 }
 
 #[test]
@@ -172,7 +172,7 @@ fn pidproxy_usage() {
 
 #[test]
 fn echoed_sample_config_loads_without_warnings() {
-    let out = Command::new(env!("CARGO_BIN_EXE_echo_supervisord_conf"))
+    let out = Command::new(common::bin("echo_supervisord_conf"))
         .output()
         .unwrap();
     assert!(out.status.success());

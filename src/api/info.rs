@@ -36,7 +36,7 @@ pub fn uptime(secs: i64) -> String {
 
 /// `%b %d %I:%M %p` in local time, C locale (`Nov 26 10:48 PM`).
 pub fn stop_time(secs: i64) -> String {
-    let t = secs as libc::time_t;
+    let t = secs as _;
     // SAFETY: localtime_r writes into the tm we pass.
     let tm = unsafe {
         let mut tm: libc::tm = std::mem::zeroed();

@@ -10,9 +10,18 @@ const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
 
 fn random_suffix() -> String {
     let mut bytes = [0u8; 8];
+    // The system call, not libc's wrapper: the static musl build links getrandom() as a weak
+    // symbol that resolved to address 0 (a crash at the first AUTO log).
     // SAFETY: getrandom fills the buffer we pass.
-    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if n != bytes.len() as isize {
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_getrandom,
+            bytes.as_mut_ptr(),
+            bytes.len(),
+            0 as libc::c_uint,
+        )
+    };
+    if n != bytes.len() as libc::c_long {
         // Fall back on the clock and pid; O_EXCL below still guarantees a fresh file.
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

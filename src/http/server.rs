@@ -135,8 +135,8 @@ pub struct HttpServers {
 
 fn set_timeout(fd: RawFd, opt: libc::c_int, d: Duration) {
     let tv = libc::timeval {
-        tv_sec: d.as_secs() as libc::time_t,
-        tv_usec: d.subsec_micros() as libc::suseconds_t,
+        tv_sec: d.as_secs() as _,
+        tv_usec: d.subsec_micros() as _,
     };
     // SAFETY: setsockopt reads the timeval we pass.
     unsafe {

@@ -42,7 +42,7 @@ pub fn httpdate_fmt(t: std::time::SystemTime) -> String {
     let secs = t
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0) as libc::time_t;
+        .unwrap_or(0) as _;
     // SAFETY: gmtime_r writes into the tm we pass.
     let tm = unsafe {
         let mut tm: libc::tm = std::mem::zeroed();

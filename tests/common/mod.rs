@@ -11,10 +11,21 @@ use std::time::{Duration, Instant};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// A binary under test: the one cargo built for this test run, or the same name in
+/// `SUPERVISOR_TEST_BINDIR` (`make test` runs the suite a second time against the static
+/// release build that `make install` ships).
 pub fn bin(name: &str) -> PathBuf {
-    match name {
-        "supervisord" => PathBuf::from(env!("CARGO_BIN_EXE_supervisord")),
+    let built = match name {
+        "supervisord" => env!("CARGO_BIN_EXE_supervisord"),
+        "supervisorctl" => env!("CARGO_BIN_EXE_supervisorctl"),
+        "pidproxy" => env!("CARGO_BIN_EXE_pidproxy"),
+        "echo_supervisord_conf" => env!("CARGO_BIN_EXE_echo_supervisord_conf"),
         other => panic!("unknown binary {other}"),
+    };
+    match std::env::var_os("SUPERVISOR_TEST_BINDIR") {
+        // Relative to the crate root: tests run daemons in their own temp dirs.
+        Some(dir) => Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(name),
+        None => PathBuf::from(built),
     }
 }
 

@@ -19,7 +19,7 @@ pub fn missing(what: &str) {
 }
 
 pub fn our_ctl() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_supervisorctl"))
+    crate::common::bin("supervisorctl")
 }
 
 /// The result of one supervisorctl run.

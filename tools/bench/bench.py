@@ -7,7 +7,7 @@ Both daemons are driven identically over the unix socket with supervisor's own x
 
 Usage: .venv/bin/python tools/bench/bench.py [--rounds 3] [--only a,b] [--skip a,b] [--json FILE]
 Scenarios: footprint idle_rss idle_wakeups ctl_status rpc_latency start_all log_throughput
-event_throughput event_latency spawn_churn. Needs target/release/* (make bench builds them)."""
+event_throughput event_latency spawn_churn. Needs the release binaries (make bench builds them; BENCH_REL says where)."""
 
 import argparse
 import glob
@@ -28,7 +28,7 @@ import xmlrpc.client
 from supervisor.xmlrpc import SupervisorTransport
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# BENCH_REL: where the release binaries are (another build may own target/release).
+# BENCH_REL: where the release binaries are (make bench: target/<TARGET>/release).
 REL = os.environ.get("BENCH_REL") or os.path.join(ROOT, "target/release")
 VENV = os.path.join(ROOT, ".venv/bin")
 DAEMON = {"ours": f"{REL}/supervisord", "python": f"{VENV}/supervisord", "ours2": f"{REL}/supervisord"}
