@@ -343,9 +343,10 @@ fn user_with_group_sets_primary_gid() {
         println!("SKIPPED user:group test: needs root to switch users");
         return;
     }
+    // With a control socket, so the daemon has threads besides the loop's.
     let d = Daemon::start(
         "usergroup",
-        "[program:nob]\ncommand=sleep 4001\nstartsecs=0\nuser=nobody:daemon\n",
+        &format!("{RPC}[program:nob]\ncommand=sleep 4001\nstartsecs=0\nuser=nobody:daemon\n"),
     );
     d.wait_log("success: nob entered RUNNING", 10);
     let pid = d.pid_of("nob").unwrap();
@@ -358,6 +359,23 @@ fn user_with_group_sets_primary_gid() {
         gid.split_whitespace().next(),
         Some("1"),
         "daemon group is gid 1: {gid}"
+    );
+    // The child shares the daemon's memory until exec (vfork-style spawn): switching its ids
+    // must not have changed the ids of any daemon thread.
+    let tasks = fs::read_dir(format!("/proc/{}/task", d.pid)).unwrap();
+    let mut n = 0;
+    for t in tasks.flatten() {
+        let status = fs::read_to_string(t.path().join("status")).unwrap_or_default();
+        for field in ["Uid:", "Gid:"] {
+            let line = status.lines().find(|l| l.starts_with(field)).unwrap_or("");
+            let ids: Vec<&str> = line.split_whitespace().skip(1).collect();
+            assert_eq!(ids, ["0", "0", "0", "0"], "daemon thread {line}");
+        }
+        n += 1;
+    }
+    assert!(
+        n >= 2,
+        "the daemon runs its loop and an accept thread: {n} tasks"
     );
 }
 
