@@ -101,7 +101,7 @@ pub fn process_info(p: &Process, now: SystemTime) -> Value {
         ("stdout_logfile".into(), path_text(&p.stdout_path)),
         ("stderr_logfile".into(), path_text(&p.stderr_path)),
         ("pid".into(), Value::Int(m.pid as i64)),
-        ("description".into(), s(&description(p, now))),
+        ("description".into(), Value::String(description(p, now))),
     ])
 }
 

@@ -5,7 +5,7 @@ use super::faults::{self, Fault};
 use super::params;
 use super::{Ctx, Outcome};
 use crate::config::{AutoRestart, ChannelConfig, Config, GroupConfig, LogFile};
-use crate::rpc::value::Value;
+use crate::rpc::value::{Key, Value};
 
 /// (added, changed, removed) group names.
 pub fn diff(
@@ -98,23 +98,29 @@ fn channel(
     prefix: &str,
     ch: &ChannelConfig,
     resolved: Option<&std::path::Path>,
-    out: &mut Vec<(String, Value)>,
+    out: &mut Vec<(Key, Value)>,
 ) {
     out.push((
-        format!("{prefix}_capture_maxbytes"),
+        format!("{prefix}_capture_maxbytes").into(),
         int32(ch.capture_maxbytes),
     ));
     out.push((
-        format!("{prefix}_events_enabled"),
+        format!("{prefix}_events_enabled").into(),
         Value::Bool(ch.events_enabled),
     ));
     out.push((
-        format!("{prefix}_logfile"),
+        format!("{prefix}_logfile").into(),
         Value::String(logfile_text(&ch.logfile, resolved)),
     ));
-    out.push((format!("{prefix}_logfile_backups"), int32(ch.backups)));
-    out.push((format!("{prefix}_logfile_maxbytes"), int32(ch.maxbytes)));
-    out.push((format!("{prefix}_syslog"), Value::Bool(ch.syslog)));
+    out.push((
+        format!("{prefix}_logfile_backups").into(),
+        int32(ch.backups),
+    ));
+    out.push((
+        format!("{prefix}_logfile_maxbytes").into(),
+        int32(ch.maxbytes),
+    ));
+    out.push((format!("{prefix}_syslog").into(), Value::Bool(ch.syslog)));
 }
 
 pub fn all_config_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
@@ -126,7 +132,7 @@ pub fn all_config_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
             let live = active
                 .and_then(|_| ctx.sup.find(&g.name, &pc.name))
                 .and_then(|id| ctx.sup.process(id));
-            let mut m: Vec<(String, Value)> = vec![
+            let mut m: Vec<(Key, Value)> = vec![
                 ("autostart".into(), Value::Bool(pc.autostart)),
                 (
                     "directory".into(),

@@ -392,11 +392,46 @@ fn write_response(
         head.push_str("Connection: close\r\n");
     }
     head.push_str("\r\n");
-    // One write for small responses: fewer packets, no Nagle delay between head and body.
-    let mut all = head.into_bytes();
-    all.extend_from_slice(body);
-    out.write_all(&all)?;
+    // Head and body in one writev: one packet for small replies (no Nagle delay between head
+    // and body), and no copy of a large body (getAllProcessInfo(1000) is 1.2 MB).
+    write_all_2(out, head.as_bytes(), body)?;
     out.flush()
+}
+
+/// `write_all` of `a` then `b` with writev(2), resuming after partial writes.
+fn write_all_2(out: &mut File, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+    while !a.is_empty() || !b.is_empty() {
+        let iov = [
+            libc::iovec {
+                iov_base: a.as_ptr() as *mut libc::c_void,
+                iov_len: a.len(),
+            },
+            libc::iovec {
+                iov_base: b.as_ptr() as *mut libc::c_void,
+                iov_len: b.len(),
+            },
+        ];
+        // SAFETY: both iovecs describe live slices that writev only reads.
+        let n = unsafe { libc::writev(out.as_raw_fd(), iov.as_ptr(), 2) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        let n = n as usize;
+        if n < a.len() {
+            a = &a[n..];
+        } else {
+            b = &b[n - a.len()..];
+            a = &[];
+        }
+    }
+    Ok(())
 }
 
 fn error(out: &mut File, status: u16) {

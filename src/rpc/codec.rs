@@ -5,7 +5,7 @@
 //! but accepts what real clients send: `<i8>`, `<nil/>`, and `true`/`false` booleans (R5).
 
 use super::base64;
-use super::value::Value;
+use super::value::{Key, Value};
 use super::xml::{is_xml_char, Event, Reader, XmlError};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -130,7 +130,7 @@ struct Decoder<'a> {
     /// members: each container collects on top of these shared stacks and then moves its
     /// part out into one exactly sized Vec, instead of growing a Vec of its own step by step.
     items: Vec<Value>,
-    members: Vec<(String, Value)>,
+    members: Vec<(Key, Value)>,
 }
 
 impl<'a> Decoder<'a> {
@@ -292,7 +292,7 @@ impl<'a> Decoder<'a> {
 
     /// A struct's members. A repeated name keeps its first position and takes the last
     /// value, as Python's dict does.
-    fn members(&mut self, depth: usize) -> Result<Vec<(String, Value)>, DecodeError> {
+    fn members(&mut self, depth: usize) -> Result<Vec<(Key, Value)>, DecodeError> {
         /// Up to this many members, a repeated name is looked for by scanning: cheaper than
         /// hashing for the dozen or so members real structs have.
         const SCAN: usize = 32;
@@ -322,7 +322,7 @@ impl<'a> Decoder<'a> {
                     index = members
                         .iter()
                         .enumerate()
-                        .map(|(i, (k, _))| (k.clone(), i))
+                        .map(|(i, (k, _))| (k.to_string(), i))
                         .collect();
                 }
                 index.get(key.as_ref()).copied()
@@ -333,7 +333,7 @@ impl<'a> Decoder<'a> {
                     if members.len() >= SCAN {
                         index.insert(key.to_string(), members.len());
                     }
-                    self.members.push((key.into_owned(), value));
+                    self.members.push((member_name(key), value));
                 }
             }
         }
@@ -454,10 +454,70 @@ pub fn parse_response(body: &[u8]) -> Result<Result<Value, (i64, String)>, Decod
     })
 }
 
+/// Member names Supervisor's replies use, so that decoding them allocates nothing.
+const KNOWN_NAMES: [&str; 36] = [
+    "name",
+    "group",
+    "start",
+    "stop",
+    "now",
+    "state",
+    "statename",
+    "spawnerr",
+    "exitstatus",
+    "logfile",
+    "stdout_logfile",
+    "stderr_logfile",
+    "pid",
+    "description",
+    "statecode",
+    "faultCode",
+    "faultString",
+    "status",
+    "methodName",
+    "params",
+    "autostart",
+    "command",
+    "group_prio",
+    "inuse",
+    "killasgroup",
+    "process_prio",
+    "redirect_stderr",
+    "startretries",
+    "startsecs",
+    "stopsignal",
+    "stopwaitsecs",
+    "serverurl",
+    "autorestart",
+    "uid",
+    "processname",
+    "priority",
+];
+
+fn member_name(key: Cow<'_, str>) -> Key {
+    match KNOWN_NAMES.iter().find(|&&k| k == key) {
+        Some(&k) => Key::Borrowed(k),
+        None => Key::Owned(key.into_owned()),
+    }
+}
+
 /// Writes `s` as XML text: `&`, `<`, `>` escaped like Python does; CR as `&#13;` so that it
 /// survives line-end normalisation; characters XML cannot carry become U+FFFD (R3).
 pub fn escape(s: &str, out: &mut String) {
-    for c in s.chars() {
+    out.reserve(s.len());
+    let bytes = s.as_bytes();
+    // Runs of bytes that need nothing are copied whole: per-char pushes were the largest
+    // single cost of encoding getAllProcessInfo.
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let plain = matches!(b, 0x20..=0x7f | b'\n' | b'\t') && !matches!(b, b'&' | b'<' | b'>');
+        if plain {
+            i += 1;
+            continue;
+        }
+        out.push_str(&s[start..i]);
+        let c = s[i..].chars().next().unwrap_or('\u{FFFD}');
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -466,7 +526,10 @@ pub fn escape(s: &str, out: &mut String) {
             c if is_xml_char(c) => out.push(c),
             _ => out.push('\u{FFFD}'),
         }
+        i += c.len_utf8();
+        start = i;
     }
+    out.push_str(&s[start..]);
 }
 
 /// A double as Python's `repr` writes it (`1e+16`, `1.5e-07`, `nan`), so that output is

@@ -1,6 +1,9 @@
 //! XML-RPC values as both sides of the codec see them, with the small accessors and
 //! constructors method implementations need.
 
+/// A struct member name.
+pub type Key = std::borrow::Cow<'static, str>;
+
 /// One XML-RPC value. `Int` is wider than XML-RPC's 32-bit `<int>` so that sizes and times
 /// can be carried around freely; the encoder clamps (README R4).
 #[derive(Debug, Clone, PartialEq)]
@@ -14,7 +17,8 @@ pub enum Value {
     DateTime(String),
     Array(Vec<Value>),
     /// Members in insertion order: clients see them in this order (rpc.md §5 fixes it).
-    Struct(Vec<(String, Value)>),
+    /// Names are usually literals: borrowing them saves an allocation per member.
+    Struct(Vec<(Key, Value)>),
     Nil,
 }
 
@@ -22,7 +26,7 @@ impl Value {
     /// A struct from `(key, value)` pairs, keeping their order.
     pub fn structure<K, I>(members: I) -> Value
     where
-        K: Into<String>,
+        K: Into<Key>,
         I: IntoIterator<Item = (K, Value)>,
     {
         Value::Struct(members.into_iter().map(|(k, v)| (k.into(), v)).collect())
@@ -78,7 +82,7 @@ impl Value {
         }
     }
 
-    pub fn as_struct(&self) -> Option<&[(String, Value)]> {
+    pub fn as_struct(&self) -> Option<&[(Key, Value)]> {
         match self {
             Value::Struct(m) => Some(m),
             _ => None,
@@ -179,7 +183,7 @@ mod tests {
             .as_struct()
             .unwrap_or_default()
             .iter()
-            .map(|(k, _)| k.as_str())
+            .map(|(k, _)| k.as_ref())
             .collect();
         assert_eq!(keys, ["z", "a", "m"]);
     }

@@ -465,8 +465,13 @@ fn big_structs_keep_python_dict_semantics() {
         );
     }
     doc += "</struct>";
-    let want: Vec<(String, Value)> = (0..60)
-        .map(|k| (format!("k{k}"), Value::Int(if k < 40 { k + 60 } else { k })))
+    let want: Vec<(Key, Value)> = (0..60)
+        .map(|k| {
+            (
+                format!("k{k}").into(),
+                Value::Int(if k < 40 { k + 60 } else { k }),
+            )
+        })
         .collect();
     assert_eq!(param(&doc), Ok(Value::Struct(want)));
 }
@@ -532,4 +537,27 @@ fn structure_errors_name_the_element() {
         Err("<value> must hold one type element, or text only".into())
     );
     assert_eq!(p("<nil> </nil>"), Err("<nil/> must be empty".into()));
+}
+
+#[test]
+fn escape_copies_plain_runs_and_replaces_what_xml_cannot_carry() {
+    let mut out = String::new();
+    escape("a&b<c>d\re\u{1}f\té\n\u{FFFE}😀 end", &mut out);
+    assert_eq!(out, "a&amp;b&lt;c&gt;d&#13;e\u{FFFD}f\té\n\u{FFFD}😀 end");
+    out.clear();
+    escape("", &mut out);
+    escape("plain", &mut out);
+    escape("\u{7f}", &mut out);
+    assert_eq!(out, "plain\u{7f}");
+}
+
+#[test]
+fn known_member_names_are_borrowed_others_owned() {
+    let doc = "<struct><member><name>statename</name><value><int>1</int></value></member>\
+               <member><name>custom</name><value><int>2</int></value></member></struct>";
+    let Ok(Value::Struct(m)) = param(doc) else {
+        panic!("not a struct")
+    };
+    assert!(matches!(m[0].0, Key::Borrowed("statename")));
+    assert!(matches!(&m[1].0, Key::Owned(k) if k == "custom"));
 }
