@@ -255,7 +255,11 @@ def crate_shares(binary):
         if n.startswith("_<") or n.startswith("<"):
             n = n.lstrip("_<")
         crate = n.split("::", 1)[0] if "::" in n else "(C / unmangled)"
-        crate = crate.split(" as ")[0].split("<")[0].strip() or "(other)"
+        crate = crate.split(" as ")[0].split("<")[0].strip()
+        # C++ (libunwind) names start with their return type: `bool libunwind::...`.
+        crate = crate.split()[-1].strip("<>&*") if crate else "(other)"
+        if crate in ("str", "[T]", "slice"):
+            crate = "core"  # inherent impls on primitive types
         by[crate] = by.get(crate, 0) + size
     return sorted(by.items(), key=lambda kv: -kv[1])[:12]
 
