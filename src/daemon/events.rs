@@ -28,6 +28,8 @@ pub struct PoolState {
     /// Set when an event enters the buffer; the loop dispatches before it sleeps. A flag, not
     /// a wake-up fd: every emit happens on the loop's own thread.
     pending: bool,
+    /// Which of `TICKS` the pool subscribes to, worked out once: the loop asks every turn.
+    ticks: [bool; 3],
 }
 
 impl Supervisor {
@@ -36,8 +38,10 @@ impl Supervisor {
         let GroupKind::EventListener(lc) = &gc.kind else {
             return None;
         };
+        let pool = Pool::new(&gc.name, &lc.events, lc.buffer_size);
         Some(PoolState {
-            pool: Pool::new(&gc.name, &lc.events, lc.buffer_size),
+            ticks: TICKS.map(|(_, kind)| pool.subscribes(kind)),
+            pool,
             handler: handlers::by_name(&lc.result_handler),
             max_retry: lc.max_retry.max(0) as u32,
             pending: false,
@@ -378,18 +382,19 @@ impl Supervisor {
         }
     }
 
-    fn tick_subscribed(&self, kind: &str) -> bool {
+    /// Some pool subscribes to `TICKS[i]`.
+    fn tick_subscribed(&self, i: usize) -> bool {
         self.groups
             .iter()
             .filter_map(|g| g.pool.as_ref())
-            .any(|ps| ps.pool.subscribes(kind))
+            .any(|ps| ps.ticks[i])
     }
 
     /// TICK_* events, only while some pool subscribes to them.
     pub(super) fn emit_ticks(&mut self, wall: SystemTime) {
         let secs = wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         for (i, (period, kind)) in TICKS.iter().enumerate() {
-            if !self.tick_subscribed(kind) {
+            if !self.tick_subscribed(i) {
                 self.tick_periods[i] = None;
                 continue;
             }
@@ -409,8 +414,9 @@ impl Supervisor {
         let since = wall.duration_since(UNIX_EPOCH).unwrap_or_default();
         TICKS
             .iter()
-            .filter(|(_, kind)| self.tick_subscribed(kind))
-            .map(|(period, _)| {
+            .enumerate()
+            .filter(|&(i, _)| self.tick_subscribed(i))
+            .map(|(_, (period, _))| {
                 let into = since.as_millis() as u64 % (period * 1000);
                 now + Duration::from_millis(period * 1000 - into)
             })

@@ -427,8 +427,16 @@ impl Supervisor {
     /// Runs a Tick on every process in start order.
     pub fn tick_all(&mut self, now: Now) {
         let may_start = self.mood == Mood::Running;
-        for id in self.process_ids() {
-            self.apply(id, Input::Tick { may_start }, now);
+        // Indices rather than process_ids(): this runs every loop turn, and a tick never adds
+        // or removes groups or members (lengths are re-read anyway).
+        let mut g = 0;
+        while g < self.groups.len() {
+            let mut m = 0;
+            while let Some(&id) = self.groups.get(g).and_then(|grp| grp.members.get(m)) {
+                self.apply(id, Input::Tick { may_start }, now);
+                m += 1;
+            }
+            g += 1;
         }
     }
 
