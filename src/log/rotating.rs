@@ -122,11 +122,10 @@ impl RotatingFile {
     }
 
     fn set_positioned(&mut self) -> io::Result<()> {
-        let fd = self.file.as_raw_fd();
-        // SAFETY: F_GETFL/F_SETFL on a descriptor we own.
-        let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-        // SAFETY: as above.
-        if fl < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_APPEND) } < 0 {
+        // open_append set no status flag but O_APPEND (F_SETFL ignores the access mode), so
+        // clearing them all is clearing O_APPEND, without an F_GETFL first.
+        // SAFETY: F_SETFL on a descriptor we own.
+        if unsafe { libc::fcntl(self.file.as_raw_fd(), libc::F_SETFL, 0) } < 0 {
             return Err(io::Error::last_os_error());
         }
         self.positioned = true;
