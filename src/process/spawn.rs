@@ -277,9 +277,10 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     }
 }
 
-/// rt_sigaction's own struct (x86_64 and the other 64-bit Linux ABIs): SIG_DFL needs no
-/// restorer, so the kernel's layout is used directly instead of libc's sigaction(), which
-/// keeps process-wide bookkeeping the child must not touch.
+/// rt_sigaction's own struct, as x86_64 lays it out, passed straight to the kernel instead
+/// of through libc's sigaction(), which keeps process-wide bookkeeping the child must not
+/// touch. Only SIG_DFL (0) with no flags, restorer or mask is ever passed: all zeros, which
+/// means the same on architectures that order or omit these fields differently.
 #[repr(C)]
 struct KernelSigaction {
     handler: usize,
