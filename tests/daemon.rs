@@ -403,3 +403,44 @@ fn container_logging_to_dev_stdout() {
     );
     assert_eq!(d.stop(), Some(0));
 }
+
+/// Shutdown stops the highest priority first and waits for it; groups of equal priority stop
+/// together (Supervisor stops them one by one, so a shutdown took the sum of their stop
+/// times). Each program's TERM trap checks what it expects and exits 0 only if it holds.
+#[test]
+fn shutdown_by_priority_with_equal_priorities_together() {
+    let d = Daemon::configure("shutorder", "");
+    let dir = d.dir.path().to_path_buf();
+    // e1 and e2 (priority 300) each wait up to 5 s for the other's TERM: stopped one by one,
+    // the first would give up and exit 1.
+    let pair = "trap 'touch \"$2/$1.term\"; i=0; \
+                while [ ! -e \"$2/$3.term\" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; \
+                [ -e \"$2/$3.term\" ]; exit $?' TERM\nwhile :; do sleep 0.05; done\n";
+    // hi (200) takes a while to stop; lo (100) must see it finished.
+    let hi = "trap 'sleep 0.3; touch \"$1/hi.done\"; exit 0' TERM\nwhile :; do sleep 0.05; done\n";
+    let lo = "trap '[ -e \"$1/hi.done\" ]; exit $?' TERM\nwhile :; do sleep 0.05; done\n";
+    for (name, text) in [("pair.sh", pair), ("hi.sh", hi), ("lo.sh", lo)] {
+        fs::write(dir.join(name), text).unwrap();
+    }
+    d.write_conf(
+        "[program:e1]\ncommand=/bin/sh {dir}/pair.sh e1 {dir} e2\npriority=300\nstartsecs=0\nstopwaitsecs=20\n\
+         [program:e2]\ncommand=/bin/sh {dir}/pair.sh e2 {dir} e1\npriority=300\nstartsecs=0\nstopwaitsecs=20\n\
+         [program:hi]\ncommand=/bin/sh {dir}/hi.sh {dir}\npriority=200\nstartsecs=0\nstopwaitsecs=20\n\
+         [program:lo]\ncommand=/bin/sh {dir}/lo.sh {dir}\npriority=100\nstartsecs=0\nstopwaitsecs=20\n",
+    );
+    let mut d = d.spawn(&["-n"]);
+    d.wait_count("entered RUNNING state", 4, 10);
+    assert_eq!(d.stop(), Some(0));
+    let log = d.log();
+    let at = |needle: &str| {
+        log.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing from:\n{log}"))
+    };
+    let (e1, e2) = (
+        at("stopped: e1 (exit status 0)"),
+        at("stopped: e2 (exit status 0)"),
+    );
+    let hi = at("stopped: hi (exit status 0)");
+    let lo = at("stopped: lo (exit status 0)");
+    assert!(e1.max(e2) < hi && hi < lo, "{log}");
+}

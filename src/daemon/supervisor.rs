@@ -643,27 +643,47 @@ impl Supervisor {
                     .collect()
             }
         };
-        while let Some(name) = order.last().cloned() {
-            if !self.drained(&name, now) {
-                break;
-            }
-            let members = self
-                .groups
+        // Groups of the same priority (and kind) are stopped together, as one wave; the next
+        // wave starts when every process of this one is stopped. Supervisor stops them one
+        // group at a time, so a shutdown took the sum of their stop times, not the longest.
+        while let Some(last) = order.last() {
+            let key = |name: &str| {
+                self.groups
+                    .iter()
+                    .find(|g| g.config.name == name)
+                    .map(|g| (g.config.priority, g.pool.is_some()))
+            };
+            let wave_key = key(last);
+            let wave = order
                 .iter()
-                .find(|g| g.config.name == name)
-                .map(|g| g.members.clone())
-                .unwrap_or_default();
-            for &id in &members {
-                self.apply(id, Input::StopForShutdown, now);
+                .rev()
+                .take_while(|n| key(n) == wave_key)
+                .count();
+            let names: Vec<String> = order[order.len() - wave..].to_vec();
+            let mut done = true;
+            for name in &names {
+                if !self.drained(name, now) {
+                    done = false;
+                    continue;
+                }
+                let members = self
+                    .groups
+                    .iter()
+                    .find(|g| &g.config.name == name)
+                    .map(|g| g.members.clone())
+                    .unwrap_or_default();
+                for &id in &members {
+                    self.apply(id, Input::StopForShutdown, now);
+                }
+                done &= members.iter().all(|&id| {
+                    self.process(id)
+                        .is_none_or(|p| p.machine.state().is_stopped())
+                });
             }
-            let all_stopped = members.iter().all(|&id| {
-                self.process(id)
-                    .is_none_or(|p| p.machine.state().is_stopped())
-            });
-            if !all_stopped {
+            if !done {
                 break;
             }
-            order.pop();
+            order.truncate(order.len() - wave);
         }
         self.stop_order = Some(order);
         let unstopped: Vec<String> = self
