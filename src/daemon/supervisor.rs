@@ -23,6 +23,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// What groups stopped together at shutdown share: priority, and being a listener pool.
+type WaveKey = (i64, bool);
+
 /// Poller key of the signal self-pipe; child pipes use keys from `FD_KEY_BASE` up.
 pub const SIGNAL_KEY: usize = 0;
 const FD_KEY_BASE: usize = 16;
@@ -89,7 +92,7 @@ pub struct Supervisor {
     pub(super) base_env: Vec<(String, String)>,
     pub(super) buf: Vec<u8>,
     /// Groups still to stop during shutdown/restart, ascending priority (last is stopped next).
-    pub(super) stop_order: Option<Vec<String>>,
+    pub(super) stop_order: Option<Vec<(String, WaveKey)>>,
     pub(super) last_wait_log: Option<Instant>,
     /// Last seen period of TICK_5/60/3600 (None while nobody subscribes).
     pub(super) tick_periods: [Option<u64>; 3],
@@ -639,27 +642,23 @@ impl Supervisor {
                 pools
                     .into_iter()
                     .chain(programs)
-                    .map(|g| g.config.name.clone())
+                    .map(|g| (g.config.name.clone(), (g.config.priority, g.pool.is_some())))
                     .collect()
             }
         };
         // Groups of the same priority (and kind) are stopped together, as one wave; the next
         // wave starts when every process of this one is stopped. Supervisor stops them one
         // group at a time, so a shutdown took the sum of their stop times, not the longest.
-        while let Some(last) = order.last() {
-            let key = |name: &str| {
-                self.groups
-                    .iter()
-                    .find(|g| g.config.name == name)
-                    .map(|g| (g.config.priority, g.pool.is_some()))
-            };
-            let wave_key = key(last);
+        while let Some(&(_, wave_key)) = order.last() {
             let wave = order
                 .iter()
                 .rev()
-                .take_while(|n| key(n) == wave_key)
+                .take_while(|(_, k)| *k == wave_key)
                 .count();
-            let names: Vec<String> = order[order.len() - wave..].to_vec();
+            let names: Vec<String> = order[order.len() - wave..]
+                .iter()
+                .map(|(n, _)| n.clone())
+                .collect();
             let mut done = true;
             for name in &names {
                 if !self.drained(name, now) {
