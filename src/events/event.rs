@@ -16,9 +16,9 @@ impl Event {
         }
     }
 
-    /// This PROCESS_LOG event with `next`'s output appended, when `next` continues the same
+    /// The output `next` would append to this PROCESS_LOG event: when it continues the same
     /// process, pid and channel, both are text, and the result stays within `max` bytes.
-    pub fn merged_with(&self, next: &Event, max: usize) -> Option<Event> {
+    pub fn mergeable<'a>(&self, next: &'a Event, max: usize) -> Option<&'a str> {
         if self.kind != next.kind || !self.kind.starts_with("PROCESS_LOG_") {
             return None;
         }
@@ -32,13 +32,7 @@ impl Event {
         {
             return None;
         }
-        let mut payload = String::with_capacity(self.payload.len() + next_body.len());
-        payload.push_str(&self.payload);
-        payload.push_str(next_body);
-        Some(Event {
-            kind: self.kind,
-            payload,
-        })
+        Some(next_body)
     }
 
     /// The notification header + payload a listener receives. `len` counts characters, as

@@ -108,8 +108,10 @@ impl Pool {
         if let Some(tail) = self.buffer.back_mut() {
             // A rejected event keeps its exact text for the retry.
             if tail.rejections.is_empty() {
-                if let Some(merged) = tail.event.merged_with(&event, MERGE_MAX) {
-                    tail.event = Rc::new(merged);
+                if let Some(more) = tail.event.mergeable(&event, MERGE_MAX) {
+                    // In place when this pool alone holds the event (always after its first
+                    // merge): copying the growing payload for every read was quadratic.
+                    Rc::make_mut(&mut tail.event).payload.push_str(more);
                     return None;
                 }
             }
