@@ -116,3 +116,18 @@ pub fn config() -> crate::config::Config {
         startup_messages: Vec::new(),
     }
 }
+
+/// A pipe: (read end, write end as a File for write_all). `flags` go to pipe2(2).
+pub fn pipe(flags: libc::c_int) -> (std::os::fd::OwnedFd, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for both descriptors.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), flags) }, 0);
+    // SAFETY: both descriptors are fresh and owned from here on.
+    unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    }
+}

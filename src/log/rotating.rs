@@ -330,20 +330,7 @@ mod tests {
     }
 
     fn nonblocking_pipe() -> (std::os::fd::OwnedFd, File) {
-        use std::os::fd::FromRawFd;
-        let mut fds = [0; 2];
-        // SAFETY: fds has room for both descriptors.
-        assert_eq!(
-            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
-            0
-        );
-        // SAFETY: both descriptors are fresh and owned from here on.
-        unsafe {
-            (
-                std::os::fd::OwnedFd::from_raw_fd(fds[0]),
-                File::from_raw_fd(fds[1]),
-            )
-        }
+        crate::testutil::pipe(libc::O_NONBLOCK)
     }
 
     #[test]

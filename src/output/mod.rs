@@ -296,17 +296,9 @@ mod tests {
     use crate::testutil::TempDir;
     use std::fs::File;
     use std::io::Write;
-    use std::os::fd::FromRawFd;
 
     fn pipe() -> (OwnedFd, File) {
-        let mut fds = [0; 2];
-        // SAFETY: fds has room for both descriptors.
-        assert_eq!(
-            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
-            0
-        );
-        // SAFETY: both descriptors are fresh and owned from here on.
-        unsafe { (OwnedFd::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) }
+        crate::testutil::pipe(libc::O_NONBLOCK)
     }
 
     fn channel(dir: &TempDir, events: bool, raw: bool) -> (OutputChannel, File) {

@@ -158,12 +158,8 @@ mod tests {
     use std::sync::Arc;
     use std::time::Instant;
 
-    fn pipe() -> (OwnedFd, OwnedFd) {
-        let mut fds = [0; 2];
-        // SAFETY: fds has room for the two descriptors.
-        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-        // SAFETY: both are fresh descriptors.
-        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    fn pipe() -> (OwnedFd, std::fs::File) {
+        crate::testutil::pipe(libc::O_CLOEXEC)
     }
 
     #[test]
