@@ -258,6 +258,43 @@ fn garbage_restarts_the_listener_without_losing_the_event() {
 }
 
 #[test]
+fn an_answer_written_just_before_exit_counts() {
+    if python().is_none() {
+        return;
+    }
+    // The listener answers OK and exits at once, while a `sleep` it leaves behind keeps its
+    // stdout open: no hang-up, so the answer is only read when the exit is (Supervisor's
+    // drain at exit). Were it ignored, t1 would be rebuffered and come again before t2.
+    let d = Daemon::start(
+        "ev-lastwords",
+        &format!(
+            "{RPC}{}",
+            pool(
+                "rec",
+                "REMOTE_COMMUNICATION",
+                "exit-after-answer",
+                "autorestart=true"
+            )
+        ),
+    );
+    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    let sock = d.path("sock");
+    call(&sock, "supervisor.sendRemoteCommEvent", &[s("t1"), s("d1")]).unwrap();
+    d.wait_log("exited: rec (exit status 0", 15);
+    call(&sock, "supervisor.sendRemoteCommEvent", &[s("t2"), s("d2")]).unwrap();
+    wait_until(20, "t2 delivered", || {
+        records(&d, "rec").iter().any(|r| r.5 == "type:t2\nd2")
+    });
+    let got: Vec<String> = records(&d, "rec").into_iter().map(|r| r.5).collect();
+    assert_eq!(got, vec!["type:t1\nd1", "type:t2\nd2"]);
+    assert!(
+        !d.log().contains("rebuffering event"),
+        "an answered event was put back:\n{}",
+        d.log()
+    );
+}
+
+#[test]
 fn overflow_drops_the_oldest_loudly() {
     if python().is_none() {
         return;

@@ -39,6 +39,7 @@ pub fn run(
         if sup.mood != Mood::Running && sup.shutdown_step(now) {
             break;
         }
+        sup.collect_due(Instant::now());
         sup.dispatch_pending();
         let timeout = sup.next_timeout(Instant::now());
         if let Err(e) = sup.poller().wait(&mut events, timeout) {

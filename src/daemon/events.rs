@@ -9,8 +9,11 @@ use crate::events::event::{self, Event, StateInfo};
 use crate::events::handlers::{self, Action, ResultHandler, Verdict};
 use crate::events::listener::{ListenerState, Message, Protocol};
 use crate::events::pool::{Pool, Queued};
+use crate::output::{ReadResult, Stream};
 use crate::process::waitstatus::signal_name;
 use crate::process::{Input, Now, ProcessState};
+use crate::sys::poller::Interest;
+use std::os::fd::AsFd;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -19,6 +22,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(0);
 
 const TICKS: [(u64, &str); 3] = [(5, "TICK_5"), (60, "TICK_60"), (3600, "TICK_3600")];
+
+/// How long a busy listener's reply may wait unread while its pool has nothing else to send.
+/// Waking up for a reply nobody waits for was half of the daemon's wake-ups (and CPU) under a
+/// steady event stream: instead the reply is read when the pool's next event needs the
+/// listener, in the same wake-up, or when this runs out (which also bounds how late a
+/// rejected event is sent again). A listener that dies or closes its stdout still wakes the
+/// loop at once (epoll reports a hang-up regardless).
+pub(super) const COLLECT_DELAY: Duration = Duration::from_millis(100);
 
 /// A listener pool's runtime: its buffer, result handler and whether it has news to deliver.
 pub struct PoolState {
@@ -112,18 +123,17 @@ impl Supervisor {
     /// pending after that makes `next_timeout` zero and is delivered on the next turn.
     pub(super) fn dispatch_pending(&mut self) {
         for _ in 0..=self.groups.len() {
-            let Some(g) = self
+            let Some(gi) = self
                 .groups
-                .iter_mut()
-                .find(|g| g.pool.as_ref().is_some_and(|p| p.pending))
+                .iter()
+                .position(|g| g.pool.as_ref().is_some_and(|p| p.pending))
             else {
                 return;
             };
-            if let Some(ps) = g.pool.as_mut() {
+            if let Some(ps) = self.groups[gi].pool.as_mut() {
                 ps.pending = false;
             }
-            let name = g.config.name.clone();
-            self.dispatch(&name);
+            self.dispatch(gi);
         }
     }
 
@@ -134,51 +144,167 @@ impl Supervisor {
             .any(|g| g.pool.as_ref().is_some_and(|p| p.pending))
     }
 
-    /// Hands buffered events to RUNNING+READY listeners of the pool, oldest first.
-    pub(super) fn dispatch(&mut self, group: &str) {
+    /// A RUNNING, READY listener of group `gi`.
+    fn ready_listener(&self, gi: usize) -> Option<usize> {
+        self.groups[gi].members.iter().copied().find(|&id| {
+            self.process(id).is_some_and(|p| {
+                p.machine.state() == ProcessState::Running
+                    && p.listener.as_ref().map(Protocol::state) == Some(ListenerState::Ready)
+            })
+        })
+    }
+
+    /// Hands buffered events of the pool of group `gi` to its RUNNING+READY listeners,
+    /// oldest first. (Nothing that runs here adds or removes groups, so `gi` stays valid.)
+    pub(super) fn dispatch(&mut self, gi: usize) {
+        let mut collected = false;
         loop {
-            let Some(g) = self.groups.iter().find(|g| g.config.name == group) else {
+            let Some(ps) = self.groups.get(gi).and_then(|g| g.pool.as_ref()) else {
                 return;
             };
-            let Some(ps) = &g.pool else { return };
             if ps.pool.is_empty() {
                 return;
             }
-            let ready = g.members.iter().copied().find(|&id| {
-                self.process(id).is_some_and(|p| {
-                    p.machine.state() == ProcessState::Running
-                        && p.listener.as_ref().map(Protocol::state) == Some(ListenerState::Ready)
-                })
-            });
-            let Some(id) = ready else { return };
-            let identifier = self.config.supervisord.identifier.clone();
-            let Some(q) = self.pool_mut(group).and_then(|ps| ps.pool.pop()) else {
+            let Some(id) = self.ready_listener(gi) else {
+                // Busy listeners whose replies were left unread may be ready by now.
+                if !collected {
+                    collected = true;
+                    if self.collect_group(gi) {
+                        continue;
+                    }
+                }
+                self.watch_group(gi);
                 return;
             };
-            let text = q
-                .event
-                .notification(&identifier, q.serial, group, q.poolserial);
-            let name = self
-                .process(id)
-                .map(|p| p.config.name.clone())
-                .unwrap_or_default();
-            if self.send_stdin(id, text.as_bytes()).is_err() {
+            let g = &mut self.groups[gi];
+            let Some(q) = g.pool.as_mut().and_then(|ps| ps.pool.pop()) else {
+                return;
+            };
+            let mut text = std::mem::take(&mut self.scratch);
+            text.clear();
+            q.event.write_notification(
+                &mut text,
+                &self.config.supervisord.identifier,
+                q.serial,
+                &g.config.name,
+                q.poolserial,
+            );
+            let sent = self.send_stdin(id, &text);
+            self.scratch = text;
+            let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+                return;
+            };
+            let name = &p.config.name;
+            if sent.is_err() {
                 self.log.debug(&format!(
                     "epipe occurred while sending event {} to listener {name}, listener state unchanged",
                     q.serial
                 ));
-                if let Some(ps) = self.pool_mut(group) {
+                if let Some(ps) = self.groups[gi].pool.as_mut() {
                     ps.pool.unpop(q);
                 }
                 return;
             }
             self.log
                 .debug_with(|| format!("event {} sent to listener {name}", q.serial));
-            if let Some(p) = self.process_mut(id) {
-                if let Some(l) = p.listener.as_mut() {
-                    l.sent();
-                }
-                p.in_flight = Some(q);
+            if let Some(l) = p.listener.as_mut() {
+                l.sent();
+            }
+            p.in_flight = Some(q);
+            let idle = self.groups[gi]
+                .pool
+                .as_ref()
+                .is_some_and(|ps| ps.pool.is_empty());
+            if idle && self.mood == Mood::Running {
+                self.park(id);
+            }
+        }
+    }
+
+    /// Stops watching a busy listener's stdout until `COLLECT_DELAY` from now.
+    fn park(&mut self, id: usize) {
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        let Some(ch) = p.channels[0].as_ref() else {
+            return;
+        };
+        if p.collect_by.is_none() {
+            let key = super::supervisor::fd_key(id, Stream::Stdout);
+            if self.poller.modify(ch.fd.as_fd(), key, None).is_err() {
+                return;
+            }
+        }
+        p.collect_by = Some(Instant::now() + COLLECT_DELAY);
+    }
+
+    /// Watches a parked listener's stdout again.
+    fn unpark(&mut self, id: usize) {
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        if p.collect_by.take().is_none() {
+            return;
+        }
+        let Some(ch) = p.channels[0].as_ref() else {
+            return;
+        };
+        let key = super::supervisor::fd_key(id, Stream::Stdout);
+        if let Err(e) = self.poller.modify(ch.fd.as_fd(), key, Some(Interest::Read)) {
+            let name = &p.config.name;
+            self.log
+                .error(&format!("cannot watch output of '{name}': {e}"));
+        }
+    }
+
+    /// Reads what a parked listener wrote (without waiting). True if it was parked.
+    fn collect(&mut self, id: usize) -> bool {
+        if self.process(id).is_none_or(|p| p.collect_by.is_none()) {
+            return false;
+        }
+        // Replies are a few bytes, so one short read nearly always empties the pipe; the
+        // bound only keeps a babbling listener from holding the loop.
+        for _ in 0..16 {
+            match self.read_channel(id, 0) {
+                ReadResult::Data(n) if n == self.buf.len() => {}
+                _ => break,
+            }
+        }
+        true
+    }
+
+    /// Collects every parked listener of group `gi`. True if there was any.
+    fn collect_group(&mut self, gi: usize) -> bool {
+        let mut any = false;
+        let mut m = 0;
+        while let Some(&id) = self.groups.get(gi).and_then(|g| g.members.get(m)) {
+            any |= self.collect(id);
+            m += 1;
+        }
+        any
+    }
+
+    /// Nothing in the pool can take its next event: wake up for the listeners' replies.
+    fn watch_group(&mut self, gi: usize) {
+        let mut m = 0;
+        while let Some(&id) = self.groups.get(gi).and_then(|g| g.members.get(m)) {
+            self.unpark(id);
+            m += 1;
+        }
+    }
+
+    /// Parked listeners whose time ran out (all of them once supervisord is stopping):
+    /// read their replies and watch them again.
+    pub(super) fn collect_due(&mut self, now: Instant) {
+        let stopping = self.mood != Mood::Running;
+        for id in 0..self.procs.len() {
+            let due = self
+                .process(id)
+                .and_then(|p| p.collect_by)
+                .is_some_and(|d| stopping || d <= now);
+            if due {
+                self.collect(id);
+                self.unpark(id);
             }
         }
     }
@@ -211,27 +337,36 @@ impl Supervisor {
     }
 
     /// A listener's stdout: the protocol, the result handler, and what follows from them.
-    pub(super) fn listener_output(&mut self, id: usize, data: &[u8]) {
-        let Some(p) = self.process_mut(id) else {
+    /// Delivery to a listener that became READY happens in the loop's dispatch (the pool is
+    /// marked pending). `exited`: the listener's last words, read after it died.
+    pub(super) fn listener_output(&mut self, id: usize, data: &[u8], exited: bool) {
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
         let Some(proto) = p.listener.as_mut() else {
             return;
         };
         let messages = proto.feed(data);
-        let (name, group) = (p.config.name.clone(), p.group.clone());
         for m in messages {
+            // Names are borrowed on the common path: this runs for every event delivered.
+            let Some(p) = self.procs.get(id).and_then(|p| p.as_ref()) else {
+                return;
+            };
             match m {
                 Message::Ready => {
                     self.log
-                        .debug_with(|| format!("{name}: ACKNOWLEDGED -> READY"));
+                        .debug_with(|| format!("{}: ACKNOWLEDGED -> READY", p.config.name));
                 }
                 Message::Result(body) => {
                     self.log
-                        .debug_with(|| format!("{name}: BUSY -> ACKNOWLEDGED"));
-                    self.handle_result(id, &name, &group, &body);
+                        .debug_with(|| format!("{}: BUSY -> ACKNOWLEDGED", p.config.name));
+                    self.handle_result(id, &body);
+                }
+                Message::Garbage(what) if exited => {
+                    self.log.warn(&format!("{}: {what}", p.config.name));
                 }
                 Message::Garbage(what) => {
+                    let (name, group) = (p.config.name.clone(), p.group.clone());
                     self.log.warn(&format!("{name}: {what}"));
                     self.log.warn(&format!(
                         "{name}: has entered the UNKNOWN state and will no longer receive events, this usually indicates the process violated the eventlistener protocol"
@@ -251,46 +386,66 @@ impl Supervisor {
                 }
             }
         }
-        self.dispatch(&group);
-    }
-
-    fn handle_result(&mut self, id: usize, name: &str, group: &str, body: &[u8]) {
-        let Some(mut q) = self.process_mut(id).and_then(|p| p.in_flight.take()) else {
+        let Some(p) = self.procs.get(id).and_then(|p| p.as_ref()) else {
             return;
         };
-        let Some(ps) = self.pool_mut(group) else {
+        if let Some(ps) = self
+            .groups
+            .iter_mut()
+            .find(|g| g.config.name == p.group)
+            .and_then(|g| g.pool.as_mut())
+        {
+            ps.pending |= !ps.pool.is_empty();
+        }
+    }
+
+    fn handle_result(&mut self, id: usize, body: &[u8]) {
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        let Some(mut q) = p.in_flight.take() else {
+            return;
+        };
+        let Some(ps) = self
+            .groups
+            .iter_mut()
+            .find(|g| g.config.name == p.group)
+            .and_then(|g| g.pool.as_mut())
+        else {
             return;
         };
         let (verdict, actions) = ps.handler.handle(body);
+        if verdict == Verdict::Accept {
+            ps.pool.delivered += 1;
+            self.log
+                .debug_with(|| format!("{}: event was processed", p.config.name));
+            if actions.is_empty() {
+                return;
+            }
+        }
         let max_retry = ps.max_retry;
-        match verdict {
-            Verdict::Accept => {
-                ps.pool.delivered += 1;
-                self.log
-                    .debug_with(|| format!("{name}: event was processed"));
+        let (name, group) = (p.config.name.clone(), p.group.clone());
+        if verdict != Verdict::Accept {
+            ps.pool.rejected += 1;
+            match &verdict {
+                Verdict::Error(e) => self
+                    .log
+                    .error(&format!("{name}: event caused an error: {e}")),
+                _ => self.log.warn(&format!("{name}: event was rejected")),
             }
-            Verdict::Reject | Verdict::Error(_) => {
-                ps.pool.rejected += 1;
-                match &verdict {
-                    Verdict::Error(e) => self
-                        .log
-                        .error(&format!("{name}: event caused an error: {e}")),
-                    _ => self.log.warn(&format!("{name}: event was rejected")),
-                }
-                let count = q.rejected_by(id);
-                if max_retry > 0 && count >= max_retry {
-                    self.log.error(&format!(
-                        "{name}: rejected event {} {count} times (max_retry={max_retry}); the listener goes FATAL",
-                        q.serial
-                    ));
-                    self.apply(id, Input::Retire, Now::current());
-                }
-                self.rebuffer(group, q);
+            let count = q.rejected_by(id);
+            if max_retry > 0 && count >= max_retry {
+                self.log.error(&format!(
+                    "{name}: rejected event {} {count} times (max_retry={max_retry}); the listener goes FATAL",
+                    q.serial
+                ));
+                self.apply(id, Input::Retire, Now::current());
             }
+            self.rebuffer(&group, q);
         }
         if !matches!(verdict, Verdict::Error(_)) {
             for a in actions {
-                self.run_action(name, a);
+                self.run_action(&name, a);
             }
         }
     }

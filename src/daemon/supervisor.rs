@@ -57,6 +57,9 @@ pub struct Process {
     pub listener: Option<Protocol>,
     /// The event sent to this listener and not answered yet.
     pub(super) in_flight: Option<Queued>,
+    /// A busy listener whose stdout is not watched (nothing else waits for it, see
+    /// `events::COLLECT_DELAY`): its reply is read when its pool needs it, or by this time.
+    pub(super) collect_by: Option<Instant>,
     /// Start again as soon as the stop in progress completes.
     pub(super) restart_pending: bool,
     /// Successful spawns since the process record was created (for /metrics).
@@ -91,6 +94,8 @@ pub struct Supervisor {
     pub(super) pids: HashMap<i32, usize>,
     pub(super) base_env: Vec<(String, String)>,
     pub(super) buf: Vec<u8>,
+    /// Where an event notification is written before it goes to a listener's stdin.
+    pub(super) scratch: Vec<u8>,
     /// Groups still to stop during shutdown/restart, ascending priority (last is stopped next).
     pub(super) stop_order: Option<Vec<(String, WaveKey)>>,
     pub(super) last_wait_log: Option<Instant>,
@@ -101,7 +106,7 @@ pub struct Supervisor {
     pub(super) drain_done: bool,
 }
 
-fn fd_key(id: usize, stream: Stream) -> usize {
+pub(super) fn fd_key(id: usize, stream: Stream) -> usize {
     FD_KEY_BASE + id * 4 + (stream == Stream::Stderr) as usize
 }
 
@@ -130,6 +135,7 @@ impl Supervisor {
             pids: HashMap::new(),
             base_env,
             buf: vec![0; READ_CHUNK],
+            scratch: Vec::new(),
             stop_order: None,
             last_wait_log: None,
             tick_periods: [None; 3],
@@ -193,6 +199,7 @@ impl Supervisor {
                 holds_socket: false,
                 listener: is_pool.then(Protocol::new),
                 in_flight: None,
+                collect_by: None,
                 restart_pending: false,
                 starts: 0,
             }));
@@ -254,8 +261,11 @@ impl Supervisor {
     /// Feeds one input to a process's machine and carries out the effects, feeding their
     /// outcomes (spawned, spawn failed, kill failed) back in order.
     pub fn apply(&mut self, id: usize, input: Input, now: Now) {
-        let mut queue = VecDeque::from([input]);
-        while let Some(input) = queue.pop_front() {
+        // Every loop turn ticks every process: the common case of one input and no outcome
+        // must not allocate.
+        let mut next = Some(input);
+        let mut queue = VecDeque::new();
+        while let Some(input) = next.take().or_else(|| queue.pop_front()) {
             let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
                 return;
             };
@@ -390,6 +400,7 @@ impl Supervisor {
             p.stdin = socket.is_none().then_some(child.stdin);
             p.channels = [Some(out), err];
             p.holds_socket = socket.is_some();
+            p.collect_by = None;
             if p.listener.is_some() {
                 p.listener = Some(Protocol::new());
             }
@@ -460,7 +471,13 @@ impl Supervisor {
             }
         }
         let wall = std::time::SystemTime::now();
-        for d in [self.tick_deadline(now, wall), self.drain_deadline]
+        let collect = self
+            .procs
+            .iter()
+            .flatten()
+            .filter_map(|p| p.collect_by)
+            .min();
+        for d in [self.tick_deadline(now, wall), self.drain_deadline, collect]
             .into_iter()
             .flatten()
         {
@@ -481,31 +498,44 @@ impl Supervisor {
             self.flush_stdin(id);
             return;
         }
+        self.read_channel(id, idx);
+    }
+
+    /// One read from channel `idx` (0 stdout, 1 stderr) of process `id`, delivered.
+    pub(super) fn read_channel(&mut self, id: usize, idx: usize) -> ReadResult {
         let strip = self.config.supervisord.strip_ansi;
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
-            return;
+            return ReadResult::Eof;
         };
         let Some(ch) = p.channels[idx].as_mut() else {
-            return;
+            return ReadResult::Eof;
         };
         let protocol = p.listener.is_some() && ch.stream == Stream::Stdout;
-        match ch.read_once(&p.config.name, &mut self.buf, strip, &mut self.log) {
+        let r = ch.read_once(&p.config.name, &mut self.buf, strip, &mut self.log);
+        match r {
             ReadResult::Eof => {
                 ch.finish(&p.config.name, &mut self.log);
                 if !protocol {
                     self.output_events(id, idx);
                 }
-                if let Some(ch) = self.process_mut(id).and_then(|p| p.channels[idx].take()) {
-                    let _ = self.poller.delete(&ch.fd);
+                if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
+                    if let Some(ch) = p.channels[idx].take() {
+                        let _ = self.poller.delete(&ch.fd);
+                    }
+                    if protocol {
+                        p.collect_by = None;
+                    }
                 }
             }
             ReadResult::Data(n) if protocol => {
-                let data = self.buf[..n].to_vec();
-                self.listener_output(id, &data);
+                let buf = std::mem::take(&mut self.buf);
+                self.listener_output(id, &buf[..n], false);
+                self.buf = buf;
             }
             ReadResult::Data(_) => self.output_events(id, idx),
             ReadResult::WouldBlock => {}
         }
+        r
     }
 
     /// PROCESS_LOG and PROCESS_COMMUNICATION events for what a channel produced.
@@ -516,21 +546,24 @@ impl Supervisor {
         let Some(ch) = p.channels[idx].as_mut() else {
             return;
         };
-        let (visible, comm) = (
-            std::mem::take(&mut ch.visible),
-            std::mem::take(&mut ch.comm),
-        );
-        let stream = ch.stream.name();
-        let (name, group, pid) = (p.config.name.clone(), p.group.clone(), p.machine.last_pid);
-        if !visible.is_empty() {
-            self.emit(crate::events::event::process_log(
-                &name, &group, pid, stream, &visible,
-            ));
+        if ch.visible.is_empty() && ch.comm.is_empty() {
+            return;
         }
-        for block in comm {
-            self.emit(crate::events::event::process_comm(
-                &name, &group, pid, stream, &block,
-            ));
+        let stream = ch.stream.name();
+        let (name, group, pid) = (&p.config.name, &p.group, p.machine.last_pid);
+        let log = (!ch.visible.is_empty())
+            .then(|| crate::events::event::process_log(name, group, pid, stream, &ch.visible));
+        // Cleared, not taken: the buffer's capacity serves the next read.
+        ch.visible.clear();
+        let comm: Vec<_> = std::mem::take(&mut ch.comm)
+            .iter()
+            .map(|block| crate::events::event::process_comm(name, group, pid, stream, block))
+            .collect();
+        if let Some(ev) = log {
+            self.emit(ev);
+        }
+        for ev in comm {
+            self.emit(ev);
         }
     }
 
@@ -540,12 +573,20 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
+        let is_listener = p.listener.is_some();
+        let mut last_words = Vec::new();
         for ch in p.channels.iter_mut().flatten() {
-            ch.drain(&p.config.name, &mut self.buf, strip, &mut self.log);
+            let keep = (is_listener && ch.stream == Stream::Stdout).then_some(&mut last_words);
+            ch.drain(&p.config.name, &mut self.buf, strip, &mut self.log, keep);
             ch.finish(&p.config.name, &mut self.log);
             let _ = self.poller.delete(&ch.fd);
         }
-        let is_listener = p.listener.is_some();
+        p.collect_by = None;
+        if !last_words.is_empty() {
+            // Like Supervisor's drain at exit: a result the listener wrote before it died
+            // still counts (the event is not sent again).
+            self.listener_output(id, &last_words, true);
+        }
         for idx in 0..2 {
             // A listener's last words on stdout still belong to the protocol, not to events.
             if !(is_listener && idx == 0) {

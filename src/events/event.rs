@@ -44,12 +44,30 @@ impl Event {
         pool: &str,
         poolserial: u64,
     ) -> String {
-        format!(
-            "ver:3.0 server:{identifier} serial:{serial} pool:{pool} poolserial:{poolserial} eventname:{} len:{}\n{}",
+        let mut out = Vec::new();
+        self.write_notification(&mut out, identifier, serial, pool, poolserial);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// `notification`, appended to `out` (a buffer the caller reuses).
+    pub fn write_notification(
+        &self,
+        out: &mut Vec<u8>,
+        identifier: &str,
+        serial: u64,
+        pool: &str,
+        poolserial: u64,
+    ) {
+        use std::io::Write;
+        out.reserve(96 + identifier.len() + pool.len() + self.payload.len());
+        // Writing into a Vec cannot fail.
+        let _ = writeln!(
+            out,
+            "ver:3.0 server:{identifier} serial:{serial} pool:{pool} poolserial:{poolserial} eventname:{} len:{}",
             self.kind,
             self.payload.chars().count(),
-            self.payload
-        )
+        );
+        out.extend_from_slice(self.payload.as_bytes());
     }
 }
 
@@ -117,10 +135,17 @@ pub fn exited_unexpectedly(
 const UNDECODABLE: &str = "Undecodable: b'";
 
 pub fn output_text(data: &[u8]) -> String {
+    let mut s = String::new();
+    push_output_text(&mut s, data);
+    s
+}
+
+/// `output_text`, appended to `s`.
+fn push_output_text(s: &mut String, data: &[u8]) {
     match std::str::from_utf8(data) {
-        Ok(s) => s.to_string(),
+        Ok(text) => s.push_str(text),
         Err(_) => {
-            let mut s = String::from(UNDECODABLE);
+            s.push_str(UNDECODABLE);
             for &b in data {
                 match b {
                     b'\\' => s.push_str("\\\\"),
@@ -129,11 +154,15 @@ pub fn output_text(data: &[u8]) -> String {
                     b'\r' => s.push_str("\\r"),
                     b'\t' => s.push_str("\\t"),
                     0x20..=0x7e => s.push(b as char),
-                    _ => s.push_str(&format!("\\x{b:02x}")),
+                    _ => {
+                        const HEX: &[u8; 16] = b"0123456789abcdef";
+                        s.push_str("\\x");
+                        s.push(HEX[usize::from(b >> 4)] as char);
+                        s.push(HEX[usize::from(b & 15)] as char);
+                    }
                 }
             }
             s.push('\'');
-            s
         }
     }
 }
@@ -144,13 +173,15 @@ pub fn process_log(name: &str, group: &str, pid: i32, stream: &str, data: &[u8])
     } else {
         "PROCESS_LOG_STDERR"
     };
-    Event::new(
-        kind,
-        format!(
-            "processname:{name} groupname:{group} pid:{pid} channel:{stream}\n{}",
-            output_text(data)
-        ),
-    )
+    use std::fmt::Write;
+    let mut payload = String::with_capacity(64 + name.len() + group.len() + data.len());
+    // Writing into a String cannot fail.
+    let _ = writeln!(
+        payload,
+        "processname:{name} groupname:{group} pid:{pid} channel:{stream}"
+    );
+    push_output_text(&mut payload, data);
+    Event::new(kind, payload)
 }
 
 pub fn process_comm(name: &str, group: &str, pid: i32, stream: &str, data: &[u8]) -> Event {

@@ -219,8 +219,20 @@ impl OutputChannel {
     /// Plain reads, not splices: after an exit the pipe is nearly always empty, and one read
     /// that sees the end costs one system call where a first splice costs four (stopping 200
     /// programs drained 400 pipes).
-    pub fn drain(&mut self, process: &str, buf: &mut [u8], strip: bool, mainlog: &mut MainLog) {
-        while let ReadResult::Data(_) = self.read_chunk(process, buf, strip, mainlog) {}
+    /// `keep` also receives the raw bytes (a listener's last protocol messages).
+    pub fn drain(
+        &mut self,
+        process: &str,
+        buf: &mut [u8],
+        strip: bool,
+        mainlog: &mut MainLog,
+        mut keep: Option<&mut Vec<u8>>,
+    ) {
+        while let ReadResult::Data(n) = self.read_chunk(process, buf, strip, mainlog) {
+            if let Some(k) = keep.as_deref_mut() {
+                k.extend_from_slice(&buf[..n]);
+            }
+        }
     }
 
     fn deliver(&mut self, process: &str, data: &[u8], strip: bool, mainlog: &mut MainLog) {

@@ -103,6 +103,27 @@ impl Poller {
         )
     }
 
+    /// Changes what a registered `fd` waits for; `None` keeps it registered but silent
+    /// (epoll still reports a hang-up or an error on it).
+    pub fn modify(
+        &self,
+        fd: BorrowedFd<'_>,
+        key: usize,
+        interest: Option<Interest>,
+    ) -> io::Result<()> {
+        let events = match interest {
+            Some(Interest::Read) => libc::EPOLLIN,
+            Some(Interest::Write) => libc::EPOLLOUT,
+            None => 0,
+        };
+        self.ctl(
+            libc::EPOLL_CTL_MOD,
+            fd.as_raw_fd(),
+            events as u32,
+            key as u64,
+        )
+    }
+
     pub fn delete(&self, fd: impl AsFd) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_DEL, fd.as_fd().as_raw_fd(), 0, 0)
     }
@@ -199,6 +220,29 @@ mod tests {
         // The reader sees the hang-up as readiness (the read then returns EOF).
         p.wait(&mut ev, Some(Duration::from_secs(5))).unwrap();
         assert_eq!(ev.iter().collect::<Vec<_>>(), vec![2]);
+    }
+
+    #[test]
+    fn a_silenced_fd_reports_only_its_hangup() {
+        let p = Poller::new().unwrap();
+        let (r, w) = pipe();
+        p.add(r.as_fd(), 3, Interest::Read).unwrap();
+        p.modify(r.as_fd(), 3, None).unwrap();
+        // SAFETY: writing one byte from a literal.
+        assert_eq!(
+            unsafe { libc::write(w.as_raw_fd(), b"x".as_ptr().cast(), 1) },
+            1
+        );
+        let mut ev = Events::new();
+        p.wait(&mut ev, Some(Duration::from_millis(20))).unwrap();
+        assert_eq!(ev.iter().count(), 0);
+        p.modify(r.as_fd(), 3, Some(Interest::Read)).unwrap();
+        p.wait(&mut ev, Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(ev.iter().collect::<Vec<_>>(), vec![3]);
+        p.modify(r.as_fd(), 3, None).unwrap();
+        drop(w);
+        p.wait(&mut ev, Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(ev.iter().collect::<Vec<_>>(), vec![3]);
     }
 
     #[test]

@@ -4,9 +4,11 @@ Usage: recorder.py <record file> <mode>. Each event is appended to the record fi
 Modes: ok (always OK), fail-first (FAIL the first delivery of each serial), fail (always FAIL),
 garbage-first (answer the very first event with junk, then behave), command:<text> (answer
 every event with the given RESULT body, ',' standing for a newline and '~' for a space), wait-for:<file> (do not start listening
-until the file exists), and combinations joined with '+'."""
+until the file exists), exit-after-answer (exit right after answering, leaving a `sleep` that
+holds stdout open so no hang-up tells the daemon), and combinations joined with '+'."""
 
 import os
+import subprocess
 import sys
 import time
 
@@ -42,3 +44,6 @@ while True:
     else:
         childutils.listener.ok(sys.stdout)
     seen.add(serial)
+    if "exit-after-answer" in modes:
+        subprocess.Popen(["sleep", "5"])
+        os._exit(0)
