@@ -210,23 +210,20 @@ pub fn spawn(plan: &SpawnPlan, name: &str, stdin_override: Option<RawFd>) -> Res
         argv: &argv,
         envp: &envp,
     };
-    // Uninitialised: the child writes its frames before it reads them, and zeroing 64 KiB
-    // per spawn was work for nothing.
-    let mut stack: Vec<u8> = Vec::with_capacity(CHILD_STACK);
-    // The stack grows down from its 16-byte aligned end.
-    let top = (stack.as_mut_ptr() as usize + stack.capacity()) & !15;
     // SAFETY: the child runs child_main on its own stack and only reads `args` (which outlives
-    // the call: CLONE_VFORK returns only after the child's execve or exit).
-    let pid = unsafe {
-        libc::clone(
+    // the call: CLONE_VFORK returns only after the child's execve or exit, so the stack is
+    // free again when it returns).
+    let (pid, e) = CHILD_STACK.with_borrow_mut(|stack| unsafe {
+        // The stack grows down from its 16-byte aligned end.
+        let top = (stack.as_mut_ptr() as usize + stack.capacity()) & !15;
+        let pid = libc::clone(
             child_main,
             top as *mut libc::c_void,
             libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
             &args as *const ChildArgs as *mut libc::c_void,
-        )
-    };
-    let e = errno::last();
-    drop(stack);
+        );
+        (pid, errno::last())
+    });
     // Only the parent gets here: the child leaves child_main through execve or _exit.
     // SAFETY: restoring the mask saved above.
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
@@ -260,8 +257,14 @@ struct ChildFds {
     stderr: RawFd,
 }
 
-/// Plenty for child_exec, which keeps a few words and calls only system call wrappers.
-const CHILD_STACK: usize = 64 * 1024;
+thread_local! {
+    /// The clone child's stack: plenty for child_exec, which keeps a few words and calls only
+    /// system call wrappers. Kept for the next spawn (a fresh one cost an mmap and a munmap
+    /// per spawn, and the munmap a TLB flush on every core a daemon thread ran on), and left
+    /// uninitialised: the child writes its frames before it reads them.
+    static CHILD_STACK: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(Vec::with_capacity(64 * 1024));
+}
 
 struct ChildArgs<'a> {
     plan: &'a SpawnPlan,
