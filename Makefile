@@ -62,4 +62,5 @@ venv:
 BENCH_ARGS ?=
 bench: venv release
 	CARGO_PROFILE_RELEASE_STRIP=none CARGO_TARGET_DIR=target/bench-unstripped $(CARGO) build --release --target $(TARGET) --bin supervisord --bin supervisorctl
-	BENCH_REL=$(REL) BENCH_UNSTRIPPED=target/bench-unstripped/$(TARGET)/release .venv/bin/python tools/bench/bench.py --json target/bench.json $(BENCH_ARGS)
+	rustc --edition 2021 -C opt-level=3 -o target/bench-relay tools/bench/relay.rs
+	BENCH_REL=$(REL) BENCH_RELAY=target/bench-relay BENCH_UNSTRIPPED=target/bench-unstripped/$(TARGET)/release .venv/bin/python tools/bench/bench.py --json target/bench.json $(BENCH_ARGS)

@@ -30,6 +30,8 @@ from supervisor.xmlrpc import SupervisorTransport
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # BENCH_REL: where the release binaries are (make bench: target/<TARGET>/release).
 REL = os.environ.get("BENCH_REL") or os.path.join(ROOT, "target/release")
+# BENCH_RELAY: tools/bench/relay.rs built (make bench does it), the event_throughput floor.
+RELAY = os.environ.get("BENCH_RELAY") or os.path.join(ROOT, "target/bench-relay")
 VENV = os.path.join(ROOT, ".venv/bin")
 DAEMON = {"ours": f"{REL}/supervisord", "python": f"{VENV}/supervisord", "ours2": f"{REL}/supervisord"}
 CTL = {"ours": f"{REL}/supervisorctl", "python": f"{VENV}/supervisorctl", "ours2": f"{REL}/supervisorctl"}
@@ -568,10 +570,59 @@ stderr_logfile=NONE
             "p99": pct(delays, 0.99) if delays else float("nan")}
 
 
+def relay_run(n, gap):
+    """event_run's unloaded case through tools/bench/relay.rs instead of a daemon: the same
+    emitter and listener, the least work per line (see relay.rs). Its CPU per event is the
+    machine's floor for what the daemons do per event."""
+    d = tempfile.mkdtemp(prefix="bench-raw-")
+    for fn, txt in (("emit.py", EMITTER), ("listener.py", LOG_LISTENER)):
+        with open(os.path.join(d, fn), "w") as f:
+            f.write(txt)
+    res = os.path.join(d, "delays")
+    proc = subprocess.Popen([RELAY, os.path.join(d, "emit.log"), sys.executable, f"{d}/emit.py", str(n), str(gap),
+                             "--", sys.executable, f"{d}/listener.py", res], start_new_session=True)
+
+    def cpu():
+        return int(open(f"/proc/{proc.pid}/schedstat").read().split()[0]) / 1e9
+    try:
+        time.sleep(0.9)  # the emitter starts writing 1 s after its start
+        c0 = cpu()
+        end = time.monotonic() + 120
+        got = []
+        while time.monotonic() < end:
+            if os.path.exists(res):
+                got = [ln for ln in open(res).read().split("\n") if ln]
+                if sum(1 for ln in got if ln != "E") >= n:
+                    break
+            time.sleep(0.05)
+        c = cpu() - c0
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        shutil.rmtree(d, ignore_errors=True)
+    lines = [ln.split() for ln in got if ln != "E"]
+    events = sum(1 for ln in got if ln == "E")
+    delays = [int(x[1]) / 1e6 for x in lines]
+    return {"lost": n - len({x[0] for x in lines}), "events": events, "cpu": c,
+            "p50": pct(delays, 0.5) if delays else float("nan"),
+            "p99": pct(delays, 0.99) if delays else float("nan")}
+
+
 def event_throughput(a):
     n = a.event_lines
+    impls = ("ours", "python", "ours2") + (("raw",) if os.path.exists(RELAY) else ())
 
     def one(impl):
+        if impl == "raw":
+            u = relay_run(100, 0.005)
+            return {"unloaded 100 lines 5 ms apart: delay p50": ("ms", u["p50"]),
+                    "unloaded 100 lines 5 ms apart: delay p99": ("ms", u["p99"]),
+                    "unloaded: lines lost": ("lines", u["lost"]),
+                    "unloaded: events delivered": ("events", u["events"]),
+                    "unloaded: daemon CPU / 1000 events": ("ms", u["cpu"] * 1000 / (max(1, u["events"]) / 1000))}
         r = event_run(impl, n, 0)
         u = event_run(impl, 100, 0.005)
         return {f"burst {n} lines: lines/s": ("lines/s", r["lines"] / r["secs"]),
@@ -588,7 +639,7 @@ def event_throughput(a):
                 # is the per-event cost; the burst's event count depends on batching.
                 "unloaded: events delivered": ("events", u["events"]),
                 "unloaded: daemon CPU / 1000 events": ("ms", u["cpu"] * 1000 / (max(1, u["events"]) / 1000))}
-    run_rounds("event_throughput", a.rounds, one)
+    run_rounds("event_throughput", a.rounds, one, impls=impls)
 
 
 REMOTE_LISTENER = r'''
