@@ -346,8 +346,9 @@ impl Supervisor {
         let Some(proto) = p.listener.as_mut() else {
             return;
         };
-        let messages = proto.feed(data);
-        for m in messages {
+        let mut messages = std::mem::take(&mut self.messages);
+        proto.feed_into(data, &mut messages);
+        for m in messages.drain(..) {
             // Names are borrowed on the common path: this runs for every event delivered.
             let Some(p) = self.procs.get(id).and_then(|p| p.as_ref()) else {
                 return;
@@ -386,6 +387,7 @@ impl Supervisor {
                 }
             }
         }
+        self.messages = messages;
         let Some(p) = self.procs.get(id).and_then(|p| p.as_ref()) else {
             return;
         };
@@ -565,8 +567,13 @@ impl Supervisor {
     }
 
     /// When the next subscribed TICK is due.
-    pub(super) fn tick_deadline(&self, now: Instant, wall: SystemTime) -> Option<Instant> {
-        let since = wall.duration_since(UNIX_EPOCH).unwrap_or_default();
+    pub(super) fn tick_deadline(&self, now: Instant) -> Option<Instant> {
+        if !(0..TICKS.len()).any(|i| self.tick_subscribed(i)) {
+            return None;
+        }
+        let since = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         TICKS
             .iter()
             .enumerate()

@@ -96,6 +96,8 @@ pub struct Supervisor {
     pub(super) buf: Vec<u8>,
     /// Where an event notification is written before it goes to a listener's stdin.
     pub(super) scratch: Vec<u8>,
+    /// Listener messages parsed from one read (reused: one per delivered event).
+    pub(super) messages: Vec<crate::events::listener::Message>,
     /// Groups still to stop during shutdown/restart, ascending priority (last is stopped next).
     pub(super) stop_order: Option<Vec<(String, WaveKey)>>,
     pub(super) last_wait_log: Option<Instant>,
@@ -136,6 +138,7 @@ impl Supervisor {
             base_env,
             buf: vec![0; READ_CHUNK],
             scratch: Vec::new(),
+            messages: Vec::new(),
             stop_order: None,
             last_wait_log: None,
             tick_periods: [None; 3],
@@ -447,7 +450,14 @@ impl Supervisor {
         while g < self.groups.len() {
             let mut m = 0;
             while let Some(&id) = self.groups.get(g).and_then(|grp| grp.members.get(m)) {
-                self.apply(id, Input::Tick { may_start }, now);
+                // Most processes are RUNNING, where a tick has nothing to do: with a thousand
+                // programs this loop runs on every wake-up.
+                if self
+                    .process(id)
+                    .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
+                {
+                    self.apply(id, Input::Tick { may_start }, now);
+                }
                 m += 1;
             }
             g += 1;
@@ -470,14 +480,13 @@ impl Supervisor {
                 best = Some(best.map_or(d, |b| b.min(d)));
             }
         }
-        let wall = std::time::SystemTime::now();
         let collect = self
             .procs
             .iter()
             .flatten()
             .filter_map(|p| p.collect_by)
             .min();
-        for d in [self.tick_deadline(now, wall), self.drain_deadline, collect]
+        for d in [self.tick_deadline(now), self.drain_deadline, collect]
             .into_iter()
             .flatten()
         {

@@ -78,48 +78,71 @@ impl Protocol {
     /// Consumes stdout bytes; returns the complete messages in order.
     pub fn feed(&mut self, data: &[u8]) -> Vec<Message> {
         let mut out = Vec::new();
+        self.feed_into(data, &mut out);
+        out
+    }
+
+    /// `feed`, appending to `out` (a buffer the caller reuses: this runs for every event).
+    /// Parses in place and drops the consumed bytes once, at the end.
+    pub fn feed_into(&mut self, data: &[u8], out: &mut Vec<Message>) {
         if self.state == ListenerState::Unknown {
-            return out;
+            return;
         }
-        self.buf.extend_from_slice(data);
+        if self.buf.is_empty() {
+            // The common case, whole messages in one read: parsed straight from `data`.
+            let used = self.parse(data, out);
+            self.buf.extend_from_slice(&data[used..]);
+        } else {
+            self.buf.extend_from_slice(data);
+            let buf = std::mem::take(&mut self.buf);
+            let used = self.parse(&buf, out);
+            self.buf = buf;
+            self.buf.drain(..used);
+        }
+        if self.state == ListenerState::Unknown {
+            self.buf.clear();
+        }
+    }
+
+    /// Parses complete messages from `input`; returns how many bytes they used.
+    fn parse(&mut self, input: &[u8], out: &mut Vec<Message>) -> usize {
+        let mut pos = 0;
         loop {
+            let rest = &input[pos..];
             match self.state {
-                ListenerState::Unknown => {
-                    self.buf.clear();
-                    return out;
-                }
+                ListenerState::Unknown => return pos,
                 ListenerState::Acknowledged => {
-                    if self.buf.len() < 6 {
-                        if !b"READY\n".starts_with(&self.buf) {
-                            return self.garbage(out);
+                    if rest.len() < 6 {
+                        if !b"READY\n".starts_with(rest) {
+                            return self.garbage(rest, out, pos);
                         }
-                        return out;
+                        return pos;
                     }
-                    if self.buf.starts_with(b"READY\n") {
-                        self.buf.drain(..6);
-                        self.state = ListenerState::Ready;
-                        out.push(Message::Ready);
-                    } else {
-                        return self.garbage(out);
+                    if !rest.starts_with(b"READY\n") {
+                        return self.garbage(rest, out, pos);
                     }
+                    pos += 6;
+                    self.state = ListenerState::Ready;
+                    out.push(Message::Ready);
                 }
                 ListenerState::Ready => {
-                    if self.buf.is_empty() {
-                        return out;
+                    if rest.is_empty() {
+                        return pos;
                     }
-                    return self.garbage(out);
+                    return self.garbage(rest, out, pos);
                 }
                 ListenerState::Busy => {
                     let n = match self.body_len {
                         Some(n) => n,
                         None => {
-                            let Some(nl) = self.buf.iter().position(|&b| b == b'\n') else {
-                                if self.buf.len() > MAX_RESULT_LINE {
-                                    return self.garbage(out);
+                            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+                                if rest.len() > MAX_RESULT_LINE {
+                                    return self.garbage(rest, out, pos);
                                 }
-                                return out;
+                                return pos;
                             };
-                            let line: Vec<u8> = self.buf.drain(..=nl).collect();
+                            let line = &rest[..=nl];
+                            pos += nl + 1;
                             // Supervisor does not check the 7-byte `RESULT ` prefix (E2).
                             let num = line.get(7..line.len() - 1).unwrap_or(b"");
                             match std::str::from_utf8(num)
@@ -131,36 +154,35 @@ impl Protocol {
                                     n
                                 }
                                 None => {
-                                    let text =
-                                        String::from_utf8_lossy(&line).trim_end().to_string();
+                                    let text = String::from_utf8_lossy(line).trim_end().to_string();
                                     out.push(Message::Garbage(format!(
                                         "bad result line: '{text}'"
                                     )));
                                     self.state = ListenerState::Unknown;
-                                    self.buf.clear();
-                                    return out;
+                                    return input.len();
                                 }
                             }
                         }
                     };
-                    if self.buf.len() < n {
-                        return out;
+                    let rest = &input[pos..];
+                    if rest.len() < n {
+                        return pos;
                     }
-                    let body: Vec<u8> = self.buf.drain(..n).collect();
+                    pos += n;
                     self.body_len = None;
                     self.state = ListenerState::Acknowledged;
-                    out.push(Message::Result(body));
+                    out.push(Message::Result(rest[..n].to_vec()));
                 }
             }
         }
     }
 
-    fn garbage(&mut self, mut out: Vec<Message>) -> Vec<Message> {
-        let text = String::from_utf8_lossy(&self.buf).into_owned();
+    /// Everything from `rest` on is garbage: the listener is in UNKNOWN from now on.
+    fn garbage(&mut self, rest: &[u8], out: &mut Vec<Message>, pos: usize) -> usize {
+        let text = String::from_utf8_lossy(rest);
         out.push(Message::Garbage(format!("unexpected output {text:?}")));
-        self.buf.clear();
         self.state = ListenerState::Unknown;
-        out
+        pos + rest.len()
     }
 }
 
@@ -179,6 +201,26 @@ mod tests {
         assert!(p.feed(b" 2\nO").is_empty());
         assert_eq!(p.feed(b"K"), vec![Message::Result(b"OK".to_vec())]);
         assert_eq!(p.state(), ListenerState::Acknowledged);
+    }
+
+    #[test]
+    fn a_message_split_after_a_whole_one_completes_later() {
+        let mut p = Protocol::new();
+        p.feed(b"READY\n");
+        p.sent();
+        assert_eq!(
+            p.feed(b"RESULT 4\nFAILREA"),
+            vec![Message::Result(b"FAIL".to_vec())]
+        );
+        assert_eq!(p.feed(b"DY"), vec![]);
+        assert_eq!(p.feed(b"\n"), vec![Message::Ready]);
+        p.sent();
+        assert_eq!(p.feed(b"RESULT 2\nO"), vec![]);
+        assert_eq!(
+            p.feed(b"KREADY\n"),
+            vec![Message::Result(b"OK".to_vec()), Message::Ready]
+        );
+        assert_eq!(p.state(), ListenerState::Ready);
     }
 
     #[test]

@@ -140,6 +140,18 @@ impl Machine {
         }
     }
 
+    /// Whether a Tick can do anything now or later: false where `tick` has no case (RUNNING,
+    /// FATAL, UNKNOWN, a STOPPING without its SIGKILL timer, a STOPPED or EXITED that will not
+    /// start), so the loop may skip it.
+    pub fn tick_wanted(&self, cfg: &ProcessConfig, may_start: bool) -> bool {
+        match self.state {
+            ProcessState::Stopped | ProcessState::Exited => self.tick_due(cfg, may_start),
+            ProcessState::Backoff | ProcessState::Starting => true,
+            ProcessState::Stopping => self.delay.is_some(),
+            ProcessState::Running | ProcessState::Fatal | ProcessState::Unknown => false,
+        }
+    }
+
     fn should_autorestart(&self, cfg: &ProcessConfig) -> bool {
         match cfg.autorestart {
             AutoRestart::Always => true,

@@ -379,3 +379,115 @@ fn retire_stops_then_goes_fatal_and_stays() {
     // A manual start clears it.
     assert_eq!(s.feed(Input::Start), vec![(Fatal, Starting)]);
 }
+
+/// `tick_wanted` may only say no where a tick really does nothing: checked at every step of
+/// several lifecycles, at every time offset, with and without may_start.
+#[test]
+fn a_tick_that_is_not_wanted_does_nothing() {
+    fn check(s: &Sim) {
+        for may_start in [true, false] {
+            if !s.m.tick_wanted(&s.cfg, may_start) {
+                for later in [0, 999, 1000, 5000, 60_000] {
+                    let mut m = s.m.clone();
+                    let now = Now {
+                        mono: s.now().mono + Duration::from_millis(later),
+                        wall: s.now().wall,
+                    };
+                    let fx = m.step(&s.cfg, Input::Tick { may_start }, now);
+                    assert!(fx.is_empty(), "{:?} ticked: {fx:?}", s.m.state());
+                }
+            }
+        }
+    }
+    #[derive(Clone, Copy)]
+    enum Do {
+        Tick,
+        Wait(u64),
+        Exit(i32),
+        Stop,
+        Start,
+    }
+    use Do::*;
+    // Start, run, stop with a SIGKILL timer, restart, crash during STARTING into BACKOFF and
+    // FATAL, start again, exit expected and unexpected.
+    let walk = [
+        Tick,
+        Wait(1500),
+        Tick,
+        Stop,
+        Tick,
+        Wait(11_000),
+        Tick,
+        Exit(-9),
+        Tick,
+        Start,
+        Exit(3),
+        Tick,
+        Wait(1500),
+        Tick,
+        Exit(3),
+        Tick,
+        Wait(3000),
+        Tick,
+        Tick,
+        Start,
+        Wait(1500),
+        Tick,
+        Exit(0),
+        Tick,
+        Wait(1500),
+        Tick,
+        Exit(3),
+        Tick,
+        Wait(1500),
+        Tick,
+    ];
+    for autorestart in [
+        AutoRestart::Always,
+        AutoRestart::Never,
+        AutoRestart::Unexpected,
+    ] {
+        let mut cfg = process_config("p", "x");
+        cfg.autorestart = autorestart;
+        cfg.startretries = 1;
+        let mut s = Sim::new(cfg);
+        let mut states = std::collections::HashSet::new();
+        for step in walk {
+            check(&s);
+            states.insert((s.m.state(), s.m.tick_wanted(&s.cfg, true)));
+            match step {
+                Tick => {
+                    s.tick();
+                }
+                Wait(ms) => s.advance(ms),
+                Exit(code) if s.m.pid != 0 => {
+                    if code < 0 {
+                        s.feed(Input::Exited {
+                            status: WaitStatus::signaled(-code),
+                        });
+                    } else {
+                        s.exit(code);
+                    }
+                }
+                Exit(_) => {}
+                Stop => {
+                    s.feed(Input::Stop);
+                }
+                Start => {
+                    s.feed(Input::Start);
+                }
+            }
+        }
+        for must in [
+            (Stopping, true),
+            (Running, false),
+            (Backoff, true),
+            (Starting, true),
+        ] {
+            assert!(
+                states.contains(&must),
+                "{autorestart:?}: never {must:?} in {states:?}"
+            );
+        }
+    }
+}
