@@ -561,3 +561,23 @@ fn known_member_names_are_borrowed_others_owned() {
     assert!(matches!(m[0].0, Key::Borrowed("statename")));
     assert!(matches!(&m[1].0, Key::Owned(k) if k == "custom"));
 }
+
+#[test]
+fn ints_encode_like_python_and_clamp_to_i32() {
+    for (n, text) in [
+        (0, "0"),
+        (7, "7"),
+        (-7, "-7"),
+        (1_234_567, "1234567"),
+        (i64::from(i32::MIN), "-2147483648"),
+        (i64::from(i32::MAX), "2147483647"),
+        (i64::MAX, "2147483647"),
+        (i64::MIN, "-2147483648"),
+    ] {
+        let out = encode_response(&Value::Int(n));
+        assert!(
+            out.contains(&format!("<value><int>{text}</int></value>")),
+            "{n}: {out}"
+        );
+    }
+}
