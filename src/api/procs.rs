@@ -420,9 +420,8 @@ pub fn get_all_process_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
         .filter_map(|id| ctx.sup.process(id))
         .collect();
     procs.sort_by(|a, b| (&a.group, &a.config.name).cmp(&(&b.group, &b.config.name)));
-    let list = procs
-        .into_iter()
-        .map(|p| info::process_info(p, ctx.now.wall))
-        .collect();
-    Outcome::Done(Ok(Value::Array(list)))
+    Outcome::Done(Ok(info::encode_process_infos(
+        procs.into_iter(),
+        ctx.now.wall,
+    )))
 }

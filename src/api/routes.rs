@@ -56,7 +56,7 @@ fn answer(ctx: &mut Ctx, method: &str, r: super::CallResult) -> Reply {
         }
     }
     match r {
-        Ok(v) => xml(codec::encode_response(&v)),
+        Ok(v) => xml(codec::encode_response_owned(v)),
         Err(f) => xml(codec::encode_fault(f.code, &f.text)),
     }
 }

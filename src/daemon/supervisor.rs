@@ -155,6 +155,12 @@ impl Supervisor {
         self.procs.get(id).and_then(|p| p.as_ref())
     }
 
+    /// For other modules' tests that need a process in a given state.
+    #[cfg(test)]
+    pub fn process_mut_for_tests(&mut self, id: usize) -> &mut Process {
+        self.process_mut(id).expect("no such process")
+    }
+
     pub(super) fn process_mut(&mut self, id: usize) -> Option<&mut Process> {
         self.procs.get_mut(id).and_then(|p| p.as_mut())
     }
@@ -264,8 +270,7 @@ impl Supervisor {
     /// Feeds one input to a process's machine and carries out the effects, feeding their
     /// outcomes (spawned, spawn failed, kill failed) back in order.
     pub fn apply(&mut self, id: usize, input: Input, now: Now) {
-        // Every loop turn ticks every process: the common case of one input and no outcome
-        // must not allocate.
+        // The common case, one input and no outcome, must not allocate.
         let mut next = Some(input);
         let mut queue = VecDeque::new();
         while let Some(input) = next.take().or_else(|| queue.pop_front()) {
@@ -537,9 +542,16 @@ impl Supervisor {
                 }
             }
             ReadResult::Data(n) if protocol => {
-                let buf = std::mem::take(&mut self.buf);
-                self.listener_output(id, &buf[..n], false);
-                self.buf = buf;
+                // Copied out of `buf`, which listener_output's callees may read into again;
+                // answers are a few bytes, so usually onto the stack.
+                let mut small = [0u8; 256];
+                if let Some(dst) = small.get_mut(..n) {
+                    dst.copy_from_slice(&self.buf[..n]);
+                    self.listener_output(id, &small[..n], false);
+                } else {
+                    let data = self.buf[..n].to_vec();
+                    self.listener_output(id, &data, false);
+                }
             }
             ReadResult::Data(_) => self.output_events(id, idx),
             ReadResult::WouldBlock => {}

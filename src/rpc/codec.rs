@@ -569,6 +569,10 @@ fn push_int(out: &mut String, n: i64) {
 }
 
 fn encode_value(v: &Value, out: &mut String) {
+    if let Value::Encoded(xml) = v {
+        out.push_str(xml);
+        return;
+    }
     out.push_str("<value>");
     match v {
         Value::Int(n) => {
@@ -611,6 +615,7 @@ fn encode_value(v: &Value, out: &mut String) {
             out.push_str("<nil/></value>");
             return;
         }
+        Value::Encoded(_) => return,
         Value::Array(items) => {
             out.push_str("<array><data>\n");
             for i in items {
@@ -635,11 +640,62 @@ fn encode_value(v: &Value, out: &mut String) {
 
 const PROLOG: &str = "<?xml version='1.0'?>\n";
 
+/// One struct member, written as `encode_value` writes a `Value::Struct` member.
+pub enum Member<'a> {
+    Int(i64),
+    Str(std::borrow::Cow<'a, str>),
+}
+
+/// A `<value><struct>` of `members`, byte for byte what `encode_value` writes for the same
+/// `Value::Struct`, without building it.
+pub fn encode_struct(members: &[(&str, Member<'_>)], out: &mut String) {
+    out.push_str("<value><struct>\n");
+    for (name, m) in members {
+        out.push_str("<member>\n<name>");
+        escape(name, out);
+        out.push_str("</name>\n<value>");
+        match m {
+            Member::Int(n) => {
+                out.push_str("<int>");
+                push_int(out, (*n).clamp(i64::from(i32::MIN), i64::from(i32::MAX)));
+                out.push_str("</int>");
+            }
+            Member::Str(s) => {
+                out.push_str("<string>");
+                escape(s, out);
+                out.push_str("</string>");
+            }
+        }
+        out.push_str("</value>\n</member>\n");
+    }
+    out.push_str("</struct></value>\n");
+}
+
+/// The start and end of an encoded `<value><array>` (items go between).
+pub const ARRAY_OPEN: &str = "<value><array><data>\n";
+pub const ARRAY_CLOSE: &str = "</data></array></value>\n";
+
+const RESPONSE_HEAD: &str = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n";
+const RESPONSE_TAIL: &str = "</param>\n</params>\n</methodResponse>\n";
+
+/// `encode_response`, taking the value: an already encoded one becomes the response in
+/// its own buffer (a second megabyte-sized buffer cost its page faults and an unmap).
+pub fn encode_response_owned(v: Value) -> String {
+    match v {
+        Value::Encoded(mut xml) => {
+            xml.insert_str(0, RESPONSE_HEAD);
+            xml.push_str(RESPONSE_TAIL);
+            xml
+        }
+        v => encode_response(&v),
+    }
+}
+
 /// A successful `<methodResponse>` carrying `v`.
 pub fn encode_response(v: &Value) -> String {
-    let mut out = format!("{PROLOG}<methodResponse>\n<params>\n<param>\n");
+    let mut out = String::from(RESPONSE_HEAD);
     encode_value(v, &mut out);
-    out.push_str("</param>\n</params>\n</methodResponse>\n");
+    out.push_str(RESPONSE_TAIL);
     out
 }
 

@@ -20,6 +20,9 @@ pub enum Value {
     /// Names are usually literals: borrowing them saves an allocation per member.
     Struct(Vec<(Key, Value)>),
     Nil,
+    /// A whole `<value>` element the server already encoded (a large reply written without
+    /// building a tree first). The decoder never produces it.
+    Encoded(String),
 }
 
 impl Value {
@@ -101,6 +104,7 @@ impl Value {
             Value::Array(_) => "array",
             Value::Struct(_) => "struct",
             Value::Nil => "nil",
+            Value::Encoded(_) => "encoded",
         }
     }
 }
