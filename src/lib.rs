@@ -11,6 +11,7 @@ pub mod output;
 pub mod process;
 pub mod rpc;
 pub mod sys;
+pub mod text;
 pub mod web;
 
 #[cfg(test)]

@@ -549,23 +549,12 @@ fn python_float(f: f64) -> String {
     format!("{mantissa}e{sign}{digits:0>2}")
 }
 
-/// `n` in decimal without core::fmt: a getAllProcessInfo of 1000 processes writes 6000.
+/// `n` in decimal: a getAllProcessInfo of 1000 processes writes 6000.
 fn push_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut m = n.unsigned_abs();
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
-    }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
+    out.push_str(crate::text::decimal(n.unsigned_abs(), &mut [0; 20]));
 }
 
 fn encode_value(v: &Value, out: &mut String) {

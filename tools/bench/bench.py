@@ -551,22 +551,32 @@ stderr_logfile=NONE
         time.sleep(0.9)  # the emitter starts writing 1 s after its start
         c0 = d.cpu()
         t0 = time.monotonic()
-        end = t0 + 120
-        got = []
-        while time.monotonic() < end:
-            if os.path.exists(res):
-                got = [ln for ln in open(res).read().split("\n") if ln]
-                if sum(1 for ln in got if ln != "E") >= n:
-                    break
-            time.sleep(0.01 if gap == 0 else 0.05)
+        got = wait_delays(res, n, 0.01 if gap == 0 else 0.05)
         dt = time.monotonic() - t0
         cpu = d.cpu() - c0
+    return delay_figures(got, n, cpu, dt)
+
+
+def wait_delays(res, n, poll):
+    """The listener's records once n lines arrived (or after 120 s): 'I DELAY_NS' per line,
+    'E' per event."""
+    end = time.monotonic() + 120
+    got = []
+    while time.monotonic() < end:
+        if os.path.exists(res):
+            got = [ln for ln in open(res).read().split("\n") if ln]
+            if sum(1 for ln in got if ln != "E") >= n:
+                break
+        time.sleep(poll)
+    return got
+
+
+def delay_figures(got, n, cpu, secs):
     lines = [ln.split() for ln in got if ln != "E"]
-    events = sum(1 for ln in got if ln == "E")
-    idx = sorted(int(x[0]) for x in lines)
     delays = [int(x[1]) / 1e6 for x in lines]
-    return {"lines": len(lines), "lost": n - len(set(idx)), "events": events, "secs": dt,
-            "cpu": cpu, "p50": pct(delays, 0.5) if delays else float("nan"),
+    return {"lines": len(lines), "lost": n - len({x[0] for x in lines}),
+            "events": sum(1 for ln in got if ln == "E"), "secs": secs, "cpu": cpu,
+            "p50": pct(delays, 0.5) if delays else float("nan"),
             "p99": pct(delays, 0.99) if delays else float("nan")}
 
 
@@ -587,14 +597,9 @@ def relay_run(n, gap):
     try:
         time.sleep(0.9)  # the emitter starts writing 1 s after its start
         c0 = cpu()
-        end = time.monotonic() + 120
-        got = []
-        while time.monotonic() < end:
-            if os.path.exists(res):
-                got = [ln for ln in open(res).read().split("\n") if ln]
-                if sum(1 for ln in got if ln != "E") >= n:
-                    break
-            time.sleep(0.05)
+        t0 = time.monotonic()
+        got = wait_delays(res, n, 0.05)
+        dt = time.monotonic() - t0
         c = cpu() - c0
     finally:
         try:
@@ -603,26 +608,25 @@ def relay_run(n, gap):
             pass
         proc.wait()
         shutil.rmtree(d, ignore_errors=True)
-    lines = [ln.split() for ln in got if ln != "E"]
-    events = sum(1 for ln in got if ln == "E")
-    delays = [int(x[1]) / 1e6 for x in lines]
-    return {"lost": n - len({x[0] for x in lines}), "events": events, "cpu": c,
-            "p50": pct(delays, 0.5) if delays else float("nan"),
-            "p99": pct(delays, 0.99) if delays else float("nan")}
+    return delay_figures(got, n, c, dt)
 
 
 def event_throughput(a):
     n = a.event_lines
     impls = ("ours", "python", "ours2") + (("raw",) if os.path.exists(RELAY) else ())
 
+    def unloaded(u):
+        # One line per event in both daemons here (the lines are 5 ms apart), so the CPU
+        # figure is the per-event cost; the burst's event count depends on batching.
+        return {"unloaded 100 lines 5 ms apart: delay p50": ("ms", u["p50"]),
+                "unloaded 100 lines 5 ms apart: delay p99": ("ms", u["p99"]),
+                "unloaded: lines lost": ("lines", u["lost"]),
+                "unloaded: events delivered": ("events", u["events"]),
+                "unloaded: daemon CPU / 1000 events": ("ms", u["cpu"] * 1000 / (max(1, u["events"]) / 1000))}
+
     def one(impl):
         if impl == "raw":
-            u = relay_run(100, 0.005)
-            return {"unloaded 100 lines 5 ms apart: delay p50": ("ms", u["p50"]),
-                    "unloaded 100 lines 5 ms apart: delay p99": ("ms", u["p99"]),
-                    "unloaded: lines lost": ("lines", u["lost"]),
-                    "unloaded: events delivered": ("events", u["events"]),
-                    "unloaded: daemon CPU / 1000 events": ("ms", u["cpu"] * 1000 / (max(1, u["events"]) / 1000))}
+            return unloaded(relay_run(100, 0.005))
         r = event_run(impl, n, 0)
         u = event_run(impl, 100, 0.005)
         return {f"burst {n} lines: lines/s": ("lines/s", r["lines"] / r["secs"]),
@@ -632,13 +636,7 @@ def event_throughput(a):
                 f"burst: delay p99": ("ms", r["p99"]),
                 f"burst: daemon CPU / 1000 lines": ("ms", r["cpu"] * 1000 / (max(1, r["lines"]) / 1000)),
                 f"burst: daemon CPU / 1000 events": ("ms", r["cpu"] * 1000 / (max(1, r["events"]) / 1000)),
-                "unloaded 100 lines 5 ms apart: delay p50": ("ms", u["p50"]),
-                "unloaded 100 lines 5 ms apart: delay p99": ("ms", u["p99"]),
-                "unloaded: lines lost": ("lines", u["lost"]),
-                # One line per event in both daemons here (the lines are 5 ms apart), so this
-                # is the per-event cost; the burst's event count depends on batching.
-                "unloaded: events delivered": ("events", u["events"]),
-                "unloaded: daemon CPU / 1000 events": ("ms", u["cpu"] * 1000 / (max(1, u["events"]) / 1000))}
+                **unloaded(u)}
     run_rounds("event_throughput", a.rounds, one, impls=impls)
 
 
