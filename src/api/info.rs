@@ -134,15 +134,18 @@ pub fn encode_process_infos<'a>(
 ) -> Value {
     let now = unix(Some(now));
     // About 1.1 KiB per process with typical paths. Room that stays unused costs address
-    // space, not memory; a reply that outgrows it is moved, not rebuilt.
-    let mut out = String::with_capacity(256 + procs.len() * 1536);
+    // space, not memory; a reply that outgrows it is moved, not rebuilt. The buffer of the
+    // previous large reply is reused when the server has one.
+    let buf = crate::http::server::reply_buffer(256 + procs.len() * 1536);
+    let mut e = codec::encoded_value(String::from_utf8(buf).unwrap_or_default());
+    let out = e.out();
     out.push_str(codec::ARRAY_OPEN);
     for p in procs {
         let description = description(p, now);
-        codec::encode_struct(&info_members(p, now, &description), &mut out);
+        codec::encode_struct(&info_members(p, now, &description), out);
     }
     out.push_str(codec::ARRAY_CLOSE);
-    Value::Encoded(out)
+    Value::Encoded(e)
 }
 
 /// One entry of a group/all operation's result array.

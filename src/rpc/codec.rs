@@ -558,8 +558,8 @@ fn push_int(out: &mut String, n: i64) {
 }
 
 fn encode_value(v: &Value, out: &mut String) {
-    if let Value::Encoded(xml) = v {
-        out.push_str(xml);
+    if let Value::Encoded(e) = v {
+        out.push_str(e.xml());
         return;
     }
     out.push_str("<value>");
@@ -667,14 +667,20 @@ pub const ARRAY_CLOSE: &str = "</data></array></value>\n";
 const RESPONSE_HEAD: &str = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n";
 const RESPONSE_TAIL: &str = "</param>\n</params>\n</methodResponse>\n";
 
+/// An empty `Encoded` in `buf` (its capacity is kept), ready to become a response.
+pub fn encoded_value(buf: String) -> crate::rpc::value::Encoded {
+    crate::rpc::value::Encoded::with_head(buf, RESPONSE_HEAD)
+}
+
 /// `encode_response`, taking the value: an already encoded one becomes the response in
-/// its own buffer (a second megabyte-sized buffer cost its page faults and an unmap).
+/// its own buffer (a second megabyte-sized buffer cost its page faults and an unmap, and
+/// shifting the XML to put the head in front cost a fifth of getAllProcessInfo(1000)).
 pub fn encode_response_owned(v: Value) -> String {
     match v {
-        Value::Encoded(mut xml) => {
-            xml.insert_str(0, RESPONSE_HEAD);
-            xml.push_str(RESPONSE_TAIL);
-            xml
+        Value::Encoded(e) if e.buf.get(..e.start) == Some(RESPONSE_HEAD) => {
+            let mut out = e.buf;
+            out.push_str(RESPONSE_TAIL);
+            out
         }
         v => encode_response(&v),
     }

@@ -22,7 +22,38 @@ pub enum Value {
     Nil,
     /// A whole `<value>` element the server already encoded (a large reply written without
     /// building a tree first). The decoder never produces it.
-    Encoded(String),
+    Encoded(Encoded),
+}
+
+/// A `<value>` written straight into what can become its response: the buffer starts with
+/// room (the response head) for a reply made of this value alone, so that reply needs no
+/// copy and no shift of a megabyte of XML.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoded {
+    pub(crate) buf: String,
+    pub(crate) start: usize,
+}
+
+impl Encoded {
+    /// Writes `head` into `buf` (emptied first); the value goes after it through `out`.
+    pub(crate) fn with_head(mut buf: String, head: &str) -> Encoded {
+        buf.clear();
+        buf.push_str(head);
+        Encoded {
+            start: buf.len(),
+            buf,
+        }
+    }
+
+    /// Where the value is written.
+    pub fn out(&mut self) -> &mut String {
+        &mut self.buf
+    }
+
+    /// The `<value>` element.
+    pub fn xml(&self) -> &str {
+        self.buf.get(self.start..).unwrap_or_default()
+    }
 }
 
 impl Value {
