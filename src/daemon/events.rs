@@ -43,6 +43,18 @@ pub struct PoolState {
     ticks: [bool; 3],
 }
 
+/// The pool of the group named `group`. A free function so that callers can hold a process
+/// (borrowed from `procs`) while they use it.
+fn pool_of<'a>(
+    groups: &'a mut [super::supervisor::Group],
+    group: &str,
+) -> Option<&'a mut PoolState> {
+    groups
+        .iter_mut()
+        .find(|g| g.config.name == group)
+        .and_then(|g| g.pool.as_mut())
+}
+
 impl Supervisor {
     /// The pool runtime for an `[eventlistener:x]` group.
     pub(super) fn make_pool(&mut self, gc: &GroupConfig) -> Option<PoolState> {
@@ -310,10 +322,7 @@ impl Supervisor {
     }
 
     fn pool_mut(&mut self, group: &str) -> Option<&mut PoolState> {
-        self.groups
-            .iter_mut()
-            .find(|g| g.config.name == group)
-            .and_then(|g| g.pool.as_mut())
+        pool_of(&mut self.groups, group)
     }
 
     /// Puts an event back at the head of the pool it came from (and only that one: README E3).
@@ -391,12 +400,7 @@ impl Supervisor {
         let Some(p) = self.procs.get(id).and_then(|p| p.as_ref()) else {
             return;
         };
-        if let Some(ps) = self
-            .groups
-            .iter_mut()
-            .find(|g| g.config.name == p.group)
-            .and_then(|g| g.pool.as_mut())
-        {
+        if let Some(ps) = pool_of(&mut self.groups, &p.group) {
             ps.pending |= !ps.pool.is_empty();
         }
     }
@@ -408,12 +412,7 @@ impl Supervisor {
         let Some(mut q) = p.in_flight.take() else {
             return;
         };
-        let Some(ps) = self
-            .groups
-            .iter_mut()
-            .find(|g| g.config.name == p.group)
-            .and_then(|g| g.pool.as_mut())
-        else {
+        let Some(ps) = pool_of(&mut self.groups, &p.group) else {
             return;
         };
         let (verdict, actions) = ps.handler.handle(body);

@@ -500,8 +500,8 @@ impl Supervisor {
         best.map(|d| d.saturating_duration_since(now))
     }
 
-    /// A child pipe is readable: one read, delivered to its log (and to the listener
-    /// protocol, or as a PROCESS_LOG event). Pool triggers are handled here too.
+    /// A child pipe is readable (or a stdin pipe writable again): one read, delivered to its
+    /// log (and to the listener protocol, or as a PROCESS_LOG event).
     pub fn handle_fd(&mut self, key: usize) {
         if key < FD_KEY_BASE {
             return;

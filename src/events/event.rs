@@ -37,6 +37,7 @@ impl Event {
 
     /// The notification header + payload a listener receives. `len` counts characters, as
     /// Supervisor does (README E1): Python listeners read stdin in text mode.
+    #[cfg(test)]
     pub fn notification(
         &self,
         identifier: &str,
@@ -180,21 +181,22 @@ pub fn process_log(name: &str, group: &str, pid: i32, stream: &str, data: &[u8])
     } else {
         "PROCESS_LOG_STDERR"
     };
-    let mut head = Vec::with_capacity(64 + name.len() + group.len() + data.len());
-    head.extend_from_slice(b"processname:");
-    head.extend_from_slice(name.as_bytes());
-    head.extend_from_slice(b" groupname:");
-    head.extend_from_slice(group.as_bytes());
-    head.extend_from_slice(b" pid:");
+    let mut payload = String::with_capacity(64 + name.len() + group.len() + data.len());
+    payload.push_str("processname:");
+    payload.push_str(name);
+    payload.push_str(" groupname:");
+    payload.push_str(group);
+    payload.push_str(" pid:");
     if pid < 0 {
-        head.push(b'-');
+        payload.push('-');
     }
-    push_decimal(&mut head, pid.unsigned_abs().into());
-    head.extend_from_slice(b" channel:");
-    head.extend_from_slice(stream.as_bytes());
-    head.push(b'\n');
-    // Only str pieces went in.
-    let mut payload = String::from_utf8(head).unwrap_or_default();
+    payload.push_str(crate::text::decimal(
+        pid.unsigned_abs().into(),
+        &mut [0; 20],
+    ));
+    payload.push_str(" channel:");
+    payload.push_str(stream);
+    payload.push('\n');
     push_output_text(&mut payload, data);
     Event::new(kind, payload)
 }

@@ -557,6 +557,27 @@ fn push_int(out: &mut String, n: i64) {
     out.push_str(crate::text::decimal(n.unsigned_abs(), &mut [0; 20]));
 }
 
+/// `<int>` of `n`, clamped to i32 as Python's xmlrpc would refuse anything wider.
+fn encode_int(n: i64, out: &mut String) {
+    out.push_str("<int>");
+    push_int(out, n.clamp(i64::from(i32::MIN), i64::from(i32::MAX)));
+    out.push_str("</int>");
+}
+
+fn encode_string(s: &str, out: &mut String) {
+    out.push_str("<string>");
+    escape(s, out);
+    out.push_str("</string>");
+}
+
+/// A struct member up to its value (which ends with a newline), and what closes it.
+fn open_member(name: &str, out: &mut String) {
+    out.push_str("<member>\n<name>");
+    escape(name, out);
+    out.push_str("</name>\n");
+}
+const CLOSE_MEMBER: &str = "</member>\n";
+
 fn encode_value(v: &Value, out: &mut String) {
     if let Value::Encoded(e) = v {
         out.push_str(e.xml());
@@ -564,20 +585,11 @@ fn encode_value(v: &Value, out: &mut String) {
     }
     out.push_str("<value>");
     match v {
-        Value::Int(n) => {
-            let n = (*n).clamp(i64::from(i32::MIN), i64::from(i32::MAX));
-            out.push_str("<int>");
-            push_int(out, n);
-            out.push_str("</int>");
-        }
+        Value::Int(n) => encode_int(*n, out),
         Value::Bool(b) => {
             let _ = write!(out, "<boolean>{}</boolean>", u8::from(*b));
         }
-        Value::String(s) => {
-            out.push_str("<string>");
-            escape(s, out);
-            out.push_str("</string>");
-        }
+        Value::String(s) => encode_string(s, out),
         Value::Double(f) => {
             let _ = write!(out, "<double>{}</double>", python_float(*f));
         }
@@ -615,11 +627,9 @@ fn encode_value(v: &Value, out: &mut String) {
         Value::Struct(members) => {
             out.push_str("<struct>\n");
             for (k, v) in members {
-                out.push_str("<member>\n<name>");
-                escape(k, out);
-                out.push_str("</name>\n");
+                open_member(k, out);
                 encode_value(v, out);
-                out.push_str("</member>\n");
+                out.push_str(CLOSE_MEMBER);
             }
             out.push_str("</struct>");
         }
@@ -640,22 +650,14 @@ pub enum Member<'a> {
 pub fn encode_struct(members: &[(&str, Member<'_>)], out: &mut String) {
     out.push_str("<value><struct>\n");
     for (name, m) in members {
-        out.push_str("<member>\n<name>");
-        escape(name, out);
-        out.push_str("</name>\n<value>");
+        open_member(name, out);
+        out.push_str("<value>");
         match m {
-            Member::Int(n) => {
-                out.push_str("<int>");
-                push_int(out, (*n).clamp(i64::from(i32::MIN), i64::from(i32::MAX)));
-                out.push_str("</int>");
-            }
-            Member::Str(s) => {
-                out.push_str("<string>");
-                escape(s, out);
-                out.push_str("</string>");
-            }
+            Member::Int(n) => encode_int(*n, out),
+            Member::Str(s) => encode_string(s, out),
         }
-        out.push_str("</value>\n</member>\n");
+        out.push_str("</value>\n");
+        out.push_str(CLOSE_MEMBER);
     }
     out.push_str("</struct></value>\n");
 }
