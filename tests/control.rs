@@ -222,3 +222,43 @@ fn stop_right_after_spawn_is_not_lost() {
     assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
     assert!(!d.log().contains("with SIGKILL"), "{}", d.log());
 }
+
+/// Supervisor refuses to spawn while the process still has a pid: a start during STOPPING
+/// answers ABNORMAL_TERMINATION (with wait) and never runs a second copy beside the first.
+#[test]
+fn start_during_stopping_runs_no_second_copy() {
+    let d = Daemon::start(
+        "stopstart",
+        &format!(
+            "{RPC}[program:p]\ncommand=sh -c 'echo x >> {{dir}}/spawns; trap \"\" TERM; exec sleep 1000'\n\
+             startsecs=0\nstopwaitsecs=3\n"
+        ),
+    );
+    let sock = d.path("sock");
+    let info = |key: &str| {
+        call(&sock, "supervisor.getProcessInfo", &[s("p")])
+            .ok()
+            .and_then(|v| v.get(key).cloned())
+    };
+    wait_until(20, "running", || info("statename") == Some(s("RUNNING")));
+    let pid = info("pid");
+    assert_eq!(
+        call(&sock, "supervisor.stopProcess", &[s("p"), Value::Bool(false)]),
+        Ok(Value::Bool(true))
+    );
+    assert_eq!(info("statename"), Some(s("STOPPING")));
+    assert_eq!(
+        call(&sock, "supervisor.startProcess", &[s("p")]),
+        Err((40, "ABNORMAL_TERMINATION: p".to_string()))
+    );
+    assert_eq!(
+        call(&sock, "supervisor.startProcess", &[s("p"), Value::Bool(false)]),
+        Ok(Value::Bool(true))
+    );
+    assert_eq!(info("statename"), Some(s("STOPPING")));
+    assert_eq!(info("pid"), pid);
+    d.wait_log("process 'p' already running", 10);
+    // The stubborn copy is still killed when stopwaitsecs run out.
+    wait_until(20, "stopped", || info("statename") == Some(s("STOPPED")));
+    assert_eq!(fs::read_to_string(d.path("spawns")).unwrap(), "x\n");
+}

@@ -174,6 +174,12 @@ impl Machine {
         let mut fx = Vec::new();
         match input {
             Input::Tick { may_start } => self.tick(cfg, may_start, now, &mut fx),
+            // A process still being stopped has a pid: Supervisor's spawn() refuses, and so
+            // do we (a second copy would orphan the first, which nobody would kill).
+            Input::Start if self.pid != 0 => fx.push(Effect::Log(
+                LogLevel::Warn,
+                format!("process '{}' already running", self.name),
+            )),
             Input::Start => self.start(now, &mut fx),
             Input::Stop => self.stop(cfg, false, now, &mut fx),
             Input::StopForShutdown => self.stop(cfg, true, now, &mut fx),

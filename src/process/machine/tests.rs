@@ -268,6 +268,31 @@ fn stop_then_sigkill_after_stopwaitsecs_repeated() {
     assert!(s.tick().is_empty(), "a stopped process stays stopped");
 }
 
+/// Supervisor's spawn() refuses while the process still has a pid: a start during STOPPING
+/// must not run a second copy (the first would be orphaned, never killed).
+#[test]
+fn start_while_stopping_is_refused() {
+    let mut cfg = process_config("p", "x");
+    cfg.stopwaitsecs = 2;
+    let mut s = Sim::new(cfg);
+    s.tick();
+    s.feed(Input::Stop);
+    assert!(s.feed(Input::Start).is_empty());
+    assert_eq!(s.m.state(), Stopping);
+    assert_eq!(s.m.pid, 101);
+    assert_eq!(s.next_pid, 101, "no second spawn");
+    assert_eq!(s.log.last().unwrap(), "WARN process 'p' already running");
+    // The stop still escalates to SIGKILL and completes; then a start works.
+    s.advance(2000);
+    s.tick();
+    assert_eq!(s.kills.last(), Some(&(101, libc::SIGKILL, false)));
+    s.feed(Input::Exited {
+        status: WaitStatus::signaled(9),
+    });
+    assert_eq!(s.feed(Input::Start), vec![(Stopped, Starting)]);
+    assert_eq!(s.m.pid, 102);
+}
+
 #[test]
 fn stopasgroup_kills_group() {
     let mut cfg = process_config("p", "x");
