@@ -243,7 +243,11 @@ fn start_during_stopping_runs_no_second_copy() {
     wait_until(20, "running", || info("statename") == Some(s("RUNNING")));
     let pid = info("pid");
     assert_eq!(
-        call(&sock, "supervisor.stopProcess", &[s("p"), Value::Bool(false)]),
+        call(
+            &sock,
+            "supervisor.stopProcess",
+            &[s("p"), Value::Bool(false)]
+        ),
         Ok(Value::Bool(true))
     );
     assert_eq!(info("statename"), Some(s("STOPPING")));
@@ -252,7 +256,11 @@ fn start_during_stopping_runs_no_second_copy() {
         Err((40, "ABNORMAL_TERMINATION: p".to_string()))
     );
     assert_eq!(
-        call(&sock, "supervisor.startProcess", &[s("p"), Value::Bool(false)]),
+        call(
+            &sock,
+            "supervisor.startProcess",
+            &[s("p"), Value::Bool(false)]
+        ),
         Ok(Value::Bool(true))
     );
     assert_eq!(info("statename"), Some(s("STOPPING")));
@@ -261,4 +269,35 @@ fn start_during_stopping_runs_no_second_copy() {
     // The stubborn copy is still killed when stopwaitsecs run out.
     wait_until(20, "stopped", || info("statename") == Some(s("STOPPED")));
     assert_eq!(fs::read_to_string(d.path("spawns")).unwrap(), "x\n");
+}
+
+/// While supervisord shuts down every supervisor.* method faults SHUTDOWN_STATE, including
+/// signalProcessGroup of an unknown group (4.3 checks the gate before the name).
+#[test]
+fn shutdown_state_wins_over_bad_name() {
+    let mut d = Daemon::start(
+        "shutgate",
+        &format!(
+            "{RPC}[program:p]\ncommand=sh -c 'trap \"\" TERM; exec sleep 1000'\n\
+             startsecs=0\nstopwaitsecs=5\n"
+        ),
+    );
+    let sock = d.path("sock");
+    wait_until(20, "running", || d.count("entered RUNNING state") == 1);
+    d.signal(libc::SIGTERM);
+    wait_until(10, "shutting down", || {
+        call(&sock, "supervisor.getState", &[]) == Err((6, "SHUTDOWN_STATE".to_string()))
+    });
+    for (method, params) in [
+        ("supervisor.signalProcessGroup", vec![s("nosuch"), s("HUP")]),
+        ("supervisor.signalProcessGroup", vec![s("p"), s("HUP")]),
+        ("supervisor.startProcess", vec![s("nosuch")]),
+    ] {
+        assert_eq!(
+            call(&sock, method, &params),
+            Err((6, "SHUTDOWN_STATE".to_string())),
+            "{method} {params:?}"
+        );
+    }
+    assert_eq!(d.wait_exit(20), Some(0));
 }

@@ -26,19 +26,22 @@ pub fn int(params: &[Value], i: usize) -> Result<i64, Fault> {
     }
 }
 
-/// An optional boolean (`wait`), true when absent.
+/// An optional boolean (`wait`), true when absent. Supervisor only tests the value's truth,
+/// so any value is accepted, as Python would judge it, except that the strings "0" and
+/// "false" (any case) mean false: a caller who wrote them did not mean to wait.
 pub fn flag(params: &[Value], i: usize) -> Result<bool, Fault> {
-    match params.get(i) {
-        None => Ok(true),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::Int(n)) => Ok(*n != 0),
-        Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
-            "1" | "true" => Ok(true),
-            "0" | "false" | "" => Ok(false),
-            _ => Err(bad()),
-        },
-        _ => Err(bad()),
-    }
+    Ok(match params.get(i) {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Int(n)) => *n != 0,
+        Some(Value::Double(f)) => *f != 0.0,
+        Some(Value::String(s)) => !matches!(s.to_ascii_lowercase().as_str(), "0" | "false" | ""),
+        Some(Value::Base64(b)) => !b.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Struct(m)) => !m.is_empty(),
+        Some(Value::Nil) => false,
+        Some(Value::DateTime(_) | Value::Encoded(_)) => true,
+    })
 }
 
 /// A signal given as a name (`HUP`, `SIGHUP`) or a number (string or int).

@@ -25,11 +25,18 @@ pub fn resolve(ctx: &Ctx, spec: &str) -> Result<Target, Fault> {
     ctx.sup.find(group, name).map(Target::One).ok_or_else(bad)
 }
 
-/// `group:name`, as Supervisor names processes in messages and results.
+/// How Supervisor's make_namespec names a process in fault texts of group results:
+/// `group:name`, or just `name` when the group has the process's own name.
 fn namespec(ctx: &Ctx, id: usize) -> String {
     ctx.sup
         .process(id)
-        .map(|p| format!("{}:{}", p.group, p.config.name))
+        .map(|p| {
+            if p.group == p.config.name {
+                p.group.clone()
+            } else {
+                format!("{}:{}", p.group, p.config.name)
+            }
+        })
         .unwrap_or_default()
 }
 
@@ -330,17 +337,19 @@ pub fn signal_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     }
 }
 
-/// Not gated up front: BAD_NAME wins over SHUTDOWN_STATE (rpc.md §4).
+/// rpc.md §4 says BAD_NAME wins over SHUTDOWN_STATE here, but 4.3's signalProcessGroup only
+/// looks the group up before its gate and faults on an unknown name after it: SHUTDOWN_STATE
+/// wins, as everywhere else.
 pub fn signal_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     let name = match params::string(p, 0) {
         Ok(n) => n,
         Err(f) => return Outcome::Done(Err(f)),
     };
-    if ctx.sup.group(&name).is_none() {
-        return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
-    }
     if !ctx.sup.is_running() {
         return Outcome::Done(Err(Fault::plain(faults::SHUTDOWN_STATE)));
+    }
+    if ctx.sup.group(&name).is_none() {
+        return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
     }
     let ids = members(ctx, &name);
     let sig = params::signal_arg(p, 1);
@@ -366,7 +375,7 @@ pub fn send_stdin(ctx: &mut Ctx, p: &[Value]) -> Outcome {
         Some(other) => {
             return Outcome::Done(Err(Fault::new(
                 faults::INCORRECT_PARAMETERS,
-                format!("{other:?}"),
+                other.py_str(),
             )))
         }
         None => return Outcome::Done(Err(Fault::plain(faults::INCORRECT_PARAMETERS))),

@@ -51,6 +51,17 @@ pub fn add_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
         Ok(n) => n,
         Err(f) => return Outcome::Done(Err(f)),
     };
+    // As in Supervisor, the configuration read last decides first: a group removed from it
+    // is BAD_NAME even while it is still active.
+    if !ctx
+        .sup
+        .pending_config()
+        .groups
+        .iter()
+        .any(|g| g.name == name)
+    {
+        return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
+    }
     if ctx.sup.group(&name).is_some() {
         return Outcome::Done(Err(Fault::new(faults::ALREADY_ADDED, &name)));
     }

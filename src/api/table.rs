@@ -110,7 +110,7 @@ pub static METHODS: &[MethodDef] = &[
     m("supervisor.getState", &["struct"], 0, true, get_state,
       "Return current state of supervisord as a struct\n\n@return struct A struct with keys int statecode, string statename"),
     m("supervisor.getSupervisorVersion", &["string"], 0, true, supervisor_version,
-      "Return the version of the supervisor package in use by supervisord\n\n@return string version version id"),
+      "Return the version of the supervisor package in use by supervisord\n\n@return string version id"),
     m("supervisor.getVersion", &["string"], 0, true, api_version,
       "Return the version of the RPC API used by supervisord\n\n@return string version id"),
     m("supervisor.readLog", &["string", "int", "int"], 2, true, logs::read_main,

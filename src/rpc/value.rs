@@ -57,6 +57,47 @@ impl Encoded {
 }
 
 impl Value {
+    /// The value as Python's `str()` shows it, for fault texts Supervisor builds with `%s`.
+    pub fn py_str(&self) -> String {
+        match self {
+            Value::String(s) | Value::DateTime(s) => s.clone(),
+            Value::Base64(b) => b.iter().map(|&c| c as char).collect(), // Binary: latin-1
+            other => other.py_repr(),
+        }
+    }
+
+    fn py_repr(&self) -> String {
+        match self {
+            Value::Int(n) => n.to_string(),
+            Value::Bool(b) => (if *b { "True" } else { "False" }).to_string(),
+            Value::Double(d) if d.is_finite() && d.fract() == 0.0 && d.abs() < 1e16 => {
+                format!("{d:.1}")
+            }
+            Value::Double(d) => d.to_string(),
+            Value::Nil => "None".to_string(),
+            Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+            Value::Array(items) => {
+                let items: Vec<String> = items.iter().map(Value::py_repr).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Value::Struct(members) => {
+                let members: Vec<String> = members
+                    .iter()
+                    .map(|(k, v)| {
+                        format!(
+                            "{}: {}",
+                            Value::String(k.to_string()).py_repr(),
+                            v.py_repr()
+                        )
+                    })
+                    .collect();
+                format!("{{{}}}", members.join(", "))
+            }
+            Value::DateTime(_) | Value::Base64(_) => self.py_str(),
+            Value::Encoded(_) => String::new(),
+        }
+    }
+
     /// A struct from `(key, value)` pairs, keeping their order.
     pub fn structure<K, I>(members: I) -> Value
     where
@@ -191,6 +232,24 @@ impl From<Vec<Value>> for Value {
 #[cfg(test)]
 mod tests {
     use super::Value;
+
+    #[test]
+    fn py_str_spells_values_as_python_prints_them() {
+        assert_eq!(Value::Int(5).py_str(), "5");
+        assert_eq!(Value::Bool(true).py_str(), "True");
+        assert_eq!(Value::Double(2.0).py_str(), "2.0");
+        assert_eq!(Value::Double(1.5).py_str(), "1.5");
+        assert_eq!(Value::Nil.py_str(), "None");
+        assert_eq!(Value::from("it's").py_str(), "it's");
+        assert_eq!(
+            Value::Array(vec![Value::from("it's"), Value::Int(1), Value::Nil]).py_str(),
+            r"['it\'s', 1, None]"
+        );
+        assert_eq!(
+            Value::structure([("a", Value::Bool(false))]).py_str(),
+            "{'a': False}"
+        );
+    }
 
     #[test]
     fn accessors_match_only_their_variant() {

@@ -15,9 +15,9 @@ SOCK, PORT, PID, CONF = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.arg
 PASSED = 0
 
 
-def proxy():
+def proxy(allow_none=False):
     t = SupervisorTransport(None, None, "unix://" + SOCK)
-    return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=t)
+    return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=t, allow_none=allow_none)
 
 
 S = proxy().supervisor
@@ -105,8 +105,15 @@ check("start nowait", S.stopProcess("sleeper", False) is True)
 until("stopped nowait", lambda: state("sleeper") == "STOPPED")
 check("start nowait", S.startProcess("sleeper", False) is True)
 until("running nowait", lambda: state("sleeper") == "RUNNING")
+# `wait` is only tested for truth, as by 4.3: odd values are not a fault.
+check("stop wait=None", proxy(allow_none=True).supervisor.stopProcess("sleeper", None) is True)
+until("stopped wait=None", lambda: state("sleeper") == "STOPPED")
+check("start wait='x'", S.startProcess("sleeper", "x") is True and state("sleeper") == "RUNNING")
 fault("no file", lambda: S.startProcess("fail"), 20, "NO_FILE: can't find command '/nonexistent/prog'")
 fault("spawn error", lambda: S.startProcess("quick"), 50, "SPAWN_ERROR: quick")
+# In group results too, a process whose group has its own name is named without the group.
+group_err = [(r["name"], r["group"], r["status"], r["description"]) for r in S.startProcessGroup("quick")]
+check("group spawn error", group_err == [("quick", "quick", 50, "SPAWN_ERROR: quick")], group_err)
 check("never started", S.getProcessInfo("fail")["description"] == "Not started")
 fault("not executable", lambda: S.startProcess("noexec"), 21,
       "NOT_EXECUTABLE: command at '/etc/passwd' is not executable")
@@ -149,7 +156,8 @@ check("tail alias", S.tailProcessLog("cat", 0, 100) == tail)
 check("read stderr", S.readProcessStderrLog("cat", 0, 0) == "")
 fault("read bad args", lambda: S.readProcessStdoutLog("cat", -1, 5), 3, "BAD_ARGUMENTS")
 fault("stdin not running", lambda: S.sendProcessStdin("fail", "x"), 70, "NOT_RUNNING: fail")
-fault("stdin not string", lambda: S.sendProcessStdin("cat", 5), 2)
+fault("stdin not string", lambda: S.sendProcessStdin("cat", 5), 2, "INCORRECT_PARAMETERS: 5")
+fault("stdin list", lambda: S.sendProcessStdin("cat", ["a", 1]), 2, "INCORRECT_PARAMETERS: ['a', 1]")
 check("clear process log", S.clearProcessLogs("cat") is True)
 check("cleared", S.readProcessStdoutLog("cat", 0, 0) == "")
 fault("no log file", lambda: S.readProcessStdoutLog("nolog", 0, 0), 20, "NO_FILE")
@@ -201,6 +209,11 @@ check("reread added", S.reloadConfig() == [[["newprog"], [], []]])
 check("add group", S.addProcessGroup("newprog") is True)
 fault("already added", lambda: S.addProcessGroup("newprog"), 90, "ALREADY_ADDED: newprog")
 fault("add unknown", lambda: S.addProcessGroup("ghost"), 10, "BAD_NAME: ghost")
+with open(CONF, "w") as f:
+    f.write(good_conf)
+check("reread removed", S.reloadConfig() == [[[], [], ["newprog"]]])
+# The configuration read last decides first, as in 4.3: removed there, so BAD_NAME while active.
+fault("add removed", lambda: S.addProcessGroup("newprog"), 10, "BAD_NAME: newprog")
 until("newprog running", lambda: state("newprog") == "RUNNING")
 fault("still running", lambda: S.removeProcessGroup("newprog"), 91, "STILL_RUNNING: newprog")
 S.stopProcess("newprog")
