@@ -118,6 +118,8 @@ fn start_with_wait_answers_when_startsecs_elapse() {
         "{:?}",
         t0.elapsed()
     );
+    // Supervisor's stop_report: a caller that waits is told about in the main log.
+    assert_eq!(d.count("INFO waiting for p to stop"), 1, "{}", d.log());
 }
 
 fn raw_request(sock: &std::path::Path, head: &str, body: &[u8]) -> String {
@@ -266,6 +268,7 @@ fn start_during_stopping_runs_no_second_copy() {
     assert_eq!(info("statename"), Some(s("STOPPING")));
     assert_eq!(info("pid"), pid);
     d.wait_log("process 'p' already running", 10);
+    assert!(!d.log().contains("waiting for p to stop"), "nobody waits");
     // The stubborn copy is still killed when stopwaitsecs run out.
     wait_until(20, "stopped", || info("statename") == Some(s("STOPPED")));
     assert_eq!(fs::read_to_string(d.path("spawns")).unwrap(), "x\n");

@@ -119,12 +119,28 @@ fn start_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
 
 struct StopWait {
     id: usize,
+    /// The caller waits: say so in the main log now and then, as Supervisor's stop_report.
+    report: bool,
+    reported: Option<std::time::Instant>,
 }
 
 impl Deferred for StopWait {
     fn poll(&mut self, ctx: &mut Ctx) -> Option<CallResult> {
         match state(ctx, self.id) {
-            Some(s) if !s.is_stopped() => None,
+            Some(s) if !s.is_stopped() => {
+                let now = ctx.now.mono;
+                let due = self
+                    .reported
+                    .is_none_or(|t| now.duration_since(t) > std::time::Duration::from_secs(2));
+                if self.report && s == ProcessState::Stopping && due {
+                    self.reported = Some(now);
+                    if let Some(p) = ctx.sup.process(self.id) {
+                        let msg = format!("waiting for {} to stop", p.config.name);
+                        ctx.sup.log.info(&msg);
+                    }
+                }
+                None
+            }
             _ => Some(Ok(Value::Bool(true))),
         }
     }
@@ -143,7 +159,11 @@ fn stop_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
             .to_string();
         return Outcome::Done(Err(Fault::new(faults::FAILED, msg)));
     }
-    let mut w = StopWait { id };
+    let mut w = StopWait {
+        id,
+        report: wait,
+        reported: None,
+    };
     match w.poll(ctx) {
         Some(r) => Outcome::Done(r),
         None if !wait => Outcome::Done(Ok(Value::Bool(true))),

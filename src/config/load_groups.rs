@@ -101,7 +101,7 @@ fn heterogeneous(
             (false, false) => {
                 return Err(sec.err(
                     Some("programs"),
-                    format!("[{s}] names unknown program or fcgi-program {program}"),
+                    format!("[{s}] names unknown program or fcgi-program '{program}'"),
                 ))
             }
             (true, true) => {
@@ -116,15 +116,19 @@ fn heterogeneous(
             (false, true) => fcgi_section,
         };
         if let Some(other) = grouped.get(&target) {
-            let why = if other == s {
-                format!("[{s}] names {program} twice")
-            } else {
+            if other == s {
+                // Supervisor keeps one process per name, so a repeat changes nothing.
+                ctx.warnings
+                    .push(format!("[{s}] names {program} twice; once is enough"));
+                continue;
+            }
+            return Err(sec.err(
+                Some("programs"),
                 format!(
                     "[{s}] names {program}, which already belongs to [{other}]; a program can \
                      be in one group only"
-                )
-            };
-            return Err(sec.err(Some("programs"), why));
+                ),
+            ));
         }
         if !has_program {
             ctx.warnings.push(format!(

@@ -452,7 +452,7 @@ fn groups_sorted_and_heterogeneous_order() {
 fn group_errors() {
     assert_eq!(
         err("[supervisord]\n[group:g]\nprograms=a,zzz\n[program:a]\ncommand=a\n"),
-        "[group:g] names unknown program or fcgi-program zzz in section 'group:g' (file: 'F', \
+        "[group:g] names unknown program or fcgi-program 'zzz' in section 'group:g' (file: 'F', \
          line: 3, key: 'programs')"
     );
     assert!(err(
@@ -469,10 +469,14 @@ fn group_errors() {
         "{e}"
     );
     assert!(e.ends_with("(file: 'F', line: 5, key: 'programs')"), "{e}");
-    assert!(
-        err("[supervisord]\n[group:g]\nprograms=a,a\n[program:a]\ncommand=a\n")
-            .starts_with("[group:g] names a twice")
-    );
+    // Named twice in one group: one process, as in Supervisor, and a warning.
+    let (_t, c) = ok("[supervisord]\n[group:g]\nprograms=a,a\n[program:a]\ncommand=a\n");
+    let g = c.groups.iter().find(|g| g.name == "g").unwrap();
+    assert_eq!(g.processes.len(), 1);
+    assert!(c
+        .startup_messages
+        .iter()
+        .any(|(_, m)| m == "[group:g] names a twice; once is enough"));
 }
 
 #[test]
