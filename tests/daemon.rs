@@ -161,6 +161,76 @@ fn log_rotation_loses_no_line() {
     assert!(d.path("burst.log.10").exists());
 }
 
+/// A child writing as fast as it can is spliced into its log and its pipe grown: every byte
+/// still arrives, in order, with and without rotation.
+#[test]
+fn a_fast_writer_loses_no_byte() {
+    let d = Daemon::configure("fast", "");
+    let src: String = (0..1_200_000).map(|i| format!("{i:09}\n")).collect();
+    fs::write(d.path("src.txt"), &src).unwrap();
+    let dir = d.dir.path().display().to_string();
+    // Not at debug level: the main log would want to see the bytes, which rules out splice.
+    fs::write(
+        &d.conf,
+        format!(
+            "[supervisord]\nlogfile={dir}/supervisord.log\npidfile={dir}/supervisord.pid\n\
+             loglevel=info\n\n\
+             [program:plain]\ncommand=cat {dir}/src.txt\nstartsecs=0\nautorestart=false\n\
+             stdout_logfile={dir}/plain.log\nstdout_logfile_maxbytes=0\n\n\
+             [program:rotated]\ncommand=cat {dir}/src.txt\nstartsecs=0\nautorestart=false\n\
+             stdout_logfile={dir}/rotated.log\nstdout_logfile_maxbytes=4MB\n\
+             stdout_logfile_backups=10\n"
+        ),
+    )
+    .unwrap();
+    let d = d.spawn(&["-n"]);
+    d.wait_count("exited: ", 2, 60);
+    assert!(
+        fs::read_to_string(d.path("plain.log")).unwrap() == src,
+        "plain.log differs"
+    );
+    let mut rotated = String::new();
+    for i in (1..=10).rev() {
+        if let Ok(t) = fs::read_to_string(d.path(&format!("rotated.log.{i}"))) {
+            assert!(
+                t.len() <= 4 * 1024 * 1024,
+                "backup {i} has {} bytes",
+                t.len()
+            );
+            rotated.push_str(&t);
+        }
+    }
+    rotated.push_str(&fs::read_to_string(d.path("rotated.log")).unwrap());
+    assert!(d.path("rotated.log.2").exists());
+    assert!(rotated == src, "rotated logs differ");
+}
+
+/// A child writing small pieces in quick succession (seq's 4 KiB blocks) is rested between
+/// reads (`OutputChannel::take_rest`), alone in its daemon so that its reads stay small: every
+/// byte arrives, and the rested pipe is watched again (else seq would block on it for good).
+#[test]
+fn quick_small_pieces_are_all_logged() {
+    let d = Daemon::configure("pieces", "");
+    let dir = d.dir.path().display().to_string();
+    fs::write(
+        &d.conf,
+        format!(
+            "[supervisord]\nlogfile={dir}/supervisord.log\npidfile={dir}/supervisord.pid\n\
+             loglevel=info\n\n\
+             [program:pieces]\ncommand=seq 1 300000\nstartsecs=0\nautorestart=false\n\
+             stdout_logfile={dir}/pieces.log\nstdout_logfile_maxbytes=0\n"
+        ),
+    )
+    .unwrap();
+    let d = d.spawn(&["-n"]);
+    d.wait_log("exited: pieces", 30);
+    let seq: String = (1..=300_000).map(|i| format!("{i}\n")).collect();
+    assert!(
+        fs::read_to_string(d.path("pieces.log")).unwrap() == seq,
+        "pieces.log differs"
+    );
+}
+
 #[test]
 fn sighup_reload_picks_up_a_changed_command() {
     let d = Daemon::start("reload", "[program:svc]\ncommand=sleep 2001\nstartsecs=0\n");

@@ -40,6 +40,7 @@ pub fn run(
             break;
         }
         sup.collect_due(Instant::now());
+        sup.wake_rested(Instant::now());
         sup.dispatch_pending();
         let timeout = sup.next_timeout(Instant::now());
         if let Err(e) = sup.poller().wait(&mut events, timeout) {

@@ -106,6 +106,8 @@ pub struct Supervisor {
     /// While shutting down: until when listeners are still served.
     pub(super) drain_deadline: Option<Instant>,
     pub(super) drain_done: bool,
+    /// The earliest `OutputChannel::rest_until` (or a past one whose channel is gone).
+    pub(super) rest_due: Option<Instant>,
 }
 
 pub(super) fn fd_key(id: usize, stream: Stream) -> usize {
@@ -144,6 +146,7 @@ impl Supervisor {
             tick_periods: [None; 3],
             drain_deadline: None,
             drain_done: false,
+            rest_due: None,
         })
     }
 
@@ -491,13 +494,81 @@ impl Supervisor {
             .flatten()
             .filter_map(|p| p.collect_by)
             .min();
-        for d in [self.tick_deadline(now), self.drain_deadline, collect]
-            .into_iter()
-            .flatten()
+        for d in [
+            self.tick_deadline(now),
+            self.drain_deadline,
+            collect,
+            self.rest_due,
+        ]
+        .into_iter()
+        .flatten()
         {
             best = Some(best.map_or(d, |b| b.min(d)));
         }
         best.map(|d| d.saturating_duration_since(now))
+    }
+
+    /// Reads the pipes whose rest (`OutputChannel::take_rest`) is over. A pipe that has
+    /// more small pieces rests again at once; only one found empty is watched again, so a
+    /// steadily chatty child costs one timer wake-up per rest and no epoll_ctl.
+    pub fn wake_rested(&mut self, now: Instant) {
+        if self.rest_due.is_none_or(|d| d > now) {
+            return;
+        }
+        self.rest_due = None;
+        let mut due = Vec::new();
+        for p in self.procs.iter_mut().flatten() {
+            for (idx, ch) in p.channels.iter_mut().enumerate() {
+                let Some(until) = ch.as_ref().and_then(|ch| ch.rest_until) else {
+                    continue;
+                };
+                if until > now {
+                    self.rest_due = Some(self.rest_due.map_or(until, |d| d.min(until)));
+                } else {
+                    if let Some(ch) = ch.as_mut() {
+                        ch.rest_until = None;
+                    }
+                    due.push((p.id, idx));
+                }
+            }
+        }
+        for (id, idx) in due {
+            self.read_channel(id, idx);
+        }
+    }
+
+    /// After a read: start or continue a rest the channel asked for, or watch it again.
+    fn rest_or_watch(
+        poller: &Poller,
+        log: &mut MainLog,
+        rest_due: &mut Option<Instant>,
+        p: &mut Process,
+        idx: usize,
+    ) {
+        let Some(ch) = p.channels[idx].as_mut() else {
+            return;
+        };
+        let key = fd_key(p.id, ch.stream);
+        if ch.take_rest() && poller.fine_timeouts() {
+            // Still registered, so a hang-up is reported at once.
+            if !ch.silent && poller.modify(ch.fd.as_fd(), key, None).is_ok() {
+                ch.silent = true;
+            }
+            if ch.silent {
+                let until = Instant::now() + crate::output::REST;
+                ch.rest_until = Some(until);
+                *rest_due = Some(rest_due.map_or(until, |d| d.min(until)));
+            }
+        } else if ch.silent && ch.rest_until.is_none() {
+            match poller.modify(ch.fd.as_fd(), key, Some(Interest::Read)) {
+                Ok(()) => ch.silent = false,
+                Err(e) => log.error(&format!(
+                    "could not watch {} of '{}' again: {e}",
+                    ch.stream.name(),
+                    p.config.name
+                )),
+            }
+        }
     }
 
     /// A child pipe is readable (or a stdin pipe writable again): one read, delivered to its
@@ -526,6 +597,12 @@ impl Supervisor {
         };
         let protocol = p.listener.is_some() && ch.stream == Stream::Stdout;
         let r = ch.read_once(&p.config.name, &mut self.buf, strip, &mut self.log);
+        if !matches!(r, ReadResult::Eof) {
+            Self::rest_or_watch(&self.poller, &mut self.log, &mut self.rest_due, p, idx);
+        }
+        let Some(ch) = p.channels[idx].as_mut() else {
+            return r;
+        };
         match r {
             ReadResult::Eof => {
                 ch.finish(&p.config.name, &mut self.log);

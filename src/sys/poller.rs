@@ -21,6 +21,9 @@ pub enum Interest {
 pub struct Poller {
     epoll: OwnedFd,
     notifier: OwnedFd,
+    /// epoll_pwait2(2) works here (Linux 5.11+, and not refused by a seccomp filter), so a
+    /// timeout can be shorter than a millisecond.
+    fine: bool,
 }
 
 /// Keys that became ready in one `wait`.
@@ -72,7 +75,13 @@ impl Poller {
                 libc::EFD_NONBLOCK | libc::EFD_CLOEXEC,
             ))?)
         };
-        let p = Poller { epoll, notifier };
+        let mut p = Poller {
+            epoll,
+            notifier,
+            fine: false,
+        };
+        let mut probe = Events::new();
+        p.fine = p.pwait2(&mut probe, Duration::ZERO).is_ok();
         p.ctl(
             libc::EPOLL_CTL_ADD,
             p.notifier.as_raw_fd(),
@@ -140,27 +149,58 @@ impl Poller {
         Ok(())
     }
 
-    /// Sleeps until a watched fd is ready, `notify` is called, or `timeout` passes (rounded up
-    /// to whole milliseconds so a deadline is never met early). `None` waits forever.
-    pub fn wait(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
-        events.len = 0;
-        let ms = match timeout {
-            None => -1,
-            Some(d) => {
-                let ms = d.as_nanos().div_ceil(1_000_000);
-                ms.min(i32::MAX as u128) as libc::c_int
-            }
+    /// True if `wait` honours timeouts shorter than a millisecond.
+    pub fn fine_timeouts(&self) -> bool {
+        self.fine
+    }
+
+    fn pwait2(&self, events: &mut Events, timeout: Duration) -> io::Result<usize> {
+        let ts = libc::timespec {
+            tv_sec: timeout.as_secs().min(i32::MAX as u64) as _,
+            tv_nsec: timeout.subsec_nanos() as libc::c_long,
         };
-        // SAFETY: the kernel writes at most list.len() entries into list.
-        let n = check(unsafe {
-            libc::epoll_wait(
+        // SAFETY: the kernel writes at most list.len() entries into list and only reads ts;
+        // no signal mask is passed.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_epoll_pwait2,
                 self.epoll.as_raw_fd(),
                 events.list.as_mut_ptr(),
                 events.list.len() as libc::c_int,
-                ms,
+                &ts as *const libc::timespec,
+                std::ptr::null::<libc::sigset_t>(),
+                0usize,
             )
-        })?;
-        events.len = n as usize;
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+
+    /// Sleeps until a watched fd is ready, `notify` is called, or `timeout` passes (to the
+    /// microsecond with `fine_timeouts`, else rounded up to whole milliseconds: a deadline is
+    /// never met early). `None` waits forever.
+    pub fn wait(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.len = 0;
+        let n = match timeout {
+            Some(d) if self.fine => self.pwait2(events, d)?,
+            _ => {
+                let ms = timeout.map_or(-1, |d| {
+                    d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as libc::c_int
+                });
+                // SAFETY: the kernel writes at most list.len() entries into list.
+                check(unsafe {
+                    libc::epoll_wait(
+                        self.epoll.as_raw_fd(),
+                        events.list.as_mut_ptr(),
+                        events.list.len() as libc::c_int,
+                        ms,
+                    )
+                })? as usize
+            }
+        };
+        events.len = n;
         if events.list[..events.len]
             .iter()
             .any(|e| e.u64 == NOTIFY_KEY)
@@ -252,6 +292,20 @@ mod tests {
         let t = Instant::now();
         p.wait(&mut ev, Some(Duration::from_micros(1500))).unwrap();
         assert!(t.elapsed() >= Duration::from_micros(1500));
+        // A short timeout is not rounded up to a millisecond where the kernel can do better
+        // (the best of a few tries: a loaded machine may oversleep any one of them).
+        if p.fine_timeouts() {
+            let best = (0..20)
+                .map(|_| {
+                    let t = Instant::now();
+                    p.wait(&mut ev, Some(Duration::from_micros(100))).unwrap();
+                    t.elapsed()
+                })
+                .min()
+                .unwrap();
+            assert!(best >= Duration::from_micros(100), "{best:?}");
+            assert!(best < Duration::from_micros(900), "{best:?}");
+        }
 
         let p2 = Arc::clone(&p);
         let th = std::thread::spawn(move || p2.notify().unwrap());
