@@ -7,7 +7,7 @@ Both daemons are driven identically over the unix socket with supervisor's own x
 
 Usage: .venv/bin/python tools/bench/bench.py [--rounds 3] [--only a,b] [--skip a,b] [--json FILE]
 Scenarios: footprint idle_rss idle_wakeups ctl_status rpc_latency start_all log_throughput
-event_throughput event_latency spawn_churn. Needs the release binaries (make bench builds them; BENCH_REL says where)."""
+log_lines event_throughput event_latency spawn_churn. Needs the release binaries (make bench builds them; BENCH_REL says where)."""
 
 import argparse
 import glob
@@ -490,6 +490,49 @@ def log_throughput(a):
         os.unlink(src)
 
 
+LINE_WRITER = r'''
+import os, sys, time
+n, gap = int(sys.argv[1]), float(sys.argv[2])
+for i in range(n):
+    os.write(1, b"%08d %s\n" % (i, b"x" * 90))
+    time.sleep(gap)
+'''
+
+
+def log_lines(a):
+    """A chatty program: 50000 lines of 100 bytes, one write(2) each, about 60 us apart (a
+    sleep of 50 us), into its stdout_logfile. Daemon CPU and wake-ups per 1000 lines."""
+    n = 50000
+    want = b"".join(b"%08d %s\n" % (i, b"x" * 90) for i in range(n))
+
+    def one(impl):
+        d = Daemon(impl, "")
+        with open(os.path.join(d.dir, "lines.py"), "w") as f:
+            f.write(LINE_WRITER)
+        logf = os.path.join(d.dir, "lines.log")
+        with open(d.conf, "a") as f:
+            f.write(f"[program:lines]\ncommand={sys.executable} {d.dir}/lines.py {n} 0.00005\n"
+                    f"autostart=false\nstartsecs=0\nautorestart=false\nstdout_logfile={logf}\n"
+                    f"stdout_logfile_maxbytes=0\nstderr_logfile=NONE\n")
+        with d.start():
+            s = d.wait_up()
+            c0, v0 = d.cpu(), d.vcsw()
+            t0 = time.monotonic()
+            s.supervisor.startProcess("lines", False)
+            end = t0 + 120
+            while time.monotonic() < end and (not os.path.exists(logf) or os.path.getsize(logf) < len(want)):
+                time.sleep(0.01)
+            secs = time.monotonic() - t0
+            cpu, wakes = d.cpu() - c0, d.vcsw() - v0
+            with open(logf, "rb") as f:
+                ok = f.read() == want
+        return {"lines/s": ("lines/s", n / secs),
+                "daemon CPU / 1000 lines": ("ms", cpu * 1000 / (n / 1000)),
+                "daemon wake-ups / 1000 lines": ("wakes", wakes / (n / 1000)),
+                "bytes equal": ("1=yes", 1 if ok else 0)}
+    run_rounds("log_lines", a.rounds, one)
+
+
 EMITTER = r'''
 import os, sys, time
 n, gap = int(sys.argv[1]), float(sys.argv[2])
@@ -706,7 +749,7 @@ def spawn_churn(a):
 
 
 SCENARIOS = ["footprint", "idle_rss", "idle_wakeups", "ctl_status", "rpc_latency", "start_all",
-             "log_throughput", "event_throughput", "event_latency", "spawn_churn"]
+             "log_throughput", "log_lines", "event_throughput", "event_latency", "spawn_churn"]
 
 
 def machine():
