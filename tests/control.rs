@@ -304,3 +304,40 @@ fn shutdown_state_wins_over_bad_name() {
     }
     assert_eq!(d.wait_exit(20), Some(0));
 }
+
+/// Supervisor sorts groups by priority alone and keeps the order they were added in: a group
+/// that `update` adds comes after the existing groups of its priority in "all" operations.
+#[test]
+fn a_group_added_later_comes_last_among_its_priority() {
+    let progs = |names: &[&str]| -> String {
+        names
+            .iter()
+            .map(|n| format!("[program:{n}]\ncommand=sleep 1000\nstartsecs=0\nautostart=false\n"))
+            .collect()
+    };
+    let d = Daemon::start("addorder", &format!("{RPC}{}", progs(&["b", "c"])));
+    let sock = d.path("sock");
+    d.write_conf(&format!("{RPC}{}", progs(&["a", "b", "c"])));
+    call(&sock, "supervisor.reloadConfig", &[]).unwrap();
+    assert_eq!(
+        call(&sock, "supervisor.addProcessGroup", &[s("a")]),
+        Ok(Value::Bool(true))
+    );
+    let names = |v: Value| -> Vec<String> {
+        match v {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|r| match r.get("name") {
+                    Some(Value::String(n)) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let started = call(&sock, "supervisor.startAllProcesses", &[]).unwrap();
+    assert_eq!(names(started), ["b", "c", "a"]);
+    // getAllProcessInfo stays alphabetical (4.3 sorts it by name).
+    let infos = call(&sock, "supervisor.getAllProcessInfo", &[]).unwrap();
+    assert_eq!(names(infos), ["a", "b", "c"]);
+}

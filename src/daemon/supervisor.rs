@@ -89,7 +89,8 @@ pub struct Supervisor {
     pub(super) last_kill_error: Option<String>,
     pub(super) poller: Arc<Poller>,
     pub(super) procs: Vec<Option<Process>>,
-    /// Sorted by (priority, name).
+    /// By priority; equal priorities in the order they were added (the configuration's
+    /// order, by name, at start; `update` adds after them).
     pub groups: Vec<Group>,
     pub(super) pids: HashMap<i32, usize>,
     pub(super) base_env: Vec<(String, String)>,
@@ -217,10 +218,12 @@ impl Supervisor {
             }));
             members.push(id);
         }
-        let key = (gc.priority, gc.name.clone());
+        // After the groups of lower or equal priority: Supervisor sorts its groups by
+        // priority alone, keeping the order they were added in, so a group added (or changed)
+        // by `update` comes last among its equals, in "all" results and in start order.
         let at = self
             .groups
-            .partition_point(|g| (g.config.priority, g.config.name.clone()) <= key);
+            .partition_point(|g| g.config.priority <= gc.priority);
         let global_env = self.config.supervisord.environment.clone();
         let socket = match &gc.kind {
             GroupKind::Fcgi(s) => Some(SharedSocket::new(s.clone())),
