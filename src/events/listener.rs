@@ -42,6 +42,10 @@ pub enum Message {
 /// Longest result line we wait for before calling it garbage.
 const MAX_RESULT_LINE: usize = 64;
 
+/// Largest result body accepted. Real ones are `OK` or `FAIL`; a listener announcing more
+/// would make us hold everything it writes (Supervisor buffers it all, without a limit).
+pub const MAX_RESULT_BODY: usize = 1 << 20;
+
 #[derive(Debug)]
 pub struct Protocol {
     state: ListenerState,
@@ -149,15 +153,20 @@ impl Protocol {
                                 .ok()
                                 .and_then(|s| s.trim().parse::<usize>().ok())
                             {
-                                Some(n) => {
+                                Some(n) if n <= MAX_RESULT_BODY => {
                                     self.body_len = Some(n);
                                     n
                                 }
-                                None => {
+                                parsed => {
                                     let text = String::from_utf8_lossy(line).trim_end().to_string();
-                                    out.push(Message::Garbage(format!(
-                                        "bad result line: '{text}'"
-                                    )));
+                                    let why = if parsed.is_some() {
+                                        format!(
+                                            "result longer than {MAX_RESULT_BODY} bytes: '{text}'"
+                                        )
+                                    } else {
+                                        format!("bad result line: '{text}'")
+                                    };
+                                    out.push(Message::Garbage(why));
                                     self.state = ListenerState::Unknown;
                                     return input.len();
                                 }
@@ -247,6 +256,31 @@ mod tests {
         p.feed(b"READY\n");
         p.sent();
         assert_eq!(p.feed(b"RESULT 0\n"), vec![Message::Result(Vec::new())]);
+    }
+
+    #[test]
+    fn an_absurd_result_length_is_garbage_not_a_buffer() {
+        let mut p = Protocol::new();
+        p.feed(b"READY\n");
+        p.sent();
+        let m = p.feed(b"RESULT 1000000000000\nxxxx");
+        assert_eq!(
+            m,
+            vec![Message::Garbage(format!(
+                "result longer than {MAX_RESULT_BODY} bytes: 'RESULT 1000000000000'"
+            ))]
+        );
+        assert_eq!(p.state(), ListenerState::Unknown);
+        assert!(p.feed(&[b'x'; 65536]).is_empty());
+        assert!(p.buf.is_empty(), "nothing more is kept");
+        // The largest allowed body still completes.
+        let mut p = Protocol::new();
+        p.feed(b"READY\n");
+        p.sent();
+        let head = format!("RESULT {MAX_RESULT_BODY}\n");
+        assert!(p.feed(head.as_bytes()).is_empty());
+        let m = p.feed(&vec![b'y'; MAX_RESULT_BODY]);
+        assert!(matches!(&m[..], [Message::Result(b)] if b.len() == MAX_RESULT_BODY));
     }
 
     #[test]
