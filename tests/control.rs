@@ -341,3 +341,35 @@ fn a_group_added_later_comes_last_among_its_priority() {
     let infos = call(&sock, "supervisor.getAllProcessInfo", &[]).unwrap();
     assert_eq!(names(infos), ["a", "b", "c"]);
 }
+
+/// At most 128 connections are served at once (each holds a thread): the next one gets a 503
+/// straight away, and a slot freed by a closing client serves the next newcomer.
+#[test]
+fn connections_past_the_limit_get_503() {
+    let d = Daemon::start("connlimit", RPC);
+    let sock = d.path("sock");
+    let mut held: Vec<UnixStream> = (0..128)
+        .map(|_| UnixStream::connect(&sock).unwrap())
+        .collect();
+    // Every held connection has its thread (and slot) once it answers a request.
+    let body = "<?xml version=\"1.0\"?><methodCall><methodName>supervisor.getPID</methodName></methodCall>";
+    for c in &mut held {
+        write!(
+            c,
+            "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut buf = [0u8; 12];
+        c.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"HTTP/1.1 200");
+    }
+    let over = raw_request(
+        &sock,
+        "POST /RPC2 HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
+        b"",
+    );
+    assert!(over.starts_with("HTTP/1.1 503"), "{over}");
+    drop(held.pop());
+    wait_until(10, "a freed slot serves again", || running(&sock));
+}

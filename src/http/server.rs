@@ -1,7 +1,7 @@
-//! The HTTP servers: an accept thread per listener and a thread per connection that reads a
-//! bounded request (head ≤ 64 KiB, body ≤ 4 MiB, idle and I/O timeouts), checks auth, hands
-//! the request to the main loop (channel + poller wake-up) and writes the reply when it comes
-//! back. A slow or stuck client only ever holds its own thread: the loop never blocks on a
+//! The HTTP servers: an accept thread per listener and a thread per connection (at most
+//! `MAX_CONNECTIONS`) that reads a bounded request (head ≤ 64 KiB, body ≤ 4 MiB, idle and I/O
+//! timeouts), checks auth, hands the request to the main loop (channel + poller wake-up) and
+//! writes the reply when it comes back. A slow or stuck client only ever holds its own thread: the loop never blocks on a
 //! socket. (tiny_http, the first choice, has no limit on header size or time.)
 
 use super::auth;
@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -79,6 +79,31 @@ impl HttpRequest {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Connections served at once, over every listener. Each holds a thread and up to a 4 MiB
+/// body; past this a new one is answered 503 at once, so clients that open connections
+/// without end cannot grow the daemon without end (4000 idle ones were 4000 threads).
+pub const MAX_CONNECTIONS: usize = 128;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// One of the `MAX_CONNECTIONS`, given back when its connection thread ends.
+struct Slot;
+
+impl Slot {
+    fn take() -> Option<Slot> {
+        LIVE.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < MAX_CONNECTIONS).then_some(n + 1)
+        })
+        .ok()
+        .map(|_| Slot)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -265,11 +290,19 @@ fn accept_loop(
             continue;
         }
         // SAFETY: accept4 returned a fresh descriptor that nothing else owns.
-        let conn = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let mut conn = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let Some(slot) = Slot::take() else {
+            // A few hundred bytes into a fresh socket's empty buffer: this does not block.
+            error(&mut conn, 503);
+            continue;
+        };
         let (auth, tx, poller) = (auth.clone(), tx.clone(), Arc::clone(&poller));
         let _ = std::thread::Builder::new()
             .stack_size(128 * 1024)
-            .spawn(move || serve(conn, auth.as_deref(), &tx, &poller));
+            .spawn(move || {
+                let _slot = slot;
+                serve(conn, auth.as_deref(), &tx, &poller)
+            });
     }
 }
 
