@@ -53,6 +53,36 @@ pub fn signal_arg(params: &[Value], i: usize) -> Result<(i32, String), Fault> {
     };
     match crate::config::types::signal_number(&text) {
         Ok(n) => Ok((n, text)),
-        Err(_) => Err(Fault::new(faults::BAD_SIGNAL, &text)),
+        Err(_) => Err(Fault::new(faults::BAD_SIGNAL, echo(&text))),
+    }
+}
+
+/// A bad signal is echoed in every result of signalAllProcesses: a 4 MiB one would make a
+/// reply of 4 MiB per process. No signal name is longer than this.
+const MAX_SIGNAL_ECHO: usize = 64;
+
+fn echo(text: &str) -> String {
+    if text.len() <= MAX_SIGNAL_ECHO {
+        return text.to_string();
+    }
+    let mut end = MAX_SIGNAL_ECHO;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_bad_signal_is_echoed_cut_short() {
+        let long = "é".repeat(1000);
+        let f = signal_arg(&[Value::String(long)], 0).unwrap_err();
+        assert_eq!(f.code, faults::BAD_SIGNAL);
+        assert_eq!(f.text, format!("BAD_SIGNAL: {}...", "é".repeat(32)));
+        let f = signal_arg(&[Value::from("BOGUS")], 0).unwrap_err();
+        assert_eq!(f.text, "BAD_SIGNAL: BOGUS");
     }
 }
