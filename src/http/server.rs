@@ -290,10 +290,9 @@ fn accept_loop(
             continue;
         }
         // SAFETY: accept4 returned a fresh descriptor that nothing else owns.
-        let mut conn = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let conn = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
         let Some(slot) = Slot::take() else {
-            // A few hundred bytes into a fresh socket's empty buffer: this does not block.
-            error(&mut conn, 503);
+            refuse(conn);
             continue;
         };
         let (auth, tx, poller) = (auth.clone(), tx.clone(), Arc::clone(&poller));
@@ -303,6 +302,25 @@ fn accept_loop(
                 let _slot = slot;
                 serve(conn, auth.as_deref(), &tx, &poller)
             });
+    }
+}
+
+/// Answers 503 on a connection past `MAX_CONNECTIONS`, without ever blocking the accept
+/// thread: a few hundred bytes into a fresh socket's empty buffer, then whatever the client
+/// already sent is read away, so that closing does not reset the connection and lose the 503.
+fn refuse(mut conn: File) {
+    let fd = conn.as_raw_fd();
+    error(&mut conn, 503);
+    // SAFETY: plain calls on the descriptor `conn` owns; the buffer is a local array.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_WR);
+        let mut buf = [0u8; 4096];
+        for _ in 0..16 {
+            let n = libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT);
+            if n <= 0 {
+                break;
+            }
+        }
     }
 }
 
