@@ -1,8 +1,9 @@
 //! The HTTP servers: an accept thread per listener and a thread per connection (at most
 //! `MAX_CONNECTIONS`) that reads a bounded request (head ≤ 64 KiB, body ≤ 4 MiB, idle and I/O
 //! timeouts), checks auth, hands the request to the main loop (channel + poller wake-up) and
-//! writes the reply when it comes back. A slow or stuck client only ever holds its own thread: the loop never blocks on a
-//! socket. (tiny_http, the first choice, has no limit on header size or time.)
+//! writes the reply when it comes back. A slow or stuck client only ever holds its own
+//! thread: the loop never blocks on a socket. (tiny_http, the first choice, has no limit on
+//! header size or time.)
 
 use super::auth;
 use super::tail;
