@@ -383,3 +383,28 @@ fn connections_past_the_limit_get_503() {
         raw_request(&sock, &head, get_state.as_bytes()).starts_with("HTTP/1.1 200")
     });
 }
+
+/// A stop the caller waits for is reported every 2 s while the process is still stopping, as
+/// Supervisor's stop_report does, even when nothing else wakes the daemon.
+#[test]
+fn a_long_stop_is_reported_every_two_seconds() {
+    let d = Daemon::start(
+        "stopreport",
+        &format!(
+            "{RPC}[program:p]\ncommand=sh -c 'trap \"\" TERM; exec sleep 1000'\n\
+             startsecs=0\nstopwaitsecs=7\n"
+        ),
+    );
+    let sock = d.path("sock");
+    wait_until(20, "running", || d.count("entered RUNNING state") == 1);
+    let t0 = Instant::now();
+    assert_eq!(
+        call(&sock, "supervisor.stopProcess", &[s("p")]),
+        Ok(Value::Bool(true))
+    );
+    assert!(t0.elapsed() >= Duration::from_secs(7), "{:?}", t0.elapsed());
+    // At 0, 2, 4 and 6 s (a loaded machine may be late for the last one, not early). Woken
+    // only by the SIGKILL deadline, it would be twice: at 0 and 7 s.
+    let n = d.count("INFO waiting for p to stop");
+    assert!((3..=4).contains(&n), "{n} reports:\n{}", d.log());
+}

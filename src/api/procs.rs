@@ -131,7 +131,7 @@ impl Deferred for StopWait {
                 let now = ctx.now.mono;
                 let due = self
                     .reported
-                    .is_none_or(|t| now.duration_since(t) > std::time::Duration::from_secs(2));
+                    .is_none_or(|t| now.duration_since(t) >= std::time::Duration::from_secs(2));
                 if self.report && s == ProcessState::Stopping && due {
                     self.reported = Some(now);
                     if let Some(p) = ctx.sup.process(self.id) {

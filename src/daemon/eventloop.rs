@@ -14,6 +14,9 @@ use std::io;
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
+/// See the loop: how long a pending deferred request may go unpolled.
+const PENDING_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub fn run(
     sup: &mut Supervisor,
     signals: &mut Signals,
@@ -42,7 +45,12 @@ pub fn run(
         sup.collect_due(Instant::now());
         sup.wake_rested(Instant::now());
         sup.dispatch_pending();
-        let timeout = sup.next_timeout(Instant::now());
+        let mut timeout = sup.next_timeout(Instant::now());
+        if !pending.is_empty() {
+            // A request waiting for a state re-checks at least this often, like Supervisor's
+            // deferred callbacks on its 1 s loop (a wait for a stop logs every 2 s).
+            timeout = Some(timeout.map_or(PENDING_RECHECK, |t| t.min(PENDING_RECHECK)));
+        }
         if let Err(e) = sup.poller().wait(&mut events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 return Err(e);
