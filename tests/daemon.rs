@@ -135,7 +135,7 @@ fn log_rotation_loses_no_line() {
     let d = Daemon::start(
         "rotate",
         &format!(
-            "[program:burst]\ncommand=/bin/sh -c 'seq 1 {lines}; sleep 1000'\nstartsecs=0\n\
+            "[program:burst]\ncommand=/bin/sh -c 'seq 1 {lines}; exec sleep 1000'\nstartsecs=0\n\
              stdout_logfile={{dir}}/burst.log\nstdout_logfile_maxbytes=8KB\nstdout_logfile_backups=100\n"
         ),
     );
@@ -358,7 +358,7 @@ fn auto_logs_are_cleaned_at_start_unless_nocleanup() {
 fn child_environment_and_directory() {
     let d = Daemon::start(
         "env",
-        "[program:envy]\ncommand=/bin/sh -c 'echo $SUPERVISOR_ENABLED $SUPERVISOR_PROCESS_NAME $SUPERVISOR_GROUP_NAME $FOO; pwd; sleep 1000'\n\
+        "[program:envy]\ncommand=/bin/sh -c 'echo $SUPERVISOR_ENABLED $SUPERVISOR_PROCESS_NAME $SUPERVISOR_GROUP_NAME $FOO; pwd; exec sleep 1000'\n\
          startsecs=0\ndirectory={dir}\nenvironment=FOO=\"bar baz\"\nstdout_logfile={dir}/envy.log\n",
     );
     let expect = format!("1 envy envy bar baz\n{}\n", d.dir.path().display());
