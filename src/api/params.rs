@@ -29,8 +29,8 @@ pub fn int(params: &[Value], i: usize) -> Result<i64, Fault> {
 /// An optional boolean (`wait`), true when absent. Supervisor only tests the value's truth,
 /// so any value is accepted, as Python would judge it, except that the strings "0" and
 /// "false" (any case) mean false: a caller who wrote them did not mean to wait.
-pub fn flag(params: &[Value], i: usize) -> Result<bool, Fault> {
-    Ok(match params.get(i) {
+pub fn flag(params: &[Value], i: usize) -> bool {
+    match params.get(i) {
         None => true,
         Some(Value::Bool(b)) => *b,
         Some(Value::Int(n)) => *n != 0,
@@ -41,7 +41,7 @@ pub fn flag(params: &[Value], i: usize) -> Result<bool, Fault> {
         Some(Value::Struct(m)) => !m.is_empty(),
         Some(Value::Nil) => false,
         Some(Value::DateTime(_) | Value::Encoded(_)) => true,
-    })
+    }
 }
 
 /// A signal given as a name (`HUP`, `SIGHUP`) or a number (string or int).

@@ -240,7 +240,7 @@ const START: (Op, Select) = (start_one, not_running);
 const STOP: (Op, Select) = (stop_one, running);
 
 fn name_and_wait(p: &[Value]) -> Result<(String, bool), Fault> {
-    Ok((params::string(p, 0)?, params::flag(p, 1)?))
+    Ok((params::string(p, 0)?, params::flag(p, 1)))
 }
 
 /// `startProcess`/`stopProcess`: one process, or a whole group for `group:*`.
@@ -274,10 +274,7 @@ fn on_group(ctx: &mut Ctx, p: &[Value], (op, select): (Op, Select)) -> Outcome {
 
 /// `startAllProcesses`/`stopAllProcesses`.
 fn on_all(ctx: &mut Ctx, p: &[Value], (op, select): (Op, Select)) -> Outcome {
-    let wait = match params::flag(p, 0) {
-        Ok(w) => w,
-        Err(f) => return Outcome::Done(Err(f)),
-    };
+    let wait = params::flag(p, 0);
     let ids = select(ctx, everyone(ctx));
     Many::run(ctx, ids, op, wait)
 }

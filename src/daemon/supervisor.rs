@@ -519,24 +519,26 @@ impl Supervisor {
             return;
         }
         self.rest_due = None;
-        let mut due = Vec::new();
-        for p in self.procs.iter_mut().flatten() {
-            for (idx, ch) in p.channels.iter_mut().enumerate() {
-                let Some(until) = ch.as_ref().and_then(|ch| ch.rest_until) else {
+        // By index (a process's id is its slot): reading needs `self`, and this runs every
+        // few hundred microseconds for a chatty child, so no list of due channels is built.
+        for id in 0..self.procs.len() {
+            for idx in 0..2 {
+                let Some(ch) = self.procs[id]
+                    .as_mut()
+                    .and_then(|p| p.channels[idx].as_mut())
+                else {
+                    continue;
+                };
+                let Some(until) = ch.rest_until else {
                     continue;
                 };
                 if until > now {
                     self.rest_due = Some(self.rest_due.map_or(until, |d| d.min(until)));
                 } else {
-                    if let Some(ch) = ch.as_mut() {
-                        ch.rest_until = None;
-                    }
-                    due.push((p.id, idx));
+                    ch.rest_until = None;
+                    self.read_channel(id, idx);
                 }
             }
-        }
-        for (id, idx) in due {
-            self.read_channel(id, idx);
         }
     }
 

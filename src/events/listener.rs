@@ -44,7 +44,7 @@ const MAX_RESULT_LINE: usize = 64;
 
 /// Largest result body accepted. Real ones are `OK` or `FAIL`; a listener announcing more
 /// would make us hold everything it writes (Supervisor buffers it all, without a limit).
-pub const MAX_RESULT_BODY: usize = 1 << 20;
+const MAX_RESULT_BODY: usize = 1 << 20;
 
 #[derive(Debug)]
 pub struct Protocol {
