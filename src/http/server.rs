@@ -9,11 +9,12 @@ use super::auth;
 use super::tail;
 use crate::config::Auth;
 use crate::sys::poller::Poller;
+use crate::sys::quota::Quota;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -87,26 +88,7 @@ impl HttpRequest {
 /// body; past this a new one is answered 503 at once, so clients that open connections
 /// without end cannot grow the daemon without end (4000 idle ones were 4000 threads).
 pub const MAX_CONNECTIONS: usize = 128;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// One of the `MAX_CONNECTIONS`, given back when its connection thread ends.
-struct Slot;
-
-impl Slot {
-    fn take() -> Option<Slot> {
-        LIVE.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-            (n < MAX_CONNECTIONS).then_some(n + 1)
-        })
-        .ok()
-        .map(|_| Slot)
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        LIVE.fetch_sub(1, Ordering::AcqRel);
-    }
-}
+static CONNECTIONS: Quota = Quota::new(MAX_CONNECTIONS);
 
 /// What the connection thread writes back.
 pub enum Reply {
@@ -292,7 +274,7 @@ fn accept_loop(
         }
         // SAFETY: accept4 returned a fresh descriptor that nothing else owns.
         let conn = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
-        let Some(slot) = Slot::take() else {
+        let Some(slot) = CONNECTIONS.take() else {
             refuse(conn);
             continue;
         };

@@ -6,9 +6,9 @@ pub mod capture;
 
 use crate::config::LogLevel;
 use crate::log::{syslog, MainLog, RotatingFile};
+use crate::sys::quota::{Permit, Quota};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Most bytes one splice moves: the size a busy pipe grows to.
@@ -25,27 +25,7 @@ pub const REST: Duration = Duration::from_micros(200);
 /// (`fs.pipe-user-pages-soft`, 64 MiB by default); past that limit an unprivileged user's new
 /// pipes get only two pages, so growing every pipe would starve later children's pipes.
 const GROWN_PIPES_MAX: usize = 16;
-static GROWN_PIPES: AtomicUsize = AtomicUsize::new(0);
-
-/// One of the `GROWN_PIPES_MAX` slots, given back when the channel is dropped.
-struct GrownPipe;
-
-impl GrownPipe {
-    fn take() -> Option<GrownPipe> {
-        GROWN_PIPES
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                (n < GROWN_PIPES_MAX).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| GrownPipe)
-    }
-}
-
-impl Drop for GrownPipe {
-    fn drop(&mut self) {
-        GROWN_PIPES.fetch_sub(1, Ordering::Relaxed);
-    }
-}
+static GROWN_PIPES: Quota = Quota::new(GROWN_PIPES_MAX);
 
 /// Whether a read of `n` bytes, `since` the previous read that got data, should be followed
 /// by a rest: the child writes small pieces faster than we would wake up for them. Not
@@ -95,8 +75,8 @@ pub struct OutputChannel {
     pub comm: Vec<Vec<u8>>,
     /// The bytes only go to the log file: splice them there (see `RotatingFile::splice_from`).
     splice: bool,
-    /// Set once the pipe was found full and grown.
-    grown: Option<GrownPipe>,
+    /// Set once the pipe was found full and grown (one of `GROWN_PIPES`).
+    grown: Option<Permit>,
     /// A listener's stdout (its protocol): never rested.
     raw: bool,
     /// When the last read (or splice) got data.
@@ -203,7 +183,7 @@ impl OutputChannel {
         if n < DEFAULT_PIPE || self.grown.is_some() {
             return;
         }
-        let Some(slot) = GrownPipe::take() else {
+        let Some(slot) = GROWN_PIPES.take() else {
             return;
         };
         // SAFETY: F_SETPIPE_SZ on a pipe we own; failure leaves it as it was.
@@ -483,6 +463,6 @@ mod tests {
         assert_eq!(size as usize, BIG_PIPE);
         assert!(ch.grown.is_some());
         drop(ch);
-        assert!(GROWN_PIPES.load(Ordering::Relaxed) < GROWN_PIPES_MAX);
+        assert!(GROWN_PIPES.used() < GROWN_PIPES_MAX);
     }
 }

@@ -2,3 +2,4 @@
 
 pub mod errno;
 pub mod poller;
+pub mod quota;
