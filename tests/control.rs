@@ -229,22 +229,31 @@ fn stop_right_after_spawn_is_not_lost() {
 
 /// Supervisor refuses to spawn while the process still has a pid: a start during STOPPING
 /// answers ABNORMAL_TERMINATION (with wait) and never runs a second copy beside the first.
-#[test]
-fn start_during_stopping_runs_no_second_copy() {
+/// A daemon (control socket at `sock`) whose program `p` ignores SIGTERM, so a stop takes
+/// `stopwaitsecs` and ends in SIGKILL; `first` runs in its shell before that. Returned once
+/// `p` is RUNNING.
+fn stubborn(tag: &str, first: &str, stopwaitsecs: u32) -> Daemon {
     let d = Daemon::start(
-        "stopstart",
+        tag,
         &format!(
-            "{RPC}[program:p]\ncommand=sh -c 'echo x >> {{dir}}/spawns; trap \"\" TERM; exec sleep 1000'\n\
-             startsecs=0\nstopwaitsecs=3\n"
+            "{RPC}[program:p]\ncommand=sh -c '{first}trap \"\" TERM; exec sleep 1000'\n\
+             startsecs=0\nstopwaitsecs={stopwaitsecs}\n"
         ),
     );
+    wait_until(20, "running", || d.count("entered RUNNING state") == 1);
+    d
+}
+
+#[test]
+fn start_during_stopping_runs_no_second_copy() {
+    let d = stubborn("stopstart", "echo x >> {dir}/spawns; ", 3);
     let sock = d.path("sock");
     let info = |key: &str| {
         call(&sock, "supervisor.getProcessInfo", &[s("p")])
             .ok()
             .and_then(|v| v.get(key).cloned())
     };
-    wait_until(20, "running", || info("statename") == Some(s("RUNNING")));
+    assert_eq!(info("statename"), Some(s("RUNNING")));
     let pid = info("pid");
     assert_eq!(
         call(
@@ -280,15 +289,8 @@ fn start_during_stopping_runs_no_second_copy() {
 /// signalProcessGroup of an unknown group (4.3 checks the gate before the name).
 #[test]
 fn shutdown_state_wins_over_bad_name() {
-    let mut d = Daemon::start(
-        "shutgate",
-        &format!(
-            "{RPC}[program:p]\ncommand=sh -c 'trap \"\" TERM; exec sleep 1000'\n\
-             startsecs=0\nstopwaitsecs=5\n"
-        ),
-    );
+    let mut d = stubborn("shutgate", "", 5);
     let sock = d.path("sock");
-    wait_until(20, "running", || d.count("entered RUNNING state") == 1);
     d.signal(libc::SIGTERM);
     wait_until(10, "shutting down", || {
         call(&sock, "supervisor.getState", &[]) == Err((6, "SHUTDOWN_STATE".to_string()))
@@ -388,15 +390,8 @@ fn connections_past_the_limit_get_503() {
 /// Supervisor's stop_report does, even when nothing else wakes the daemon.
 #[test]
 fn a_long_stop_is_reported_every_two_seconds() {
-    let d = Daemon::start(
-        "stopreport",
-        &format!(
-            "{RPC}[program:p]\ncommand=sh -c 'trap \"\" TERM; exec sleep 1000'\n\
-             startsecs=0\nstopwaitsecs=7\n"
-        ),
-    );
+    let d = stubborn("stopreport", "", 7);
     let sock = d.path("sock");
-    wait_until(20, "running", || d.count("entered RUNNING state") == 1);
     let t0 = Instant::now();
     assert_eq!(
         call(&sock, "supervisor.stopProcess", &[s("p")]),

@@ -168,21 +168,15 @@ fn a_fast_writer_loses_no_byte() {
     let d = Daemon::configure("fast", "");
     let src: String = (0..1_200_000).map(|i| format!("{i:09}\n")).collect();
     fs::write(d.path("src.txt"), &src).unwrap();
-    let dir = d.dir.path().display().to_string();
     // Not at debug level: the main log would want to see the bytes, which rules out splice.
-    fs::write(
-        &d.conf,
-        format!(
-            "[supervisord]\nlogfile={dir}/supervisord.log\npidfile={dir}/supervisord.pid\n\
-             loglevel=info\n\n\
-             [program:plain]\ncommand=cat {dir}/src.txt\nstartsecs=0\nautorestart=false\n\
-             stdout_logfile={dir}/plain.log\nstdout_logfile_maxbytes=0\n\n\
-             [program:rotated]\ncommand=cat {dir}/src.txt\nstartsecs=0\nautorestart=false\n\
-             stdout_logfile={dir}/rotated.log\nstdout_logfile_maxbytes=4MB\n\
-             stdout_logfile_backups=10\n"
-        ),
-    )
-    .unwrap();
+    d.write_conf_at(
+        "info",
+        "[program:plain]\ncommand=cat {dir}/src.txt\nstartsecs=0\nautorestart=false\n\
+         stdout_logfile={dir}/plain.log\nstdout_logfile_maxbytes=0\n\n\
+         [program:rotated]\ncommand=cat {dir}/src.txt\nstartsecs=0\nautorestart=false\n\
+         stdout_logfile={dir}/rotated.log\nstdout_logfile_maxbytes=4MB\n\
+         stdout_logfile_backups=10\n",
+    );
     let d = d.spawn(&["-n"]);
     d.wait_count("exited: ", 2, 60);
     assert!(
@@ -211,17 +205,11 @@ fn a_fast_writer_loses_no_byte() {
 #[test]
 fn quick_small_pieces_are_all_logged() {
     let d = Daemon::configure("pieces", "");
-    let dir = d.dir.path().display().to_string();
-    fs::write(
-        &d.conf,
-        format!(
-            "[supervisord]\nlogfile={dir}/supervisord.log\npidfile={dir}/supervisord.pid\n\
-             loglevel=info\n\n\
-             [program:pieces]\ncommand=seq 1 300000\nstartsecs=0\nautorestart=false\n\
-             stdout_logfile={dir}/pieces.log\nstdout_logfile_maxbytes=0\n"
-        ),
-    )
-    .unwrap();
+    d.write_conf_at(
+        "info",
+        "[program:pieces]\ncommand=seq 1 300000\nstartsecs=0\nautorestart=false\n\
+         stdout_logfile={dir}/pieces.log\nstdout_logfile_maxbytes=0\n",
+    );
     let d = d.spawn(&["-n"]);
     d.wait_log("exited: pieces", 30);
     let seq: String = (1..=300_000).map(|i| format!("{i}\n")).collect();

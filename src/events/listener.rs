@@ -199,6 +199,14 @@ impl Protocol {
 mod tests {
     use super::*;
 
+    /// A listener that said READY and was sent an event.
+    fn busy() -> Protocol {
+        let mut p = Protocol::new();
+        p.feed(b"READY\n");
+        p.sent();
+        p
+    }
+
     #[test]
     fn ready_and_result_in_pieces() {
         let mut p = Protocol::new();
@@ -214,9 +222,7 @@ mod tests {
 
     #[test]
     fn a_message_split_after_a_whole_one_completes_later() {
-        let mut p = Protocol::new();
-        p.feed(b"READY\n");
-        p.sent();
+        let mut p = busy();
         assert_eq!(
             p.feed(b"RESULT 4\nFAILREA"),
             vec![Message::Result(b"FAIL".to_vec())]
@@ -234,9 +240,7 @@ mod tests {
 
     #[test]
     fn several_messages_in_one_read() {
-        let mut p = Protocol::new();
-        p.feed(b"READY\n");
-        p.sent();
+        let mut p = busy();
         assert_eq!(
             p.feed(b"RESULT 4\nFAILREADY\n"),
             vec![Message::Result(b"FAIL".to_vec()), Message::Ready]
@@ -246,9 +250,7 @@ mod tests {
 
     #[test]
     fn lenient_prefix_and_zero_length() {
-        let mut p = Protocol::new();
-        p.feed(b"READY\n");
-        p.sent();
+        let mut p = busy();
         assert_eq!(
             p.feed(b"XXXXXXX 2\nOK"),
             vec![Message::Result(b"OK".to_vec())]
@@ -260,9 +262,7 @@ mod tests {
 
     #[test]
     fn an_absurd_result_length_is_garbage_not_a_buffer() {
-        let mut p = Protocol::new();
-        p.feed(b"READY\n");
-        p.sent();
+        let mut p = busy();
         let m = p.feed(b"RESULT 1000000000000\nxxxx");
         assert_eq!(
             m,
@@ -274,9 +274,7 @@ mod tests {
         assert!(p.feed(&[b'x'; 65536]).is_empty());
         assert!(p.buf.is_empty(), "nothing more is kept");
         // The largest allowed body still completes.
-        let mut p = Protocol::new();
-        p.feed(b"READY\n");
-        p.sent();
+        let mut p = busy();
         let head = format!("RESULT {MAX_RESULT_BODY}\n");
         assert!(p.feed(head.as_bytes()).is_empty());
         let m = p.feed(&vec![b'y'; MAX_RESULT_BODY]);
@@ -297,24 +295,18 @@ mod tests {
             "output while READY"
         );
 
-        let mut p = Protocol::new();
-        p.feed(b"READY\n");
-        p.sent();
+        let mut p = busy();
         let m = p.feed(b"RESULT abc\n");
         assert_eq!(
             m,
             vec![Message::Garbage("bad result line: 'RESULT abc'".into())]
         );
-        let mut p = Protocol::new();
-        p.feed(b"READY\n");
-        p.sent();
+        let mut p = busy();
         assert!(
             matches!(p.feed(b"RESULT -5\n")[0], Message::Garbage(_)),
             "negative length"
         );
-        let mut p = Protocol::new();
-        p.feed(b"READY\n");
-        p.sent();
+        let mut p = busy();
         assert!(
             matches!(p.feed(&[b'9'; 100])[0], Message::Garbage(_)),
             "endless line"

@@ -122,9 +122,14 @@ impl Daemon {
     }
 
     pub fn write_conf(&self, body: &str) {
+        self.write_conf_at("debug", body);
+    }
+
+    /// `write_conf` with another main log level (below debug, log-only output is spliced).
+    pub fn write_conf_at(&self, loglevel: &str, body: &str) {
         let dir = self.dir.path().display().to_string();
         let text = format!(
-            "[supervisord]\nlogfile={dir}/supervisord.log\npidfile={dir}/supervisord.pid\nchildlogdir={dir}\nloglevel=debug\n\n{}",
+            "[supervisord]\nlogfile={dir}/supervisord.log\npidfile={dir}/supervisord.pid\nchildlogdir={dir}\nloglevel={loglevel}\n\n{}",
             body.replace("{dir}", &dir)
         );
         fs::write(&self.conf, text).expect("write conf");
