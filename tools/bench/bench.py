@@ -72,6 +72,18 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 """)
         self.proc = None
 
+    def add_file(self, name, text):
+        """Writes `text` to `name` in the daemon's dir (a helper script); returns its path."""
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def add_conf(self, text):
+        """Appends sections to the generated config (before start)."""
+        with open(self.conf, "a") as f:
+            f.write(text)
+
     def start(self):
         self.t_launch = time.monotonic()
         self.proc = subprocess.Popen([DAEMON[self.impl], "-n", "-c", self.conf], stdout=subprocess.DEVNULL,
@@ -452,10 +464,9 @@ def log_throughput(a):
                                 f"daemon CPU s/GB ({tag})": ("s/GB", (ru.ru_utime + ru.ru_stime) / (size / 1e9))}
                 d = Daemon(impl, "")
                 logf = os.path.join(d.dir, "out.log")
-                with open(d.conf, "a") as f:
-                    f.write(f"[program:log]\ncommand=/bin/cat {src}\nautostart=false\nstartsecs=0\n"
-                            f"autorestart=false\nstdout_logfile={logf}\nstdout_logfile_maxbytes={maxb}\n"
-                            f"stdout_logfile_backups=10\nstderr_logfile=NONE\n")
+                d.add_conf(f"[program:log]\ncommand=/bin/cat {src}\nautostart=false\nstartsecs=0\n"
+                           f"autorestart=false\nstdout_logfile={logf}\nstdout_logfile_maxbytes={maxb}\n"
+                           f"stdout_logfile_backups=10\nstderr_logfile=NONE\n")
                 with d.start():
                     s = d.wait_up()
                     c0 = d.cpu()
@@ -511,13 +522,11 @@ def log_lines(a):
 
     def one(impl):
         d = Daemon(impl, "")
-        with open(os.path.join(d.dir, "lines.py"), "w") as f:
-            f.write(LINE_WRITER)
+        writer = d.add_file("lines.py", LINE_WRITER)
         logf = os.path.join(d.dir, "lines.log")
-        with open(d.conf, "a") as f:
-            f.write(f"[program:lines]\ncommand={sys.executable} {d.dir}/lines.py {n} 0.00005\n"
-                    f"autostart=false\nstartsecs=0\nautorestart=false\nstdout_logfile={logf}\n"
-                    f"stdout_logfile_maxbytes=0\nstderr_logfile=NONE\n")
+        d.add_conf(f"[program:lines]\ncommand={sys.executable} {writer} {n} 0.00005\n"
+                   f"autostart=false\nstartsecs=0\nautorestart=false\nstdout_logfile={logf}\n"
+                   f"stdout_logfile_maxbytes=0\nstderr_logfile=NONE\n")
         with d.start():
             s = d.wait_up()
             c0, v0 = d.cpu(), d.vcsw()
@@ -569,11 +578,9 @@ while True:
 def event_run(impl, n, gap):
     d = Daemon(impl, "")
     for fn, txt in (("emit.py", EMITTER), ("listener.py", LOG_LISTENER)):
-        with open(os.path.join(d.dir, fn), "w") as f:
-            f.write(txt)
+        d.add_file(fn, txt)
     res = os.path.join(d.dir, "delays")
-    with open(d.conf, "a") as f:
-        f.write(f"""[eventlistener:lat]
+    d.add_conf(f"""[eventlistener:lat]
 command={sys.executable} {d.dir}/listener.py {res}
 events=PROCESS_LOG_STDOUT
 buffer_size={n + 10}
@@ -704,12 +711,10 @@ def event_latency(a):
 
     def one(impl):
         d = Daemon(impl, "")
-        with open(os.path.join(d.dir, "listener.py"), "w") as f:
-            f.write(REMOTE_LISTENER)
+        listener = d.add_file("listener.py", REMOTE_LISTENER)
         path = os.path.join(d.dir, "delays")
-        with open(d.conf, "a") as f:
-            f.write(f"[eventlistener:lat]\ncommand={sys.executable} {d.dir}/listener.py {path}\n"
-                    f"events=REMOTE_COMMUNICATION\nbuffer_size=1000\nstartsecs=0\n")
+        d.add_conf(f"[eventlistener:lat]\ncommand={sys.executable} {listener} {path}\n"
+                   f"events=REMOTE_COMMUNICATION\nbuffer_size=1000\nstartsecs=0\n")
         with d.start():
             s = d.wait_up()
             wait_listener(s, impl)
