@@ -60,6 +60,27 @@ fn payloads_for(d: &Daemon, name: &str, needle: &str) -> Vec<(String, String)> {
 }
 
 #[test]
+fn events_buffered_while_a_listener_starts_are_sent_once_it_runs() {
+    if python().is_none() {
+        return;
+    }
+    // The listener says READY long before its startsecs are over; the exit happens in
+    // between, and nothing else is emitted to this pool afterwards.
+    let listener = pool("rec", "PROCESS_STATE_EXITED", "ok", "").replace("startsecs=0", "startsecs=1");
+    let d = Daemon::start(
+        "ev-starting",
+        &format!(
+            "{RPC}{listener}[program:p]\ncommand=/bin/sh -c 'sleep 0.3; exit 3'\nstartsecs=0\nautorestart=false\n"
+        ),
+    );
+    wait_until(15, "p's EXITED event", || {
+        !payloads_for(&d, "rec", "processname:p ").is_empty()
+    });
+    let got = payloads_for(&d, "rec", "processname:p ");
+    assert_eq!(got[0].0, "PROCESS_STATE_EXITED", "{got:?}");
+}
+
+#[test]
 fn lifecycle_yields_the_exact_event_sequence() {
     if python().is_none() {
         return;

@@ -321,6 +321,19 @@ impl Supervisor {
         }
     }
 
+    /// A listener that reached RUNNING may take what its pool buffered while it started
+    /// (its READY came first when startsecs > 0, and then nothing was offered to it).
+    pub(super) fn listener_running(&mut self, id: usize) {
+        let Some(p) = self.process(id) else { return };
+        if p.listener.is_none() {
+            return;
+        }
+        let group = p.group.clone();
+        if let Some(ps) = self.pool_mut(&group) {
+            ps.pending = true;
+        }
+    }
+
     fn pool_mut(&mut self, group: &str) -> Option<&mut PoolState> {
         pool_of(&mut self.groups, group)
     }

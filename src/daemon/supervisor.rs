@@ -306,6 +306,9 @@ impl Supervisor {
             self.log.blather(&line);
         }
         self.emit_state_events(id, from, to);
+        if to == ProcessState::Running {
+            self.listener_running(id);
+        }
     }
 
     fn do_spawn(&mut self, id: usize) -> Input {
