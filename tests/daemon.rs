@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use common::rpc::{call, s};
 use std::fs;
 
 #[test]
@@ -460,6 +461,38 @@ fn container_logging_to_dev_stdout() {
         d.stdout()
     );
     assert_eq!(d.stop(), Some(0));
+}
+
+/// Child output to /dev/stdout when supervisord's stdout is a file opened for appending:
+/// splicing into it must not clear that file's O_APPEND (the description is shared with
+/// whoever started us), or later writes of our own land on top of the child's output.
+#[test]
+fn child_output_to_an_appended_stdout_file_is_kept() {
+    let d = Daemon::configure("devstdout-append", "");
+    // Info level: below debug, output that only goes to a file is spliced.
+    d.write_conf_at(
+        "info",
+        &format!(
+            "{RPC}[program:app]\ncommand=/bin/sh -c 'echo app-output-line; exec sleep 1000'\n\
+             startsecs=0\nstdout_logfile=/dev/stdout\n"
+        ),
+    );
+    let d = d.spawn(&["-n"]);
+    wait_until(10, "child output on the daemon's stdout", || {
+        d.stdout().contains("app-output-line")
+    });
+    call(&d.path("sock"), "supervisor.stopProcess", &[s("app")]).expect("stop");
+    wait_until(10, "the stop echoed to stdout", || {
+        d.stdout().contains("stopped: app")
+    });
+    assert!(d.stdout().contains("app-output-line"), "{}", d.stdout());
+    let fdinfo = fs::read_to_string(format!("/proc/{}/fdinfo/1", d.pid)).unwrap();
+    let flags = fdinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .map(|f| u32::from_str_radix(f.trim(), 8).unwrap())
+        .unwrap();
+    assert_ne!(flags & libc::O_APPEND as u32, 0, "O_APPEND cleared: {fdinfo}");
 }
 
 /// Shutdown stops the highest priority first and waits for it; groups of equal priority stop

@@ -2,7 +2,11 @@
 //!
 //! Unlike Supervisor, a write is split at the size limit so a file never exceeds `maxbytes`
 //! (README P12); the split falls after the last newline that fits, when there is one. Files that
-//! are not regular files (`/dev/stdout`, a FIFO, a tty) are written to but never rotated.
+//! are not regular files (a FIFO, a tty) are written to but never rotated, and neither are the
+//! console streams (`/dev/stdout`, `/dev/fd/N`, ...) when supervisord's own output goes to a
+//! file: their path names a link, not a log, so it is never renamed or removed (Supervisor
+//! renames or unlinks `/dev/stdout` itself there), and the description is the caller's, so its
+//! O_APPEND is never cleared for a splice.
 //!
 //! `splice_from` moves bytes from a child's pipe into the file inside the kernel (one copy
 //! instead of read + write). splice(2) refuses O_APPEND files, so the first splice turns the
@@ -49,6 +53,16 @@ fn open_append(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
+/// A path that names one of our standard streams rather than a file of its own.
+fn is_console(path: &Path) -> bool {
+    let Some(s) = path.to_str() else {
+        return false;
+    };
+    matches!(s, "/dev/stdout" | "/dev/stderr")
+        || s.starts_with("/dev/fd/")
+        || s.starts_with("/proc/self/fd/")
+}
+
 impl RotatingFile {
     /// Opens `path` for appending. `maxbytes <= 0` disables rotation; `backups <= 0` truncates
     /// instead of keeping backups.
@@ -56,7 +70,7 @@ impl RotatingFile {
         let file = open_append(path)?;
         let meta = file.metadata()?;
         let ft = meta.file_type();
-        let rotatable = ft.is_file() && !ft.is_fifo();
+        let rotatable = ft.is_file() && !ft.is_fifo() && !is_console(path);
         Ok(RotatingFile {
             path: path.to_path_buf(),
             size: if rotatable { meta.len() } else { 0 },
@@ -312,6 +326,28 @@ mod tests {
         f.write_all(b"abcd").unwrap();
         assert_eq!(read(&numbered(&p, 1)), b"12345678ab");
         assert_eq!(read(&p), b"cd");
+    }
+
+    #[test]
+    fn console_streams_are_never_rotated_or_removed() {
+        for p in ["/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/2"] {
+            assert!(is_console(Path::new(p)), "{p}");
+        }
+        assert!(!is_console(Path::new("/var/log/dev/stdout")));
+        // A console stream that is a regular file: written, not rotated, not removed.
+        let dir = TempDir::new("rot7");
+        let p = dir.path().join("console");
+        let file = File::create(&p).unwrap();
+        let link = format!("/proc/self/fd/{}", file.as_raw_fd());
+        let mut f = RotatingFile::open(Path::new(&link), 4, 1).unwrap();
+        f.write_all(b"0123456789").unwrap();
+        f.clear().unwrap();
+        f.write_all(b"x").unwrap();
+        assert_eq!(read(&p), b"0123456789x");
+        let (r, mut w) = nonblocking_pipe();
+        w.write_all(b"s").unwrap();
+        use std::os::fd::AsFd;
+        assert_eq!(f.splice_from(r.as_fd(), 1 << 20, 0).unwrap(), None);
     }
 
     #[test]

@@ -93,6 +93,14 @@ pub fn cmdline(pid: i32) -> String {
         .unwrap_or_default()
 }
 
+fn append(path: &Path) -> fs::File {
+    fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("daemon output file")
+}
+
 pub struct Daemon {
     pub dir: TempDir,
     pub conf: PathBuf,
@@ -149,8 +157,9 @@ impl Daemon {
             .arg(&self.conf)
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
-            .stdout(fs::File::create(self.dir.path().join("stdout.txt")).expect("stdout file"))
-            .stderr(fs::File::create(self.dir.path().join("stderr.txt")).expect("stderr file"))
+            // Appending, as `supervisord >> file` or systemd's `StandardOutput=append:` do.
+            .stdout(append(&self.dir.path().join("stdout.txt")))
+            .stderr(append(&self.dir.path().join("stderr.txt")))
             .spawn()
             .expect("spawn supervisord");
         self.pid = child.id() as i32;
