@@ -277,8 +277,10 @@ impl Machine {
                     signal: libc::SIGKILL,
                     group: cfg.killasgroup,
                 });
-                // Supervisor repeats SIGKILL every stopwaitsecs until the child is reaped.
-                self.delay = Some(now.mono + secs(cfg.stopwaitsecs));
+                // Supervisor repeats SIGKILL every stopwaitsecs until the child is reaped, at
+                // most once per turn of its 1 s loop; with stopwaitsecs=0 a zero delay would
+                // make ours repeat it (and log it) on every turn, hundreds of times.
+                self.delay = Some(now.mono + secs(cfg.stopwaitsecs.max(1)));
             }
             _ => {}
         }

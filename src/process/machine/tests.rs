@@ -233,6 +233,24 @@ fn exit_after_startsecs_before_tick_passes_through_running() {
 }
 
 #[test]
+fn stopwaitsecs_zero_kills_at_once_and_repeats_once_a_second() {
+    let mut cfg = process_config("p", "x");
+    cfg.stopwaitsecs = 0;
+    let mut s = Sim::new(cfg);
+    s.tick();
+    s.feed(Input::Stop);
+    s.tick();
+    assert_eq!(s.kills[1], (101, libc::SIGKILL, false));
+    s.tick();
+    s.advance(999);
+    s.tick();
+    assert_eq!(s.kills.len(), 2, "no SIGKILL on every turn: {:?}", s.kills);
+    s.advance(1);
+    s.tick();
+    assert_eq!(s.kills.len(), 3);
+}
+
+#[test]
 fn stop_then_sigkill_after_stopwaitsecs_repeated() {
     let mut cfg = process_config("p", "x");
     cfg.stopwaitsecs = 2;
