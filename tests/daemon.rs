@@ -221,6 +221,18 @@ fn quick_small_pieces_are_all_logged() {
 }
 
 #[test]
+fn a_reload_that_fails_on_the_config_exits_2_without_leaving_its_pidfile() {
+    let mut d = Daemon::start("reload-bad", "[program:svc]\ncommand=sleep 2003\nstartsecs=0\n");
+    d.wait_log("success: svc entered RUNNING state", 10);
+    assert!(d.path("supervisord.pid").exists());
+    d.write_conf("[program:svc]\ncommand=sleep 2003\n[program:bad]\n");
+    d.signal(libc::SIGHUP);
+    assert_eq!(d.wait_exit(20), Some(2), "{}", d.stderr());
+    assert!(d.stderr().contains("program:bad"), "{}", d.stderr());
+    assert!(!d.path("supervisord.pid").exists(), "stale pidfile");
+}
+
+#[test]
 fn sighup_reload_picks_up_a_changed_command() {
     let d = Daemon::start("reload", "[program:svc]\ncommand=sleep 2001\nstartsecs=0\n");
     d.wait_log("success: svc entered RUNNING state", 10);
@@ -236,6 +248,29 @@ fn sighup_reload_picks_up_a_changed_command() {
     // Same daemon process across the restart.
     assert!(pid_alive(d.pid));
     assert_eq!(d.count("supervisord started with pid"), 2);
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        assert_eq!(d.count("CRIT Supervisor is running as root"), 2, "once per start");
+    }
+}
+
+/// The startup lines in 4.3's order: the config's messages, then per server its RPC line
+/// and its missing-authentication CRIT, then "started".
+#[test]
+fn startup_lines_in_supervisors_order() {
+    let d = Daemon::start("startorder", &format!("{RPC}[program:x]\ncommand=sleep 2004\n"));
+    let log = d.log();
+    let at = |needle: &str| {
+        log.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{log}"))
+    };
+    let rpc = at("INFO RPC interface 'supervisor' initialized");
+    let crit = at("CRIT Server 'unix_http_server' running without any HTTP authentication checking");
+    assert!(rpc < crit && crit < at("supervisord started with pid"), "{log}");
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        assert!(at("CRIT Supervisor is running as root") < rpc, "{log}");
+    }
 }
 
 #[test]

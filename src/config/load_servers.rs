@@ -96,12 +96,8 @@ fn auth(
             ))
         }
     };
-    if auth.is_none() {
-        messages.push((
-            LogLevel::Critical,
-            format!("Server '{s}' running without any HTTP authentication checking"),
-        ));
-    }
+    // No auth: the daemon logs "running without any HTTP authentication checking" once the
+    // server is open, after its "RPC interface" line, as 4.3 does.
     Ok(auth)
 }
 
@@ -145,8 +141,7 @@ pub fn servers(ctx: &Ctx) -> Result<Servers, ConfigError> {
             return Err(sec.err(None, format!("section [{s}] has no file value")));
         };
         let file = pypath::normalize_path(super::pyrepr::strip(&file));
-        // 4.3 logs the authentication CRIT only when servers open, after file and chown/chmod
-        // checks passed; collect it aside so a later error cannot leave half the messages.
+        // Collected aside so that a later error cannot leave half the messages.
         let mut msgs = Vec::new();
         let auth = auth(sec, &names, &mut msgs)?;
         let chown = sec.conv_opt("chown", &names, |v| {

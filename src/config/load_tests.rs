@@ -664,13 +664,8 @@ fn http_servers() {
         .filter(|(l, _)| *l == LogLevel::Critical)
         .map(|(_, m)| m.as_str())
         .collect();
-    assert_eq!(
-        crit,
-        vec![
-            "Server 'inet_http_server:two' running without any HTTP authentication checking",
-            "Server 'unix_http_server' running without any HTTP authentication checking",
-        ]
-    );
+    // Logged by the daemon once each server is open, not with the config's messages.
+    assert!(crit.is_empty(), "{crit:?}");
 }
 
 #[test]

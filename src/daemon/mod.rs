@@ -12,7 +12,7 @@ pub mod signals;
 pub mod startup;
 pub mod supervisor;
 
-use crate::config::{self, Config, LogLevel, MainLogTarget};
+use crate::config::{self, Config, LogLevel, MainLogTarget, Overrides};
 use crate::http::listen;
 use crate::http::server::{HttpServers, Listener};
 use crate::log::MainLog;
@@ -72,13 +72,38 @@ fn run(argv0: &str, args: &[String]) -> Result<i32, Fatal> {
     let base_env = environment::current();
     let mut signals =
         Signals::install().map_err(|e| Fatal(format!("cannot install signal handlers: {e}")))?;
+    let mut pidfile = None;
+    let r = serve(&path, &overrides, &base_env, &mut signals, &mut pidfile);
+    if r.is_err() {
+        // A restart whose config or servers failed: we exit, so the pidfile must not stay
+        // behind naming us (Supervisor removes it before every restart).
+        if let Some(p) = pidfile {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    r
+}
+
+/// Starts, runs and restarts the daemon until a shutdown (or a fatal error). `written` is
+/// the pidfile this process wrote.
+fn serve(
+    path: &Path,
+    overrides: &Overrides,
+    base_env: &[(String, String)],
+    signals: &mut Signals,
+    written: &mut Option<PathBuf>,
+) -> Result<i32, Fatal> {
     let mut first = true;
     let mut ready = startup::Ready::none();
     loop {
-        let config = config::load(&path, &overrides).map_err(|e| Fatal(e.to_string()))?;
+        let config = config::load(path, overrides).map_err(|e| Fatal(e.to_string()))?;
         let mut log = MainLog::new();
         log.set_level(config.supervisord.loglevel);
         let mut early = startup_messages(&config);
+        if config.supervisord.user.is_none() && startup::is_root() {
+            // On every start, restarts too, as 4.3 does.
+            early.insert(0, (LogLevel::Critical, ROOT_CRIT.to_string()));
+        }
         if first {
             early.extend(process_setup(&config)?);
         }
@@ -103,8 +128,9 @@ fn run(argv0: &str, args: &[String]) -> Result<i32, Fatal> {
         }
         startup::become_subreaper();
         let pidfile = config.supervisord.pidfile.clone();
-        if startup::write_pidfile(&pidfile).is_err() {
-            log.critical(&format!("could not write pidfile {}", pidfile.display()));
+        match startup::write_pidfile(&pidfile) {
+            Ok(()) => *written = Some(pidfile.clone()),
+            Err(_) => log.critical(&format!("could not write pidfile {}", pidfile.display())),
         }
         if !config.supervisord.nocleanup {
             // After the pidfile, not before: a second instance that fails earlier must not wipe
@@ -116,14 +142,21 @@ fn run(argv0: &str, args: &[String]) -> Result<i32, Fatal> {
             );
         }
         let groups = config.groups.clone();
-        let mut sup = Supervisor::new(config, (*overrides).clone(), log, base_env.clone())
+        let mut sup = Supervisor::new(config, overrides.clone(), log, base_env.to_vec())
             .map_err(|e| Fatal(format!("cannot create the poller: {e}")))?;
         let (tx, requests) = std::sync::mpsc::channel();
-        let n_servers = listeners.len();
         let servers = HttpServers::start(listeners, tx, sup.poller().clone())
             .map_err(|e| Fatal(format!("cannot start the HTTP servers: {e}")))?;
-        for _ in 0..n_servers {
+        // In bind_servers' order, as 4.3 logs them when it makes its servers.
+        let open = sup.config.inet_servers.iter().map(|s| (&s.section, &s.auth));
+        let open = open.chain(sup.config.unix_servers.iter().map(|s| (&s.section, &s.auth)));
+        for (section, auth) in open {
             sup.log.info("RPC interface 'supervisor' initialized");
+            if auth.is_none() {
+                sup.log.critical(&format!(
+                    "Server '{section}' running without any HTTP authentication checking"
+                ));
+            }
         }
         for g in groups {
             sup.add_group(g);
@@ -137,7 +170,7 @@ fn run(argv0: &str, args: &[String]) -> Result<i32, Fatal> {
             std::process::id()
         ));
         ready.signal();
-        let mood = match eventloop::run(&mut sup, &mut signals, &requests) {
+        let mood = match eventloop::run(&mut sup, signals, &requests) {
             Ok(m) => m,
             Err(e) => {
                 sup.log.critical(&format!("poll loop failed: {e}"));
@@ -171,7 +204,6 @@ fn process_setup(config: &Config) -> Result<Vec<(LogLevel, String)>, Fatal> {
                 msgs.push((LogLevel::Info, line));
             }
         }
-        None if startup::is_root() => msgs.insert(0, (LogLevel::Critical, ROOT_CRIT.to_string())),
         None => {}
     }
     let sd = &config.supervisord;
