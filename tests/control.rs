@@ -403,3 +403,23 @@ fn a_long_stop_is_reported_every_two_seconds() {
     let n = d.count("INFO waiting for p to stop");
     assert!((3..=4).contains(&n), "{n} reports:\n{}", d.log());
 }
+
+/// With the main log in syslog, readLog names the setting as 4.3 does.
+#[test]
+fn read_log_with_the_main_log_in_syslog() {
+    let d = Daemon::configure("syslog-main", "");
+    let dir = d.dir.path().display().to_string();
+    fs::write(
+        &d.conf,
+        format!(
+            "[supervisord]\nlogfile=syslog\npidfile={dir}/supervisord.pid\n\n{}",
+            RPC.replace("{dir}", &dir)
+        ),
+    )
+    .unwrap();
+    let d = d.spawn_raw(&["-n"]);
+    let sock = d.path("sock");
+    wait_until(10, "the daemon answers", || sock.exists() && running(&sock));
+    let err = call(&sock, "supervisor.readLog", &[Value::Int(0), Value::Int(0)]).unwrap_err();
+    assert_eq!(err, (20, "NO_FILE: syslog".to_string()));
+}

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::*;
 use common::rpc::{call, s};
+use common::*;
 use std::fs;
 
 #[test]
@@ -222,7 +222,10 @@ fn quick_small_pieces_are_all_logged() {
 
 #[test]
 fn a_reload_that_fails_on_the_config_exits_2_without_leaving_its_pidfile() {
-    let mut d = Daemon::start("reload-bad", "[program:svc]\ncommand=sleep 2003\nstartsecs=0\n");
+    let mut d = Daemon::start(
+        "reload-bad",
+        "[program:svc]\ncommand=sleep 2003\nstartsecs=0\n",
+    );
     d.wait_log("success: svc entered RUNNING state", 10);
     assert!(d.path("supervisord.pid").exists());
     d.write_conf("[program:svc]\ncommand=sleep 2003\n[program:bad]\n");
@@ -250,7 +253,11 @@ fn sighup_reload_picks_up_a_changed_command() {
     assert_eq!(d.count("supervisord started with pid"), 2);
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } == 0 {
-        assert_eq!(d.count("CRIT Supervisor is running as root"), 2, "once per start");
+        assert_eq!(
+            d.count("CRIT Supervisor is running as root"),
+            2,
+            "once per start"
+        );
     }
 }
 
@@ -258,15 +265,22 @@ fn sighup_reload_picks_up_a_changed_command() {
 /// and its missing-authentication CRIT, then "started".
 #[test]
 fn startup_lines_in_supervisors_order() {
-    let d = Daemon::start("startorder", &format!("{RPC}[program:x]\ncommand=sleep 2004\n"));
+    let d = Daemon::start(
+        "startorder",
+        &format!("{RPC}[program:x]\ncommand=sleep 2004\n"),
+    );
     let log = d.log();
     let at = |needle: &str| {
         log.find(needle)
             .unwrap_or_else(|| panic!("no {needle:?} in\n{log}"))
     };
     let rpc = at("INFO RPC interface 'supervisor' initialized");
-    let crit = at("CRIT Server 'unix_http_server' running without any HTTP authentication checking");
-    assert!(rpc < crit && crit < at("supervisord started with pid"), "{log}");
+    let crit =
+        at("CRIT Server 'unix_http_server' running without any HTTP authentication checking");
+    assert!(
+        rpc < crit && crit < at("supervisord started with pid"),
+        "{log}"
+    );
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } == 0 {
         assert!(at("CRIT Supervisor is running as root") < rpc, "{log}");
@@ -527,7 +541,11 @@ fn child_output_to_an_appended_stdout_file_is_kept() {
         .find_map(|l| l.strip_prefix("flags:"))
         .map(|f| u32::from_str_radix(f.trim(), 8).unwrap())
         .unwrap();
-    assert_ne!(flags & libc::O_APPEND as u32, 0, "O_APPEND cleared: {fdinfo}");
+    assert_ne!(
+        flags & libc::O_APPEND as u32,
+        0,
+        "O_APPEND cleared: {fdinfo}"
+    );
 }
 
 /// Shutdown stops the highest priority first and waits for it; groups of equal priority stop

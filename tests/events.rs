@@ -66,7 +66,8 @@ fn events_buffered_while_a_listener_starts_are_sent_once_it_runs() {
     }
     // The listener says READY long before its startsecs are over; the exit happens in
     // between, and nothing else is emitted to this pool afterwards.
-    let listener = pool("rec", "PROCESS_STATE_EXITED", "ok", "").replace("startsecs=0", "startsecs=1");
+    let listener =
+        pool("rec", "PROCESS_STATE_EXITED", "ok", "").replace("startsecs=0", "startsecs=1");
     let d = Daemon::start(
         "ev-starting",
         &format!(

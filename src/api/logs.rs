@@ -6,6 +6,7 @@ use super::info;
 use super::params;
 use super::procs::{resolve, Target};
 use super::{Ctx, Outcome};
+use crate::config::MainLogTarget;
 use crate::output::Stream;
 use crate::rpc::value::Value;
 use std::fs::File;
@@ -124,10 +125,13 @@ pub fn tail_stderr(ctx: &mut Ctx, p: &[Value]) -> Outcome {
 pub fn read_main(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     let r = (|| {
         let (offset, length) = (params::int(p, 0)?, params::int(p, 1)?);
-        let path = ctx
-            .sup
-            .main_log_path()
-            .ok_or_else(|| Fault::plain(faults::NO_FILE))?;
+        let Some(path) = ctx.sup.main_log_path() else {
+            // 4.3 names the logfile setting: `NO_FILE: syslog`.
+            return Err(match ctx.sup.config.supervisord.logfile {
+                MainLogTarget::Syslog => Fault::new(faults::NO_FILE, "syslog"),
+                _ => Fault::plain(faults::NO_FILE),
+            });
+        };
         let bytes = read_window(&path, offset, length)?;
         Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     })();

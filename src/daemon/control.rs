@@ -198,11 +198,10 @@ impl Supervisor {
 
     /// clearLog: unlink and reopen. A failure is an I/O error of the daemon itself: FATAL.
     pub fn clear_main_log(&mut self) -> Result<(), String> {
+        // Into the file being removed, as 4.3 does: the new log starts empty.
+        self.log.info("reopening log file");
         match self.log.clear() {
-            Ok(()) => {
-                self.log.info("reopening log file");
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(e) => {
                 let cause = format!("could not clear the main log: {e}");
                 self.enter_fatal(&cause);

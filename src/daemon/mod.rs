@@ -148,11 +148,16 @@ fn serve(
         let servers = HttpServers::start(listeners, tx, sup.poller().clone())
             .map_err(|e| Fatal(format!("cannot start the HTTP servers: {e}")))?;
         // In bind_servers' order, as 4.3 logs them when it makes its servers.
-        let open = sup.config.inet_servers.iter().map(|s| (&s.section, &s.auth));
-        let open = open.chain(sup.config.unix_servers.iter().map(|s| (&s.section, &s.auth)));
-        for (section, auth) in open {
+        let cfg = &sup.config;
+        let inet = cfg.inet_servers.iter().map(|s| (&s.section, &s.auth));
+        let unix = cfg.unix_servers.iter().map(|s| (&s.section, &s.auth));
+        let open: Vec<_> = inet
+            .chain(unix)
+            .map(|(s, a)| (s.clone(), a.is_none()))
+            .collect();
+        for (section, no_auth) in open {
             sup.log.info("RPC interface 'supervisor' initialized");
-            if auth.is_none() {
+            if no_auth {
                 sup.log.critical(&format!(
                     "Server '{section}' running without any HTTP authentication checking"
                 ));
