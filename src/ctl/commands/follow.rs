@@ -94,7 +94,9 @@ pub fn follow_to_stdout(server: &Server, path: &str) -> bool {
         }
         Err(e) => {
             eprintln!("{}", e.message(server, path));
-            return false;
+            // Supervisor's exit status stays 0 when the server answers with an error status
+            // (`tail -f nope`); only a failed connection or request counts as a failure.
+            return matches!(e, OpenError::Status(_));
         }
     };
     match follow.pump(to_stdout) {
