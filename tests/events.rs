@@ -279,6 +279,35 @@ fn garbage_restarts_the_listener_without_losing_the_event() {
     assert_ne!(d.pid_of("rec"), Some(first));
 }
 
+/// An event that makes the listener violate the protocol every time counts against
+/// max_retry like a rejection: the listener ends FATAL instead of restarting forever.
+#[test]
+fn max_retry_also_ends_a_protocol_violation_loop() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-garbage-loop",
+        &format!(
+            "{RPC}{}",
+            pool("rec", "REMOTE_COMMUNICATION", "garbage", "max_retry=2")
+        ),
+    );
+    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    call(
+        &d.path("sock"),
+        "supervisor.sendRemoteCommEvent",
+        &[s("t"), s("poison")],
+    )
+    .unwrap();
+    d.wait_log("gave up: rec entered FATAL state", 20);
+    assert_eq!(
+        d.count("restarting listener rec after a protocol violation"),
+        1
+    );
+    assert_eq!(records(&d, "rec").len(), 2);
+}
+
 #[test]
 fn an_answer_written_just_before_exit_counts() {
     if python().is_none() {

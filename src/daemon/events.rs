@@ -395,9 +395,25 @@ impl Supervisor {
                         "{name}: has entered the UNKNOWN state and will no longer receive events, this usually indicates the process violated the eventlistener protocol"
                     ));
                     // Improvement over 4.3 (E4): the listener is restarted, and the event it
-                    // held goes back to the pool.
-                    if let Some(q) = self.process_mut(id).and_then(|p| p.in_flight.take()) {
+                    // held goes back to the pool. A violation counts as a rejection for
+                    // max_retry, so an event that always provokes one cannot restart the
+                    // listener forever.
+                    let max_retry = pool_of(&mut self.groups, &group).map_or(0, |ps| ps.max_retry);
+                    let mut retire = false;
+                    if let Some(mut q) = self.process_mut(id).and_then(|p| p.in_flight.take()) {
+                        let count = q.rejected_by(id);
+                        if max_retry > 0 && count >= max_retry {
+                            self.log.error(&format!(
+                                "{name}: violated the protocol on event {} {count} times (max_retry={max_retry}); the listener goes FATAL",
+                                q.serial
+                            ));
+                            retire = true;
+                        }
                         self.rebuffer(&group, q);
+                    }
+                    if retire {
+                        self.apply(id, Input::Retire, Now::current());
+                        continue;
                     }
                     self.log.info(&format!(
                         "restarting listener {name} after a protocol violation"

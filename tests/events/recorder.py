@@ -2,7 +2,8 @@
 Usage: recorder.py <record file> <mode>. Each event is appended to the record file as
 `<eventname> <serial> <poolserial> <pool> <ver> <server>|<payload with \\n escaped>`.
 Modes: ok (always OK), fail-first (FAIL the first delivery of each serial), fail (always FAIL),
-garbage-first (answer the very first event with junk, then behave), command:<text> (answer
+garbage-first (answer the very first event with junk, then behave), garbage (answer
+every event with junk), command:<text> (answer
 every event with the given RESULT body, ',' standing for a newline and '~' for a space), wait-for:<file> (do not start listening
 until the file exists), exit-after-answer (exit right after answering, leaving a `sleep` that
 holds stdout open so no hang-up tells the daemon), and combinations joined with '+'."""
@@ -30,7 +31,7 @@ while True:
     with open(record, "a") as f:
         f.write(line)
     serial = headers["serial"]
-    if "garbage-first" in modes and not os.path.exists(garbage_marker):
+    if "garbage" in modes or ("garbage-first" in modes and not os.path.exists(garbage_marker)):
         open(garbage_marker, "w").close()
         sys.stdout.write("this is not the protocol\n")
         sys.stdout.flush()
