@@ -45,12 +45,14 @@ pub fn run(
         sup.collect_due(Instant::now());
         sup.wake_rested(Instant::now());
         sup.dispatch_pending();
+        sup.flush_logs();
         let mut timeout = sup.next_timeout(Instant::now());
         if !pending.is_empty() {
             // A request waiting for a state re-checks at least this often, like Supervisor's
             // deferred callbacks on its 1 s loop (a wait for a stop logs every 2 s).
             timeout = Some(timeout.map_or(PENDING_RECHECK, |t| t.min(PENDING_RECHECK)));
         }
+        debug_assert!(sup.unlogged.is_empty(), "log bytes held across a wait");
         if let Err(e) = sup.poller().wait(&mut events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 return Err(e);
@@ -63,6 +65,10 @@ pub fn run(
                 sup.handle_fd(key);
             }
         }
+        // A line's event goes out before its log write, and both before any request sees
+        // the log.
+        sup.dispatch_pending();
+        sup.flush_logs();
         // HTTP threads wake the poller with notify(): there is no event for them.
         while let Ok(req) = requests.try_recv() {
             let mut ctx = Ctx {

@@ -109,6 +109,9 @@ pub struct Supervisor {
     pub(super) drain_done: bool,
     /// The earliest `OutputChannel::rest_until` (or a past one whose channel is gone).
     pub(super) rest_due: Option<Instant>,
+    /// Channels (process id, channel index) holding log bytes back until their events went
+    /// out (`flush_logs`; empty whenever the loop sleeps).
+    pub(super) unlogged: Vec<(usize, usize)>,
 }
 
 pub(super) fn fd_key(id: usize, stream: Stream) -> usize {
@@ -148,6 +151,7 @@ impl Supervisor {
             drain_deadline: None,
             drain_done: false,
             rest_due: None,
+            unlogged: Vec::new(),
         })
     }
 
@@ -604,7 +608,11 @@ impl Supervisor {
             return ReadResult::Eof;
         };
         let protocol = p.listener.is_some() && ch.stream == Stream::Stdout;
+        let listed = ch.has_unlogged();
         let r = ch.read_once(&p.config.name, &mut self.buf, strip, &mut self.log);
+        if !listed && ch.has_unlogged() {
+            self.unlogged.push((id, idx));
+        }
         if !matches!(r, ReadResult::Eof) {
             Self::rest_or_watch(&self.poller, &mut self.log, &mut self.rest_due, p, idx);
         }
@@ -642,6 +650,17 @@ impl Supervisor {
             ReadResult::WouldBlock => {}
         }
         r
+    }
+
+    /// Writes the log bytes that waited for their events (`OutputChannel::flush_log`).
+    pub(super) fn flush_logs(&mut self) {
+        while let Some((id, idx)) = self.unlogged.pop() {
+            if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
+                if let Some(ch) = p.channels[idx].as_mut() {
+                    ch.flush_log(&p.config.name, &mut self.log);
+                }
+            }
+        }
     }
 
     /// PROCESS_LOG and PROCESS_COMMUNICATION events for what a channel produced.

@@ -73,6 +73,9 @@ pub struct OutputChannel {
     pub visible: Vec<u8>,
     /// Capture blocks completed since the owner last took them.
     pub comm: Vec<Vec<u8>>,
+    /// Log file bytes held back until the events they produced were sent (`flush_log`):
+    /// a listener waiting for a line should not also wait for the file system.
+    unlogged: Vec<u8>,
     /// The bytes only go to the log file: splice them there (see `RotatingFile::splice_from`).
     splice: bool,
     /// Set once the pipe was found full and grown (one of `GROWN_PIPES`).
@@ -111,6 +114,7 @@ impl OutputChannel {
             events,
             visible: Vec::new(),
             comm: Vec::new(),
+            unlogged: Vec::new(),
             splice,
             grown: None,
             raw,
@@ -302,18 +306,34 @@ impl OutputChannel {
         self.write_log(process, &out.log, mainlog);
     }
 
-    /// The child is gone: output held back by capture mode goes to the log after all.
+    /// The child is gone: output held back by capture mode goes to the log after all, and
+    /// nothing is left unwritten.
     pub fn finish(&mut self, process: &str, mainlog: &mut MainLog) {
         if let Some(c) = self.capture.as_mut() {
             let out = c.flush();
             self.take_capture_output(process, out, mainlog);
         }
+        self.flush_log(process, mainlog);
     }
 
-    fn write_log(&mut self, process: &str, data: &[u8], mainlog: &mut MainLog) {
-        if data.is_empty() {
+    /// Some bytes wait for `flush_log`.
+    pub fn has_unlogged(&self) -> bool {
+        !self.unlogged.is_empty()
+    }
+
+    /// Writes the bytes held back for the log file.
+    pub fn flush_log(&mut self, process: &str, mainlog: &mut MainLog) {
+        if self.unlogged.is_empty() {
             return;
         }
+        let mut data = std::mem::take(&mut self.unlogged);
+        self.write_file(process, &data, mainlog);
+        // Cleared, not dropped: its capacity serves the next read.
+        data.clear();
+        self.unlogged = data;
+    }
+
+    fn write_file(&mut self, process: &str, data: &[u8], mainlog: &mut MainLog) {
         if let Some(log) = &mut self.log {
             if let Err(e) = log.write_all(data) {
                 mainlog.error(&format!(
@@ -322,6 +342,18 @@ impl OutputChannel {
                     log.path().display()
                 ));
             }
+        }
+    }
+
+    fn write_log(&mut self, process: &str, data: &[u8], mainlog: &mut MainLog) {
+        if data.is_empty() {
+            return;
+        }
+        if self.events && self.log.is_some() {
+            // The owner sends the events of this read first, then calls flush_log.
+            self.unlogged.extend_from_slice(data);
+        } else {
+            self.write_file(process, data, mainlog);
         }
         if self.syslog {
             syslog::send_child_output(process, data);
@@ -406,8 +438,36 @@ mod tests {
             ));
             assert_eq!(&buf[..3], b"hi\n");
             assert_eq!(ch.visible, if events { b"hi\n".to_vec() } else { vec![] });
+            assert_eq!(
+                ch.has_unlogged(),
+                events,
+                "events go out before the log write"
+            );
+            ch.flush_log("p", &mut main);
             assert_eq!(std::fs::read(dir.path().join("out.log")).unwrap(), b"hi\n");
         }
+    }
+
+    #[test]
+    fn held_back_log_bytes_are_written_in_order_and_at_the_end() {
+        let dir = TempDir::new("out5");
+        let (mut ch, mut w) = channel(&dir, true, false);
+        let mut main = MainLog::new();
+        let mut buf = vec![0u8; 64];
+        let log = || std::fs::read(dir.path().join("out.log")).unwrap();
+        w.write_all(b"one\n").unwrap();
+        ch.read_once("p", &mut buf, false, &mut main);
+        w.write_all(b"two\n").unwrap();
+        ch.read_once("p", &mut buf, false, &mut main);
+        assert_eq!(log(), b"");
+        ch.flush_log("p", &mut main);
+        assert_eq!(log(), b"one\ntwo\n");
+        assert!(!ch.has_unlogged());
+        w.write_all(b"three\n").unwrap();
+        drop(w);
+        ch.drain("p", &mut buf, false, &mut main, None);
+        ch.finish("p", &mut main);
+        assert_eq!(log(), b"one\ntwo\nthree\n", "an exited child's last words");
     }
 
     #[test]
