@@ -202,7 +202,7 @@ def record(scenario, figure, unit, per_impl):
     RESULTS.append((scenario, figure, unit, per_impl))
     med = {k: statistics.median(v) for k, v in per_impl.items() if v}
     cells = [f"{scenario:16} {figure:38} {unit:8}"]
-    for k in ("ours", "python", "ours2", "raw"):
+    for k in ("ours", "python", "ours2", "raw", "raw-nolog"):
         if k in med:
             cells.append(f"{k}={fmt(med[k])}")
     if "ours" in med and med.get("python"):
@@ -632,16 +632,17 @@ def delay_figures(got, n, cpu, secs):
             "p99": pct(delays, 0.99) if delays else float("nan")}
 
 
-def relay_run(n, gap):
+def relay_run(n, gap, log_to=None):
     """event_run's unloaded case through tools/bench/relay.rs instead of a daemon: the same
     emitter and listener, the least work per line (see relay.rs). Its CPU per event is the
-    machine's floor for what the daemons do per event."""
+    machine's floor for what the daemons do per event. log_to="/dev/null" leaves out the log
+    file write, to show what that write costs."""
     d = tempfile.mkdtemp(prefix="bench-raw-")
     for fn, txt in (("emit.py", EMITTER), ("listener.py", LOG_LISTENER)):
         with open(os.path.join(d, fn), "w") as f:
             f.write(txt)
     res = os.path.join(d, "delays")
-    proc = subprocess.Popen([RELAY, os.path.join(d, "emit.log"), sys.executable, f"{d}/emit.py", str(n), str(gap),
+    proc = subprocess.Popen([RELAY, log_to or os.path.join(d, "emit.log"), sys.executable, f"{d}/emit.py", str(n), str(gap),
                              "--", sys.executable, f"{d}/listener.py", res], start_new_session=True)
 
     def cpu():
@@ -665,7 +666,7 @@ def relay_run(n, gap):
 
 def event_throughput(a):
     n = a.event_lines
-    impls = ("ours", "python", "ours2") + (("raw",) if os.path.exists(RELAY) else ())
+    impls = ("ours", "python", "ours2") + (("raw", "raw-nolog") if os.path.exists(RELAY) else ())
 
     def unloaded(u):
         # One line per event in both daemons here (the lines are 5 ms apart), so the CPU
@@ -679,6 +680,8 @@ def event_throughput(a):
     def one(impl):
         if impl == "raw":
             return unloaded(relay_run(100, 0.005))
+        if impl == "raw-nolog":
+            return unloaded(relay_run(100, 0.005, "/dev/null"))
         r = event_run(impl, n, 0)
         u = event_run(impl, 100, 0.005)
         return {f"burst {n} lines: lines/s": ("lines/s", r["lines"] / r["secs"]),
