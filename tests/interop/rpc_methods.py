@@ -69,6 +69,8 @@ methods = SYSTEM.listMethods()
 check("listMethods", len(methods) == 41 and methods == sorted(methods), methods)
 check("signature", SYSTEM.methodSignature("supervisor.startProcess") == ["boolean", "string", "boolean"])
 check("help", "@param string name" in SYSTEM.methodHelp("supervisor.getProcessInfo"))
+for m in ("tailProcessStdoutLog", "tailProcessStderrLog", "tailProcessLog"):
+    check("help " + m, "returned is always the last offset in the log +1" in SYSTEM.methodHelp("supervisor." + m))
 fault("signature unknown", lambda: SYSTEM.methodSignature("nope.nope"), 4, "SIGNATURE_UNSUPPORTED")
 fault("unknown method", lambda: S.nope(), 1, "UNKNOWN_METHOD")
 fault("private method", lambda: getattr(S, "_private")(), 1)
