@@ -203,13 +203,10 @@ fn startup_messages(config: &Config) -> Vec<(LogLevel, String)> {
 /// First start only: user switch and rlimits. Returns lines to log once the log is open.
 fn process_setup(config: &Config) -> Result<Vec<(LogLevel, String)>, Fatal> {
     let mut msgs = Vec::new();
-    match &config.supervisord.user {
-        Some(user) => {
-            if let Some(line) = startup::drop_privileges(user).map_err(Fatal)? {
-                msgs.push((LogLevel::Info, line));
-            }
+    if let Some(user) = &config.supervisord.user {
+        if let Some(line) = startup::drop_privileges(user).map_err(Fatal)? {
+            msgs.push((LogLevel::Info, line));
         }
-        None => {}
     }
     let sd = &config.supervisord;
     for line in startup::raise_rlimits(sd.minfds, sd.minprocs).map_err(Fatal)? {
