@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::rpc::{call, s};
+use common::rpc::{call, s, Value};
 use common::*;
 use std::fs;
 use std::path::PathBuf;
@@ -343,6 +343,28 @@ fn an_answer_written_just_before_exit_counts() {
         "an answered event was put back:\n{}",
         d.log()
     );
+}
+
+/// Supervisor formats the type and data of a remote event with %s: any value is accepted.
+#[test]
+fn remote_event_values_need_not_be_strings() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-remote-values",
+        &format!("{RPC}{}", pool("rec", "REMOTE_COMMUNICATION", "ok", "")),
+    );
+    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    let sock = d.path("sock");
+    let r = call(
+        &sock,
+        "supervisor.sendRemoteCommEvent",
+        &[Value::Int(1), Value::Int(2)],
+    );
+    assert_eq!(r, Ok(Value::Bool(true)));
+    wait_until(15, "the event", || !records(&d, "rec").is_empty());
+    assert_eq!(records(&d, "rec")[0].5, "type:1\n2");
 }
 
 #[test]

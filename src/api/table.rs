@@ -77,10 +77,15 @@ fn restart(ctx: &mut Ctx, _: &[Value]) -> Outcome {
 }
 
 fn remote_comm_event(ctx: &mut Ctx, p: &[Value]) -> Outcome {
-    let (Some(Value::String(kind)), Some(Value::String(data))) = (p.first(), p.get(1)) else {
+    // Supervisor formats both with %s, so any value goes (bytes decoded as UTF-8).
+    let text = |v: &Value| match v {
+        Value::Base64(b) => String::from_utf8_lossy(b).into_owned(),
+        other => other.py_str(),
+    };
+    let (Some(kind), Some(data)) = (p.first(), p.get(1)) else {
         return Outcome::Done(Err(Fault::plain(faults::INCORRECT_PARAMETERS)));
     };
-    ctx.sup.remote_comm_event(kind, data);
+    ctx.sup.remote_comm_event(&text(kind), &text(data));
     done(Value::Bool(true))
 }
 
