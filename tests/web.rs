@@ -167,6 +167,16 @@ fn web_routing_and_page_contents() {
         .contains("BAD_NAME"));
     assert_eq!(get(port, "/metrics").status, 200);
     assert_eq!(get(port, "/nosuch.html").status, 404);
+    // Paths Supervisor's server normalises (a proxy at `location /supervisor/` sends `//`).
+    for path in [
+        "//",
+        "//index.html",
+        "/%69ndex.html",
+        "/tail.html/?processname=web:alpha",
+    ] {
+        assert_eq!(get(port, path).status, 200, "{path}");
+    }
+    assert_eq!(get(port, "/index.htm").status, 404);
     assert_eq!(request(port, "PUT", "/index.html", &[], "").status, 405);
     assert_eq!(get(port, "/ok.html").body, "OK");
 }
@@ -761,4 +771,37 @@ fn web_in_headless_chromium() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(state_in_page(port, "web:alpha"), "running");
     assert_eq!(d.count("stopped: alpha"), 1);
+}
+
+/// Supervisor's tail page parameters and texts: `limit=` in bytes (at least 1024), and
+/// "No file for <name>" for a program that has no log file (not an empty page).
+#[test]
+fn web_tail_limit_and_no_file() {
+    let port = free_port();
+    let d = Daemon::start(
+        "web-tail-limit",
+        &format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\n\n\
+             [program:nolog]\ncommand=sleep 1000\nstartsecs=0\nstdout_logfile=NONE\n\n\
+             [program:quiet]\ncommand=sleep 1000\nstartsecs=0\n\n\
+             [program:talk]\ncommand=/bin/sh -c 'head -c 3000 /dev/zero | tr \"\\\\0\" x; exec sleep 1000'\nstartsecs=0\n"
+        ),
+    );
+    d.wait_log("success: talk entered RUNNING", 10);
+    let pre = |path: &str| {
+        let body = get(port, path).body;
+        let start = body.find("<pre id=\"log\">").expect("log in page") + 14;
+        body[start..].split("</pre>").next().unwrap().to_string()
+    };
+    assert_eq!(pre("/tail.html?processname=nolog"), "No file for nolog");
+    assert_eq!(pre("/tail.html?processname=quiet"), "");
+    wait_until(10, "talk's output logged", || {
+        pre("/tail.html?processname=talk").len() == 3000
+    });
+    assert_eq!(pre("/tail.html?processname=talk&limit=2048").len(), 2048);
+    assert_eq!(pre("/tail.html?processname=talk&limit=10").len(), 1024);
+    assert_eq!(
+        pre("/tail.html?processname=talk&kb=1&limit=2048").len(),
+        1024
+    );
 }

@@ -60,10 +60,27 @@ pub fn html_reply(status: u16, body: String) -> Reply {
     }
 }
 
+/// A page path as Supervisor's server matches it: percent-decoded, runs of `/` taken as one
+/// and a trailing `/` dropped, so `//` (what a proxy at `location /supervisor/` sends for
+/// `/supervisor/`), `/%69ndex.html` and `/tail.html/` name their pages.
+fn page_path(path: &str) -> String {
+    let decoded = percent_decode(path);
+    let mut out = String::with_capacity(decoded.len());
+    for c in decoded.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    if out.len() > 1 && out.ends_with('/') {
+        out.pop();
+    }
+    out
+}
+
 /// Whether `path` (without query) is served by this module.
 pub fn serves(path: &str) -> bool {
     matches!(
-        path,
+        page_path(path).as_str(),
         "/" | "/index.html" | "/tail.html" | "/metrics" | "/healthz"
     )
 }
@@ -72,7 +89,7 @@ pub fn serves(path: &str) -> bool {
 pub fn handle(ctx: &mut Ctx, req: &HttpRequest) -> Reply {
     let (path, query) = req.url.split_once('?').unwrap_or((&req.url, ""));
     let query = parse_form(query);
-    match (path, req.method.as_str()) {
+    match (page_path(path).as_str(), req.method.as_str()) {
         ("/" | "/index.html", "GET") => html_reply(200, status::render(ctx, &query)),
         ("/" | "/index.html", "POST") => actions::post(ctx, req),
         ("/tail.html", "GET") => html_reply(200, tail::render(ctx, &query)),

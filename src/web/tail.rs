@@ -21,16 +21,37 @@ fn link(ns: &str, channel: &str, kb: u64, refresh: u64) -> String {
     )
 }
 
+/// The tail methods answer an empty log for a process without a log file; the read methods
+/// fault NO_FILE, which Supervisor's page shows as "No file for <name>".
+fn has_log(ctx: &mut Ctx, ns: &str, channel: &str) -> bool {
+    let method = if channel == "stderr" {
+        "supervisor.readProcessStderrLog"
+    } else {
+        "supervisor.readProcessStdoutLog"
+    };
+    let params = [Value::String(ns.to_string()), Value::Int(-1), Value::Int(0)];
+    let outcome = call(ctx, method, &params);
+    !matches!(settle(ctx, outcome), Outcome::Done(Err(f)) if f.code == crate::api::faults::NO_FILE)
+}
+
 pub fn render(ctx: &mut Ctx, query: &[(String, String)]) -> String {
     let ns = field(query, "processname").unwrap_or("").to_string();
     let channel = match field(query, "channel") {
         Some("stderr") => "stderr",
         _ => "stdout",
     };
+    // `limit` (bytes, at least 1024) is Supervisor's own parameter, kept for old links.
+    let limit = field(query, "limit")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(|b| b.clamp(1024, MAX_KB * 1024));
     let kb = field(query, "kb")
         .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(DEFAULT_KB)
+        .unwrap_or(limit.map_or(DEFAULT_KB, |b| b.div_ceil(1024)))
         .clamp(1, MAX_KB);
+    let bytes = match (field(query, "kb"), limit) {
+        (None, Some(b)) => b,
+        _ => kb * 1024,
+    };
     let refresh = field(query, "refresh")
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(DEFAULT_REFRESH)
@@ -46,11 +67,14 @@ pub fn render(ctx: &mut Ctx, query: &[(String, String)]) -> String {
         let params = [
             Value::String(ns.clone()),
             Value::Int(0),
-            Value::Int((kb * 1024) as i64),
+            Value::Int(bytes as i64),
         ];
         let outcome = call(ctx, method, &params);
         match settle(ctx, outcome) {
             Outcome::Done(Ok(Value::Array(a))) => match a.first() {
+                Some(Value::String(t)) if t.is_empty() && !has_log(ctx, &ns, channel) => {
+                    format!("No file for {ns}")
+                }
                 Some(Value::String(t)) => t.clone(),
                 _ => String::new(),
             },
