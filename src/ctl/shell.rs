@@ -105,9 +105,16 @@ fn run_editor(
     save_history(&iface, opts);
 }
 
-/// Written after every command, so a killed shell loses nothing; errors are ignored.
+/// Written after every command, so a killed shell loses nothing; errors are ignored. A new
+/// file is made readable by its owner only, as readline does: it lists commands and names.
 fn save_history<T: Terminal>(iface: &Interface<T>, opts: &ShellOptions) {
     if let Some(h) = &opts.history_file {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(h);
         let _ = iface.save_history(h);
     }
 }
