@@ -145,8 +145,9 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
     let mut out = Args::default();
     let mut seen: Vec<Opt> = Vec::new();
     let mut i = 0;
-    // Each (option, value) in command-line order.
-    let mut given: Vec<(&'static OptSpec, Option<String>)> = Vec::new();
+    // Each option in command-line order, with its name as typed (long names in full, as
+    // getopt reports them).
+    let mut given: Vec<(&'static OptSpec, Option<String>, String)> = Vec::new();
     while i < args.len() {
         let a = &args[i];
         if a == "--" {
@@ -176,7 +177,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             } else {
                 None
             };
-            given.push((spec, value));
+            given.push((spec, value, format!("--{shown}")));
             i += 1;
             continue;
         }
@@ -199,10 +200,10 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
                             None => return Err(format!("option -{c} requires argument")),
                         }
                     };
-                    given.push((spec, Some(value)));
+                    given.push((spec, Some(value), format!("-{c}")));
                     break;
                 }
-                given.push((spec, None));
+                given.push((spec, None, format!("-{c}")));
                 j += 1;
             }
             i += 1;
@@ -212,9 +213,18 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         break;
     }
     out.action = args[i..].to_vec();
-    for (spec, value) in given {
+    for (spec, value, typed) in given {
         if spec.what == Opt::Help {
             return Ok(Parsed::Help);
+        }
+        // As in Supervisor, each value is checked before it can conflict with an earlier one.
+        if let Some(v) = value
+            .as_deref()
+            .filter(|v| spec.what == Opt::ServerUrl && !is_url(v))
+        {
+            return Err(format!(
+                "invalid value for {typed} '{v}': value '{v}' is not a URL"
+            ));
         }
         if seen.contains(&spec.what) {
             return Err(format!("conflicting command line option '-{}'", spec.short));
@@ -231,6 +241,24 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         }
     }
     Ok(Parsed::Run(out))
+}
+
+/// Supervisor's check of `-s` (`datatypes.url`): `urlparse` finds a scheme, and a host or a
+/// path after it. `localhost:9` passes (scheme `localhost`) and fails at the first request.
+fn is_url(v: &str) -> bool {
+    let v = v.split(['?', '#']).next().unwrap_or("");
+    let Some((scheme, rest)) = v.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let (host, path) = match rest.strip_prefix("//") {
+        Some(r) => r.split_at(r.find('/').unwrap_or(r.len())),
+        None => ("", rest),
+    };
+    scheme_ok && !(host.is_empty() && path.is_empty())
 }
 
 #[cfg(test)]
@@ -277,6 +305,26 @@ mod tests {
         assert_eq!(p(&["-x"]), Err("option -x not recognized".into()));
         assert_eq!(p(&["-s"]), Err("option -s requires argument".into()));
         assert_eq!(
+            p(&["-s", "127.0.0.1:9001"]),
+            Err(
+                "invalid value for -s '127.0.0.1:9001': value '127.0.0.1:9001' is not a URL".into()
+            )
+        );
+        assert_eq!(
+            p(&["--ser=http://"]),
+            Err("invalid value for --serverurl 'http://': value 'http://' is not a URL".into())
+        );
+        assert!(p(&["-s", "unix://"]).is_err());
+        for ok in [
+            "localhost:9",
+            "http://h",
+            "unix:///tmp/s",
+            "unix://rel",
+            "http://[::1]:9",
+        ] {
+            assert!(p(&["-s", ok]).is_ok(), "{ok}");
+        }
+        assert_eq!(
             p(&["--serverurl"]),
             Err("option --serverurl requires argument".into())
         );
@@ -286,7 +334,7 @@ mod tests {
         );
         assert_eq!(p(&["--bogus"]), Err("option --bogus not recognized".into()));
         assert_eq!(
-            p(&["-s", "a", "-s", "a"]),
+            p(&["-s", "http://a", "-s", "http://a"]),
             Err("conflicting command line option '-s'".into())
         );
         assert_eq!(
