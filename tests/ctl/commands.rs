@@ -492,7 +492,12 @@ fn options_and_config_file() {
     assert!(out
         .stderr
         .starts_with("Error: option -Z not recognized\nFor help, use "));
-    let out = ours.run(&["-s", "a", "-s", "b"]);
+    let out = ours.run(&["-s", "127.0.0.1:9001", "status"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.starts_with(
+        "Error: invalid value for -s '127.0.0.1:9001': value '127.0.0.1:9001' is not a URL\n"
+    ));
+    let out = ours.run(&["-s", "http://a", "-s", "http://b"]);
     assert!(out
         .stderr
         .starts_with("Error: conflicting command line option '-s'"));
