@@ -423,3 +423,16 @@ fn read_log_with_the_main_log_in_syslog() {
     let err = call(&sock, "supervisor.readLog", &[Value::Int(0), Value::Int(0)]).unwrap_err();
     assert_eq!(err, (20, "NO_FILE: syslog".to_string()));
 }
+
+/// The reply to `shutdown` is written before the daemon exits: the connection threads are
+/// detached, and an exit right after replying used to close some connections unanswered
+/// (seen as RemoteDisconnected by Python's supervisorctl on a loaded machine).
+#[test]
+fn shutdown_is_always_answered() {
+    for i in 0..15 {
+        let mut d = Daemon::start(&format!("shut-answer-{i}"), RPC);
+        let r = call(&d.path("sock"), "supervisor.shutdown", &[]);
+        assert_eq!(r, Ok(Value::Bool(true)), "round {i}");
+        assert_eq!(d.wait_exit(10), Some(0));
+    }
+}

@@ -183,6 +183,10 @@ fn serve(
             }
         };
         drop(servers);
+        // Unanswered requests now get their 503, and every reply reaches its connection
+        // before we exit or rebind.
+        drop(requests);
+        crate::http::server::wait_answers(std::time::Duration::from_secs(2));
         if mood == Mood::Shutdown {
             let _ = std::fs::remove_file(&pidfile);
             sup.log.info("supervisord stopped");

@@ -89,6 +89,19 @@ impl HttpRequest {
 /// without end cannot grow the daemon without end (4000 idle ones were 4000 threads).
 pub const MAX_CONNECTIONS: usize = 128;
 static CONNECTIONS: Quota = Quota::new(MAX_CONNECTIONS);
+/// Connections whose request went to the loop and whose reply is not written yet (at most
+/// one per connection): the daemon waits for them before it exits (`wait_answers`).
+static ANSWERING: Quota = Quota::new(MAX_CONNECTIONS);
+
+/// Waits, at most `limit`, until every request the loop took has had its reply written.
+/// Connection threads are detached, so without this a `shutdown` caller could see the
+/// connection close without its answer when the daemon exits right after replying.
+pub fn wait_answers(limit: Duration) {
+    let end = std::time::Instant::now() + limit;
+    while ANSWERING.used() > 0 && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
 
 /// What the connection thread writes back.
 pub enum Reply {
@@ -560,6 +573,8 @@ fn serve(conn: File, auth: Option<&Auth>, tx: &Sender<HttpRequest>, poller: &Pol
             return;
         }
         let (rtx, rrx) = mpsc::channel();
+        // Taken before the loop can see the request, given back once the reply is written.
+        let answering = ANSWERING.take();
         let req = HttpRequest {
             host: head.header("Host").map(String::from),
             method: head.method,
@@ -592,6 +607,7 @@ fn serve(conn: File, auth: Option<&Auth>, tx: &Sender<HttpRequest>, poller: &Pol
                 }
             }
             Reply::Follow { path, accel_header } => {
+                drop(answering);
                 let chunked = head.version >= (1, 1);
                 return tail::follow(out, chunked, &path, accel_header);
             }
@@ -605,6 +621,24 @@ fn serve(conn: File, auth: Option<&Auth>, tx: &Sender<HttpRequest>, poller: &Pol
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wait_answers_waits_for_a_reply_being_written_and_no_longer_than_its_limit() {
+        let permit = ANSWERING.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            drop(permit);
+        });
+        let t = std::time::Instant::now();
+        wait_answers(Duration::from_secs(5));
+        assert!(t.elapsed() >= Duration::from_millis(50));
+        writer.join().unwrap();
+        let stuck = ANSWERING.take().unwrap();
+        let t = std::time::Instant::now();
+        wait_answers(Duration::from_millis(30));
+        assert!(t.elapsed() >= Duration::from_millis(30));
+        drop(stuck);
+    }
 
     #[test]
     fn only_one_large_reply_buffer_is_kept() {
