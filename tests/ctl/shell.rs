@@ -95,7 +95,10 @@ fn shell_in_a_terminal_completion_history_ctrl_c() {
     );
     use std::os::unix::fs::PermissionsExt;
     let mode = fs::metadata(&hist).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600, "a new history file is private, as readline makes it");
+    assert_eq!(
+        mode, 0o600,
+        "a new history file is private, as readline makes it"
+    );
     drop(t);
     // A new session starts with that history.
     let t = Tmux::start("shell2", &shell_command(&d.conf, &hist)).expect("tmux");
