@@ -45,7 +45,6 @@ pub fn run(
         sup.collect_due(Instant::now());
         sup.wake_rested(Instant::now());
         sup.dispatch_pending();
-        sup.flush_logs();
         let mut timeout = sup.next_timeout(Instant::now());
         if !pending.is_empty() {
             // A request waiting for a state re-checks at least this often, like Supervisor's
@@ -65,10 +64,9 @@ pub fn run(
                 sup.handle_fd(key);
             }
         }
-        // A line's event goes out before its log write, and both before any request sees
-        // the log.
+        // A line's event goes out before its log write (both in dispatch_pending), and both
+        // before any request sees the log.
         sup.dispatch_pending();
-        sup.flush_logs();
         // HTTP threads wake the poller with notify(): there is no event for them.
         while let Ok(req) = requests.try_recv() {
             let mut ctx = Ctx {

@@ -133,6 +133,7 @@ impl Supervisor {
     /// Delivers what emits since the last call left in the pools. Dispatching can emit again
     /// (into this or another pool), so it repeats, a bounded number of times: whatever is still
     /// pending after that makes `next_timeout` zero and is delivered on the next turn.
+    /// Then the log bytes held back for those events are written (`Supervisor::unlogged`).
     pub(super) fn dispatch_pending(&mut self) {
         for _ in 0..=self.groups.len() {
             let Some(gi) = self
@@ -140,13 +141,14 @@ impl Supervisor {
                 .iter()
                 .position(|g| g.pool.as_ref().is_some_and(|p| p.pending))
             else {
-                return;
+                break;
             };
             if let Some(ps) = self.groups[gi].pool.as_mut() {
                 ps.pending = false;
             }
             self.dispatch(gi);
         }
+        self.flush_logs();
     }
 
     /// Some pool holds events not yet offered to its listeners.
