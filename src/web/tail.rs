@@ -24,14 +24,19 @@ fn link(ns: &str, channel: &str, kb: u64, refresh: u64) -> String {
 /// The tail methods answer an empty log for a process without a log file; the read methods
 /// fault NO_FILE, which Supervisor's page shows as "No file for <name>".
 fn has_log(ctx: &mut Ctx, ns: &str, channel: &str) -> bool {
-    let method = if channel == "stderr" {
-        "supervisor.readProcessStderrLog"
-    } else {
-        "supervisor.readProcessStdoutLog"
-    };
     let params = [Value::String(ns.to_string()), Value::Int(-1), Value::Int(0)];
-    let outcome = call(ctx, method, &params);
+    let outcome = call(ctx, &log_method("read", channel), &params);
     !matches!(settle(ctx, outcome), Outcome::Done(Err(f)) if f.code == crate::api::faults::NO_FILE)
+}
+
+/// `supervisor.<verb>ProcessStdoutLog`, or its Stderr twin for the stderr channel.
+fn log_method(verb: &str, channel: &str) -> String {
+    let stream = if channel == "stderr" {
+        "Stderr"
+    } else {
+        "Stdout"
+    };
+    format!("supervisor.{verb}Process{stream}Log")
 }
 
 pub fn render(ctx: &mut Ctx, query: &[(String, String)]) -> String {
@@ -44,11 +49,12 @@ pub fn render(ctx: &mut Ctx, query: &[(String, String)]) -> String {
     let limit = field(query, "limit")
         .and_then(|v| v.parse::<u64>().ok())
         .map(|b| b.clamp(1024, MAX_KB * 1024));
-    let kb = field(query, "kb")
+    let kb_field = field(query, "kb");
+    let kb = kb_field
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(limit.map_or(DEFAULT_KB, |b| b.div_ceil(1024)))
         .clamp(1, MAX_KB);
-    let bytes = match (field(query, "kb"), limit) {
+    let bytes = match (kb_field, limit) {
         (None, Some(b)) => b,
         _ => kb * 1024,
     };
@@ -59,17 +65,12 @@ pub fn render(ctx: &mut Ctx, query: &[(String, String)]) -> String {
     let text = if ns.is_empty() {
         "No process name found".to_string()
     } else {
-        let method = if channel == "stderr" {
-            "supervisor.tailProcessStderrLog"
-        } else {
-            "supervisor.tailProcessStdoutLog"
-        };
         let params = [
             Value::String(ns.clone()),
             Value::Int(0),
             Value::Int(bytes as i64),
         ];
-        let outcome = call(ctx, method, &params);
+        let outcome = call(ctx, &log_method("tail", channel), &params);
         match settle(ctx, outcome) {
             Outcome::Done(Ok(Value::Array(a))) => match a.first() {
                 Some(Value::String(t)) if t.is_empty() && !has_log(ctx, &ns, channel) => {
