@@ -51,6 +51,16 @@ fn records(d: &Daemon, name: &str) -> Vec<(String, u64, u64, String, String, Str
         .collect()
 }
 
+/// Sends a REMOTE_COMMUNICATION event through d's socket.
+fn remote(d: &Daemon, kind: &str, data: &str) {
+    call(
+        &d.path("sock"),
+        "supervisor.sendRemoteCommEvent",
+        &[s(kind), s(data)],
+    )
+    .unwrap();
+}
+
 fn payloads_for(d: &Daemon, name: &str, needle: &str) -> Vec<(String, String)> {
     records(d, name)
         .into_iter()
@@ -152,12 +162,7 @@ fn fail_rebuffers_and_the_same_serial_comes_again() {
         ),
     );
     d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
-    call(
-        &d.path("sock"),
-        "supervisor.sendRemoteCommEvent",
-        &[s("t1"), s("d1")],
-    )
-    .unwrap();
+    remote(&d, "t1", "d1");
     wait_until(10, "delivered twice", || records(&d, "rec").len() >= 2);
     let r = records(&d, "rec");
     assert_eq!(r[0].0, "REMOTE_COMMUNICATION");
@@ -186,12 +191,7 @@ fn max_retry_retires_the_listener_and_another_gets_the_event() {
         ),
     );
     d.wait_log("rec_0: ACKNOWLEDGED -> READY", 15);
-    call(
-        &d.path("sock"),
-        "supervisor.sendRemoteCommEvent",
-        &[s("t"), s("x")],
-    )
-    .unwrap();
+    remote(&d, "t", "x");
     d.wait_log("rec_0: rejected event", 15);
     d.wait_log("gave up: rec_0 entered FATAL state", 15);
     fs::write(d.path("go"), "").unwrap();
@@ -238,12 +238,7 @@ fn command_handler_restarts_a_program() {
     d.wait_log("watch: ACKNOWLEDGED -> READY", 15);
     d.wait_log("success: web entered RUNNING", 10);
     let before = d.pid_of("web").unwrap();
-    call(
-        &d.path("sock"),
-        "supervisor.sendRemoteCommEvent",
-        &[s("mem"), s("high")],
-    )
-    .unwrap();
+    remote(&d, "mem", "high");
     d.wait_log("watch: command handler: restart web", 10);
     wait_until(10, "web restarted", || {
         d.pid_of("web").is_some_and(|p| p != before)
@@ -265,12 +260,7 @@ fn garbage_restarts_the_listener_without_losing_the_event() {
     );
     d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
     let first = d.pid_of("rec").unwrap();
-    call(
-        &d.path("sock"),
-        "supervisor.sendRemoteCommEvent",
-        &[s("t"), s("keep me")],
-    )
-    .unwrap();
+    remote(&d, "t", "keep me");
     d.wait_log("has entered the UNKNOWN state", 10);
     wait_until(20, "the restarted listener got the same event", || {
         let r = records(&d, "rec");
@@ -294,12 +284,7 @@ fn max_retry_also_ends_a_protocol_violation_loop() {
         ),
     );
     d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
-    call(
-        &d.path("sock"),
-        "supervisor.sendRemoteCommEvent",
-        &[s("t"), s("poison")],
-    )
-    .unwrap();
+    remote(&d, "t", "poison");
     d.wait_log("gave up: rec entered FATAL state", 20);
     assert_eq!(
         d.count("restarting listener rec after a protocol violation"),
@@ -329,10 +314,9 @@ fn an_answer_written_just_before_exit_counts() {
         ),
     );
     d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
-    let sock = d.path("sock");
-    call(&sock, "supervisor.sendRemoteCommEvent", &[s("t1"), s("d1")]).unwrap();
+    remote(&d, "t1", "d1");
     d.wait_log("exited: rec (exit status 0", 15);
-    call(&sock, "supervisor.sendRemoteCommEvent", &[s("t2"), s("d2")]).unwrap();
+    remote(&d, "t2", "d2");
     wait_until(20, "t2 delivered", || {
         records(&d, "rec").iter().any(|r| r.5 == "type:t2\nd2")
     });
@@ -384,14 +368,8 @@ fn overflow_drops_the_oldest_loudly() {
             )
         ),
     );
-    let sock = d.path("sock");
     for i in 0..5 {
-        call(
-            &sock,
-            "supervisor.sendRemoteCommEvent",
-            &[s("t"), s(&i.to_string())],
-        )
-        .unwrap();
+        remote(&d, "t", &i.to_string());
     }
     d.wait_count("pool slow event buffer overflowed, discarding event", 3, 10);
 }
