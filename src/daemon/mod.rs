@@ -148,16 +148,13 @@ fn serve(
         let servers = HttpServers::start(listeners, tx, sup.poller().clone())
             .map_err(|e| Fatal(format!("cannot start the HTTP servers: {e}")))?;
         // In bind_servers' order, as 4.3 logs them when it makes its servers.
+        // (Disjoint fields: the config is read while the log is written.)
         let cfg = &sup.config;
         let inet = cfg.inet_servers.iter().map(|s| (&s.section, &s.auth));
         let unix = cfg.unix_servers.iter().map(|s| (&s.section, &s.auth));
-        let open: Vec<_> = inet
-            .chain(unix)
-            .map(|(s, a)| (s.clone(), a.is_none()))
-            .collect();
-        for (section, no_auth) in open {
+        for (section, auth) in inet.chain(unix) {
             sup.log.info("RPC interface 'supervisor' initialized");
-            if no_auth {
+            if auth.is_none() {
                 sup.log.critical(&format!(
                     "Server '{section}' running without any HTTP authentication checking"
                 ));
