@@ -7,6 +7,7 @@ use crate::sys::errno::errno_name;
 use std::ffi::CString;
 use std::io::{self, Write};
 use std::net::TcpListener;
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
@@ -28,14 +29,22 @@ pub fn bind_tcp(cfg: &InetServerConfig) -> Result<TcpListener, String> {
     } else {
         cfg.host.as_str()
     };
-    TcpListener::bind((host, cfg.port)).map_err(|e| {
+    let listener = TcpListener::bind((host, cfg.port)).map_err(|e| {
         if e.kind() == io::ErrorKind::AddrInUse {
             IN_USE.to_string()
         } else {
             os_error(&e)
         }
-    })
+    })?;
+    // Supervisor's backlog (std's is 128): a burst of connections is accepted and sorted out
+    // by the server's admission (slots.rs) instead of waiting out SYN retransmissions.
+    // SAFETY: listen on the socket we just bound; calling it again only resizes the queue.
+    unsafe { libc::listen(listener.as_raw_fd(), BACKLOG) };
+    Ok(listener)
 }
+
+/// The listen(2) backlog of the TCP servers, as Supervisor's.
+const BACKLOG: libc::c_int = 1024;
 
 fn chmod(path: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;

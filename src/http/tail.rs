@@ -1,10 +1,15 @@
 //! `/logtail/...` and `/mainlogtail`: stream a log file like `tail -f` from the request's own
 //! thread. HTTP/1.1 gets chunked encoding flushed per chunk; HTTP/1.0 gets a plain stream ended
 //! by closing (Supervisor buffers 64 KiB there, README R11). A rotated file (new inode) is
-//! followed from its start; a truncated one gets a `==> File truncated <==` line.
+//! followed from its start; a truncated one gets a `==> File truncated <==` line. A log that
+//! is not a regular file (`/dev/stdout` on a pipe or terminal) is never read: its stream stays
+//! open and idle, as Supervisor's does. A stream that ends for any reason but the client
+//! leaving ends with its last chunk.
 
+use super::response::set_send_timeout;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Duration;
@@ -12,24 +17,37 @@ use std::time::Duration;
 const INITIAL: u64 = 1024;
 const POLL: Duration = Duration::from_millis(100);
 
-struct Sink {
-    out: Box<dyn Write + Send>,
+/// A reply written by `follow` may stall this long per write (a terminal paused with
+/// Ctrl-S keeps its stream that long).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
+struct Sink<'a> {
+    out: &'a File,
     chunked: bool,
 }
 
-impl Sink {
+impl Sink<'_> {
     fn send(&mut self, data: &[u8]) -> io::Result<()> {
         if data.is_empty() {
             return Ok(());
         }
+        let mut out = self.out;
         if self.chunked {
-            write!(self.out, "{:x}\r\n", data.len())?;
-            self.out.write_all(data)?;
-            self.out.write_all(b"\r\n")?;
+            write!(out, "{:x}\r\n", data.len())?;
+            out.write_all(data)?;
+            out.write_all(b"\r\n")
         } else {
-            self.out.write_all(data)?;
+            out.write_all(data)
         }
-        self.out.flush()
+    }
+
+    /// Ends the stream properly (the last chunk), so a client can tell an end from a
+    /// connection that broke.
+    fn finish(&mut self) {
+        if self.chunked {
+            let mut out = self.out;
+            let _ = out.write_all(b"0\r\n\r\n");
+        }
     }
 }
 
@@ -65,27 +83,45 @@ pub fn httpdate_fmt(t: std::time::SystemTime) -> String {
     )
 }
 
-/// Streams `path` to `out` until the client goes away. `chunked` for HTTP/1.1 clients.
-/// Waits up to `wait` and tells whether the client hung up meanwhile.
-fn peer_gone(fd: std::os::fd::RawFd, wait: Duration) -> bool {
+/// Waits up to `wait` (None: for ever) and tells whether the client hung up meanwhile.
+fn peer_gone(fd: RawFd, wait: Option<Duration>) -> bool {
     let mut p = libc::pollfd {
         fd,
         events: libc::POLLRDHUP,
         revents: 0,
     };
+    let ms = wait.map_or(-1, |w| w.as_millis().min(i32::MAX as u128) as libc::c_int);
     // SAFETY: poll on one pollfd we own.
-    let n = unsafe { libc::poll(&mut p, 1, wait.as_millis() as libc::c_int) };
+    let n = unsafe { libc::poll(&mut p, 1, ms) };
+    if n < 0 {
+        // EINTR: not gone. Anything else would fail again at once: count it as gone.
+        return io::Error::last_os_error().kind() != io::ErrorKind::Interrupted;
+    }
     n > 0 && p.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
 }
 
-pub fn follow(out: File, chunked: bool, path: &Path, accel_header: bool) {
-    let Ok(mut file) = File::open(path) else {
-        let mut out = out;
-        let _ = out
-            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-        return;
+/// Streams `path` to `out` until the client goes away. `chunked` for HTTP/1.1 clients.
+///
+/// Only a regular file is read. Behind `/dev/stdout` there may be a pipe, a terminal or a
+/// socket: reading it would steal the bytes meant for the container's log or the keys meant
+/// for the terminal, and opening a FIFO blocks. For those the stream stays open and idle
+/// until the client leaves, as Supervisor's does; it never ends without its last chunk.
+pub fn follow(out: &File, chunked: bool, path: &Path, accel_header: bool) {
+    set_send_timeout(out.as_raw_fd(), WRITE_TIMEOUT);
+    let meta = std::fs::metadata(path).ok();
+    let file = match &meta {
+        Some(m) if !m.is_file() => None,
+        _ => match File::open(path) {
+            Ok(f) => Some(f),
+            Err(_) => {
+                let mut out = out;
+                let _ = out.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                return;
+            }
+        },
     };
-    let meta = file.metadata().ok();
     let mut head = String::from("HTTP/1.1 200 OK\r\nServer: Medusa/1.12\r\n");
     if let Some(m) = meta.as_ref().and_then(|m| m.modified().ok()) {
         head.push_str(&format!("Last-Modified: {}\r\n", http_date(m)));
@@ -99,21 +135,39 @@ pub fn follow(out: File, chunked: bool, path: &Path, accel_header: bool) {
     } else {
         "Connection: close\r\n\r\n"
     });
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&out);
-    let mut sink = Sink {
-        out: Box::new(out),
-        chunked,
-    };
-    if sink.out.write_all(head.as_bytes()).is_err() {
+    if { out }.write_all(head.as_bytes()).is_err() {
         return;
     }
-    let size = meta.as_ref().map_or(0, |m| m.len());
+    let mut sink = Sink { out, chunked };
+    let fd = out.as_raw_fd();
+    match file {
+        Some(file) => {
+            let size = meta.as_ref().map_or(0, |m| m.len());
+            let inode = meta.as_ref().map_or(0, |m| m.ino());
+            if let Ended::Failed = stream(&mut sink, file, path, size, inode) {
+                sink.finish();
+            }
+        }
+        None => while !peer_gone(fd, None) {},
+    }
+}
+
+enum Ended {
+    /// The client left (or cannot be written to): nothing more to send.
+    Gone,
+    /// Reading the log failed: the stream is ended properly.
+    Failed,
+}
+
+/// The last `INITIAL` bytes of `file`, then what is appended, following rotation and
+/// truncation, until the client leaves or the file cannot be read.
+fn stream(sink: &mut Sink, mut file: File, path: &Path, size: u64, mut inode: u64) -> Ended {
+    let fd = sink.out.as_raw_fd();
     let mut pos = size.saturating_sub(INITIAL);
-    let mut inode = meta.as_ref().map_or(0, |m| m.ino());
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         if file.seek(SeekFrom::Start(pos)).is_err() {
-            return;
+            return Ended::Failed;
         }
         loop {
             match file.read(&mut buf) {
@@ -121,17 +175,17 @@ pub fn follow(out: File, chunked: bool, path: &Path, accel_header: bool) {
                 Ok(n) => {
                     pos += n as u64;
                     if sink.send(&buf[..n]).is_err() {
-                        return;
+                        return Ended::Gone;
                     }
                 }
-                Err(_) => return,
+                Err(_) => return Ended::Failed,
             }
         }
-        if peer_gone(fd, POLL) {
-            return;
+        if peer_gone(fd, Some(POLL)) {
+            return Ended::Gone;
         }
         match std::fs::metadata(path) {
-            Ok(m) if m.ino() != inode => {
+            Ok(m) if m.ino() != inode && m.is_file() => {
                 // Rotated: follow the new file from its beginning.
                 match File::open(path) {
                     Ok(f) => {
@@ -144,7 +198,7 @@ pub fn follow(out: File, chunked: bool, path: &Path, accel_header: bool) {
             }
             Ok(m) if m.len() < pos => {
                 if sink.send(b"==> File truncated <==\n").is_err() {
-                    return;
+                    return Ended::Gone;
                 }
                 pos = 0;
             }

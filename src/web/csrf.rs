@@ -146,6 +146,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             body: Vec::new(),
+            loopback_only: true,
             reply: mpsc::channel().0,
         }
     }
