@@ -1,12 +1,15 @@
 //! Routing an HTTP request that reached the main loop: `/RPC2` (XML-RPC), `/logtail/...`,
-//! `/mainlogtail`, `/ok.html`, and the web UI, `/metrics` and `/healthz` (in `crate::web`).
-//! Deferred RPC results are kept here until they complete.
+//! `/mainlogtail`, `/ok.html`, and the web UI, `/metrics` and `/healthz` (in `crate::web`),
+//! after refusing what a browser could have been made to send (`refusal`). Deferred RPC
+//! results are kept here until they complete.
 
 use super::procs::{resolve, Target};
 use super::{call, Ctx, Deferred, Outcome};
 use crate::config::LogLevel;
 use crate::http::server::{HttpRequest, Reply};
 use crate::rpc::codec;
+use crate::web::csrf;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::mpsc::Sender;
 
 /// An RPC whose answer is not known yet.
@@ -134,8 +137,86 @@ fn logtail(ctx: &mut Ctx, req: &HttpRequest) -> Reply {
     }
 }
 
+/// The media types an HTML form can POST to another site without a CORS preflight.
+const FORM_TYPES: [&str; 3] = [
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+];
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let is_port = |p: &str| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    if let Some(rest) = host.strip_prefix('[') {
+        let Some((addr, after)) = rest.split_once(']') else {
+            return false;
+        };
+        let port_ok = after.is_empty() || after.strip_prefix(':').is_some_and(is_port);
+        return port_ok && addr.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback());
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if is_port(port) => name,
+        Some(_) => return false,
+        None => host,
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+}
+
+/// Why a request a browser could have been made to send is refused, with its status.
+/// - On a server bound to a loopback address, a Host that is not a loopback name: DNS
+///   rebinding makes another site's page same-origin with the server (its name now
+///   resolves to 127.0.0.1), and that page could read the answers. (No Host at all is not a
+///   browser.)
+/// - On /RPC2, an Origin, or else a Referer, naming another site (the web UI's own rule,
+///   `csrf::same_origin`), or a Content-Type a cross-site form can send without a CORS
+///   preflight: such a form could otherwise run a call with the browser's cached Basic
+///   credentials. XML-RPC clients send `text/xml` (Python's xmlrpc.client and
+///   supervisorctl, Node's xmlrpc, aiohttp-xmlrpc, ours) and no Origin.
+fn refusal(req: &HttpRequest) -> Option<(u16, String)> {
+    if req.loopback_only {
+        if let Some(host) = req.host.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+            if !is_loopback_host(host) {
+                return Some((
+                    403,
+                    format!(
+                        "Host {host:?} is not localhost, 127.x.y.z or [::1], and this server \
+                         listens on a loopback address only"
+                    ),
+                ));
+            }
+        }
+    }
+    if req.url.starts_with("/RPC2") && req.method == "POST" {
+        if let Err(why) = csrf::same_origin(req) {
+            return Some((403, format!("cross-site request: {why}")));
+        }
+        if let Some(ctype) = req.header("Content-Type") {
+            let media = ctype.split(';').next().unwrap_or("").trim();
+            if FORM_TYPES.iter().any(|t| t.eq_ignore_ascii_case(media)) {
+                return Some((
+                    415,
+                    format!(
+                        "Content-Type {ctype:?} is what a cross-site form sends; \
+                         XML-RPC clients send text/xml"
+                    ),
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Handles one request; returns it as pending when its RPC has to wait.
 pub fn handle(ctx: &mut Ctx, req: HttpRequest) -> Option<Pending> {
+    if let Some((status, why)) = refusal(&req) {
+        ctx.sup.log.warn(&format!(
+            "HTTP: refused {} {:?}: {why}",
+            req.method, req.url
+        ));
+        let _ = req.reply.send(Reply::refused(status, &why));
+        return None;
+    }
     let url = req.url.clone();
     if url.starts_with("/RPC2") {
         return rpc(ctx, req);
@@ -183,6 +264,119 @@ pub fn poll_pending(ctx: &mut Ctx, pending: &mut Vec<Pending>) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn req(method: &str, url: &str, loopback_only: bool, headers: &[(&str, &str)]) -> HttpRequest {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        HttpRequest {
+            method: method.into(),
+            url: url.into(),
+            host: headers
+                .iter()
+                .find(|(k, _)| k == "Host")
+                .map(|(_, v)| v.clone()),
+            headers,
+            body: Vec::new(),
+            loopback_only,
+            reply: std::sync::mpsc::channel().0,
+        }
+    }
+
+    fn status(r: &HttpRequest) -> u16 {
+        refusal(r).map_or(200, |(s, _)| s)
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for ok in [
+            "localhost",
+            "LOCALHOST:9001",
+            "127.0.0.1",
+            "127.0.0.1:9001",
+            "127.1.2.3:80",
+            "[::1]",
+            "[::1]:9001",
+            "[0:0:0:0:0:0:0:1]:1",
+        ] {
+            assert!(is_loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:9001",
+            "localhost.evil.example",
+            "127.0.0.1.evil.example",
+            "128.0.0.1",
+            "0.0.0.0:9001",
+            "[::2]:9001",
+            "[::1]x",
+            "localhost:",
+            "localhost:port",
+            "127.0.0.1:9001:1",
+            "127.1",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_loopback_server_takes_only_loopback_hosts_on_every_path() {
+        let evil = [("Host", "rebound.example:9001")];
+        for path in [
+            "/RPC2",
+            "/index.html",
+            "/logtail/p",
+            "/mainlogtail",
+            "/metrics",
+        ] {
+            assert_eq!(status(&req("GET", path, true, &evil)), 403, "{path}");
+            assert_eq!(status(&req("GET", path, false, &evil)), 200, "{path}");
+            let local = [("Host", "localhost:9001")];
+            assert_eq!(status(&req("GET", path, true, &local)), 200, "{path}");
+        }
+        assert_eq!(
+            status(&req("GET", "/", true, &[])),
+            200,
+            "no Host: not a browser"
+        );
+    }
+
+    #[test]
+    fn rpc2_refuses_cross_site_origins_and_form_content_types() {
+        let host = ("Host", "127.0.0.1:9001");
+        let xml = ("Content-Type", "text/xml");
+        let call = |h: &[(&str, &str)]| status(&req("POST", "/RPC2", true, h));
+        assert_eq!(call(&[host, xml]), 200);
+        assert_eq!(call(&[host]), 200, "no Content-Type");
+        assert_eq!(
+            call(&[host, ("Content-Type", "text/xml; charset=utf-8")]),
+            200
+        );
+        assert_eq!(call(&[host, xml, ("Origin", "http://127.0.0.1:9001")]), 200);
+        assert_eq!(call(&[host, xml, ("Origin", "http://evil.example")]), 403);
+        assert_eq!(call(&[host, xml, ("Origin", "null")]), 403);
+        assert_eq!(
+            call(&[host, xml, ("Referer", "http://evil.example/x")]),
+            403
+        );
+        for form in [
+            "text/plain",
+            "Text/Plain; charset=UTF-8",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+        ] {
+            assert_eq!(call(&[host, ("Content-Type", form)]), 415, "{form}");
+        }
+        // The web UI's own forms post elsewhere, with their own checks.
+        let form = ("Content-Type", "application/x-www-form-urlencoded");
+        assert_eq!(
+            status(&req("POST", "/index.html", true, &[host, form])),
+            200
+        );
+    }
+
     #[test]
     fn percent() {
         assert_eq!(super::percent_decode("a%3Ab%20c"), "a:b c");
