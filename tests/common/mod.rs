@@ -149,9 +149,21 @@ impl Daemon {
         d
     }
 
+    /// `spawn` with extra environment variables for the daemon.
+    pub fn spawn_env(self, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let d = self.spawn_raw_env(extra, env);
+        d.wait_log("supervisord started with pid", 10);
+        d
+    }
+
     /// Starts the daemon without waiting for its log (for configs that log elsewhere).
-    pub fn spawn_raw(mut self, extra: &[&str]) -> Daemon {
+    pub fn spawn_raw(self, extra: &[&str]) -> Daemon {
+        self.spawn_raw_env(extra, &[])
+    }
+
+    fn spawn_raw_env(mut self, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
         let child = Command::new(bin("supervisord"))
+            .envs(env.iter().copied())
             .args(extra)
             .arg("-c")
             .arg(&self.conf)
