@@ -559,3 +559,25 @@ fn logtail_of_dev_stdout_on_a_pipe_stays_open() {
     }
     assert!(seen.contains("tick"), "the pipe lost its bytes: {seen:?}");
 }
+
+/// The test knob is checked: a bad value stops the daemon at start with a message naming
+/// it (exit 2), and leaves no socket file behind.
+#[test]
+fn a_bad_timeouts_knob_is_a_clear_start_up_error() {
+    let d = Daemon::configure("badknob", RPC);
+    let out = Command::new(bin("supervisord"))
+        .args(["-n", "-c"])
+        .arg(&d.conf)
+        .env("SUPERVISORD_HTTP_TIMEOUTS", "request=soon")
+        .current_dir(d.dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run supervisord");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("SUPERVISORD_HTTP_TIMEOUTS: \"soon\" is not a number of seconds"),
+        "{stderr}"
+    );
+    assert!(!d.path("sock").exists());
+}

@@ -111,7 +111,18 @@ impl HttpServers {
         tx: Sender<HttpRequest>,
         poller: Arc<Poller>,
     ) -> io::Result<HttpServers> {
-        let timeouts = limits::timeouts().map_err(io::Error::other)?;
+        let timeouts = match limits::timeouts() {
+            Ok(t) => t,
+            Err(e) => {
+                // Bound already: leave no socket file behind.
+                for (l, _) in &listeners {
+                    if let Listener::Unix(_, path) = l {
+                        let _ = std::fs::remove_file(path);
+                    }
+                }
+                return Err(io::Error::other(e));
+            }
+        };
         let mut out = HttpServers::none();
         for (listener, auth) in listeners {
             let (fd, loopback_only): (OwnedFd, bool) = match listener {
