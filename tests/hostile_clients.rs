@@ -243,28 +243,38 @@ fn a_full_listener_closes_the_oldest_idle_connection_for_a_newcomer() {
             "connection {i} kept"
         );
     }
+    println!(
+        "FIGURES evict: 128 kept-alive idle TCP connections; the 129th was served and only \
+         the oldest idle one closed"
+    );
 }
 
 /// Item 1: a kept-alive connection with no new request is closed after the idle deadline
-/// (1 s here, 10 s by default; 300 s before), and one that is used in time is not.
+/// (2 s here, 10 s by default; 300 s before), and one that is used in time is not.
 #[test]
 fn kept_alive_connections_idle_out() {
-    let (_d, port) = start("idle", "", "idle=1");
+    let (_d, port) = start("idle", "", "idle=2");
     let body = xml_call("supervisor.getPID", &[]);
     let head = rpc_head("localhost", "Content-Type: text/xml\r\n", body.len());
     let request = format!("{head}{body}");
     let mut c = tcp(port);
-    for _ in 0..3 {
+    for i in 0..3 {
+        if i > 0 {
+            // Used again within the deadline: kept.
+            std::thread::sleep(Duration::from_millis(500));
+        }
         c.write_all(request.as_bytes()).unwrap();
-        assert_eq!(response(&mut c).unwrap().0, 200);
-        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(response(&mut c).unwrap().0, 200, "request {i}");
     }
     let t = Instant::now();
     let got = until_closed(&mut c, t + Duration::from_secs(8));
     assert_eq!(got.as_deref(), Ok(""), "closed without a word");
     let idle = t.elapsed();
-    assert!(idle >= Duration::from_millis(600), "{idle:?}");
-    println!("FIGURES idle: a kept-alive connection was closed {idle:?} after its last reply (+0.3 s before), idle deadline 1 s");
+    assert!(idle >= Duration::from_secs(1), "{idle:?}");
+    println!(
+        "FIGURES idle: a kept-alive connection was closed {idle:?} after its last reply \
+         (idle deadline 2 s)"
+    );
 }
 
 /// Item 1: a body must arrive within the request grace plus its size at 64 KiB/s: 100000
@@ -371,10 +381,15 @@ fn refused_clients_read_their_answer_instead_of_a_broken_pipe() {
         Ok(got)
     };
     let wrong = "Basic dXNlcjp3cm9uZw==";
+    let t = Instant::now();
     let got = send(wrong, 1 << 20, 1 << 20).expect("1 MiB with a wrong password");
     assert!(got.starts_with("HTTP/1.1 401"), "{got}");
+    let mib = t.elapsed();
+    let t = Instant::now();
     let got = send(BASIC, 5_000_000, 5_000_000).expect("5 MB, too large");
     assert!(got.starts_with("HTTP/1.1 413"), "{got}");
+    let mb5 = t.elapsed();
+    let t = Instant::now();
     let clients: Vec<_> = (0..64)
         .map(|_| std::thread::spawn(move || send(wrong, 64 << 10, 64 << 10)))
         .collect();
@@ -385,7 +400,12 @@ fn refused_clients_read_their_answer_instead_of_a_broken_pipe() {
             .unwrap_or_else(|e| panic!("client {i}: {e}"));
         assert!(got.starts_with("HTTP/1.1 401"), "client {i}: {got}");
     }
+    let parallel = t.elapsed();
     assert!(admin_call(&d.path("sock")).is_ok());
+    println!(
+        "FIGURES linger: 1 MiB body + wrong password read its 401 in {mib:?}; 5 MB body its \
+         413 in {mb5:?}; 64 parallel 64 KiB bodies all their 401 in {parallel:?}"
+    );
 }
 
 /// Item 5: a page on another site can POST to /RPC2 without a preflight only with a form's
