@@ -1,12 +1,13 @@
 //! The HTTP servers: an accept thread per listener, each with its own table of at most
-//! `MAX_PER_LISTENER` connections (`slots`: the one that waited longest for its next request
-//! is closed for a newcomer, 503 only when all are busy), and a thread per connection that
-//! reads a bounded request under deadlines (`request`: head ≤ 64 KiB within 5 s, body ≤ 4 MiB
-//! within its transfer time; 10 s idle between kept-alive requests), checks auth, hands the
-//! request to the main loop (channel + poller wake-up) and writes the reply when it comes
-//! back. A refused request is answered and read away before closing (`linger`). A slow or
-//! stuck client only ever holds its own thread, for a bounded time: the loop never blocks on
-//! a socket. (tiny_http, the first choice, has no limit on header size or time.)
+//! `MAX_PER_LISTENER` (128) connections (`slots`: the one that has waited longest for its next
+//! request is closed for a newcomer, 503 only when all are busy), and a thread per connection
+//! that reads a bounded request under deadlines (`request`, `limits`: head ≤ 64 KiB within
+//! 5 s, body ≤ 4 MiB within 5 s + its size at 64 KiB/s, 10 s idle between kept-alive
+//! requests), checks auth, hands the request to the main loop (channel + poller wake-up) and
+//! writes the reply when it comes back (`response`). A refused request is answered and read
+//! away before the close (`linger`). A slow or stuck client only ever holds its own thread,
+//! for a bounded time: the loop never blocks on a socket. (tiny_http, the first choice, has
+//! no limit on header size or time.)
 
 use super::auth;
 use super::limits::{self, Timeouts, MAX_PER_LISTENER};
