@@ -205,9 +205,8 @@ fn startup_messages(config: &Config) -> Vec<(LogLevel, String)> {
 fn process_setup(config: &Config) -> Result<Vec<(LogLevel, String)>, Fatal> {
     let mut msgs = Vec::new();
     if let Some(user) = &config.supervisord.user {
-        if let Some(line) = startup::drop_privileges(user).map_err(Fatal)? {
-            msgs.push((LogLevel::Info, line));
-        }
+        let line = startup::drop_privileges(user).map_err(Fatal)?;
+        msgs.push((LogLevel::Info, line));
     }
     let sd = &config.supervisord;
     for line in startup::raise_rlimits(sd.minfds, sd.minprocs).map_err(Fatal)? {
