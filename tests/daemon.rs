@@ -588,3 +588,49 @@ fn shutdown_by_priority_with_equal_priorities_together() {
     let lo = at("stopped: lo (exit status 0)");
     assert!(e1.max(e2) < hi && hi < lo, "{log}");
 }
+
+/// supervisord(8): long options may be shortened to any unambiguous prefix, as 4.3's getopt
+/// allows; and `user=` naming the user supervisord already runs as logs 4.3's line.
+#[test]
+fn abbreviated_long_options_and_the_set_uid_line() {
+    let mut d = Daemon::configure("abbrev", "[program:a]\ncommand=sleep 1000\nstartsecs=0\n");
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let child = std::process::Command::new(bin("supervisord"))
+        .arg("--nod")
+        .arg(format!("--config={}", d.conf.display()))
+        .arg(format!("--us={uid}"))
+        .args(["--logl", "info", "--ident=abbr"])
+        .current_dir(d.dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn supervisord");
+    d.pid = child.id() as i32;
+    d.child = Some(child);
+    d.wait_log("success: a entered RUNNING", 10);
+    let log = d.log();
+    assert!(
+        log.contains(&format!("INFO Set uid to user {uid} succeeded\n")),
+        "{log}"
+    );
+    assert!(!log.contains("DEBG"), "--logl info applies:\n{log}");
+    assert_eq!(d.stop(), Some(0));
+}
+
+/// At loglevel=debug child output goes to the main log; bytes that are not UTF-8 appear as
+/// 4.3 shows them: `Undecodable: ` and the Python repr of the bytes.
+#[test]
+fn undecodable_output_in_the_main_log_is_pythons_bytes_repr() {
+    let d = Daemon::start(
+        "undecodable",
+        "[program:bin]\ncommand=/bin/sh -c \"printf '\\210\\n'; exec sleep 1000\"\nstartsecs=0\n\
+         [program:quote]\ncommand=/bin/sh -c \"printf \\\"it's \\\\210\\\\n\\\"; exec sleep 1000\"\nstartsecs=0\n",
+    );
+    d.wait_log("'bin' stdout output:\nUndecodable: b'\\x88\\n'\n", 10);
+    d.wait_log(
+        "'quote' stdout output:\nUndecodable: b\"it's \\x88\\n\"\n",
+        10,
+    );
+}
