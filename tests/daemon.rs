@@ -634,3 +634,54 @@ fn undecodable_output_in_the_main_log_is_pythons_bytes_repr() {
         10,
     );
 }
+
+/// Config warnings reach the terminal that starts a daemon (it detaches, and its log is not
+/// echoed); merged duplicate sections are warned about; plugin keys get one INFO line.
+#[test]
+fn config_warnings_reach_stderr_before_detaching() {
+    let mut body = String::from(
+        "[prgram:app]\ncommand=sleep 1\n\n[program:a]\ncommand=sleep 3002\nstartsecs=0\n\
+         autorestrat=true\n",
+    );
+    for n in 0..3 {
+        body.push_str(&format!(
+            "[program:dep{n}]\ncommand=sleep 300{n}\nautostart=false\ndependent_startup=true\n\
+             dependent_startup_wait_for=a:running\n"
+        ));
+    }
+    body.push_str("[program:a]\nstopwaitsecs=5\n");
+    let d = Daemon::configure("warnstderr", &body);
+    let (code, out, err) = run_supervisord(&["-c", d.conf.to_str().unwrap()], d.dir.path());
+    assert_eq!(code, 0, "{err}");
+    let pid: i32 = fs::read_to_string(d.path("supervisord.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: stopping the daemon we started, by its pid (before any assertion can fail).
+    let stop = || unsafe { libc::kill(pid, libc::SIGTERM) };
+    let conf = d.conf.display().to_string();
+    let expected = [
+        format!("Warning: Unknown section 'prgram:app' (file: '{conf}', line: 7)\n"),
+        format!(
+            "Warning: Unknown key 'autorestrat' in section 'program:a' (file: '{conf}', line: 13)\n"
+        ),
+        format!(
+            "Warning: Duplicate section 'program:a' (file: '{conf}', line: 29) is merged into the \
+             first one (file: '{conf}', line: 10): a key set in both takes the later value\n"
+        ),
+    ];
+    let missing: Vec<&String> = expected.iter().filter(|e| !err.contains(*e)).collect();
+    let plugin = "INFO Ignoring the keys of the supervisord-dependent-startup plugin (read by the \
+                  plugin, not by supervisord): 'dependent_startup', 'dependent_startup_wait_for' \
+                  in 3 sections\n";
+    wait_until(10, "started", || d.log().contains("supervisord started"));
+    let log = d.log();
+    stop();
+    wait_until(20, "daemon exit", || !pid_alive(pid));
+    assert!(missing.is_empty(), "missing {missing:?} in stderr:\n{err}");
+    assert_eq!(err.matches("Warning: ").count(), 3, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(log.matches(plugin).count(), 1, "{log}");
+    assert!(!log.contains("Unknown key 'dependent_startup"), "{log}");
+}

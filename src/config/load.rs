@@ -33,7 +33,8 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
         env,
         warnings: src.warnings.clone(),
     };
-    ctx.warnings.extend(known::unknown_warnings(&src.ini));
+    let found = known::check(&src.ini);
+    ctx.warnings.extend(found.warnings);
 
     let (mut supervisord, config_user) = supervisord_section(&mut ctx, overrides)?;
     let rpcinterfaces = load_servers::rpcinterfaces(&ctx)?;
@@ -54,6 +55,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
     let mut startup_messages: Vec<(LogLevel, String)> = Vec::new();
     startup_messages.extend(ctx.warnings.iter().map(|w| (LogLevel::Warn, w.clone())));
     startup_messages.extend(src.infos.iter().map(|i| (LogLevel::Info, i.clone())));
+    startup_messages.extend(found.infos.into_iter().map(|i| (LogLevel::Info, i)));
     startup_messages.extend(servers.messages);
 
     Ok(Config {

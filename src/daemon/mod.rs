@@ -97,6 +97,17 @@ fn serve(
     let mut ready = startup::Ready::none();
     loop {
         let config = config::load(path, overrides).map_err(|e| Fatal(e.to_string()))?;
+        if first && !config.supervisord.nodaemon {
+            // Once detached the daemon has only its log; the admin who started it should see
+            // the config's warnings too (a foreground daemon echoes its log anyway).
+            for (_, msg) in config
+                .startup_messages
+                .iter()
+                .filter(|(l, _)| *l >= LogLevel::Warn)
+            {
+                eprintln!("Warning: {msg}");
+            }
+        }
         let mut log = MainLog::new();
         log.set_level(config.supervisord.loglevel);
         let mut early = startup_messages(&config);
