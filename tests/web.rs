@@ -181,6 +181,51 @@ fn web_routing_and_page_contents() {
     assert_eq!(get(port, "/ok.html").body, "OK");
 }
 
+/// One table for all groups (aligned columns), processes in `supervisorctl status` order
+/// (group, then name; not start order), and no stderr link where stderr is merged.
+#[test]
+fn web_one_table_in_status_order_without_a_merged_stderr_link() {
+    let port = free_port();
+    let d = Daemon::start(
+        "web-order",
+        &format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\n\n[group:web]\nprograms=beta,alpha\n\
+             priority=1\n[program:alpha]\ncommand=sleep 1000\n[program:beta]\ncommand=sleep 1000\n\
+             [program:zzz]\ncommand=sleep 1000\npriority=2\n\
+             [program:aaa]\ncommand=sleep 1000\npriority=999\nredirect_stderr=true\n"
+        ),
+    );
+    d.wait_log("spawned: 'aaa'", 10);
+    let page = get(port, "/index.html").body;
+    assert_eq!(page.matches("<table").count(), 1, "{page}");
+    let at = |needle: &str| {
+        page.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{page}"))
+    };
+    let order = [
+        at("<h2>aaa</h2>"),
+        at("<td class=\"name\">aaa</td>"),
+        at("<h2>web</h2>"),
+        at("<td class=\"name\">web:alpha</td>"),
+        at("<td class=\"name\">web:beta</td>"),
+        at("<h2>zzz</h2>"),
+        at("<td class=\"name\">zzz</td>"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{page}");
+    assert!(
+        page.contains("processname=aaa&amp;channel=stdout"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("processname=aaa&amp;channel=stderr"),
+        "{page}"
+    );
+    assert!(
+        page.contains("processname=web%3Aalpha&amp;channel=stderr"),
+        "{page}"
+    );
+}
+
 #[test]
 fn web_csrf_rules() {
     let (d, port) = start("web-csrf");
