@@ -466,19 +466,19 @@ fn web_metrics_parse_with_prometheus_client() {
     has(&format!("supervisord_pid  {}.0", d.pid));
     has("supervisord_info identifier=supervisor,version=4.3.0 1.0");
     has("supervisord_processes state=STOPPED 1.0");
-    has("supervisor_process_up group=web,name=alpha,namespec=web:alpha 1.0");
-    has("supervisor_process_state group=manual,name=manual,namespec=manual 0.0");
-    has("supervisor_process_starts_total group=web,name=beta,namespec=web:beta 1.0");
-    has("supervisor_process_up group=x<i>\"y'&z,name=x<i>\"y'&z,namespec=x<i>\"y'&z 1.0");
-    has("supervisor_event_pool_buffer_size pool=listener 7.0");
+    has("supervisord_process_up group=web,name=alpha,namespec=web:alpha 1.0");
+    has("supervisord_process_state group=manual,name=manual,namespec=manual 0.0");
+    has("supervisord_process_starts_total group=web,name=beta,namespec=web:beta 1.0");
+    has("supervisord_process_up group=x<i>\"y'&z,name=x<i>\"y'&z,namespec=x<i>\"y'&z 1.0");
+    has("supervisord_event_pool_buffer_size pool=listener 7.0");
     assert!(
-        parsed.contains("supervisor_event_pool_delivered_total pool=listener"),
+        parsed.contains("supervisord_event_pool_delivered_total pool=listener"),
         "{parsed}"
     );
-    assert!(parsed.contains("supervisor_event_pool_overflowed_total pool=listener 0.0"));
-    assert!(parsed.contains("supervisor_process_pid group=web,name=alpha"));
-    assert!(parsed.contains("supervisor_process_uptime_seconds group=web,name=alpha"));
-    assert!(parsed.contains("supervisor_process_exit_status group=web,name=alpha"));
+    assert!(parsed.contains("supervisord_event_pool_overflowed_total pool=listener 0.0"));
+    assert!(parsed.contains("supervisord_process_pid group=web,name=alpha"));
+    assert!(parsed.contains("supervisord_process_uptime_seconds group=web,name=alpha"));
+    assert!(parsed.contains("supervisord_process_exit_status group=web,name=alpha"));
 }
 
 #[test]
