@@ -446,9 +446,7 @@ fn idle_daemon_does_not_wake_up() {
 
 #[test]
 fn user_with_group_sets_primary_gid() {
-    // SAFETY: getuid cannot fail.
-    if unsafe { libc::getuid() } != 0 {
-        println!("SKIPPED user:group test: needs root to switch users");
+    if !root_or_skip("switch users") {
         return;
     }
     // With a control socket, so the daemon has threads besides the loop's.

@@ -182,7 +182,10 @@ fn echoed_sample_config_loads_without_warnings() {
         fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/sample.conf")).unwrap()
     );
     // Supervisor's first line, which tools and tests look for.
-    assert!(text.starts_with("; Sample supervisor config file.\n"), "{text}");
+    assert!(
+        text.starts_with("; Sample supervisor config file.\n"),
+        "{text}"
+    );
     for section in [
         "[unix_http_server]",
         "[inet_http_server]",
@@ -231,11 +234,17 @@ fn echo_supervisord_conf_help_and_usage_error() {
     for help in ["-h", "--help"] {
         let (code, out, err) = run(&[help]);
         assert_eq!((code, err.as_str()), (Some(0), ""), "{help}");
-        assert!(out.starts_with("Usage: echo_supervisord_conf > supervisord.conf\n"), "{out}");
+        assert!(
+            out.starts_with("Usage: echo_supervisord_conf > supervisord.conf\n"),
+            "{out}"
+        );
     }
     let (code, out, err) = run(&["--bogus"]);
     assert_eq!((code, out.as_str()), (Some(2), ""));
-    assert!(err.starts_with("Error: arguments are not supported: --bogus\n"), "{err}");
+    assert!(
+        err.starts_with("Error: arguments are not supported: --bogus\n"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -564,22 +564,22 @@ struct Browser {
 }
 
 impl Browser {
+    /// Chromium and chromedriver from PATH, or a skip naming exactly the one(s) missing.
     fn find_tools() -> Option<(PathBuf, PathBuf)> {
-        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        let chromium = ["chromium", "chromium-browser", "google-chrome"]
             .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists());
-        let driver = PathBuf::from("/usr/bin/chromedriver");
-        match chromium {
-            Some(c) if driver.exists() => Some((c, driver)),
-            _ if std::env::var_os("CI").is_some() => {
-                panic!("chromium/chromedriver missing: .ci/run installs them")
-            }
-            _ => {
-                println!("SKIPPED: chromium and chromium-driver are not installed");
-                None
-            }
+            .find_map(|n| in_path(n));
+        let driver = in_path("chromedriver");
+        match (chromium, driver) {
+            (Some(c), Some(d)) => return Some((c, d)),
+            (None, Some(_)) => skip("chromium is not in PATH (Debian package chromium)"),
+            (Some(_), None) => skip("chromedriver is not in PATH (Debian package chromium-driver)"),
+            (None, None) => skip(
+                "chromium and chromedriver are not in PATH (Debian packages chromium and \
+                 chromium-driver)",
+            ),
         }
+        None
     }
 
     fn call(&self, method: &str, path: &str, body: &str) -> String {
