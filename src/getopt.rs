@@ -48,11 +48,8 @@ pub fn getopt<'t, T>(
                 (true, Some(v)) => Some(v),
                 (true, None) => {
                     i += 1;
-                    let v = args.get(i);
-                    Some(
-                        v.cloned()
-                            .ok_or(format!("option --{shown} requires argument"))?,
-                    )
+                    let v = args.get(i).cloned();
+                    Some(v.ok_or(format!("option --{shown} requires argument"))?)
                 }
                 (false, Some(_)) => {
                     return Err(format!("option --{shown} must not have an argument"))
@@ -65,8 +62,7 @@ pub fn getopt<'t, T>(
                 typed: format!("--{shown}"),
             });
         } else if a.len() > 1 && a.starts_with('-') {
-            let mut chars = a[1..].char_indices();
-            while let Some((at, c)) = chars.next() {
+            for (at, c) in a[1..].char_indices() {
                 let Some(opt) = table.iter().find(|o| spec(o).short == Some(c)) else {
                     return Err(format!("option -{c} not recognized"));
                 };
@@ -134,7 +130,10 @@ mod tests {
         (Some('r'), &["history_file", "history-file"], true),
     ];
 
-    fn run(line: &str) -> Result<(Vec<(String, Option<String>)>, Vec<String>), String> {
+    /// Each option as (typed, value), and the rest.
+    type Parsed = (Vec<(String, Option<String>)>, Vec<String>);
+
+    fn run(line: &str) -> Result<Parsed, String> {
         let args: Vec<String> = line
             .split(' ')
             .filter(|a| !a.is_empty())

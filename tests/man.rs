@@ -15,7 +15,9 @@ const PAGES: &[(&str, &str, &str)] = &[
 ];
 
 fn page(file: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("man").join(file);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("man")
+        .join(file);
     fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
