@@ -20,9 +20,7 @@ fn running(sock: &std::path::Path) -> bool {
 
 #[test]
 fn unix_socket_mode_and_group_only_chown() {
-    // SAFETY: getuid cannot fail.
-    if unsafe { libc::getuid() } != 0 {
-        println!("SKIPPED chown test: needs root");
+    if !root_or_skip("chown the socket file") {
         return;
     }
     let d = Daemon::start(

@@ -446,9 +446,7 @@ fn idle_daemon_does_not_wake_up() {
 
 #[test]
 fn user_with_group_sets_primary_gid() {
-    // SAFETY: getuid cannot fail.
-    if unsafe { libc::getuid() } != 0 {
-        println!("SKIPPED user:group test: needs root to switch users");
+    if !root_or_skip("switch users") {
         return;
     }
     // With a control socket, so the daemon has threads besides the loop's.
@@ -587,4 +585,101 @@ fn shutdown_by_priority_with_equal_priorities_together() {
     let hi = at("stopped: hi (exit status 0)");
     let lo = at("stopped: lo (exit status 0)");
     assert!(e1.max(e2) < hi && hi < lo, "{log}");
+}
+
+/// supervisord(8): long options may be shortened to any unambiguous prefix, as 4.3's getopt
+/// allows; and `user=` naming the user supervisord already runs as logs 4.3's line.
+#[test]
+fn abbreviated_long_options_and_the_set_uid_line() {
+    let mut d = Daemon::configure("abbrev", "[program:a]\ncommand=sleep 1000\nstartsecs=0\n");
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let child = std::process::Command::new(bin("supervisord"))
+        .arg("--nod")
+        .arg(format!("--config={}", d.conf.display()))
+        .arg(format!("--us={uid}"))
+        .args(["--logl", "info", "--ident=abbr"])
+        .current_dir(d.dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn supervisord");
+    d.pid = child.id() as i32;
+    d.child = Some(child);
+    d.wait_log("success: a entered RUNNING", 10);
+    let log = d.log();
+    assert!(
+        log.contains(&format!("INFO Set uid to user {uid} succeeded\n")),
+        "{log}"
+    );
+    assert!(!log.contains("DEBG"), "--logl info applies:\n{log}");
+    assert_eq!(d.stop(), Some(0));
+}
+
+/// At loglevel=debug child output goes to the main log; bytes that are not UTF-8 appear as
+/// 4.3 shows them: `Undecodable: ` and the Python repr of the bytes.
+#[test]
+fn undecodable_output_in_the_main_log_is_pythons_bytes_repr() {
+    let d = Daemon::start(
+        "undecodable",
+        "[program:bin]\ncommand=/bin/sh -c \"printf '\\210\\n'; exec sleep 1000\"\nstartsecs=0\n\
+         [program:quote]\ncommand=/bin/sh -c \"printf \\\"it's \\\\210\\\\n\\\"; exec sleep 1000\"\nstartsecs=0\n",
+    );
+    d.wait_log("'bin' stdout output:\nUndecodable: b'\\x88\\n'\n", 10);
+    d.wait_log(
+        "'quote' stdout output:\nUndecodable: b\"it's \\x88\\n\"\n",
+        10,
+    );
+}
+
+/// Config warnings reach the terminal that starts a daemon (it detaches, and its log is not
+/// echoed); merged duplicate sections are warned about; plugin keys get one INFO line.
+#[test]
+fn config_warnings_reach_stderr_before_detaching() {
+    let mut body = String::from(
+        "[prgram:app]\ncommand=sleep 1\n\n[program:a]\ncommand=sleep 3002\nstartsecs=0\n\
+         autorestrat=true\n",
+    );
+    for n in 0..3 {
+        body.push_str(&format!(
+            "[program:dep{n}]\ncommand=sleep 300{n}\nautostart=false\ndependent_startup=true\n\
+             dependent_startup_wait_for=a:running\n"
+        ));
+    }
+    body.push_str("[program:a]\nstopwaitsecs=5\n");
+    let d = Daemon::configure("warnstderr", &body);
+    let (code, out, err) = run_supervisord(&["-c", d.conf.to_str().unwrap()], d.dir.path());
+    assert_eq!(code, 0, "{err}");
+    let pid: i32 = fs::read_to_string(d.path("supervisord.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: stopping the daemon we started, by its pid (before any assertion can fail).
+    let stop = || unsafe { libc::kill(pid, libc::SIGTERM) };
+    let conf = d.conf.display().to_string();
+    let expected = [
+        format!("Warning: Unknown section 'prgram:app' (file: '{conf}', line: 7)\n"),
+        format!(
+            "Warning: Unknown key 'autorestrat' in section 'program:a' (file: '{conf}', line: 13)\n"
+        ),
+        format!(
+            "Warning: Duplicate section 'program:a' (file: '{conf}', line: 29) is merged into the \
+             first one (file: '{conf}', line: 10): a key set in both takes the later value\n"
+        ),
+    ];
+    let missing: Vec<&String> = expected.iter().filter(|e| !err.contains(*e)).collect();
+    let plugin = "INFO Ignoring the keys of the supervisord-dependent-startup plugin (read by the \
+                  plugin, not by supervisord): 'dependent_startup', 'dependent_startup_wait_for' \
+                  in 3 sections\n";
+    wait_until(10, "started", || d.log().contains("supervisord started"));
+    let log = d.log();
+    stop();
+    wait_until(20, "daemon exit", || !pid_alive(pid));
+    assert!(missing.is_empty(), "missing {missing:?} in stderr:\n{err}");
+    assert_eq!(err.matches("Warning: ").count(), 3, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(log.matches(plugin).count(), 1, "{log}");
+    assert!(!log.contains("Unknown key 'dependent_startup"), "{log}");
 }

@@ -181,6 +181,11 @@ fn echoed_sample_config_loads_without_warnings() {
         text,
         fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/sample.conf")).unwrap()
     );
+    // Supervisor's first line, which tools and tests look for.
+    assert!(
+        text.starts_with("; Sample supervisor config file.\n"),
+        "{text}"
+    );
     for section in [
         "[unix_http_server]",
         "[inet_http_server]",
@@ -213,6 +218,33 @@ fn echoed_sample_config_loads_without_warnings() {
         Some(&Value::String("RUNNING".into()))
     );
     assert_eq!(d.stop(), Some(0));
+}
+
+/// echo_supervisord_conf(1): OPTIONS and EXIT STATUS.
+#[test]
+fn echo_supervisord_conf_help_and_usage_error() {
+    let run = |args: &[&str]| {
+        let out = Command::new(common::bin("echo_supervisord_conf"))
+            .args(args)
+            .output()
+            .unwrap();
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        (out.status.code(), text(out.stdout), text(out.stderr))
+    };
+    for help in ["-h", "--help"] {
+        let (code, out, err) = run(&[help]);
+        assert_eq!((code, err.as_str()), (Some(0), ""), "{help}");
+        assert!(
+            out.starts_with("Usage: echo_supervisord_conf > supervisord.conf\n"),
+            "{out}"
+        );
+    }
+    let (code, out, err) = run(&["--bogus"]);
+    assert_eq!((code, out.as_str()), (Some(2), ""));
+    assert!(
+        err.starts_with("Error: arguments are not supported: --bogus\n"),
+        "{err}"
+    );
 }
 
 #[test]

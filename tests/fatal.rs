@@ -11,11 +11,6 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-fn is_root() -> bool {
-    // SAFETY: getuid cannot fail.
-    unsafe { libc::getuid() == 0 }
-}
-
 fn chmod(p: &std::path::Path, mode: u32) {
     fs::set_permissions(p, fs::Permissions::from_mode(mode)).expect("chmod");
 }
@@ -33,8 +28,7 @@ const BASE: &str = "[supervisord]\nuser=nobody\n\n[unix_http_server]\nfile={dir}
 
 #[test]
 fn failing_log_clears_enter_fatal_and_supervision_goes_on() {
-    if !is_root() {
-        println!("SKIPPED fatal-state log test: needs root to run the daemon as nobody");
+    if !root_or_skip("run the daemon as nobody") {
         return;
     }
     let d = Daemon::configure("fatal-logs", "");
@@ -83,8 +77,11 @@ fn failing_log_clears_enter_fatal_and_supervision_goes_on() {
 
 #[test]
 fn failing_kill_enters_fatal() {
-    if !is_root() || Command::new("cc").arg("--version").output().is_err() {
-        println!("SKIPPED fatal-state kill test: needs root and a C compiler");
+    if !root_or_skip("run the daemon as nobody") {
+        return;
+    }
+    if Command::new("cc").arg("--version").output().is_err() {
+        skip("a C compiler (cc) to build a root-owned sleeper");
         return;
     }
     let d = Daemon::configure("fatal-kill", "");

@@ -53,7 +53,9 @@ fn zombies_of(parent: i32) -> Vec<i32> {
 #[test]
 fn pid1_reaps_orphans_and_exits_0_on_sigterm() {
     if let Err(why) = unshare_permitted() {
-        println!("SKIPPED pid1 test: unshare --pid is not permitted here: {why}");
+        skip(&format!(
+            "permission for unshare --pid --fork --mount-proc (util-linux; root or user namespaces): {why}"
+        ));
         return;
     }
     let d = Daemon::configure(

@@ -181,6 +181,51 @@ fn web_routing_and_page_contents() {
     assert_eq!(get(port, "/ok.html").body, "OK");
 }
 
+/// One table for all groups (aligned columns), processes in `supervisorctl status` order
+/// (group, then name; not start order), and no stderr link where stderr is merged.
+#[test]
+fn web_one_table_in_status_order_without_a_merged_stderr_link() {
+    let port = free_port();
+    let d = Daemon::start(
+        "web-order",
+        &format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\n\n[group:web]\nprograms=beta,alpha\n\
+             priority=1\n[program:alpha]\ncommand=sleep 1000\n[program:beta]\ncommand=sleep 1000\n\
+             [program:zzz]\ncommand=sleep 1000\npriority=2\n\
+             [program:aaa]\ncommand=sleep 1000\npriority=999\nredirect_stderr=true\n"
+        ),
+    );
+    d.wait_log("spawned: 'aaa'", 10);
+    let page = get(port, "/index.html").body;
+    assert_eq!(page.matches("<table").count(), 1, "{page}");
+    let at = |needle: &str| {
+        page.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{page}"))
+    };
+    let order = [
+        at("<h2>aaa</h2>"),
+        at("<td class=\"name\">aaa</td>"),
+        at("<h2>web</h2>"),
+        at("<td class=\"name\">web:alpha</td>"),
+        at("<td class=\"name\">web:beta</td>"),
+        at("<h2>zzz</h2>"),
+        at("<td class=\"name\">zzz</td>"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{page}");
+    assert!(
+        page.contains("processname=aaa&amp;channel=stdout"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("processname=aaa&amp;channel=stderr"),
+        "{page}"
+    );
+    assert!(
+        page.contains("processname=web%3Aalpha&amp;channel=stderr"),
+        "{page}"
+    );
+}
+
 #[test]
 fn web_csrf_rules() {
     let (d, port) = start("web-csrf");
@@ -421,19 +466,19 @@ fn web_metrics_parse_with_prometheus_client() {
     has(&format!("supervisord_pid  {}.0", d.pid));
     has("supervisord_info identifier=supervisor,version=4.3.0 1.0");
     has("supervisord_processes state=STOPPED 1.0");
-    has("supervisor_process_up group=web,name=alpha,namespec=web:alpha 1.0");
-    has("supervisor_process_state group=manual,name=manual,namespec=manual 0.0");
-    has("supervisor_process_starts_total group=web,name=beta,namespec=web:beta 1.0");
-    has("supervisor_process_up group=x<i>\"y'&z,name=x<i>\"y'&z,namespec=x<i>\"y'&z 1.0");
-    has("supervisor_event_pool_buffer_size pool=listener 7.0");
+    has("supervisord_process_up group=web,name=alpha,namespec=web:alpha 1.0");
+    has("supervisord_process_state group=manual,name=manual,namespec=manual 0.0");
+    has("supervisord_process_starts_total group=web,name=beta,namespec=web:beta 1.0");
+    has("supervisord_process_up group=x<i>\"y'&z,name=x<i>\"y'&z,namespec=x<i>\"y'&z 1.0");
+    has("supervisord_event_pool_buffer_size pool=listener 7.0");
     assert!(
-        parsed.contains("supervisor_event_pool_delivered_total pool=listener"),
+        parsed.contains("supervisord_event_pool_delivered_total pool=listener"),
         "{parsed}"
     );
-    assert!(parsed.contains("supervisor_event_pool_overflowed_total pool=listener 0.0"));
-    assert!(parsed.contains("supervisor_process_pid group=web,name=alpha"));
-    assert!(parsed.contains("supervisor_process_uptime_seconds group=web,name=alpha"));
-    assert!(parsed.contains("supervisor_process_exit_status group=web,name=alpha"));
+    assert!(parsed.contains("supervisord_event_pool_overflowed_total pool=listener 0.0"));
+    assert!(parsed.contains("supervisord_process_pid group=web,name=alpha"));
+    assert!(parsed.contains("supervisord_process_uptime_seconds group=web,name=alpha"));
+    assert!(parsed.contains("supervisord_process_exit_status group=web,name=alpha"));
 }
 
 #[test]
@@ -519,22 +564,22 @@ struct Browser {
 }
 
 impl Browser {
+    /// Chromium and chromedriver from PATH, or a skip naming exactly the one(s) missing.
     fn find_tools() -> Option<(PathBuf, PathBuf)> {
-        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        let chromium = ["chromium", "chromium-browser", "google-chrome"]
             .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists());
-        let driver = PathBuf::from("/usr/bin/chromedriver");
-        match chromium {
-            Some(c) if driver.exists() => Some((c, driver)),
-            _ if std::env::var_os("CI").is_some() => {
-                panic!("chromium/chromedriver missing: .ci/run installs them")
-            }
-            _ => {
-                println!("SKIPPED: chromium and chromium-driver are not installed");
-                None
-            }
+            .find_map(|n| in_path(n));
+        let driver = in_path("chromedriver");
+        match (chromium, driver) {
+            (Some(c), Some(d)) => return Some((c, d)),
+            (None, Some(_)) => skip("chromium is not in PATH (Debian package chromium)"),
+            (Some(_), None) => skip("chromedriver is not in PATH (Debian package chromium-driver)"),
+            (None, None) => skip(
+                "chromium and chromedriver are not in PATH (Debian packages chromium and \
+                 chromium-driver)",
+            ),
         }
+        None
     }
 
     fn call(&self, method: &str, path: &str, body: &str) -> String {

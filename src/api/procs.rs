@@ -439,13 +439,7 @@ pub fn get_process_info(ctx: &mut Ctx, p: &[Value]) -> Outcome {
 }
 
 pub fn get_all_process_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
-    let mut procs: Vec<_> = ctx
-        .sup
-        .process_ids()
-        .into_iter()
-        .filter_map(|id| ctx.sup.process(id))
-        .collect();
-    procs.sort_by(|a, b| (&a.group, &a.config.name).cmp(&(&b.group, &b.config.name)));
+    let procs = ctx.sup.processes_by_name();
     Outcome::Done(Ok(info::encode_process_infos(
         procs.into_iter(),
         ctx.now.wall,

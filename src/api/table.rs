@@ -11,6 +11,7 @@ pub struct MethodDef {
     pub name: &'static str,
     /// Return type then parameter types, as `system.methodSignature` reports them.
     pub sig: &'static [&'static str],
+    /// What `system.methodHelp` returns: 4.3's docstring, byte for byte.
     pub help: &'static str,
     pub min: usize,
     pub max: usize,
@@ -89,89 +90,328 @@ fn remote_comm_event(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     done(Value::Bool(true))
 }
 
+// The help texts are Supervisor 4.3's docstrings as written (leading space, indentation and
+// `@param` columns kept): `system.methodHelp` returns them verbatim, as 4.3 does.
+#[rustfmt::skip]
 pub static METHODS: &[MethodDef] = &[
     m("supervisor.addProcessGroup", &["boolean", "string"], 1, true, reload::add_group,
-      "Update the config for a running process from config file.\n\n@param string name name of process group to add\n@return boolean result true if successful"),
+      " Update the config for a running process from config file.
+
+        @param string name         name of process group to add
+        @return boolean result     true if successful
+        "),
     m("supervisor.clearAllProcessLogs", &["array"], 0, true, logs::clear_all,
-      "Clear all process log files\n\n@return array result An array of process status info structs"),
+      " Clear all process log files
+
+        @return array result   An array of process status info structs
+        "),
     m("supervisor.clearLog", &["boolean"], 0, true, logs::clear_main,
-      "Clear the main log.\n\n@return boolean result always returns True unless error"),
+      " Clear the main log.
+
+        @return boolean result always returns True unless error
+        "),
     m("supervisor.clearProcessLog", &["boolean", "string"], 1, true, logs::clear_process,
-      "Clear the stdout and stderr logs for the named process and reopen them.\n\n@param string name The name of the process (or 'group:name')\n@return boolean result Always True unless error"),
+      " Clear the stdout and stderr logs for the named process and
+        reopen them.
+
+        @param string name   The name of the process (or 'group:name')
+        @return boolean result      Always True unless error
+        "),
     m("supervisor.clearProcessLogs", &["boolean", "string"], 1, true, logs::clear_process,
-      "Clear the stdout and stderr logs for the named process and reopen them.\n\n@param string name The name of the process (or 'group:name')\n@return boolean result Always True unless error"),
+      " Clear the stdout and stderr logs for the named process and
+        reopen them.
+
+        @param string name   The name of the process (or 'group:name')
+        @return boolean result      Always True unless error
+        "),
     m("supervisor.getAPIVersion", &["string"], 0, true, api_version,
-      "Return the version of the RPC API used by supervisord\n\n@return string version id"),
+      " Return the version of the RPC API used by supervisord
+
+        @return string version id
+        "),
     m("supervisor.getAllConfigInfo", &["array"], 0, true, reload::all_config_info,
-      "Get info about all available process configurations. Each struct\nrepresents a single process (i.e. groups get flattened).\n\n@return array result An array of process config info structs"),
+      " Get info about all available process configurations. Each struct
+        represents a single process (i.e. groups get flattened).
+
+        @return array result  An array of process config info structs
+        "),
     m("supervisor.getAllProcessInfo", &["array"], 0, true, procs::get_all_process_info,
-      "Get info about all processes\n\n@return array result An array of process status results"),
+      " Get info about all processes
+
+        @return array result  An array of process status results
+        "),
     m("supervisor.getIdentification", &["string"], 0, true, identification,
-      "Return identifying string of supervisord\n\n@return string identifier identifying string"),
+      " Return identifying string of supervisord
+
+        @return string identifier identifying string
+        "),
     m("supervisor.getPID", &["int"], 0, true, get_pid,
-      "Return the PID of supervisord\n\n@return int PID"),
+      " Return the PID of supervisord
+
+        @return int PID
+        "),
     m("supervisor.getProcessInfo", &["struct", "string"], 1, true, procs::get_process_info,
-      "Get info about a process named name\n\n@param string name The name of the process (or 'group:name')\n@return struct result A structure containing data about the process"),
+      " Get info about a process named name
+
+        @param string name The name of the process (or 'group:name')
+        @return struct result     A structure containing data about the process
+        "),
     m("supervisor.getState", &["struct"], 0, true, get_state,
-      "Return current state of supervisord as a struct\n\n@return struct A struct with keys int statecode, string statename"),
+      " Return current state of supervisord as a struct
+
+        @return struct A struct with keys int statecode, string statename
+        "),
     m("supervisor.getSupervisorVersion", &["string"], 0, true, supervisor_version,
-      "Return the version of the supervisor package in use by supervisord\n\n@return string version id"),
+      " Return the version of the supervisor package in use by supervisord
+
+        @return string version id
+        "),
     m("supervisor.getVersion", &["string"], 0, true, api_version,
-      "Return the version of the RPC API used by supervisord\n\n@return string version id"),
+      " Return the version of the RPC API used by supervisord
+
+        @return string version id
+        "),
     m("supervisor.readLog", &["string", "int", "int"], 2, true, logs::read_main,
-      "Read length bytes from the main log starting at offset\n\n@param int offset offset to start reading from.\n@param int length number of bytes to read from the log.\n@return string result Bytes of log"),
+      " Read length bytes from the main log starting at offset
+
+        @param int offset         offset to start reading from.
+        @param int length         number of bytes to read from the log.
+        @return string result     Bytes of log
+        "),
     m("supervisor.readMainLog", &["string", "int", "int"], 2, true, logs::read_main,
-      "Read length bytes from the main log starting at offset\n\n@param int offset offset to start reading from.\n@param int length number of bytes to read from the log.\n@return string result Bytes of log"),
+      " Read length bytes from the main log starting at offset
+
+        @param int offset         offset to start reading from.
+        @param int length         number of bytes to read from the log.
+        @return string result     Bytes of log
+        "),
     m("supervisor.readProcessLog", &["string", "string", "int", "int"], 3, true, logs::read_stdout,
-      "Read length bytes from name's stdout log starting at offset\n\n@param string name the name of the process (or 'group:name')\n@param int offset offset to start reading from.\n@param int length number of bytes to read from the log.\n@return string result Bytes of log"),
+      " Read length bytes from name's stdout log starting at offset
+
+        @param string name        the name of the process (or 'group:name')
+        @param int offset         offset to start reading from.
+        @param int length         number of bytes to read from the log.
+        @return string result     Bytes of log
+        "),
     m("supervisor.readProcessStderrLog", &["string", "string", "int", "int"], 3, true, logs::read_stderr,
-      "Read length bytes from name's stderr log starting at offset\n\n@param string name the name of the process (or 'group:name')\n@param int offset offset to start reading from.\n@param int length number of bytes to read from the log.\n@return string result Bytes of log"),
+      " Read length bytes from name's stderr log starting at offset
+
+        @param string name        the name of the process (or 'group:name')
+        @param int offset         offset to start reading from.
+        @param int length         number of bytes to read from the log.
+        @return string result     Bytes of log
+        "),
     m("supervisor.readProcessStdoutLog", &["string", "string", "int", "int"], 3, true, logs::read_stdout,
-      "Read length bytes from name's stdout log starting at offset\n\n@param string name the name of the process (or 'group:name')\n@param int offset offset to start reading from.\n@param int length number of bytes to read from the log.\n@return string result Bytes of log"),
+      " Read length bytes from name's stdout log starting at offset
+
+        @param string name        the name of the process (or 'group:name')
+        @param int offset         offset to start reading from.
+        @param int length         number of bytes to read from the log.
+        @return string result     Bytes of log
+        "),
     m("supervisor.reloadConfig", &["array"], 0, true, reload::reload_config,
-      "Reload the configuration.\n\nThe result contains three arrays containing names of process\ngroups:\n\n* `added` gives the process groups that have been added\n* `changed` gives the process groups whose contents have\n  changed\n* `removed` gives the process groups that are no longer\n  in the configuration\n\n@return array result  [[added, changed, removed]]"),
+      "
+        Reload the configuration.
+
+        The result contains three arrays containing names of process
+        groups:
+
+        * `added` gives the process groups that have been added
+        * `changed` gives the process groups whose contents have
+          changed
+        * `removed` gives the process groups that are no longer
+          in the configuration
+
+        @return array result  [[added, changed, removed]]
+
+        "),
     m("supervisor.removeProcessGroup", &["boolean", "string"], 1, true, reload::remove_group,
-      "Remove a stopped process from the active configuration.\n\n@param string name name of process group to remove\n@return boolean result Indicates whether the removal was successful"),
+      " Remove a stopped process from the active configuration.
+
+        @param string name         name of process group to remove
+        @return boolean result     Indicates whether the removal was successful
+        "),
     m("supervisor.restart", &["boolean"], 0, true, restart,
-      "Restart the supervisor process\n\n@return boolean result always return True unless error"),
+      " Restart the supervisor process
+
+        @return boolean result  always return True unless error
+        "),
     m("supervisor.sendProcessStdin", &["boolean", "string", "string"], 2, true, procs::send_stdin,
-      "Send a string of chars to the stdin of the process name.\nIf non-7-bit data is sent (unicode), it is encoded to utf-8\nbefore being sent to the process' stdin.  If chars is not a\nstring or is not unicode, raise INCORRECT_PARAMETERS.  If the\nprocess is not running, raise NOT_RUNNING.  If the process'\nstdin cannot accept input (e.g. it was closed by the child\nprocess), raise NO_FILE.\n\n@param string name        The process name to send to (or 'group:name')\n@param string chars       The character data to send to the process\n@return boolean result    Always return True unless error"),
+      " Send a string of chars to the stdin of the process name.
+        If non-7-bit data is sent (unicode), it is encoded to utf-8
+        before being sent to the process' stdin.  If chars is not a
+        string or is not unicode, raise INCORRECT_PARAMETERS.  If the
+        process is not running, raise NOT_RUNNING.  If the process'
+        stdin cannot accept input (e.g. it was closed by the child
+        process), raise NO_FILE.
+
+        @param string name        The process name to send to (or 'group:name')
+        @param string chars       The character data to send to the process
+        @return boolean result    Always return True unless error
+        "),
     m("supervisor.sendRemoteCommEvent", &["boolean", "string", "string"], 2, false, remote_comm_event,
-      "Send an event that will be received by event listener\nsubprocesses subscribing to the RemoteCommunicationEvent.\n\n@param  string  type  String for the \"type\" key in the event header\n@param  string  data  Data for the event body\n@return boolean       Always return True unless error"),
+      " Send an event that will be received by event listener
+        subprocesses subscribing to the RemoteCommunicationEvent.
+
+        @param  string  type  String for the \"type\" key in the event header
+        @param  string  data  Data for the event body
+        @return boolean       Always return True unless error
+        "),
     m("supervisor.shutdown", &["boolean"], 0, true, shutdown,
-      "Shut down the supervisor process\n\n@return boolean result always returns True unless error"),
+      " Shut down the supervisor process
+
+        @return boolean result always returns True unless error
+        "),
     m("supervisor.signalAllProcesses", &["array", "string"], 1, false, procs::signal_all,
-      "Send a signal to all processes in the process list\n\n@param string signal    Signal to send, as name ('HUP') or number ('1')\n@return array         An array of process status info structs"),
+      " Send a signal to all processes in the process list
+
+        @param string signal  Signal to send, as name ('HUP') or number ('1')
+        @return array         An array of process status info structs
+        "),
     m("supervisor.signalProcess", &["boolean", "string", "string"], 2, true, procs::signal_process,
-      "Send an arbitrary UNIX signal to the process named by name\n\n@param string name    Name of the process to signal (or 'group:name')\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return boolean"),
+      " Send an arbitrary UNIX signal to the process named by name
+
+        @param string name    Name of the process to signal (or 'group:name')
+        @param string signal  Signal to send, as name ('HUP') or number ('1')
+        @return boolean
+        "),
     m("supervisor.signalProcessGroup", &["array", "string", "string"], 2, false, procs::signal_group,
-      "Send a signal to all processes in the group named 'name'\n\n@param string name    The group name\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return array"),
+      " Send a signal to all processes in the group named 'name'
+
+        @param string name    The group name
+        @param string signal  Signal to send, as name ('HUP') or number ('1')
+        @return array
+        "),
     m("supervisor.startAllProcesses", &["array", "boolean"], 0, true, procs::start_all,
-      "Start all processes listed in the configuration file\n\n@param boolean wait    Wait for each process to be fully started\n@return array result   An array of process status info structs"),
+      " Start all processes listed in the configuration file
+
+        @param boolean wait    Wait for each process to be fully started
+        @return array result   An array of process status info structs
+        "),
     m("supervisor.startProcess", &["boolean", "string", "boolean"], 1, true, procs::start_process,
-      "Start a process\n\n@param string name Process name (or ``group:name``, or ``group:*``)\n@param boolean wait Wait for process to be fully started\n@return boolean result     Always true unless error"),
+      " Start a process
+
+        @param string name Process name (or ``group:name``, or ``group:*``)
+        @param boolean wait Wait for process to be fully started
+        @return boolean result     Always true unless error
+
+        "),
     m("supervisor.startProcessGroup", &["array", "string", "boolean"], 1, true, procs::start_group,
-      "Start all processes in the group named 'name'\n\n@param string name     The group name\n@param boolean wait    Wait for each process to be fully started\n@return array result   An array of process status info structs"),
+      " Start all processes in the group named 'name'
+
+        @param string name     The group name
+        @param boolean wait    Wait for each process to be fully started
+        @return array result   An array of process status info structs
+        "),
     m("supervisor.stopAllProcesses", &["array", "boolean"], 0, true, procs::stop_all,
-      "Stop all processes in the process list\n\n@param  boolean wait   Wait for each process to be fully stopped\n@return array result   An array of process status info structs"),
+      " Stop all processes in the process list
+
+        @param  boolean wait   Wait for each process to be fully stopped
+        @return array result   An array of process status info structs
+        "),
     m("supervisor.stopProcess", &["boolean", "string", "boolean"], 1, true, procs::stop_process,
-      "Stop a process named by name\n\n@param string name  The name of the process to stop (or 'group:name')\n@param boolean wait        Wait for the process to be fully stopped\n@return boolean result     Always return True unless error"),
+      " Stop a process named by name
+
+        @param string name  The name of the process to stop (or 'group:name')
+        @param boolean wait        Wait for the process to be fully stopped
+        @return boolean result     Always return True unless error
+        "),
     m("supervisor.stopProcessGroup", &["array", "string", "boolean"], 1, true, procs::stop_group,
-      "Stop all processes in the process group named 'name'\n\n@param string name     The group name\n@param boolean wait    Wait for each process to be fully stopped\n@return array result   An array of process status info structs"),
+      " Stop all processes in the process group named 'name'
+
+        @param string name     The group name
+        @param boolean wait    Wait for each process to be fully stopped
+        @return array result   An array of process status info structs
+        "),
     m("supervisor.tailProcessLog", &["array", "string", "int", "int"], 3, true, logs::tail_stdout,
-      "Provides a more efficient way to tail the (stdout) log than\nreadProcessStdoutLog().  Use readProcessStdoutLog() to read\nchunks and tailProcessStdoutLog() to tail.\n\nRequests (length) bytes from the (name)'s log, starting at\n(offset).  If the total log size is greater than (offset +\nlength), the overflow flag is set and the (offset) is\nautomatically increased to position the buffer at the end of\nthe log.  If less than (length) bytes are available, the\nmaximum number of available bytes will be returned.  (offset)\nreturned is always the last offset in the log +1.\n\n@param string name the name of the process (or 'group:name')\n@param int offset offset to start reading from\n@param int length maximum number of bytes to return\n@return array result [string bytes, int offset, bool overflow]"),
+      "
+        Provides a more efficient way to tail the (stdout) log than
+        readProcessStdoutLog().  Use readProcessStdoutLog() to read
+        chunks and tailProcessStdoutLog() to tail.
+
+        Requests (length) bytes from the (name)'s log, starting at
+        (offset).  If the total log size is greater than (offset +
+        length), the overflow flag is set and the (offset) is
+        automatically increased to position the buffer at the end of
+        the log.  If less than (length) bytes are available, the
+        maximum number of available bytes will be returned.  (offset)
+        returned is always the last offset in the log +1.
+
+        @param string name         the name of the process (or 'group:name')
+        @param int offset          offset to start reading from
+        @param int length          maximum number of bytes to return
+        @return array result       [string bytes, int offset, bool overflow]
+        "),
     m("supervisor.tailProcessStderrLog", &["array", "string", "int", "int"], 3, true, logs::tail_stderr,
-      "Provides a more efficient way to tail the (stderr) log than\nreadProcessStderrLog().  Use readProcessStderrLog() to read\nchunks and tailProcessStderrLog() to tail.\n\nRequests (length) bytes from the (name)'s log, starting at\n(offset).  If the total log size is greater than (offset +\nlength), the overflow flag is set and the (offset) is\nautomatically increased to position the buffer at the end of\nthe log.  If less than (length) bytes are available, the\nmaximum number of available bytes will be returned.  (offset)\nreturned is always the last offset in the log +1.\n\n@param string name the name of the process (or 'group:name')\n@param int offset offset to start reading from\n@param int length maximum number of bytes to return\n@return array result [string bytes, int offset, bool overflow]"),
+      "
+        Provides a more efficient way to tail the (stderr) log than
+        readProcessStderrLog().  Use readProcessStderrLog() to read
+        chunks and tailProcessStderrLog() to tail.
+
+        Requests (length) bytes from the (name)'s log, starting at
+        (offset).  If the total log size is greater than (offset +
+        length), the overflow flag is set and the (offset) is
+        automatically increased to position the buffer at the end of
+        the log.  If less than (length) bytes are available, the
+        maximum number of available bytes will be returned.  (offset)
+        returned is always the last offset in the log +1.
+
+        @param string name         the name of the process (or 'group:name')
+        @param int offset          offset to start reading from
+        @param int length          maximum number of bytes to return
+        @return array result       [string bytes, int offset, bool overflow]
+        "),
     m("supervisor.tailProcessStdoutLog", &["array", "string", "int", "int"], 3, true, logs::tail_stdout,
-      "Provides a more efficient way to tail the (stdout) log than\nreadProcessStdoutLog().  Use readProcessStdoutLog() to read\nchunks and tailProcessStdoutLog() to tail.\n\nRequests (length) bytes from the (name)'s log, starting at\n(offset).  If the total log size is greater than (offset +\nlength), the overflow flag is set and the (offset) is\nautomatically increased to position the buffer at the end of\nthe log.  If less than (length) bytes are available, the\nmaximum number of available bytes will be returned.  (offset)\nreturned is always the last offset in the log +1.\n\n@param string name the name of the process (or 'group:name')\n@param int offset offset to start reading from\n@param int length maximum number of bytes to return\n@return array result [string bytes, int offset, bool overflow]"),
+      "
+        Provides a more efficient way to tail the (stdout) log than
+        readProcessStdoutLog().  Use readProcessStdoutLog() to read
+        chunks and tailProcessStdoutLog() to tail.
+
+        Requests (length) bytes from the (name)'s log, starting at
+        (offset).  If the total log size is greater than (offset +
+        length), the overflow flag is set and the (offset) is
+        automatically increased to position the buffer at the end of
+        the log.  If less than (length) bytes are available, the
+        maximum number of available bytes will be returned.  (offset)
+        returned is always the last offset in the log +1.
+
+        @param string name         the name of the process (or 'group:name')
+        @param int offset          offset to start reading from
+        @param int length          maximum number of bytes to return
+        @return array result       [string bytes, int offset, bool overflow]
+        "),
     m("system.listMethods", &["array"], 0, false, system::list_methods,
-      "Return an array listing the available method names\n\n@return array result An array of method names available (strings)."),
+      " Return an array listing the available method names
+
+        @return array result  An array of method names available (strings).
+        "),
     m("system.methodHelp", &["string", "string"], 1, false, system::method_help,
-      "Return a string showing the method's documentation\n\n@param string name The name of the method.\n@return string result The documentation for the method name."),
+      " Return a string showing the method's documentation
+
+        @param string name   The name of the method.
+        @return string result The documentation for the method name.
+        "),
     m("system.methodSignature", &["array", "string"], 1, false, system::method_signature,
-      "Return an array describing the method signature in the\nform [rtype, ptype, ptype...] where rtype is the return data type\nof the method, and ptypes are the parameter data types that the\nmethod accepts in method argument order.\n\n@param string name The name of the method.\n@return array result The result."),
+      " Return an array describing the method signature in the
+        form [rtype, ptype, ptype...] where rtype is the return data type
+        of the method, and ptypes are the parameter data types that the
+        method accepts in method argument order.
+
+        @param string name  The name of the method.
+        @return array result  The result.
+        "),
     m("system.multicall", &["array", "array"], 1, false, system::multicall,
-      "Process an array of calls, and return an array of\nresults. Calls should be structs of the form {'methodName':\nstring, 'params': array}. Each result will either be a\nsingle-item array containing the result value, or a struct\nof the form {'faultCode': int, 'faultString': string}. This\nis useful when you need to make lots of small calls without\nlots of round trips.\n\n@param array calls An array of call requests\n@return array result An array of results"),
+      "Process an array of calls, and return an array of
+        results. Calls should be structs of the form {'methodName':
+        string, 'params': array}. Each result will either be a
+        single-item array containing the result value, or a struct of
+        the form {'faultCode': int, 'faultString': string}. This is
+        useful when you need to make lots of small calls without lots
+        of round trips.
+
+        @param array calls  An array of call requests
+        @return array result  An array of results
+        "),
 ];
 
 pub fn lookup(name: &str) -> Option<&'static MethodDef> {
@@ -193,6 +433,16 @@ mod tests {
         for w in METHODS.windows(2) {
             assert!(w[0].name < w[1].name, "{} !< {}", w[0].name, w[1].name);
         }
+    }
+
+    #[test]
+    fn help_is_supervisors_docstring_as_written() {
+        let help = |name| METHODS.iter().find(|d| d.name == name).map(|d| d.help);
+        assert_eq!(
+            help("supervisor.startProcess"),
+            Some(" Start a process\n\n        @param string name Process name (or ``group:name``, or ``group:*``)\n        @param boolean wait Wait for process to be fully started\n        @return boolean result     Always true unless error\n\n        ")
+        );
+        assert_eq!(help("supervisor.readLog"), help("supervisor.readMainLog"));
     }
 
     #[test]

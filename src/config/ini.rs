@@ -30,6 +30,8 @@ pub struct Section {
     pub name: String,
     /// Where the section's first header is.
     pub loc: Location,
+    /// Later headers of the same name, whose keys were merged into this section.
+    pub repeats: Vec<Location>,
     entries: Vec<(String, Entry)>,
 }
 
@@ -230,11 +232,13 @@ impl Ini {
             return Target::Defaults;
         }
         if let Some(i) = self.sections.iter().position(|s| s.name == name) {
+            self.sections[i].repeats.push(loc);
             return Target::Section(i);
         }
         self.sections.push(Section {
             name: name.to_string(),
             loc,
+            repeats: Vec::new(),
             entries: Vec::new(),
         });
         Target::Section(self.sections.len() - 1)
@@ -440,6 +444,8 @@ mod tests {
         assert_eq!(val(&ini, "a", "y"), "1");
         assert_eq!(ini.sections().len(), 2);
         assert_eq!(ini.section("a").unwrap().loc.line, 1);
+        let repeats = &ini.section("a").unwrap().repeats;
+        assert_eq!(repeats.iter().map(|l| l.line).collect::<Vec<_>>(), [5]);
     }
 
     #[test]

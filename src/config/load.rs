@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use super::expand::{expand, Names, Val};
 use super::model::{Config, LogLevel, MainLogTarget, Overrides, SupervisordConfig};
 use super::pypath;
-use super::pyrepr::repr;
 use super::reader::Ctx;
 use super::source::{host_node_name, read_sources};
 use super::types::{
@@ -19,7 +18,6 @@ use super::{known, load_groups, load_servers, ConfigError};
 /// Reads and validates the configuration at `path` for supervisord, with `overrides` (the
 /// command-line options) taking precedence over the file's `[supervisord]` values.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
-    validate_overrides(overrides)?;
     let host = host_node_name();
     let env = process_env_names();
     let src = read_sources(path, &env, &host)?;
@@ -35,7 +33,8 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
         env,
         warnings: src.warnings.clone(),
     };
-    ctx.warnings.extend(known::unknown_warnings(&src.ini));
+    let found = known::check(&src.ini);
+    ctx.warnings.extend(found.warnings);
 
     let (mut supervisord, config_user) = supervisord_section(&mut ctx, overrides)?;
     let rpcinterfaces = load_servers::rpcinterfaces(&ctx)?;
@@ -56,6 +55,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
     let mut startup_messages: Vec<(LogLevel, String)> = Vec::new();
     startup_messages.extend(ctx.warnings.iter().map(|w| (LogLevel::Warn, w.clone())));
     startup_messages.extend(src.infos.iter().map(|i| (LogLevel::Info, i.clone())));
+    startup_messages.extend(found.infos.into_iter().map(|i| (LogLevel::Info, i)));
     startup_messages.extend(servers.messages);
 
     Ok(Config {
@@ -86,34 +86,6 @@ fn default_tempdir() -> String {
         .find(|d| !d.is_empty() && Path::new(d).is_dir())
         .map(|d| pypath::abspath(&d))
         .unwrap_or_else(|| "/tmp".to_string())
-}
-
-/// Command-line values are checked before the file is read, as Python's getopt handling does,
-/// with its `invalid value for <opt> '<arg>': <reason>` text.
-pub fn validate_overrides(o: &Overrides) -> Result<(), ConfigError> {
-    fn check<T>(
-        opt: &str,
-        value: &Option<String>,
-        f: impl Fn(&str) -> Result<T, String>,
-    ) -> Result<(), ConfigError> {
-        match value {
-            Some(v) => f(v)
-                .map(|_| ())
-                .map_err(|why| ConfigError(format!("invalid value for {opt} {}: {why}", repr(v)))),
-            None => Ok(()),
-        }
-    }
-    check("-m", &o.umask, octal)?;
-    check("-d", &o.directory, existing_directory)?;
-    check("-l", &o.logfile, existing_dirpath)?;
-    check("-y", &o.logfile_maxbytes, byte_size)?;
-    check("-z", &o.logfile_backups, integer)?;
-    check("-e", &o.loglevel, log_level)?;
-    check("-j", &o.pidfile, existing_dirpath)?;
-    check("-q", &o.childlogdir, existing_directory)?;
-    check("-a", &o.minfds, integer)?;
-    check("--minprocs", &o.minprocs, integer)?;
-    Ok(())
 }
 
 /// An override's converted value (already validated), else the file's.

@@ -1,5 +1,6 @@
-//! Python `repr()` and `ascii()` of strings, because Supervisor's error messages quote values
-//! that way (`'foo=bar\n'`, `"it's"`) and users compare them with what 4.3 printed.
+//! Python `repr()` and `ascii()` of strings and `repr()` of bytes, because Supervisor's error
+//! messages quote values that way (`'foo=bar\n'`, `"it's"`) and shows output that is not
+//! UTF-8 as `Undecodable: b'\x88\n'`; users compare them with what 4.3 printed.
 
 /// `repr(s)` as Python 3 prints it.
 pub fn repr(s: &str) -> String {
@@ -9,6 +10,41 @@ pub fn repr(s: &str) -> String {
 /// `ascii(s)`: like [`repr`] but every non-ASCII character is escaped.
 pub fn ascii(s: &str) -> String {
     quote(s, true)
+}
+
+/// `repr(data)` of a Python 3 `bytes` value: `b'...'` (or `b"..."` when it holds a `'` and
+/// no `"`), printable ASCII as is, `\t \n \r \\` and the quote escaped, any other byte as
+/// `\xNN`.
+pub fn bytes_repr(data: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let q = if data.contains(&b'\'') && !data.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::with_capacity(data.len() + 3);
+    out.push('b');
+    out.push(q as char);
+    for &b in data {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            _ if b == q => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                out.push_str("\\x");
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+    out.push(q as char);
+    out
 }
 
 /// Python's `str.isspace()`, which (unlike Rust's `char::is_whitespace`) also counts the ASCII
@@ -116,6 +152,16 @@ mod tests {
         assert_eq!(ascii("ö"), "'\\xf6'");
         assert_eq!(ascii("€"), "'\\u20ac'");
         assert_eq!(ascii("😀"), "'\\U0001f600'");
+    }
+
+    #[test]
+    fn bytes_repr_like_python() {
+        assert_eq!(bytes_repr(b"\x88\n"), "b'\\x88\\n'");
+        assert_eq!(bytes_repr(b"ok\nit's \x88\n"), "b\"ok\\nit's \\x88\\n\"");
+        assert_eq!(
+            bytes_repr(b"'\"\\\t\r\x7f\x00~"),
+            "b'\\'\"\\\\\\t\\r\\x7f\\x00~'"
+        );
     }
 
     #[test]

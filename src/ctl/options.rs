@@ -1,6 +1,7 @@
-//! supervisorctl's command line (ctl.md §1): the option table, a getopt-style parser with
-//! Python's rules (attached or separate arguments, unique long prefixes, stop at the first
-//! non-option) and the usage text.
+//! supervisorctl's command line (ctl.md §1): the option table, parsed with Python's getopt
+//! rules (`crate::getopt`), and the usage text.
+
+use crate::getopt::{getopt, Found, Spec};
 
 /// One command-line option. The table below is the single source of truth for the parser, the
 /// usage text and the man page test.
@@ -124,96 +125,23 @@ actions.
     )
 }
 
-/// Finds a long option by exact name or unique prefix (names of one option do not compete).
-fn find_long(name: &str) -> Result<&'static OptSpec, String> {
-    if let Some(o) = OPTIONS.iter().find(|o| o.long.contains(&name)) {
-        return Ok(o);
-    }
-    let mut hits = OPTIONS
-        .iter()
-        .filter(|o| o.long.iter().any(|l| l.starts_with(name)));
-    match (hits.next(), hits.next()) {
-        (Some(o), None) => Ok(o),
-        (Some(_), Some(_)) => Err(format!("option --{name} not a unique prefix")),
-        _ => Err(format!("option --{name} not recognized")),
-    }
-}
-
 /// Parses the arguments after argv[0]. Errors are the text after `Error: ` (usage error,
 /// exit 2).
 pub fn parse(args: &[String]) -> Result<Parsed, String> {
     let mut out = Args::default();
     let mut seen: Vec<Opt> = Vec::new();
-    let mut i = 0;
-    // Each option in command-line order, with its name as typed (long names in full, as
-    // getopt reports them).
-    let mut given: Vec<(&'static OptSpec, Option<String>, String)> = Vec::new();
-    while i < args.len() {
-        let a = &args[i];
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        if let Some(body) = a.strip_prefix("--") {
-            let (name, inline) = match body.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (body, None),
-            };
-            let spec = find_long(name)?;
-            let shown = spec.long[0];
-            let value = if spec.takes_arg {
-                match inline {
-                    Some(v) => Some(v),
-                    None => {
-                        i += 1;
-                        match args.get(i) {
-                            Some(v) => Some(v.clone()),
-                            None => return Err(format!("option --{shown} requires argument")),
-                        }
-                    }
-                }
-            } else if inline.is_some() {
-                return Err(format!("option --{shown} must not have an argument"));
-            } else {
-                None
-            };
-            given.push((spec, value, format!("--{shown}")));
-            i += 1;
-            continue;
-        }
-        if a.len() > 1 && a.starts_with('-') {
-            let chars: Vec<char> = a[1..].chars().collect();
-            let mut j = 0;
-            while j < chars.len() {
-                let c = chars[j];
-                let Some(spec) = OPTIONS.iter().find(|o| o.short == c) else {
-                    return Err(format!("option -{c} not recognized"));
-                };
-                if spec.takes_arg {
-                    let rest: String = chars[j + 1..].iter().collect();
-                    let value = if !rest.is_empty() {
-                        rest
-                    } else {
-                        i += 1;
-                        match args.get(i) {
-                            Some(v) => v.clone(),
-                            None => return Err(format!("option -{c} requires argument")),
-                        }
-                    };
-                    given.push((spec, Some(value), format!("-{c}")));
-                    break;
-                }
-                given.push((spec, None, format!("-{c}")));
-                j += 1;
-            }
-            i += 1;
-            continue;
-        }
-        // The first non-option starts the action (getopt, not gnu_getopt).
-        break;
-    }
-    out.action = args[i..].to_vec();
-    for (spec, value, typed) in given {
+    let (given, action) = getopt(args, OPTIONS, |o| Spec {
+        short: Some(o.short),
+        long: o.long,
+        takes_arg: o.takes_arg,
+    })?;
+    out.action = action;
+    for Found {
+        opt: spec,
+        value,
+        typed,
+    } in given
+    {
         if spec.what == Opt::Help {
             return Ok(Parsed::Help);
         }
@@ -227,7 +155,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             ));
         }
         if seen.contains(&spec.what) {
-            return Err(format!("conflicting command line option '-{}'", spec.short));
+            return Err(format!("conflicting command line option '{typed}'"));
         }
         seen.push(spec.what);
         match spec.what {
@@ -340,6 +268,11 @@ mod tests {
         assert_eq!(
             p(&["-i", "-i"]),
             Err("conflicting command line option '-i'".into())
+        );
+        // getopt reports a long option by its full name, and 4.3 quotes it as given.
+        assert_eq!(
+            p(&["-shttp://a", "--ser=http://b"]),
+            Err("conflicting command line option '--serverurl'".into())
         );
     }
 

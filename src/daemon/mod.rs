@@ -97,6 +97,17 @@ fn serve(
     let mut ready = startup::Ready::none();
     loop {
         let config = config::load(path, overrides).map_err(|e| Fatal(e.to_string()))?;
+        if first && !config.supervisord.nodaemon {
+            // Once detached the daemon has only its log; the admin who started it should see
+            // the config's warnings too (a foreground daemon echoes its log anyway).
+            for (_, msg) in config
+                .startup_messages
+                .iter()
+                .filter(|(l, _)| *l >= LogLevel::Warn)
+            {
+                eprintln!("Warning: {msg}");
+            }
+        }
         let mut log = MainLog::new();
         log.set_level(config.supervisord.loglevel);
         let mut early = startup_messages(&config);
@@ -205,9 +216,8 @@ fn startup_messages(config: &Config) -> Vec<(LogLevel, String)> {
 fn process_setup(config: &Config) -> Result<Vec<(LogLevel, String)>, Fatal> {
     let mut msgs = Vec::new();
     if let Some(user) = &config.supervisord.user {
-        if let Some(line) = startup::drop_privileges(user).map_err(Fatal)? {
-            msgs.push((LogLevel::Info, line));
-        }
+        let line = startup::drop_privileges(user).map_err(Fatal)?;
+        msgs.push((LogLevel::Info, line));
     }
     let sd = &config.supervisord;
     for line in startup::raise_rlimits(sd.minfds, sd.minprocs).map_err(Fatal)? {

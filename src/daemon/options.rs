@@ -1,6 +1,13 @@
-//! supervisord's command line (config.md §6), parsed with getopts into config overrides.
+//! supervisord's command line (config.md §6): one option table for the parser (Python getopt
+//! rules, `crate::getopt`), the per-option value checks and the `-h` text, into config
+//! overrides.
 
+use crate::config::pyrepr::repr;
+use crate::config::types::{
+    byte_size, existing_directory, existing_dirpath, integer, log_level, octal,
+};
 use crate::config::Overrides;
+use crate::getopt::{getopt, Spec};
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -15,118 +22,180 @@ pub enum Command {
 
 pub const VERSION: &str = "4.3.0";
 
-/// (short, long, takes a value, help)
-const OPTIONS: &[(&str, &str, bool, &str)] = &[
-    ("c", "configuration", true, "configuration file path (searched for if not given)"),
-    ("n", "nodaemon", false, "run in the foreground (same as 'nodaemon=true' in config file)"),
-    ("s", "silent", false, "no logs to stdout (maps to 'silent=true' in config file)"),
-    ("h", "help", false, "print this usage message and exit"),
-    ("v", "version", false, "print supervisord version number and exit"),
-    ("u", "user", true, "run supervisord as this user (or numeric uid)"),
-    ("m", "umask", true, "use this umask for daemon subprocess (default is 022)"),
-    ("d", "directory", true, "directory to chdir to when daemonized"),
-    ("l", "logfile", true, "use FILENAME as logfile path"),
-    ("y", "logfile_maxbytes", true, "use BYTES to limit the max size of logfile"),
-    ("z", "logfile_backups", true, "number of backups to keep when max bytes reached"),
-    ("e", "loglevel", true, "use LEVEL as log level (debug,info,warn,error,critical)"),
-    ("j", "pidfile", true, "write a pid file for the daemon process to FILENAME"),
-    ("i", "identifier", true, "identifier used for this instance of supervisord"),
-    ("q", "childlogdir", true, "the log directory for child process logs"),
-    ("k", "nocleanup", false, "prevent the process from performing cleanup (removal of old automatic child log files) at startup"),
-    ("a", "minfds", true, "the minimum number of file descriptors for start success"),
-    ("t", "strip_ansi", false, "strip ansi escape codes from process output"),
-    ("", "minprocs", true, "the minimum number of processes available for start success"),
-    ("", "profile_options", true, "accepted for compatibility and ignored"),
+/// What an option sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opt {
+    Configuration,
+    Nodaemon,
+    Silent,
+    Help,
+    Version,
+    User,
+    Umask,
+    Directory,
+    Logfile,
+    LogfileMaxbytes,
+    LogfileBackups,
+    Loglevel,
+    Pidfile,
+    Identifier,
+    Childlogdir,
+    Nocleanup,
+    Minfds,
+    StripAnsi,
+    Minprocs,
+    ProfileOptions,
+}
+
+/// A value check, run when the option is parsed (as 4.3's option handlers are).
+type Check = fn(&str) -> Result<(), String>;
+
+struct DaemonOpt {
+    spec: Spec,
+    what: Opt,
+    check: Option<Check>,
+    /// The option's lines of the `-h` text, as Supervisor 4.3 prints them (empty: not listed).
+    usage: &'static str,
+}
+
+const fn opt(
+    short: Option<char>,
+    long: &'static [&'static str],
+    takes_arg: bool,
+    what: Opt,
+    check: Option<Check>,
+    usage: &'static str,
+) -> DaemonOpt {
+    DaemonOpt {
+        spec: Spec {
+            short,
+            long,
+            takes_arg,
+        },
+        what,
+        check,
+        usage,
+    }
+}
+
+#[rustfmt::skip]
+const OPTIONS: &[DaemonOpt] = &[
+    opt(Some('c'), &["configuration"], true, Opt::Configuration, None,
+        "-c/--configuration FILENAME -- configuration file path (searches if not given)"),
+    opt(Some('n'), &["nodaemon"], false, Opt::Nodaemon, None,
+        "-n/--nodaemon -- run in the foreground (same as 'nodaemon=true' in config file)"),
+    opt(Some('s'), &["silent"], false, Opt::Silent, None,
+        "-s/--silent -- no logs to stdout (maps to 'silent=true' in config file)"),
+    opt(Some('h'), &["help"], false, Opt::Help, None,
+        "-h/--help -- print this usage message and exit"),
+    opt(Some('?'), &[], false, Opt::Help, None, ""),
+    opt(Some('v'), &["version"], false, Opt::Version, None,
+        "-v/--version -- print supervisord version number and exit"),
+    opt(Some('u'), &["user"], true, Opt::User, None,
+        "-u/--user USER -- run supervisord as this user (or numeric uid)"),
+    opt(Some('m'), &["umask"], true, Opt::Umask, Some(|v| octal(v).map(drop)),
+        "-m/--umask UMASK -- use this umask for daemon subprocess (default is 022)"),
+    opt(Some('d'), &["directory"], true, Opt::Directory, Some(|v| existing_directory(v).map(drop)),
+        "-d/--directory DIRECTORY -- directory to chdir to when daemonized"),
+    opt(Some('l'), &["logfile"], true, Opt::Logfile, Some(|v| existing_dirpath(v).map(drop)),
+        "-l/--logfile FILENAME -- use FILENAME as logfile path"),
+    opt(Some('y'), &["logfile_maxbytes"], true, Opt::LogfileMaxbytes, Some(|v| byte_size(v).map(drop)),
+        "-y/--logfile_maxbytes BYTES -- use BYTES to limit the max size of logfile"),
+    opt(Some('z'), &["logfile_backups"], true, Opt::LogfileBackups, Some(|v| integer(v).map(drop)),
+        "-z/--logfile_backups NUM -- number of backups to keep when max bytes reached"),
+    opt(Some('e'), &["loglevel"], true, Opt::Loglevel, Some(|v| log_level(v).map(drop)),
+        "-e/--loglevel LEVEL -- use LEVEL as log level (debug,info,warn,error,critical)"),
+    opt(Some('j'), &["pidfile"], true, Opt::Pidfile, Some(|v| existing_dirpath(v).map(drop)),
+        "-j/--pidfile FILENAME -- write a pid file for the daemon process to FILENAME"),
+    opt(Some('i'), &["identifier"], true, Opt::Identifier, None,
+        "-i/--identifier STR -- identifier used for this instance of supervisord"),
+    opt(Some('q'), &["childlogdir"], true, Opt::Childlogdir, Some(|v| existing_directory(v).map(drop)),
+        "-q/--childlogdir DIRECTORY -- the log directory for child process logs"),
+    opt(Some('k'), &["nocleanup"], false, Opt::Nocleanup, None,
+        "-k/--nocleanup --  prevent the process from performing cleanup (removal of\n                   old automatic child log files) at startup."),
+    opt(Some('a'), &["minfds"], true, Opt::Minfds, Some(|v| integer(v).map(drop)),
+        "-a/--minfds NUM -- the minimum number of file descriptors for start success"),
+    opt(Some('t'), &["strip_ansi"], false, Opt::StripAnsi, None,
+        "-t/--strip_ansi -- strip ansi escape codes from process output"),
+    opt(None, &["minprocs"], true, Opt::Minprocs, Some(|v| integer(v).map(drop)),
+        "--minprocs NUM  -- the minimum number of processes available for start success"),
+    // 4.3 runs itself under cProfile with it; we have no profiler, so the text says so.
+    opt(None, &["profile_options"], true, Opt::ProfileOptions, None,
+        "--profile_options OPTIONS -- accepted for compatibility and ignored (there is\n                             no profiler)"),
 ];
 
+/// The `-h` text: Supervisor 4.3's, line for line, with `argv0` filled in.
 pub fn usage(argv0: &str) -> String {
-    let mut s = format!("supervisord -- run a set of applications as daemons.\n\nUsage: {argv0} [options]\n\nOptions:\n");
-    for (short, long, arg, help) in OPTIONS {
-        let val = if *arg { " ARG" } else { "" };
-        let left = if short.is_empty() {
-            format!("--{long}{val}")
-        } else {
-            format!("-{short}/--{long}{val}")
-        };
-        s.push_str(&format!("{left:<28} -- {help}\n"));
+    let mut s = format!(
+        "supervisord -- run a set of applications as daemons.\n\nUsage: {argv0} [options]\n\nOptions:\n"
+    );
+    for o in OPTIONS.iter().filter(|o| !o.usage.is_empty()) {
+        s.push_str(o.usage);
+        s.push('\n');
     }
+    s.push('\n');
     s
 }
 
-/// Parses `args` (without argv[0]). Errors are the text after `Error: `.
+/// Parses `args` (without argv[0]) as 4.3 does: getopt, then each option in command-line
+/// order (help and version act at once; a value is checked before it can conflict with an
+/// earlier one). Errors are the text after `Error: `.
 pub fn parse(args: &[String]) -> Result<Command, String> {
-    let mut opts = getopts::Options::new();
-    for (short, long, arg, help) in OPTIONS {
-        if *arg {
-            opts.optopt(short, long, help, "ARG");
-        } else {
-            opts.optflag(short, long, help);
-        }
-    }
-    opts.optflag("?", "", "help");
-    let m = opts.parse(args).map_err(|e| match e {
-        getopts::Fail::UnrecognizedOption(o) => format!("option {} not recognized", dashed(&o)),
-        getopts::Fail::ArgumentMissing(o) => format!("option {} requires argument", dashed(&o)),
-        getopts::Fail::OptionDuplicated(o) => {
-            // getopts names the long form; Supervisor shows the short one where there is one.
-            let short = OPTIONS
-                .iter()
-                .find(|(s, l, _, _)| *l == o && !s.is_empty())
-                .map_or(o, |(s, _, _, _)| s.to_string());
-            format!("conflicting command line option '{}'", dashed(&short))
-        }
-        other => other.to_string(),
-    })?;
-    if !m.free.is_empty() {
-        let list: Vec<String> = m.free.iter().map(|f| format!("'{f}'")).collect();
+    let (found, free) = getopt(args, OPTIONS, |o| o.spec)?;
+    if !free.is_empty() {
+        let list: Vec<String> = free.iter().map(|f| repr(f)).collect();
         return Err(format!(
             "positional arguments are not supported: [{}]",
             list.join(", ")
         ));
     }
-    if m.opt_present("h") || m.opt_present("?") {
-        return Ok(Command::Help);
-    }
-    if m.opt_present("v") {
-        return Ok(Command::Version);
-    }
-    if let Some(u) = m.opt_str("m") {
-        if u32::from_str_radix(u.trim_start_matches("0o"), 8).is_err() {
+    let mut config = None;
+    let mut o = Overrides::default();
+    let mut seen = Vec::new();
+    for f in found {
+        match f.opt.what {
+            Opt::Help => return Ok(Command::Help),
+            Opt::Version => return Ok(Command::Version),
+            _ => {}
+        }
+        let value = f.value.unwrap_or_default();
+        if let Some(check) = f.opt.check {
+            check(&value)
+                .map_err(|why| format!("invalid value for {} {}: {why}", f.typed, repr(&value)))?;
+        }
+        if seen.contains(&f.opt.what) {
             return Err(format!(
-                "invalid value for -m '{u}': {u} can not be converted to an octal type"
+                "conflicting command line option {}",
+                repr(&f.typed)
             ));
         }
+        seen.push(f.opt.what);
+        let v = Some(value);
+        match f.opt.what {
+            Opt::Configuration => config = v,
+            Opt::Nodaemon => o.nodaemon = true,
+            Opt::Silent => o.silent = true,
+            Opt::User => o.user = v,
+            Opt::Umask => o.umask = v,
+            Opt::Directory => o.directory = v,
+            Opt::Logfile => o.logfile = v,
+            Opt::LogfileMaxbytes => o.logfile_maxbytes = v,
+            Opt::LogfileBackups => o.logfile_backups = v,
+            Opt::Loglevel => o.loglevel = v,
+            Opt::Pidfile => o.pidfile = v,
+            Opt::Identifier => o.identifier = v,
+            Opt::Childlogdir => o.childlogdir = v,
+            Opt::Nocleanup => o.nocleanup = true,
+            Opt::Minfds => o.minfds = v,
+            Opt::StripAnsi => o.strip_ansi = true,
+            Opt::Minprocs => o.minprocs = v,
+            Opt::ProfileOptions | Opt::Help | Opt::Version => {}
+        }
     }
-    let overrides = Box::new(Overrides {
-        nodaemon: m.opt_present("n"),
-        silent: m.opt_present("s"),
-        user: m.opt_str("u"),
-        umask: m.opt_str("m"),
-        directory: m.opt_str("d"),
-        logfile: m.opt_str("l"),
-        logfile_maxbytes: m.opt_str("y"),
-        logfile_backups: m.opt_str("z"),
-        loglevel: m.opt_str("e"),
-        pidfile: m.opt_str("j"),
-        identifier: m.opt_str("i"),
-        childlogdir: m.opt_str("q"),
-        nocleanup: m.opt_present("k"),
-        minfds: m.opt_str("a"),
-        minprocs: m.opt_str("minprocs"),
-        strip_ansi: m.opt_present("t"),
-    });
     Ok(Command::Run {
-        config: m.opt_str("c"),
-        overrides,
+        config,
+        overrides: Box::new(o),
     })
-}
-
-fn dashed(name: &str) -> String {
-    if name.len() == 1 {
-        format!("-{name}")
-    } else {
-        format!("--{name}")
-    }
 }
 
 #[cfg(test)]
@@ -137,13 +206,16 @@ mod tests {
         s.split_whitespace().map(String::from).collect()
     }
 
+    fn run(s: &str) -> (Option<String>, Box<Overrides>) {
+        match parse(&args(s)) {
+            Ok(Command::Run { config, overrides }) => (config, overrides),
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
     #[test]
     fn combined_and_long_forms() {
-        let Ok(Command::Run { config, overrides }) =
-            parse(&args("-nc /x.conf --loglevel=debug -i me --minprocs 300"))
-        else {
-            panic!("parse failed")
-        };
+        let (config, overrides) = run("-nc /x.conf --loglevel=debug -i me --minprocs 300");
         assert_eq!(config.as_deref(), Some("/x.conf"));
         assert!(overrides.nodaemon);
         assert_eq!(overrides.loglevel.as_deref(), Some("debug"));
@@ -151,35 +223,113 @@ mod tests {
         assert_eq!(overrides.minprocs.as_deref(), Some("300"));
     }
 
+    /// supervisord(8) and 4.3 (getopt) accept any unambiguous prefix of a long option.
+    #[test]
+    fn abbreviated_long_options() {
+        let (config, o) =
+            run("--nod --config=/x.conf --us=root --logfile_b 3 --pro=x --nocl --str");
+        assert_eq!(config.as_deref(), Some("/x.conf"));
+        assert!(o.nodaemon && o.nocleanup && o.strip_ansi);
+        assert_eq!(o.user.as_deref(), Some("root"));
+        assert_eq!(o.logfile_backups.as_deref(), Some("3"));
+        assert_eq!(parse(&args("--he")), Ok(Command::Help));
+        assert_eq!(parse(&args("--vers")), Ok(Command::Version));
+        assert_eq!(
+            parse(&args("--u=x")),
+            Err("option --u not a unique prefix".into())
+        );
+        assert_eq!(
+            parse(&args("--logfile_max=1x")),
+            Err("invalid value for --logfile_maxbytes '1x': invalid literal for int() with base 10: '1x'".into())
+        );
+    }
+
     #[test]
     fn errors_match_supervisor() {
-        assert_eq!(parse(&args("-x")), Err("option -x not recognized".into()));
+        let err = |s| parse(&args(s)).unwrap_err();
+        assert_eq!(err("-x"), "option -x not recognized");
+        assert_eq!(err("--foo"), "option --foo not recognized");
+        assert_eq!(err("-c"), "option -c requires argument");
         assert_eq!(
-            parse(&args("--foo")),
-            Err("option --foo not recognized".into())
+            err("--nodaemon=1"),
+            "option --nodaemon must not have an argument"
         );
         assert_eq!(
-            parse(&args("-c")),
-            Err("option -c requires argument".into())
+            err("foo"),
+            "positional arguments are not supported: ['foo']"
         );
         assert_eq!(
-            parse(&args("foo")),
-            Err("positional arguments are not supported: ['foo']".into())
+            err("-h foo"),
+            "positional arguments are not supported: ['foo']"
+        );
+        assert_eq!(err("-n -n"), "conflicting command line option '-n'");
+        assert_eq!(
+            err("-n --nod"),
+            "conflicting command line option '--nodaemon'"
+        );
+        assert_eq!(err("-c a -c b"), "conflicting command line option '-c'");
+        assert_eq!(
+            err("-m 99"),
+            "invalid value for -m '99': 99 can not be converted to an octal type"
         );
         assert_eq!(
-            parse(&args("-n -n")),
-            Err("conflicting command line option '-n'".into())
+            err("--minfds=x"),
+            "invalid value for --minfds 'x': invalid literal for int() with base 10: 'x'"
         );
         assert_eq!(
-            parse(&args("-m 99")),
-            Err("invalid value for -m '99': 99 can not be converted to an octal type".into())
+            err("-e foo"),
+            "invalid value for -e 'foo': bad logging level name 'foo'"
+        );
+        // In command-line order: help acts before a later bad value, not after an earlier one.
+        assert_eq!(parse(&args("-h -m 99")), Ok(Command::Help));
+        assert_eq!(
+            err("-m 99 -h"),
+            "invalid value for -m '99': 99 can not be converted to an octal type"
         );
     }
 
     #[test]
     fn help_and_version() {
         assert_eq!(parse(&args("-h")), Ok(Command::Help));
+        assert_eq!(parse(&args("-?")), Ok(Command::Help));
         assert_eq!(parse(&args("-v")), Ok(Command::Version));
-        assert!(usage("supervisord").contains("-c/--configuration ARG"));
+    }
+
+    /// `-h` prints 4.3's text (scripts and docs quote its lines), except that
+    /// `--profile_options` says it is ignored.
+    #[test]
+    fn usage_is_supervisors() {
+        let text = usage("/usr/bin/supervisord");
+        // Python 4.3.0's `supervisord -h`, run as /usr/bin/supervisord.
+        let expected = include_str!("../../tests/golden/supervisord-h.txt");
+        let (ours, theirs) = (
+            text.split("--profile_options").next(),
+            expected.split("--profile_options").next(),
+        );
+        assert_eq!(ours, theirs, "\n{text}");
+        assert!(text.ends_with("(there is\n                             no profiler)\n\n"));
+        for o in OPTIONS.iter().filter(|o| !o.usage.is_empty()) {
+            let names = match o.spec.short {
+                Some(c) => format!("-{c}/--{}", o.spec.long[0]),
+                None => format!("--{}", o.spec.long[0]),
+            };
+            assert!(o.usage.starts_with(&names), "{}", o.usage);
+        }
+    }
+
+    #[test]
+    fn man_page_documents_every_option() {
+        let man = include_str!("../../man/supervisord.8");
+        for o in OPTIONS {
+            if let Some(c) = o.spec.short {
+                assert!(man.contains(&format!("\\-{c}")), "supervisord.8 lacks -{c}");
+            }
+            for long in o.spec.long {
+                assert!(
+                    man.contains(&format!("\\-\\-{long}")),
+                    "supervisord.8 lacks --{long}"
+                );
+            }
+        }
     }
 }

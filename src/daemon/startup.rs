@@ -7,12 +7,14 @@ use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
-/// Switches the daemon to `user`. Returns the INFO line to log on success.
-pub fn drop_privileges(user: &UserSpec) -> Result<Option<String>, String> {
+/// Switches the daemon to `user`. Returns the INFO line to log on success, which 4.3 logs
+/// also when the daemon already runs as that user (`user=root` as root).
+pub fn drop_privileges(user: &UserSpec) -> Result<String, String> {
+    let done = format!("Set uid to user {} succeeded", user.uid);
     // SAFETY: plain id getters and setters.
     unsafe {
         if libc::getuid() == user.uid && libc::getgid() == user.gid {
-            return Ok(None);
+            return Ok(done);
         }
         if libc::getuid() != 0 {
             return Err("Can't drop privilege as nonroot user".to_string());
@@ -37,7 +39,7 @@ pub fn drop_privileges(user: &UserSpec) -> Result<Option<String>, String> {
             ));
         }
     }
-    Ok(Some(format!("Set uid to user {} succeeded", user.uid)))
+    Ok(done)
 }
 
 /// Raises RLIMIT_NOFILE/RLIMIT_NPROC soft limits to `minfds`/`minprocs`. Returns INFO lines.

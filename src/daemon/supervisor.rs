@@ -181,6 +181,18 @@ impl Supervisor {
             .collect()
     }
 
+    /// Every live process sorted by group name, then name: 4.3's `lexical` order, which
+    /// getAllProcessInfo, `supervisorctl status` and the web page list them in.
+    pub fn processes_by_name(&self) -> Vec<&Process> {
+        let mut procs: Vec<&Process> = self
+            .process_ids()
+            .into_iter()
+            .filter_map(|id| self.process(id))
+            .collect();
+        procs.sort_by(|a, b| (&a.group, &a.config.name).cmp(&(&b.group, &b.config.name)));
+        procs
+    }
+
     pub fn find(&self, group: &str, name: &str) -> Option<usize> {
         let g = self.groups.iter().find(|g| g.config.name == group)?;
         g.members

@@ -24,7 +24,10 @@ impl Event {
         }
         let (head, body) = self.payload.split_once('\n')?;
         let (next_head, next_body) = next.payload.split_once('\n')?;
-        let binary = |b: &str| b.starts_with(UNDECODABLE);
+        let binary = |b: &str| {
+            b.strip_prefix(UNDECODABLE)
+                .is_some_and(|r| r.starts_with("b'") || r.starts_with("b\""))
+        };
         if head != next_head
             || binary(body)
             || binary(next_body)
@@ -138,10 +141,11 @@ pub fn exited_unexpectedly(
     )
 }
 
-/// Child output as listeners see it: UTF-8, or Supervisor's `Undecodable: b'...'` text.
-/// How `output_text` marks bytes that are not UTF-8 (Python's `Undecodable: b'...'`).
-const UNDECODABLE: &str = "Undecodable: b'";
+/// How `output_text` marks bytes that are not UTF-8.
+const UNDECODABLE: &str = "Undecodable: ";
 
+/// Child output as listeners and the main log see it: UTF-8, or Supervisor's
+/// `Undecodable: b'...'` (the Python repr of the bytes).
 pub fn output_text(data: &[u8]) -> String {
     let mut s = String::new();
     push_output_text(&mut s, data);
@@ -154,23 +158,7 @@ fn push_output_text(s: &mut String, data: &[u8]) {
         Ok(text) => s.push_str(text),
         Err(_) => {
             s.push_str(UNDECODABLE);
-            for &b in data {
-                match b {
-                    b'\\' => s.push_str("\\\\"),
-                    b'\'' => s.push_str("\\'"),
-                    b'\n' => s.push_str("\\n"),
-                    b'\r' => s.push_str("\\r"),
-                    b'\t' => s.push_str("\\t"),
-                    0x20..=0x7e => s.push(b as char),
-                    _ => {
-                        const HEX: &[u8; 16] = b"0123456789abcdef";
-                        s.push_str("\\x");
-                        s.push(HEX[usize::from(b >> 4)] as char);
-                        s.push(HEX[usize::from(b & 15)] as char);
-                    }
-                }
-            }
-            s.push('\'');
+            s.push_str(&crate::config::pyrepr::bytes_repr(data));
         }
     }
 }
@@ -282,6 +270,7 @@ mod tests {
             output_text(b"\xff\xfe bad\n"),
             "Undecodable: b'\\xff\\xfe bad\\n'"
         );
+        assert_eq!(output_text(b"it's \x88"), "Undecodable: b\"it's \\x88\"");
         assert_eq!(
             exited_unexpectedly("p", "g", 9, Err("SIGKILL".into())).payload,
             "processname:p groupname:g from_state:RUNNING pid:9 signal:SIGKILL"

@@ -1,10 +1,11 @@
 //! `/logtail/...` and `/mainlogtail`: stream a log file like `tail -f` from the request's own
 //! thread. HTTP/1.1 gets chunked encoding flushed per chunk; HTTP/1.0 gets a plain stream ended
 //! by closing (Supervisor buffers 64 KiB there, README R11). A rotated file (new inode) is
-//! followed from its start; a truncated one gets a `==> File truncated <==` line. A log that
-//! is not a regular file (`/dev/stdout` on a pipe or terminal) is never read: its stream stays
-//! open and idle, as Supervisor's does. A stream that ends for any reason but the client
-//! leaving ends with its last chunk.
+//! followed from its start; a truncated one gets a `==> File truncated <==` line. The replay
+//! of the last kilobyte starts at a line start. A log that is not a regular file
+//! (`/dev/stdout` on a pipe or terminal) is never read: its stream stays open and idle, as
+//! Supervisor's does. A stream that ends for any reason but the client leaving ends with its
+//! last chunk.
 
 use super::response::set_send_timeout;
 use std::fs::File;
@@ -100,6 +101,30 @@ fn peer_gone(fd: RawFd, wait: Option<Duration>) -> bool {
     n > 0 && p.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
 }
 
+/// Where the replay of the last `INITIAL` bytes starts: at the first line start inside them
+/// (4.3 starts exactly `INITIAL` bytes before the end, usually mid-line), or exactly there
+/// when they hold no line end.
+fn replay_start(file: &mut File, size: u64) -> u64 {
+    let pos = size.saturating_sub(INITIAL);
+    if pos == 0 {
+        return 0;
+    }
+    // The byte before the window too: a window that already starts a line is kept whole.
+    let mut window = Vec::with_capacity(INITIAL as usize + 1);
+    let read = file.seek(SeekFrom::Start(pos - 1)).and_then(|_| {
+        Read::by_ref(file)
+            .take(INITIAL + 1)
+            .read_to_end(&mut window)
+    });
+    match read {
+        Ok(_) => match window.iter().position(|&b| b == b'\n') {
+            Some(i) if i + 1 < window.len() => pos + i as u64,
+            _ => pos,
+        },
+        Err(_) => pos,
+    }
+}
+
 /// Streams `path` to `out` until the client goes away. `chunked` for HTTP/1.1 clients.
 ///
 /// Only a regular file is read. Behind `/dev/stdout` there may be a pipe, a terminal or a
@@ -163,7 +188,7 @@ enum Ended {
 /// truncation, until the client leaves or the file cannot be read.
 fn stream(sink: &mut Sink, mut file: File, path: &Path, size: u64, mut inode: u64) -> Ended {
     let fd = sink.out.as_raw_fd();
-    let mut pos = size.saturating_sub(INITIAL);
+    let mut pos = replay_start(&mut file, size);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         if file.seek(SeekFrom::Start(pos)).is_err() {
@@ -211,6 +236,34 @@ fn stream(sink: &mut Sink, mut file: File, path: &Path, size: u64, mut inode: u6
 
 #[cfg(test)]
 mod tests {
+    use super::replay_start;
+    use std::io::Write;
+
+    #[test]
+    fn the_replay_starts_at_a_line_start() {
+        let dir = crate::testutil::TempDir::new("replay");
+        let at = |text: &[u8]| {
+            let path = dir.path().join("log");
+            std::fs::File::create(&path)
+                .unwrap()
+                .write_all(text)
+                .unwrap();
+            let mut f = std::fs::File::open(&path).unwrap();
+            replay_start(&mut f, text.len() as u64)
+        };
+        let line = |n: usize| [vec![b'x'; n - 1], vec![b'\n']].concat();
+        // Short logs are replayed whole.
+        assert_eq!(at(b"a\nb\n"), 0);
+        // 600 + 600 bytes: the window starts inside the first line; the second one is whole.
+        assert_eq!(at(&[line(600), line(600)].concat()), 600);
+        // The window happens to start a line: nothing is dropped.
+        assert_eq!(at(&[line(176), line(1024)].concat()), 176);
+        // One line longer than the window: shown from mid-line rather than not at all.
+        assert_eq!(at(&[line(10), line(2000)].concat()), 2010 - 1024);
+        // The window's only line end is its last byte: keep the partial line too.
+        assert_eq!(at(&line(3000)), 3000 - 1024);
+    }
+
     #[test]
     fn rfc1123() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_424_618);

@@ -4,6 +4,7 @@
 pub mod ansi;
 pub mod capture;
 
+use crate::config::pyrepr::repr;
 use crate::config::LogLevel;
 use crate::log::{syslog, MainLog, RotatingFile};
 use crate::sys::quota::{Permit, Quota};
@@ -360,9 +361,10 @@ impl OutputChannel {
         }
         if mainlog.enabled(LogLevel::Debug) {
             mainlog.debug(&format!(
-                "'{process}' {} output:\n{}",
+                "{} {} output:\n{}",
+                repr(process),
                 self.stream.name(),
-                String::from_utf8_lossy(data)
+                crate::events::event::output_text(data)
             ));
         }
     }

@@ -41,15 +41,16 @@ header h1{margin:0;font-size:1.3em}header p{margin:.2em 0 0;font-size:.9em;opaci
 main{padding:.5em 1em;max-width:70em}\
 .msg{background:#fff8d6;border:1px solid #e0c35a;padding:.5em;margin:.5em 0;word-break:break-word}\
 .msg.err{background:#fde2e1;border-color:#d9534f}\
-section{background:#fff;border:1px solid #ddd;border-radius:4px;margin:.8em 0;padding:.4em .6em}\
 h2{font-size:1.05em;margin:.2em 0;display:inline-block;margin-right:.6em;word-break:break-all}\
 form{display:inline}\
 button{font-size:.9em;margin:.15em .1em;padding:.25em .6em;border:1px solid #888;\
 border-radius:3px;background:#eee;cursor:pointer}\
 button.stop{background:#f6d5d4}button.start{background:#d7efd7}\
-table{border-collapse:collapse;width:100%}\
+table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #ddd;margin:.8em 0}\
 td,th{text-align:left;padding:.3em .4em;border-top:1px solid #eee;vertical-align:top}\
 th{font-size:.8em;color:#666}\
+tr.group th{font-size:1em;color:#222;background:#e9edf2;border-top:2px solid #ccd3dc;\
+padding:.35em .4em}\
 td.name{font-weight:600;word-break:break-all}\
 .state{font-weight:700;font-size:.85em;padding:.1em .4em;border-radius:3px;white-space:nowrap}\
 .statusrunning{background:#3c9a3c;color:#fff}\
@@ -61,7 +62,7 @@ pre{background:#111;color:#ddd;padding:.6em;overflow-x:auto;white-space:pre-wrap
 word-break:break-all;font-size:.85em}\
 nav a,nav b{margin-right:.5em;white-space:nowrap}\
 footer{font-size:.8em;color:#777;padding:1em}\
-@media (max-width:640px){table,tbody,tr,td{display:block;width:auto}\
+@media (max-width:640px){table,tbody,tr,td,tr.group th{display:block;width:auto}\
 thead,tr.head{display:none}tr{border-top:2px solid #ddd;padding:.3em 0}\
 td{border:0;padding:.15em .2em}}";
 

@@ -1,5 +1,7 @@
 //! `/metrics`: the Prometheus text exposition format (0.0.4) of supervisord's and every
-//! process's state, plus the event listener pools' buffers and counters.
+//! process's state, plus the event listener pools' buffers and counters. Every family is named
+//! `supervisord_*` (Prometheus naming: one prefix, base units, `_total` counters) and listed in
+//! supervisord(8), METRICS.
 
 use super::status::namespec;
 use crate::config::GroupKind;
@@ -65,11 +67,7 @@ pub fn render(sup: &Supervisor, now: SystemTime) -> String {
     );
     let _ = writeln!(o, "supervisord_pid {}", std::process::id());
 
-    let procs: Vec<_> = sup
-        .process_ids()
-        .into_iter()
-        .filter_map(|id| sup.process(id))
-        .collect();
+    let procs = sup.processes_by_name();
     family(
         &mut o,
         "supervisord_processes",
@@ -92,17 +90,17 @@ pub fn render(sup: &Supervisor, now: SystemTime) -> String {
     let now_secs = secs(Some(now));
     type Get = fn(&crate::daemon::supervisor::Process, i64) -> i64;
     let per_process: [(&str, &str, &str, Get); 6] = [
-        ("supervisor_process_state", "gauge", "Process state code (0 STOPPED, 10 STARTING, 20 RUNNING, 30 BACKOFF, 40 STOPPING, 100 EXITED, 200 FATAL, 1000 UNKNOWN).",
+        ("supervisord_process_state", "gauge", "Process state code (0 STOPPED, 10 STARTING, 20 RUNNING, 30 BACKOFF, 40 STOPPING, 100 EXITED, 200 FATAL, 1000 UNKNOWN).",
             |p, _| p.machine.state().code() as i64),
-        ("supervisor_process_up", "gauge", "1 if the process is RUNNING.",
+        ("supervisord_process_up", "gauge", "1 if the process is RUNNING.",
             |p, _| (p.machine.state() == ProcessState::Running) as i64),
-        ("supervisor_process_uptime_seconds", "gauge", "Seconds since the process entered its current run (0 unless RUNNING).",
+        ("supervisord_process_uptime_seconds", "gauge", "Seconds since the process entered its current run (0 unless RUNNING).",
             |p, now| if p.machine.state() == ProcessState::Running { (now - secs(p.machine.laststart_wall)).max(0) } else { 0 }),
-        ("supervisor_process_starts_total", "counter", "Successful spawns of the process since supervisord (re)loaded it; restarts are starts_total - 1.",
+        ("supervisord_process_starts_total", "counter", "Successful spawns of the process since supervisord (re)loaded it; restarts are starts_total - 1.",
             |p, _| p.starts as i64),
-        ("supervisor_process_exit_status", "gauge", "Exit status of the last exit (-1 for a signal).",
+        ("supervisord_process_exit_status", "gauge", "Exit status of the last exit (-1 for a signal).",
             |p, _| p.machine.exitstatus as i64),
-        ("supervisor_process_pid", "gauge", "Process id (0 when not running).",
+        ("supervisord_process_pid", "gauge", "Process id (0 when not running).",
             |p, _| p.machine.pid as i64),
     ];
     for (name, kind, help, get) in per_process {
@@ -119,21 +117,21 @@ pub fn render(sup: &Supervisor, now: SystemTime) -> String {
         .collect();
     family(
         &mut o,
-        "supervisor_event_pool_buffered_events",
+        "supervisord_event_pool_buffered_events",
         "gauge",
         "Events waiting in the pool's buffer.",
     );
     for (_, ps) in &pools {
         let _ = writeln!(
             o,
-            "supervisor_event_pool_buffered_events{{pool=\"{}\"}} {}",
+            "supervisord_event_pool_buffered_events{{pool=\"{}\"}} {}",
             label(&ps.pool.name),
             ps.pool.len()
         );
     }
     family(
         &mut o,
-        "supervisor_event_pool_buffer_size",
+        "supervisord_event_pool_buffer_size",
         "gauge",
         "Configured buffer_size of the pool.",
     );
@@ -141,7 +139,7 @@ pub fn render(sup: &Supervisor, now: SystemTime) -> String {
         if let GroupKind::EventListener(lc) = &g.config.kind {
             let _ = writeln!(
                 o,
-                "supervisor_event_pool_buffer_size{{pool=\"{}\"}} {}",
+                "supervisord_event_pool_buffer_size{{pool=\"{}\"}} {}",
                 label(&ps.pool.name),
                 lc.buffer_size
             );
@@ -150,17 +148,17 @@ pub fn render(sup: &Supervisor, now: SystemTime) -> String {
     type Counter = fn(&crate::events::pool::Pool) -> u64;
     let counters: [(&str, &str, Counter); 3] = [
         (
-            "supervisor_event_pool_delivered_total",
+            "supervisord_event_pool_delivered_total",
             "Events accepted by a listener (OK).",
             |p| p.delivered,
         ),
         (
-            "supervisor_event_pool_rejected_total",
+            "supervisord_event_pool_rejected_total",
             "Events a listener answered FAIL.",
             |p| p.rejected,
         ),
         (
-            "supervisor_event_pool_overflowed_total",
+            "supervisord_event_pool_overflowed_total",
             "Events discarded because the buffer was full.",
             |p| p.overflowed,
         ),
@@ -181,6 +179,45 @@ pub fn render(sup: &Supervisor, now: SystemTime) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::config::{GroupConfig, GroupKind};
+    use crate::daemon::supervisor::Supervisor;
+    use crate::log::MainLog;
+    use crate::testutil::{config, process_config};
+
+    /// One naming scheme, and supervisord(8) documents every family with its type.
+    #[test]
+    fn one_prefix_total_counters_and_every_family_documented() {
+        let mut sup =
+            Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
+        sup.add_group(GroupConfig {
+            name: "g".into(),
+            priority: 1,
+            kind: GroupKind::Program,
+            processes: vec![process_config("p", "/bin/cat")],
+        });
+        let text = super::render(&sup, std::time::SystemTime::now());
+        let man = include_str!("../../man/supervisord.8");
+        let families: Vec<(&str, &str)> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split_once(' '))
+            .collect();
+        assert_eq!(families.len(), 15, "{text}");
+        for (name, kind) in families {
+            assert!(name.starts_with("supervisord_"), "{name}");
+            assert_eq!(
+                kind == "counter",
+                name.ends_with("_total"),
+                "{name} is a {kind}"
+            );
+            let doc = format!(".B {name} \\fR({kind})");
+            assert!(man.contains(&doc), "supervisord.8 lacks {doc:?}");
+        }
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            assert!(line.starts_with("supervisord_"), "{line}");
+        }
+    }
+
     #[test]
     fn label_escaping() {
         assert_eq!(super::label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");

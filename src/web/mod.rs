@@ -180,7 +180,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(
-            "supervisor_process_up{group=\"g<i>\\\"&\",name=\"a'<x>\",namespec=\"g<i>\\\"&:a'<x>\"} 0"
+            "supervisord_process_up{group=\"g<i>\\\"&\",name=\"a'<x>\",namespec=\"g<i>\\\"&:a'<x>\"} 0"
         ), "{text}");
         let mut declared = std::collections::HashSet::new();
         for line in text.lines() {

@@ -1,6 +1,6 @@
 //! The status page: supervisord's identity and state in the header, the result of the last
-//! action, whole-daemon buttons, then one section per group with its buttons and a row per
-//! process (coloured state, description, actions, stdout/stderr tail links). Every button is a
+//! action, whole-daemon buttons, then one table: per group a row with its buttons, and a row
+//! per process (coloured state, description, actions, stdout/stderr tail links). Every button is a
 //! POST form carrying a CSRF token; Supervisor's old `?action=` links only show a confirm button.
 
 use super::csrf;
@@ -83,15 +83,36 @@ fn row(p: &Process, now: i64) -> String {
     }
     buttons.push(("clearlog", "Clear log", ""));
     let q = quote(&ns);
+    // With redirect_stderr the stderr lines are in the stdout log; there is no stderr log.
+    let stderr = if p.config.redirect_stderr {
+        String::new()
+    } else {
+        format!(" <a href=\"tail.html?processname={q}&amp;channel=stderr\">stderr</a>")
+    };
     format!(
         "<tr><td><span class=\"state {}\">{}</span></td><td>{}</td><td class=\"name\">{}</td>\
-<td>{} <a href=\"tail.html?processname={q}&amp;channel=stdout\">stdout</a> \
-<a href=\"tail.html?processname={q}&amp;channel=stderr\">stderr</a></td></tr>\n",
+<td>{} <a href=\"tail.html?processname={q}&amp;channel=stdout\">stdout</a>{stderr}</td></tr>\n",
         state_class(state),
         state.name().to_lowercase(),
         esc(&description(p, now)),
         esc(&ns),
         form(&[("processname", &ns)], &buttons),
+    )
+}
+
+/// The row that opens a group in the one process table: its name and buttons.
+fn group_row(name: &str) -> String {
+    format!(
+        "<tr class=\"group\"><th colspan=\"4\"><h2>{}</h2>{}</th></tr>\n",
+        esc(name),
+        form(
+            &[("group", name)],
+            &[
+                ("startgroup", "Start group", "start"),
+                ("stopgroup", "Stop group", "stop"),
+                ("restartgroup", "Restart group", ""),
+            ],
+        )
     )
 }
 
@@ -152,34 +173,25 @@ pub fn render(ctx: &mut Ctx, query: &[(String, String)]) -> String {
         ],
     ));
     body.push_str(" <a href=\"index.html\">Refresh</a></nav>\n");
-    let mut any = false;
-    for g in &sup.groups {
-        let procs: Vec<&Process> = g.members.iter().filter_map(|&id| sup.process(id)).collect();
-        if procs.is_empty() {
-            continue;
-        }
-        any = true;
-        let name = &g.config.name;
-        body.push_str(&format!("<section><h2>{}</h2>", esc(name)));
-        body.push_str(&form(
-            &[("group", name)],
-            &[
-                ("startgroup", "Start group", "start"),
-                ("stopgroup", "Stop group", "stop"),
-                ("restartgroup", "Restart group", ""),
-            ],
-        ));
+    // One table, so the columns line up across groups; processes in `supervisorctl status`
+    // order (group, then name), each group opened by a row with its buttons.
+    let procs = sup.processes_by_name();
+    if procs.is_empty() {
+        body.push_str("<p>No programs to manage</p>\n");
+    } else {
         body.push_str(
-            "\n<table><tr class=\"head\"><th>State</th><th>Description</th>\
-<th>Name</th><th>Actions</th></tr>\n",
+            "<table>\n<thead><tr class=\"head\"><th>State</th><th>Description</th>\
+<th>Name</th><th>Actions</th></tr></thead>\n<tbody>\n",
         );
+        let mut group: Option<&str> = None;
         for p in procs {
+            if group != Some(p.group.as_str()) {
+                group = Some(&p.group);
+                body.push_str(&group_row(&p.group));
+            }
             body.push_str(&row(p, now));
         }
-        body.push_str("</table></section>\n");
-    }
-    if !any {
-        body.push_str("<p>No programs to manage</p>\n");
+        body.push_str("</tbody></table>\n");
     }
     page("Supervisor Status", None, &header(sup), &body)
 }

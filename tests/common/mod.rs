@@ -342,8 +342,49 @@ pub mod rpc {
     }
 }
 
-/// A program of the interop venv (tools/venv.sh: Python supervisor 4.3.0, superlance). Missing:
-/// a failure under CI, a printed skip elsewhere.
+/// Whether the suite runs in CI (`CI` set to anything but empty, `0` or `false`), where every
+/// tool a test needs is installed (.ci/run) and a skip is a failure.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// Skips the calling test because `missing` (what exactly is missing, and how to get it) is
+/// not available: under CI a panic; elsewhere one `SKIPPED: <test binary>::<test>: <missing>`
+/// line, written straight to stderr (cargo's capture would hide a println of a passing test)
+/// and appended to the file named by `SUPERVISOR_TEST_SKIPS`, from which `make test` prints
+/// its summary. The caller returns without testing.
+pub fn skip(missing: &str) {
+    static REPORTED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let thread = std::thread::current();
+    let test = format!(
+        "{}::{}",
+        env!("CARGO_CRATE_NAME"),
+        thread.name().unwrap_or("?")
+    );
+    if under_ci() {
+        panic!("{test}: {missing} (CI must not skip tests: .ci/run installs everything)");
+    }
+    let line = format!("SKIPPED: {test}: {missing}\n");
+    {
+        let mut reported = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
+        if reported.contains(&line) {
+            return;
+        }
+        reported.push(line.clone());
+    }
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    if let Some(path) = std::env::var_os("SUPERVISOR_TEST_SKIPS") {
+        let _ = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+    }
+}
+
+/// A program of the interop venv (tools/venv.sh: Python supervisor 4.3.0, superlance), or a
+/// [`skip`].
 pub fn venv_bin(name: &str) -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join(".venv/bin")
@@ -351,14 +392,30 @@ pub fn venv_bin(name: &str) -> Option<PathBuf> {
     if p.exists() {
         return Some(p);
     }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} is missing: run tools/venv.sh (make test does)",
-            p.display()
-        );
-    }
-    println!("SKIPPED: {} missing; run tools/venv.sh", p.display());
+    skip(&format!(
+        "{} is missing (make test creates the venv with tools/venv.sh; it needs network for pip)",
+        p.display()
+    ));
     None
+}
+
+/// An executable named `name` in `PATH`.
+pub fn in_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
+/// Whether this test runs as root; else a [`skip`] naming what root is needed for.
+pub fn root_or_skip(why: &str) -> bool {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    skip(&format!("root privileges (to {why})"));
+    false
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.

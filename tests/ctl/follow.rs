@@ -109,6 +109,43 @@ fn attach_commands(ctl: &Ctl) {
     ctl.run(&["start", "cat"]);
 }
 
+/// `debug` on a program with redirect_stderr=true says that stderr is merged (not that it
+/// is missing), and the replayed last kilobyte starts at a line start.
+#[test]
+fn debug_merged_stderr_and_whole_first_line() {
+    let d = Daemon::start(
+        "ctl-debug-merged",
+        &format!(
+            "{RPC}[program:merged]\nredirect_stderr=true\nstartsecs=0\ncommand=/bin/sh -c 'i=0; \
+             while [ $i -lt 100 ]; do printf \"line %%03d ..........\\n\" $i; i=$((i+1)); done; \
+             while read l; do echo \"err:$l\" >&2; done'\n"
+        ),
+    );
+    let ctl = Ctl::ours(&d.conf);
+    d.wait_log("success: merged entered RUNNING", 20);
+    wait_until(20, "all 100 lines logged", || {
+        ctl.run(&["tail", "merged"]).stdout.contains("line 099")
+    });
+    let mut dbg = Running::start(&ctl, &["debug", "merged"]);
+    let note = "==> merged has redirect_stderr=true: its stderr is merged into the stdout \
+                shown here <==\n";
+    dbg.out.wait_for("line 099 ..........\n", 20);
+    dbg.send("hello\n");
+    dbg.out.wait_for("err:hello\n", 20);
+    dbg.stdin = None;
+    assert_eq!(dbg.wait(20), 0);
+    let text = dbg.out.text();
+    let replay = text
+        .split_once(note)
+        .unwrap_or_else(|| panic!("no merged note in {text:?}"))
+        .1;
+    let lines: Vec<&str> = replay.lines().collect();
+    // 1024 bytes of 20-byte lines: 51 whole lines, the partial one before them dropped.
+    assert_eq!(lines[0], "line 049 ..........", "{text}");
+    assert_eq!(lines[50], "line 099 ..........", "{text}");
+    assert!(!text.contains("has no stderr log file"), "{text}");
+}
+
 #[test]
 fn follow_and_attach_against_our_daemon() {
     let (d, ctl) = our_daemon("ctl-follow");

@@ -35,10 +35,23 @@ struct Followers {
 }
 
 impl Followers {
-    fn start(server: &Server, name: &str, ns: &str, style: Style) -> Followers {
+    /// `merged`: stderr goes to the stdout log (redirect_stderr), so only stdout is followed.
+    fn start(server: &Server, name: &str, ns: &str, style: Style, merged: bool) -> Followers {
         let color = term::stdout_is_tty();
         let mut running = Vec::new();
+        if merged {
+            to_stdout(
+                format!(
+                    "==> {ns} has redirect_stderr=true: its stderr is merged into the stdout \
+                     shown here <==\n"
+                )
+                .as_bytes(),
+            );
+        }
         for channel in ["stdout", "stderr"] {
+            if merged && channel == "stderr" {
+                continue;
+            }
             let path = format!("/logtail/{name}/{channel}");
             let follow = match Follow::open(server, &path) {
                 Ok(f) => f,
@@ -135,6 +148,20 @@ fn check(ctl: &mut Controller, name: &str, style: Style) -> Result<Option<ProcIn
     Ok(Some(info))
 }
 
+/// Whether the process' stderr is written to its stdout log (`redirect_stderr=true`), as
+/// getAllConfigInfo reports it; false when the server cannot say.
+fn stderr_merged(ctl: &mut Controller, info: &ProcInfo) -> bool {
+    let Ok(Value::Array(all)) = ctl.call("supervisor.getAllConfigInfo", &[]) else {
+        return false;
+    };
+    let is = |c: &Value, key: &str, want: &str| c.get(key).and_then(Value::as_str) == Some(want);
+    all.iter().any(|c| {
+        is(c, "group", &info.group)
+            && is(c, "name", &info.name)
+            && c.get("redirect_stderr") == Some(&Value::Bool(true))
+    })
+}
+
 /// The state of the process now: None while it runs, else a description of how it is.
 fn gone(ctl: &mut Controller, name: &str) -> Result<Option<String>, CallError> {
     let info = ProcInfo::from_value(
@@ -221,7 +248,8 @@ fn attach(ctl: &mut Controller, arg: &str, style: Style) -> Result<(), CallError
             info.pid
         )),
     }
-    let followers = Followers::start(&ctl.client.server, name, &ns, style);
+    let merged = style == Style::Debug && stderr_merged(ctl, &info);
+    let followers = Followers::start(&ctl.client.server, name, &ns, style, merged);
     let end = forward(ctl, name, style);
     if matches!(end, End::Gone(_)) {
         // Let the last output of an exiting process reach the followers.
