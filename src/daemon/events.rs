@@ -203,7 +203,7 @@ impl Supervisor {
                 &g.config.name,
                 q.poolserial,
             );
-            let sent = self.send_stdin(id, &text);
+            let sent = self.queue_stdin(id, &text);
             self.scratch = text;
             let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
                 return;

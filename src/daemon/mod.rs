@@ -69,6 +69,7 @@ fn run(argv0: &str, args: &[String]) -> Result<i32, Fatal> {
             p
         }
     };
+    startup::return_large_buffers();
     let base_env = environment::current();
     let mut signals =
         Signals::install().map_err(|e| Fatal(format!("cannot install signal handlers: {e}")))?;

@@ -169,6 +169,19 @@ pub fn write_pidfile(path: &Path) -> io::Result<()> {
     std::fs::write(path, format!("{}\n", std::process::id()))
 }
 
+/// Buffers of a mebibyte or more (large replies, whole-log reads) are mapped for themselves
+/// and given back to the system when freed. glibc otherwise raises its mmap threshold after
+/// each large free (up to 32 MiB) and serves the next ones from its heap, where a freed
+/// buffer may stay resident: a daemon that once answered a 30 MB read would keep those 30 MB,
+/// and the next large reply would come on top. musl maps large buffers anyway.
+pub fn return_large_buffers() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only sets an allocator parameter; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 /// Makes orphans of our children come to us rather than to init (not needed as PID 1).
 pub fn become_subreaper() {
     if std::process::id() != 1 {
