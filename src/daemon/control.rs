@@ -247,9 +247,8 @@ impl Supervisor {
             let open = p.channels[slot].as_mut().and_then(|c| c.log.as_mut());
             let r = match open {
                 Some(log) => log.clear(),
-                None if path.exists() => {
-                    std::fs::remove_file(path).and_then(|_| std::fs::File::create(path).map(|_| ()))
-                }
+                None if path.exists() => std::fs::remove_file(path)
+                    .and_then(|_| crate::log::open::open_append(path).map(|_| ())),
                 None => Ok(()),
             };
             if let Err(e) = r {

@@ -131,7 +131,10 @@ fn serve(
         let pidfile = config.supervisord.pidfile.clone();
         match startup::write_pidfile(&pidfile) {
             Ok(()) => *written = Some(pidfile.clone()),
-            Err(_) => log.critical(&format!("could not write pidfile {}", pidfile.display())),
+            Err(e) => log.critical(&format!(
+                "could not write pidfile {}: {e}",
+                pidfile.display()
+            )),
         }
         if !config.supervisord.nocleanup {
             // After the pidfile, not before: a second instance that fails earlier must not wipe

@@ -334,11 +334,13 @@ impl Supervisor {
                     Some(path) => RotatingFile::open(path, ch.maxbytes, ch.backups)
                         .map(Some)
                         .map_err(|e| {
-                            let code = e.raw_os_error().unwrap_or(0);
-                            format!(
-                                "unknown error making dispatchers for '{name}': {}",
-                                errno_name(code)
-                            )
+                            // An OS error by its name, as Supervisor; our own refusals (a
+                            // planted symlink) by what they say.
+                            let why = match e.raw_os_error() {
+                                Some(code) => errno_name(code).to_string(),
+                                None => e.to_string(),
+                            };
+                            format!("unknown error making dispatchers for '{name}': {why}")
                         }),
                 }
             };
