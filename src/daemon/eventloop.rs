@@ -42,6 +42,7 @@ pub fn run(
         if sup.mood != Mood::Running && sup.shutdown_step(now) {
             break;
         }
+        sup.hangups_due(Instant::now());
         sup.collect_due(Instant::now());
         sup.wake_rested(Instant::now());
         sup.dispatch_pending();

@@ -60,6 +60,9 @@ pub struct Process {
     /// A busy listener whose stdout is not watched (nothing else waits for it, see
     /// `events::COLLECT_DELAY`): its reply is read when its pool needs it, or by this time.
     pub(super) collect_by: Option<Instant>,
+    /// A listener whose stdout reached its end while it ran: if it still runs at this time
+    /// (`events::HANGUP_GRACE`), it has broken the protocol rather than begun to exit.
+    pub(super) hangup_by: Option<Instant>,
     /// Start again as soon as the stop in progress completes.
     pub(super) restart_pending: bool,
     /// Successful spawns since the process record was created (for /metrics).
@@ -207,7 +210,11 @@ impl Supervisor {
                 id,
                 group: gc.name.clone(),
                 config: pc.clone(),
-                machine: Machine::new(&pc.name),
+                machine: if is_pool {
+                    Machine::listener(&pc.name)
+                } else {
+                    Machine::new(&pc.name)
+                },
                 stdout_path,
                 stderr_path,
                 stdin: None,
@@ -217,6 +224,7 @@ impl Supervisor {
                 listener: is_pool.then(Protocol::new),
                 in_flight: None,
                 collect_by: None,
+                hangup_by: None,
                 restart_pending: false,
                 starts: 0,
             }));
@@ -424,6 +432,7 @@ impl Supervisor {
             p.channels = [Some(out), err];
             p.holds_socket = socket.is_some();
             p.collect_by = None;
+            p.hangup_by = None;
             if p.listener.is_some() {
                 p.listener = Some(Protocol::new());
             }
@@ -504,7 +513,7 @@ impl Supervisor {
             .procs
             .iter()
             .flatten()
-            .filter_map(|p| p.collect_by)
+            .filter_map(|p| p.collect_by.into_iter().chain(p.hangup_by).min())
             .min();
         for d in [
             self.tick_deadline(now),
@@ -633,6 +642,7 @@ impl Supervisor {
                     }
                     if protocol {
                         p.collect_by = None;
+                        Self::listener_hangup(p);
                     }
                 }
             }
@@ -709,6 +719,7 @@ impl Supervisor {
             let _ = self.poller.delete(&ch.fd);
         }
         p.collect_by = None;
+        p.hangup_by = None;
         if !last_words.is_empty() {
             // Like Supervisor's drain at exit: a result the listener wrote before it died
             // still counts (the event is not sent again).
