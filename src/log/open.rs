@@ -83,8 +83,10 @@ pub fn check_symlink(path: &Path) -> io::Result<()> {
         _ => Path::new("."),
     };
     let dir = fs::metadata(dir_path)?;
-    let sticky_world_writable = dir.mode() & (libc::S_ISVTX | libc::S_IWOTH) as u32
-        == (libc::S_ISVTX | libc::S_IWOTH) as u32;
+    let sticky_world_writable = {
+        let bits: u32 = libc::S_ISVTX | libc::S_IWOTH;
+        dir.mode() & bits == bits
+    };
     // SAFETY: geteuid cannot fail.
     let me = unsafe { libc::geteuid() };
     if sticky_world_writable && link.uid() != me && link.uid() != dir.uid() {
