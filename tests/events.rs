@@ -318,7 +318,8 @@ fn a_listener_that_breaks_the_protocol_before_ready_backs_off_to_fatal() {
         ),
         3
     );
-    assert!(took >= std::time::Duration::from_secs(3), "{took:?}");
+    // The first spawn came a moment before t0 at most.
+    assert!(took >= std::time::Duration::from_millis(2500), "{took:?}");
     let info = call(&d.path("sock"), "supervisor.getProcessInfo", &[s("bad")]).unwrap();
     assert_eq!(get(&info, "statename"), Some(&s("FATAL")));
     assert_eq!(
