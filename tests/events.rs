@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::rpc::{call, s, Value};
+use common::rpc::{call, get, s, Value};
 use common::*;
 use std::fs;
 use std::path::PathBuf;
@@ -261,7 +261,10 @@ fn garbage_restarts_the_listener_without_losing_the_event() {
     d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
     let first = d.pid_of("rec").unwrap();
     remote(&d, "t", "keep me");
-    d.wait_log("has entered the UNKNOWN state", 10);
+    d.wait_log(
+        "rec: event listener protocol violation: bad result line: 'this is not the protocol'; stopping it as a failed start",
+        10,
+    );
     wait_until(20, "the restarted listener got the same event", || {
         let r = records(&d, "rec");
         r.len() >= 2 && r[1].5 == "type:t\nkeep me" && r[0].1 == r[1].1
@@ -286,11 +289,99 @@ fn max_retry_also_ends_a_protocol_violation_loop() {
     d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
     remote(&d, "t", "poison");
     d.wait_log("gave up: rec entered FATAL state", 20);
-    assert_eq!(
-        d.count("restarting listener rec after a protocol violation"),
-        1
-    );
+    assert_eq!(d.count("stopping it as a failed start"), 1);
+    assert_eq!(d.count("times (max_retry=2): the listener goes FATAL"), 1);
     assert_eq!(records(&d, "rec").len(), 2);
+}
+
+/// Garbage before READY made the daemon respawn the listener at once, forever (about 1300
+/// spawns a second, 36 MB of main log a minute; startretries changed nothing). Now each
+/// violation is a failed start: BACKOFF with the growing delay, FATAL after startretries,
+/// one line per attempt. No Python needed.
+#[test]
+fn a_listener_that_breaks_the_protocol_before_ready_backs_off_to_fatal() {
+    let d = Daemon::start(
+        "ev-garbage-first",
+        &format!(
+            "{RPC}[eventlistener:bad]\ncommand=/bin/sh -c 'echo garbage && exec sleep 1000'\n\
+             events=REMOTE_COMMUNICATION\nstartretries=2\n"
+        ),
+    );
+    let t0 = std::time::Instant::now();
+    d.wait_log("gave up: bad entered FATAL state", 30);
+    let took = t0.elapsed();
+    // Three tries: at 0, after 1 s and after 2 s more.
+    assert_eq!(d.count("spawned: 'bad'"), 3, "{}", d.log());
+    assert_eq!(
+        d.count(
+            "bad: event listener protocol violation before READY: unexpected output \"garbage\\n\"; stopping it as a failed start"
+        ),
+        3
+    );
+    // The first spawn came a moment before t0 at most.
+    assert!(took >= std::time::Duration::from_millis(2500), "{took:?}");
+    let info = call(&d.path("sock"), "supervisor.getProcessInfo", &[s("bad")]).unwrap();
+    assert_eq!(get(&info, "statename"), Some(&s("FATAL")));
+    assert_eq!(
+        get(&info, "spawnerr"),
+        Some(&s("protocol violation: unexpected output \"garbage\\n\""))
+    );
+    // Nothing more happens: an event is buffered, not a reason to spawn again.
+    remote(&d, "t", "x");
+    assert!(call(&d.path("sock"), "supervisor.getState", &[]).is_ok());
+    assert_eq!(d.count("spawned: 'bad'"), 3);
+}
+
+/// A listener that closed its stdout but kept running stayed RUNNING with its event in
+/// flight, and every later event of its pool overflowed. Now it is stopped (a failed start),
+/// started again after the backoff, and gets the same event again, then the next ones.
+#[test]
+fn a_listener_that_closes_its_stdout_is_restarted_and_loses_no_event() {
+    if python().is_none() {
+        return;
+    }
+    let d = Daemon::start(
+        "ev-hangup",
+        &format!(
+            "{RPC}{}",
+            pool(
+                "rec",
+                "REMOTE_COMMUNICATION",
+                "hangup-first",
+                "buffer_size=4"
+            )
+        ),
+    );
+    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    let first = d.pid_of("rec").unwrap();
+    remote(&d, "t", "held");
+    d.wait_log(
+        "rec: event listener protocol violation: closed its stdout and kept running; stopping it as a failed start",
+        15,
+    );
+    for i in 0..3 {
+        remote(&d, "t", &format!("later {i}"));
+    }
+    wait_until(
+        20,
+        "every event delivered once the listener is back",
+        || records(&d, "rec").len() >= 5,
+    );
+    let got: Vec<(u64, String)> = records(&d, "rec").into_iter().map(|r| (r.1, r.5)).collect();
+    assert_eq!(got[0], got[1], "the held event comes again: {got:?}");
+    let texts: Vec<&str> = got[1..].iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "type:t\nheld",
+            "type:t\nlater 0",
+            "type:t\nlater 1",
+            "type:t\nlater 2"
+        ]
+    );
+    assert_ne!(d.pid_of("rec"), Some(first));
+    assert!(!pid_alive(first));
+    assert!(!d.log().contains("overflowed"), "{}", d.log());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Log methods: read/tail/clear of the main log and of process logs (rpc.md §6.1, §6.2).
 //! Text is decoded lossily, so a window that splits a UTF-8 character still answers (R3).
 
+use super::budget;
 use super::faults::{self, Fault};
 use super::info;
 use super::params;
@@ -13,8 +14,9 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-/// The bytes `read*Log(offset, length)` returns, or the fault.
-pub fn read_window(path: &Path, offset: i64, length: i64) -> Result<Vec<u8>, Fault> {
+/// The bytes `read*Log(offset, length)` returns, or the fault: also when they are more than
+/// `budget` (whose XML can only be larger), before anything is allocated.
+pub fn read_window(path: &Path, offset: i64, length: i64, budget: usize) -> Result<Vec<u8>, Fault> {
     if (offset < 0 && length != 0) || (offset >= 0 && length < 0) {
         return Err(Fault::plain(faults::BAD_ARGUMENTS));
     }
@@ -34,6 +36,9 @@ pub fn read_window(path: &Path, offset: i64, length: i64) -> Result<Vec<u8>, Fau
         return Ok(Vec::new());
     }
     let len = len.min(size - start) as usize;
+    if len > budget {
+        return Err(budget::too_large(len, budget, budget::READ_HINT));
+    }
     let mut buf = vec![0; len];
     f.seek(SeekFrom::Start(start as u64))
         .and_then(|_| f.read_exact(&mut buf))
@@ -42,29 +47,32 @@ pub fn read_window(path: &Path, offset: i64, length: i64) -> Result<Vec<u8>, Fau
 }
 
 /// `[data, size, overflow]` with Supervisor's tail semantics (R16: the last `length` bytes,
-/// whatever the offset, once anything is past it).
-pub fn tail_window(path: &Path, offset: i64, length: i64) -> Value {
+/// whatever the offset, once anything is past it), or the fault for data over `budget`.
+pub fn tail_window(path: &Path, offset: i64, length: i64, budget: usize) -> Result<Value, Fault> {
     let Ok(mut f) = File::open(path) else {
-        return Value::Array(vec![
+        return Ok(Value::Array(vec![
             Value::String(String::new()),
             Value::Int(0),
             Value::Bool(false),
-        ]);
+        ]));
     };
     let size = f.metadata().map(|m| m.len() as i64).unwrap_or(0);
     let overflow = size > offset.saturating_add(length);
     let mut data = Vec::new();
     if offset < size && length > 0 {
         let n = length.min(size);
+        if n as u64 > budget as u64 {
+            return Err(budget::too_large(n as usize, budget, budget::TAIL_HINT));
+        }
         let _ = f
             .seek(SeekFrom::Start((size - n) as u64))
             .and_then(|_| f.take(n as u64).read_to_end(&mut data));
     }
-    Value::Array(vec![
-        Value::String(String::from_utf8_lossy(&data).into_owned()),
+    Ok(Value::Array(vec![
+        Value::String(budget::log_text(data, budget, budget::TAIL_HINT)?),
         Value::Int(size),
         Value::Bool(overflow),
-    ])
+    ]))
 }
 
 fn process_log(ctx: &Ctx, name: &str, stream: Stream) -> Result<Option<std::path::PathBuf>, Fault> {
@@ -88,8 +96,8 @@ fn read_process(ctx: &mut Ctx, p: &[Value], stream: Stream) -> Outcome {
         let name = params::string(p, 0)?;
         let (offset, length) = (params::int(p, 1)?, params::int(p, 2)?);
         let path = process_log(ctx, &name, stream)?.ok_or_else(|| Fault::plain(faults::NO_FILE))?;
-        let bytes = read_window(&path, offset, length)?;
-        Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        let bytes = read_window(&path, offset, length, ctx.budget)?;
+        budget::log_text(bytes, ctx.budget, budget::READ_HINT).map(Value::String)
     })();
     Outcome::Done(r)
 }
@@ -106,10 +114,8 @@ fn tail_process(ctx: &mut Ctx, p: &[Value], stream: Stream) -> Outcome {
     let r = (|| {
         let name = params::string(p, 0)?;
         let (offset, length) = (params::int(p, 1)?, params::int(p, 2)?);
-        Ok(match process_log(ctx, &name, stream)? {
-            Some(path) => tail_window(&path, offset, length),
-            None => tail_window(Path::new(""), offset, length),
-        })
+        let path = process_log(ctx, &name, stream)?.unwrap_or_default();
+        tail_window(&path, offset, length, ctx.budget)
     })();
     Outcome::Done(r)
 }
@@ -132,8 +138,8 @@ pub fn read_main(ctx: &mut Ctx, p: &[Value]) -> Outcome {
                 _ => Fault::plain(faults::NO_FILE),
             });
         };
-        let bytes = read_window(&path, offset, length)?;
-        Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        let bytes = read_window(&path, offset, length, ctx.budget)?;
+        budget::log_text(bytes, ctx.budget, budget::READ_HINT).map(Value::String)
     })();
     Outcome::Done(r)
 }
@@ -197,7 +203,7 @@ mod tests {
     }
 
     fn tail(p: &Path, o: i64, l: i64) -> (String, i64, bool) {
-        match tail_window(p, o, l) {
+        match tail_window(p, o, l, budget::REPLY_BUDGET).unwrap() {
             Value::Array(v) => match (&v[0], &v[1], &v[2]) {
                 (Value::String(s), Value::Int(n), Value::Bool(b)) => (s.clone(), *n, *b),
                 _ => panic!("shape"),
@@ -224,23 +230,43 @@ mod tests {
     }
 
     #[test]
+    fn a_tail_over_the_budget_faults_and_an_empty_one_never_does() {
+        let (_d, p) = sample();
+        assert!(tail_window(&p, 0, 10, 10).is_ok());
+        let f = tail_window(&p, 0, 11, 10).unwrap_err();
+        assert!(f.text.contains("ask for a smaller length"), "{}", f.text);
+        // Only what would be returned counts: a huge length on a small log, or nothing to read.
+        assert!(tail_window(&p, 0, 1 << 40, 42).is_ok());
+        assert!(tail_window(&p, 100, 1 << 40, 0).is_ok());
+    }
+
+    const B: usize = budget::REPLY_BUDGET;
+
+    #[test]
     fn read_windows() {
         let (_d, p) = sample();
-        assert_eq!(read_window(&p, -5, 0).unwrap(), b"BCDEF");
-        assert_eq!(read_window(&p, 40, 0).unwrap(), b"EF");
-        assert_eq!(read_window(&p, 0, 3).unwrap(), b"012");
-        assert_eq!(read_window(&p, 100, 3).unwrap(), b"");
+        assert_eq!(read_window(&p, -5, 0, B).unwrap(), b"BCDEF");
+        assert_eq!(read_window(&p, 40, 0, B).unwrap(), b"EF");
+        assert_eq!(read_window(&p, 0, 3, B).unwrap(), b"012");
+        assert_eq!(read_window(&p, 100, 3, B).unwrap(), b"");
         assert_eq!(
-            read_window(&p, -1, 1).unwrap_err().code,
+            read_window(&p, -1, 1, B).unwrap_err().code,
             faults::BAD_ARGUMENTS
         );
         assert_eq!(
-            read_window(&p, 1, -1).unwrap_err().code,
+            read_window(&p, 1, -1, B).unwrap_err().code,
             faults::BAD_ARGUMENTS
         );
+        // Over the budget: a fault before anything is read, whatever the request.
+        assert_eq!(read_window(&p, 0, 0, 42).unwrap().len(), 42);
+        for (o, l) in [(0, 0), (-100, 0), (0, 43), (0, 1 << 40)] {
+            let f = read_window(&p, o, l, 41).unwrap_err();
+            assert_eq!(f.code, faults::FAILED, "{o} {l}");
+            assert!(f.text.contains("reply too large"), "{}", f.text);
+        }
         let missing = p.with_file_name("nope");
         assert_eq!(
-            read_window(&missing, 0, 0).unwrap_err().text,
+            read_window(&missing, 0, 0, B).unwrap_err().text,
             format!("NO_FILE: {}", missing.display())
         );
     }

@@ -2,6 +2,7 @@
 //! the SHUTDOWN_STATE gate, and deferred (`wait=True`) results. Methods act on the
 //! [`Supervisor`] through its small public surface; wire encoding lives in `rpc`.
 
+pub mod budget;
 pub mod faults;
 pub mod info;
 pub mod logs;
@@ -21,6 +22,19 @@ pub use faults::Fault;
 pub struct Ctx<'a> {
     pub sup: &'a mut Supervisor,
     pub now: Now,
+    /// Bytes of XML the result of the call may take: `budget::REPLY_BUDGET`, or what is
+    /// left of it for a call inside a multicall.
+    pub budget: usize,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(sup: &'a mut Supervisor, now: Now) -> Ctx<'a> {
+        Ctx {
+            sup,
+            now,
+            budget: budget::REPLY_BUDGET,
+        }
+    }
 }
 
 pub type CallResult = Result<Value, Fault>;

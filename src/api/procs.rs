@@ -4,6 +4,7 @@ use super::faults::{self, Fault};
 use super::info;
 use super::params;
 use super::{CallResult, Ctx, Deferred, Outcome};
+use crate::daemon::control::{StdinError, STDIN_QUEUE_MAX};
 use crate::process::{Input, ProcessState};
 use crate::rpc::value::Value;
 
@@ -416,10 +417,20 @@ pub fn send_stdin(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     if !live {
         return Outcome::Done(Err(Fault::new(faults::NOT_RUNNING, &name)));
     }
-    match ctx.sup.send_stdin(id, chars.as_bytes()) {
-        Ok(()) => Outcome::Done(Ok(Value::Bool(true))),
-        Err(_) => Outcome::Done(Err(Fault::new(faults::NO_FILE, &name))),
-    }
+    let r = match ctx.sup.send_stdin(id, chars.as_bytes()) {
+        Ok(()) => Ok(Value::Bool(true)),
+        Err(StdinError::Closed) => Err(Fault::new(faults::NO_FILE, &name)),
+        Err(StdinError::Full { queued }) => Err(Fault::new(
+            faults::FAILED,
+            format!(
+                "{name}: stdin queue full: {queued} bytes wait for the process to read them, \
+                 and {} more would pass the limit of {STDIN_QUEUE_MAX} bytes; send less at a \
+                 time, or again once it has read them",
+                chars.len()
+            ),
+        )),
+    };
+    Outcome::Done(r)
 }
 
 pub fn get_process_info(ctx: &mut Ctx, p: &[Value]) -> Outcome {

@@ -13,9 +13,24 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 
-/// sendProcessStdin's failure: the child's stdin is gone (closed by the child, or EPIPE).
+/// A write to a child's stdin failed: the pipe is gone (closed by the child, or EPIPE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StdinClosed;
+
+/// Most bytes sendProcessStdin may leave waiting for a child that does not read them (the
+/// pipe's own 64 KiB come on top). Supervisor queues without a bound, so a client could fill
+/// the daemon's memory through a child that never reads its stdin.
+pub const STDIN_QUEUE_MAX: usize = 1 << 20;
+
+/// sendProcessStdin's failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdinError {
+    /// The child's stdin is gone.
+    Closed,
+    /// `queued` bytes are still waiting, and the data would take them past `STDIN_QUEUE_MAX`:
+    /// nothing was written.
+    Full { queued: usize },
+}
 
 impl Supervisor {
     /// supervisord is RUNNING (not shutting down or restarting); FATAL counts as running.
@@ -124,9 +139,19 @@ impl Supervisor {
         Ok(())
     }
 
+    /// sendProcessStdin: `queue_stdin`, unless the data would take what waits for the child
+    /// past `STDIN_QUEUE_MAX` (then nothing is sent: a caller can retry the same data).
+    pub fn send_stdin(&mut self, id: usize, data: &[u8]) -> Result<(), StdinError> {
+        let queued = self.process(id).map_or(0, |p| p.stdin_buf.len());
+        if queued + data.len() > STDIN_QUEUE_MAX {
+            return Err(StdinError::Full { queued });
+        }
+        self.queue_stdin(id, data).map_err(|_| StdinError::Closed)
+    }
+
     /// Queues `data` for the child's stdin and writes what the pipe takes now. Err when the
-    /// pipe is gone (EPIPE, closed).
-    pub fn send_stdin(&mut self, id: usize, data: &[u8]) -> Result<(), StdinClosed> {
+    /// pipe is gone (EPIPE, closed). Unbounded: event notifications use it, one at a time.
+    pub(super) fn queue_stdin(&mut self, id: usize, data: &[u8]) -> Result<(), StdinClosed> {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return Err(StdinClosed);
         };
@@ -222,9 +247,8 @@ impl Supervisor {
             let open = p.channels[slot].as_mut().and_then(|c| c.log.as_mut());
             let r = match open {
                 Some(log) => log.clear(),
-                None if path.exists() => {
-                    std::fs::remove_file(path).and_then(|_| std::fs::File::create(path).map(|_| ()))
-                }
+                None if path.exists() => std::fs::remove_file(path)
+                    .and_then(|_| crate::log::open::open_append(path).map(|_| ())),
                 None => Ok(()),
             };
             if let Err(e) = r {

@@ -37,11 +37,12 @@ pub fn run(
         sup.tick_all(now);
         sup.emit_ticks(now.wall);
         if !pending.is_empty() {
-            routes::poll_pending(&mut Ctx { sup, now }, &mut pending);
+            routes::poll_pending(&mut Ctx::new(sup, now), &mut pending);
         }
         if sup.mood != Mood::Running && sup.shutdown_step(now) {
             break;
         }
+        sup.hangups_due(Instant::now());
         sup.collect_due(Instant::now());
         sup.wake_rested(Instant::now());
         sup.dispatch_pending();
@@ -69,10 +70,7 @@ pub fn run(
         sup.dispatch_pending();
         // HTTP threads wake the poller with notify(): there is no event for them.
         while let Ok(req) = requests.try_recv() {
-            let mut ctx = Ctx {
-                sup,
-                now: Now::current(),
-            };
+            let mut ctx = Ctx::new(sup, Now::current());
             if let Some(p) = routes::handle(&mut ctx, req) {
                 pending.push(p);
             }

@@ -31,6 +31,11 @@ const TICKS: [(u64, &str); 3] = [(5, "TICK_5"), (60, "TICK_60"), (3600, "TICK_36
 /// loop at once (epoll reports a hang-up regardless).
 pub(super) const COLLECT_DELAY: Duration = Duration::from_millis(100);
 
+/// How long a listener whose stdout reached its end may take to exit before that counts as a
+/// protocol violation. A listener that exits closes its stdout a moment before it can be
+/// reaped; one that closed it and runs on would hold its pool's events forever.
+pub(super) const HANGUP_GRACE: Duration = Duration::from_secs(1);
+
 /// A listener pool's runtime: its buffer, result handler and whether it has news to deliver.
 pub struct PoolState {
     pub pool: Pool,
@@ -203,7 +208,7 @@ impl Supervisor {
                 &g.config.name,
                 q.poolserial,
             );
-            let sent = self.send_stdin(id, &text);
+            let sent = self.queue_stdin(id, &text);
             self.scratch = text;
             let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
                 return;
@@ -381,6 +386,9 @@ impl Supervisor {
                 Message::Ready => {
                     self.log
                         .debug_with(|| format!("{}: ACKNOWLEDGED -> READY", p.config.name));
+                    if p.machine.awaits_ready() {
+                        self.apply(id, Input::Ready, Now::current());
+                    }
                 }
                 Message::Result(body) => {
                     self.log
@@ -390,41 +398,7 @@ impl Supervisor {
                 Message::Garbage(what) if exited => {
                     self.log.warn(&format!("{}: {what}", p.config.name));
                 }
-                Message::Garbage(what) => {
-                    let (name, group) = (p.config.name.clone(), p.group.clone());
-                    self.log.warn(&format!("{name}: {what}"));
-                    self.log.warn(&format!(
-                        "{name}: has entered the UNKNOWN state and will no longer receive events, this usually indicates the process violated the eventlistener protocol"
-                    ));
-                    // Improvement over 4.3 (E4): the listener is restarted, and the event it
-                    // held goes back to the pool. A violation counts as a rejection for
-                    // max_retry, so an event that always provokes one cannot restart the
-                    // listener forever.
-                    let max_retry = pool_of(&mut self.groups, &group).map_or(0, |ps| ps.max_retry);
-                    let mut retire = false;
-                    if let Some(mut q) = self.process_mut(id).and_then(|p| p.in_flight.take()) {
-                        let count = q.rejected_by(id);
-                        if max_retry > 0 && count >= max_retry {
-                            self.log.error(&format!(
-                                "{name}: violated the protocol on event {} {count} times (max_retry={max_retry}); the listener goes FATAL",
-                                q.serial
-                            ));
-                            retire = true;
-                        }
-                        self.rebuffer(&group, q);
-                    }
-                    if retire {
-                        self.apply(id, Input::Retire, Now::current());
-                        continue;
-                    }
-                    self.log.info(&format!(
-                        "restarting listener {name} after a protocol violation"
-                    ));
-                    if let Some(p) = self.process_mut(id) {
-                        p.restart_pending = true;
-                    }
-                    self.apply(id, Input::Stop, Now::current());
-                }
+                Message::Garbage(what) => self.listener_failed(id, &what),
             }
         }
         self.messages = messages;
@@ -433,6 +407,87 @@ impl Supervisor {
         };
         if let Some(ps) = pool_of(&mut self.groups, &p.group) {
             ps.pending |= !ps.pool.is_empty();
+        }
+    }
+
+    /// A listener broke the protocol (or closed its stdout): it gets no more events, and the
+    /// event it held goes back to its pool, counted against max_retry like a rejection (so an
+    /// event that always provokes a violation ends the listener in FATAL). The listener is
+    /// stopped as a failed start (Input::Failed): BACKOFF, another try after the delay, FATAL
+    /// after startretries. Supervisor leaves it UNKNOWN, never to receive an event again;
+    /// restarting it at once instead made a broken listener respawn in a tight loop.
+    fn listener_failed(&mut self, id: usize, what: &str) {
+        let Some(p) = self.process_mut(id) else {
+            return;
+        };
+        if let Some(proto) = p.listener.as_mut() {
+            proto.hang_up();
+        }
+        let (name, group) = (p.config.name.clone(), p.group.clone());
+        let before = if p.machine.awaits_ready() {
+            " before READY"
+        } else {
+            ""
+        };
+        let running = matches!(
+            p.machine.state(),
+            ProcessState::Starting | ProcessState::Running
+        );
+        let held = p.in_flight.take();
+        let now = Now::current();
+        let mut outcome = if running {
+            "; stopping it as a failed start".to_string()
+        } else {
+            String::new()
+        };
+        let mut retire = false;
+        if let Some(mut q) = held {
+            let max_retry = pool_of(&mut self.groups, &group).map_or(0, |ps| ps.max_retry);
+            let count = q.rejected_by(id);
+            if max_retry > 0 && count >= max_retry {
+                outcome = format!(
+                    "; it did so on event {} {count} times (max_retry={max_retry}): the listener goes FATAL",
+                    q.serial
+                );
+                retire = true;
+            }
+            self.rebuffer(&group, q);
+        }
+        self.log.warn(&format!(
+            "{name}: event listener protocol violation{before}: {what}{outcome}"
+        ));
+        if retire {
+            self.apply(id, Input::Retire, now);
+        } else if running {
+            let message = format!("protocol violation: {what}");
+            self.apply(id, Input::Failed { message }, now);
+        }
+    }
+
+    /// A listener's stdout reached its end (`Supervisor::read_channel`): it can never answer
+    /// again. If it is still running `HANGUP_GRACE` later, that is a violation.
+    pub(super) fn listener_hangup(p: &mut super::supervisor::Process) {
+        if let Some(proto) = p.listener.as_mut() {
+            proto.hang_up();
+        }
+        if p.machine.pid != 0 {
+            p.hangup_by = Some(Instant::now() + HANGUP_GRACE);
+        }
+    }
+
+    /// Listeners that closed their stdout and did not exit within `HANGUP_GRACE`.
+    pub(super) fn hangups_due(&mut self, now: Instant) {
+        for id in 0..self.procs.len() {
+            let due = self
+                .process(id)
+                .and_then(|p| p.hangup_by)
+                .is_some_and(|d| d <= now);
+            if due {
+                if let Some(p) = self.process_mut(id) {
+                    p.hangup_by = None;
+                }
+                self.listener_failed(id, "closed its stdout and kept running");
+            }
         }
     }
 

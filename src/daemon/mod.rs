@@ -69,6 +69,7 @@ fn run(argv0: &str, args: &[String]) -> Result<i32, Fatal> {
             p
         }
     };
+    startup::return_large_buffers();
     let base_env = environment::current();
     let mut signals =
         Signals::install().map_err(|e| Fatal(format!("cannot install signal handlers: {e}")))?;
@@ -141,7 +142,10 @@ fn serve(
         let pidfile = config.supervisord.pidfile.clone();
         match startup::write_pidfile(&pidfile) {
             Ok(()) => *written = Some(pidfile.clone()),
-            Err(_) => log.critical(&format!("could not write pidfile {}", pidfile.display())),
+            Err(e) => log.critical(&format!(
+                "could not write pidfile {}: {e}",
+                pidfile.display()
+            )),
         }
         if !config.supervisord.nocleanup {
             // After the pidfile, not before: a second instance that fails earlier must not wipe

@@ -5,6 +5,7 @@ use crate::config::UserSpec;
 use crate::sys::errno;
 use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Switches the daemon to `user`. Returns the INFO line to log on success, which 4.3 logs
@@ -167,8 +168,59 @@ fn redirect_std_to_null() {
     }
 }
 
+/// Writes our pid to a fresh file beside `path` and renames it into place. A plain write
+/// would follow a symlink planted at `path` (the pidfile is often in /tmp) and truncate
+/// whatever it names; rename replaces the link itself, and readers never see a partial file.
 pub fn write_pidfile(path: &Path) -> io::Result<()> {
-    std::fs::write(path, format!("{}\n", std::process::id()))
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let pid = std::process::id();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    // A name nobody else can have created (O_EXCL, and no symlink followed): retried when
+    // someone did.
+    for attempt in 0..8u32 {
+        let tmp = dir.join(format!(".{name}.{pid}.{nanos:x}{attempt}"));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(&tmp);
+        let mut file = match file {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        };
+        let written = file
+            .write_all(format!("{pid}\n").as_bytes())
+            .and_then(|_| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        return written;
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free temporary name for the pidfile",
+    ))
+}
+
+/// Buffers of a mebibyte or more (large replies, whole-log reads) are mapped for themselves
+/// and given back to the system when freed. glibc otherwise raises its mmap threshold after
+/// each large free (up to 32 MiB) and serves the next ones from its heap, where a freed
+/// buffer may stay resident: a daemon that once answered a 30 MB read would keep those 30 MB,
+/// and the next large reply would come on top. musl maps large buffers anyway.
+pub fn return_large_buffers() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only sets an allocator parameter; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }
 
 /// Makes orphans of our children come to us rather than to init (not needed as PID 1).

@@ -60,6 +60,9 @@ pub struct Process {
     /// A busy listener whose stdout is not watched (nothing else waits for it, see
     /// `events::COLLECT_DELAY`): its reply is read when its pool needs it, or by this time.
     pub(super) collect_by: Option<Instant>,
+    /// A listener whose stdout reached its end while it ran: if it still runs at this time
+    /// (`events::HANGUP_GRACE`), it has broken the protocol rather than begun to exit.
+    pub(super) hangup_by: Option<Instant>,
     /// Start again as soon as the stop in progress completes.
     pub(super) restart_pending: bool,
     /// Successful spawns since the process record was created (for /metrics).
@@ -219,7 +222,11 @@ impl Supervisor {
                 id,
                 group: gc.name.clone(),
                 config: pc.clone(),
-                machine: Machine::new(&pc.name),
+                machine: if is_pool {
+                    Machine::listener(&pc.name)
+                } else {
+                    Machine::new(&pc.name)
+                },
                 stdout_path,
                 stderr_path,
                 stdin: None,
@@ -229,6 +236,7 @@ impl Supervisor {
                 listener: is_pool.then(Protocol::new),
                 in_flight: None,
                 collect_by: None,
+                hangup_by: None,
                 restart_pending: false,
                 starts: 0,
             }));
@@ -346,11 +354,13 @@ impl Supervisor {
                     Some(path) => RotatingFile::open(path, ch.maxbytes, ch.backups)
                         .map(Some)
                         .map_err(|e| {
-                            let code = e.raw_os_error().unwrap_or(0);
-                            format!(
-                                "unknown error making dispatchers for '{name}': {}",
-                                errno_name(code)
-                            )
+                            // An OS error by its name, as Supervisor; our own refusals (a
+                            // planted symlink) by what they say.
+                            let why = match e.raw_os_error() {
+                                Some(code) => errno_name(code).to_string(),
+                                None => e.to_string(),
+                            };
+                            format!("unknown error making dispatchers for '{name}': {why}")
                         }),
                 }
             };
@@ -434,6 +444,7 @@ impl Supervisor {
             p.channels = [Some(out), err];
             p.holds_socket = socket.is_some();
             p.collect_by = None;
+            p.hangup_by = None;
             if p.listener.is_some() {
                 p.listener = Some(Protocol::new());
             }
@@ -514,7 +525,7 @@ impl Supervisor {
             .procs
             .iter()
             .flatten()
-            .filter_map(|p| p.collect_by)
+            .filter_map(|p| p.collect_by.into_iter().chain(p.hangup_by).min())
             .min();
         for d in [
             self.tick_deadline(now),
@@ -643,6 +654,7 @@ impl Supervisor {
                     }
                     if protocol {
                         p.collect_by = None;
+                        Self::listener_hangup(p);
                     }
                 }
             }
@@ -719,6 +731,7 @@ impl Supervisor {
             let _ = self.poller.delete(&ch.fd);
         }
         p.collect_by = None;
+        p.hangup_by = None;
         if !last_words.is_empty() {
             // Like Supervisor's drain at exit: a result the listener wrote before it died
             // still counts (the event is not sent again).

@@ -42,6 +42,9 @@ pub enum Message {
 /// Longest result line we wait for before calling it garbage.
 const MAX_RESULT_LINE: usize = 64;
 
+/// How much of a listener's unexpected output a log line quotes.
+const SHOWN_GARBAGE: usize = 80;
+
 /// Largest result body accepted. Real ones are `OK` or `FAIL`; a listener announcing more
 /// would make us hold everything it writes (Supervisor buffers it all, without a limit).
 const MAX_RESULT_BODY: usize = 1 << 20;
@@ -77,6 +80,12 @@ impl Protocol {
     /// supervisord sent an event: READY -> BUSY.
     pub fn sent(&mut self) {
         self.state = ListenerState::Busy;
+    }
+
+    /// The listener's stdout is closed: nothing more can come, and no event must go to it.
+    pub fn hang_up(&mut self) {
+        self.state = ListenerState::Unknown;
+        self.buf = Vec::new();
     }
 
     /// Consumes stdout bytes; returns the complete messages in order.
@@ -188,8 +197,14 @@ impl Protocol {
 
     /// Everything from `rest` on is garbage: the listener is in UNKNOWN from now on.
     fn garbage(&mut self, rest: &[u8], out: &mut Vec<Message>, pos: usize) -> usize {
-        let text = String::from_utf8_lossy(rest);
-        out.push(Message::Garbage(format!("unexpected output {text:?}")));
+        // Quoted in a log line (once per failed start): the start of it is enough.
+        let shown = String::from_utf8_lossy(&rest[..rest.len().min(SHOWN_GARBAGE)]);
+        let what = if rest.len() > SHOWN_GARBAGE {
+            format!("unexpected output {shown:?}... ({} bytes)", rest.len())
+        } else {
+            format!("unexpected output {shown:?}")
+        };
+        out.push(Message::Garbage(what));
         self.state = ListenerState::Unknown;
         pos + rest.len()
     }

@@ -1,12 +1,15 @@
 //! A log file that rotates by size (`<file>.1 .2 …`), shared by child logs and the main log.
 //!
-//! Unlike Supervisor, a write is split at the size limit so a file never exceeds `maxbytes`
-//! (README P12); the split falls after the last newline that fits, when there is one. Files that
-//! are not regular files (a FIFO, a tty) are written to but never rotated, and neither are the
-//! console streams (`/dev/stdout`, `/dev/fd/N`, ...) when supervisord's own output goes to a
-//! file: their path names a link, not a log, so it is never renamed or removed (Supervisor
-//! renames or unlinks `/dev/stdout` itself there), and the description is the caller's, so its
-//! O_APPEND is never cleared for a splice.
+//! Unlike Supervisor, a file never exceeds `maxbytes` (README P12), and files are cut at line
+//! boundaries: a file ends at the last newline that fits, and the rest of the write starts the
+//! next file. A line that began in the file (written by an earlier write, or spliced) and does
+//! not fit moves whole to the next file; only a line longer than `maxbytes` is split. Every
+//! byte is kept, in order. Files that are not regular files (a FIFO, a tty) are written to but
+//! never rotated, and neither are the console streams (`/dev/stdout`, `/dev/fd/N`, ...) when
+//! supervisord's own output goes to a file: their path names a link, not a log, so it is never
+//! renamed or removed (Supervisor renames or unlinks `/dev/stdout` itself there), and the
+//! description is the caller's, so its O_APPEND is never cleared for a splice. Opening
+//! refuses another user's symlink in a sticky directory (`open`).
 //!
 //! `splice_from` moves bytes from a child's pipe into the file inside the kernel (one copy
 //! instead of read + write). splice(2) refuses O_APPEND files, so the first splice turns the
@@ -14,11 +17,15 @@
 //! reports at that moment (fstat), which keeps append semantics when the file is truncated
 //! behind our back (logrotate copytruncate), short of atomicity against other writers.
 
-use std::fs::{self, File, OpenOptions};
+use super::open::{is_console, open_append, open_read};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+
+/// Bytes read back from a log at a time (to find or move the line that ends it).
+const BLOCK: usize = 64 * 1024;
 
 #[derive(Debug)]
 pub struct RotatingFile {
@@ -30,37 +37,9 @@ pub struct RotatingFile {
     rotatable: bool,
     /// O_APPEND was cleared for splice; writes go to the current end explicitly.
     positioned: bool,
-}
-
-fn open_append(path: &Path) -> io::Result<File> {
-    // Reopening /dev/stdout fails when stdout is a socket (journald, some container runtimes):
-    // share our own descriptor instead.
-    let std_fd = match path.to_str() {
-        Some("/dev/stdout") => Some(1),
-        Some("/dev/stderr") => Some(2),
-        _ => None,
-    };
-    if let Some(fd) = std_fd {
-        // SAFETY: fd 1/2 are borrowed only for the duration of the clone.
-        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        return Ok(File::from(borrowed.try_clone_to_owned()?));
-    }
-    OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o666)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(path)
-}
-
-/// A path that names one of our standard streams rather than a file of its own.
-fn is_console(path: &Path) -> bool {
-    let Some(s) = path.to_str() else {
-        return false;
-    };
-    matches!(s, "/dev/stdout" | "/dev/stderr")
-        || s.starts_with("/dev/fd/")
-        || s.starts_with("/proc/self/fd/")
+    /// The file is empty or ends with a newline: `Some(true)`; ends inside a line:
+    /// `Some(false)`; not known (spliced bytes, a file we found): `None`, and read back.
+    at_line_start: Option<bool>,
 }
 
 impl RotatingFile {
@@ -79,6 +58,7 @@ impl RotatingFile {
             backups: backups.clamp(0, 9999) as u32,
             rotatable,
             positioned: false,
+            at_line_start: (meta.len() == 0).then_some(true),
         })
     }
 
@@ -129,8 +109,11 @@ impl RotatingFile {
         }
         let n = n as usize;
         self.size += n as u64;
+        if n > 0 {
+            self.at_line_start = None;
+        }
         if self.rotatable && self.maxbytes > 0 && self.size >= self.maxbytes {
-            self.rotate()?;
+            self.rotate_at_line()?;
         }
         Ok(Some(n))
     }
@@ -149,10 +132,14 @@ impl RotatingFile {
     fn put(&mut self, data: &[u8]) -> io::Result<()> {
         if self.positioned {
             let end = self.file.metadata()?.len();
-            self.file.write_all_at(data, end)
+            self.file.write_all_at(data, end)?;
         } else {
-            self.file.write_all(data)
+            self.file.write_all(data)?;
         }
+        if let Some(&last) = data.last() {
+            self.at_line_start = Some(last == b'\n');
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -164,7 +151,7 @@ impl RotatingFile {
         self.size
     }
 
-    /// Writes every byte, rotating as often as the limit requires.
+    /// Writes every byte, rotating as often as the limit requires, at line boundaries.
     pub fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
         if !self.rotatable || self.maxbytes == 0 {
             self.put(data)?;
@@ -173,41 +160,152 @@ impl RotatingFile {
         }
         while !data.is_empty() {
             if self.size >= self.maxbytes {
-                self.rotate()?;
+                self.rotate_at_line()?;
             }
             let room = (self.maxbytes - self.size) as usize;
-            let cut = split_point(data, room);
+            let cut = if data.len() <= room {
+                data.len()
+            } else if let Some(nl) = data[..room].iter().rposition(|&b| b == b'\n') {
+                nl + 1
+            } else {
+                // No line of `data` ends in this file. Unless the file is one line, it ends
+                // at its last newline, and the line it ends with moves on with the rest.
+                let partial = self.partial_line()?;
+                if partial < self.size {
+                    self.rotate_keeping(partial)?;
+                    continue;
+                }
+                room
+            };
             self.put(&data[..cut])?;
             self.size += cut as u64;
             data = &data[cut..];
+            if !data.is_empty() && self.at_line_start == Some(true) {
+                self.rotate()?;
+            }
         }
         if self.size >= self.maxbytes {
-            self.rotate()?;
+            self.rotate_at_line()?;
         }
         Ok(())
     }
 
-    /// Shifts `<file>.N` up by one and starts a fresh `<file>`.
-    pub fn rotate(&mut self) -> io::Result<()> {
-        if self.backups > 0 {
-            for i in (1..self.backups).rev() {
-                let from = numbered(&self.path, i);
-                let to = numbered(&self.path, i + 1);
-                if from.exists() {
-                    remove_if_exists(&to)?;
-                    fs::rename(&from, &to)?;
-                }
+    /// How many bytes at the end of the file follow its last newline (all of them if it has
+    /// none). Read back only when not known from our own writes.
+    fn partial_line(&mut self) -> io::Result<u64> {
+        if self.at_line_start == Some(true) {
+            return Ok(0);
+        }
+        let Some(reader) = self.reader() else {
+            // Unreadable: as if it were one line, which is split as before.
+            return Ok(self.size);
+        };
+        let end = reader.metadata()?.len();
+        let mut block = vec![0u8; BLOCK.min(end as usize)];
+        let mut pos = end;
+        while pos > 0 {
+            let n = block.len().min(pos as usize);
+            let chunk = &mut block[..n];
+            reader.read_exact_at(chunk, pos - n as u64)?;
+            if let Some(nl) = chunk.iter().rposition(|&b| b == b'\n') {
+                let partial = end - (pos - n as u64 + nl as u64 + 1);
+                self.at_line_start = Some(partial == 0);
+                return Ok(partial);
             }
-            let first = numbered(&self.path, 1);
-            remove_if_exists(&first)?;
-            fs::rename(&self.path, &first)?;
-            self.file = open_append(&self.path)?;
-            self.positioned = false;
+            pos -= n as u64;
+        }
+        Ok(end)
+    }
+
+    /// The live file, opened for reading, if the path still names it.
+    fn reader(&self) -> Option<File> {
+        let reader = open_read(&self.path).ok()?;
+        let (ours, theirs) = (self.file.metadata().ok()?, reader.metadata().ok()?);
+        (ours.dev() == theirs.dev() && ours.ino() == theirs.ino()).then_some(reader)
+    }
+
+    /// The file is full: rotate, moving the line it ends with to the next file unless that
+    /// line is the whole file (longer than `maxbytes`, so split in any case).
+    fn rotate_at_line(&mut self) -> io::Result<()> {
+        let partial = self.partial_line()?;
+        if partial < self.size {
+            self.rotate_keeping(partial)
+        } else {
+            self.rotate()
+        }
+    }
+
+    /// Rotates, and the last `partial` bytes of the old file (an unfinished line) become the
+    /// start of the new one: copied first, then cut from the old file, so a crash in between
+    /// duplicates them rather than losing them.
+    fn rotate_keeping(&mut self, partial: u64) -> io::Result<()> {
+        let reader = match self.reader() {
+            Some(r) if partial > 0 => r,
+            _ => return self.rotate(),
+        };
+        let end = reader.metadata()?.len();
+        let Some(from) = end.checked_sub(partial) else {
+            return self.rotate();
+        };
+        let mut block = vec![0u8; BLOCK.min(partial as usize)];
+        if self.backups > 0 {
+            let old = self.rotate_files()?;
+            let mut done = 0;
+            while done < partial {
+                let n = block.len().min((partial - done) as usize);
+                reader.read_exact_at(&mut block[..n], from + done)?;
+                self.file.write_all(&block[..n])?;
+                done += n as u64;
+            }
+            old.set_len(from)?;
+        } else {
+            // The same file starts again with the line: moved to its front, then cut there.
+            if !self.positioned {
+                self.set_positioned()?;
+            }
+            let mut done = 0;
+            while done < partial {
+                let n = block.len().min((partial - done) as usize);
+                reader.read_exact_at(&mut block[..n], from + done)?;
+                self.file.write_all_at(&block[..n], done)?;
+                done += n as u64;
+            }
+            self.file.set_len(partial)?;
+        }
+        self.size = partial;
+        self.at_line_start = Some(false);
+        Ok(())
+    }
+
+    /// Shifts `<file>.N` up by one and starts a fresh `<file>`.
+    fn rotate(&mut self) -> io::Result<()> {
+        if self.backups > 0 {
+            self.rotate_files()?;
         } else {
             self.file.set_len(0)?;
         }
         self.size = 0;
+        self.at_line_start = Some(true);
         Ok(())
+    }
+
+    /// Renames the backups and the live file up by one and opens a fresh live file; returns
+    /// the old one (now `<file>.1`).
+    fn rotate_files(&mut self) -> io::Result<File> {
+        for i in (1..self.backups).rev() {
+            let from = numbered(&self.path, i);
+            let to = numbered(&self.path, i + 1);
+            if from.exists() {
+                remove_if_exists(&to)?;
+                fs::rename(&from, &to)?;
+            }
+        }
+        let first = numbered(&self.path, 1);
+        remove_if_exists(&first)?;
+        fs::rename(&self.path, &first)?;
+        let fresh = open_append(&self.path)?;
+        self.positioned = false;
+        Ok(std::mem::replace(&mut self.file, fresh))
     }
 
     /// Closes and reopens the same path (after an external logrotate moved the file).
@@ -223,17 +321,6 @@ impl RotatingFile {
             remove_if_exists(&self.path)?;
         }
         self.reopen()
-    }
-}
-
-/// How many bytes of `data` to write when `room` bytes are left before the limit.
-fn split_point(data: &[u8], room: usize) -> usize {
-    if data.len() <= room {
-        return data.len();
-    }
-    match data[..room].iter().rposition(|&b| b == b'\n') {
-        Some(nl) => nl + 1,
-        None => room,
     }
 }
 
@@ -254,16 +341,102 @@ fn remove_if_exists(path: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::testutil::TempDir;
+    use std::fs::OpenOptions;
+    use std::os::unix::fs::OpenOptionsExt;
 
     fn read(p: &Path) -> Vec<u8> {
         fs::read(p).unwrap_or_default()
     }
 
+    /// The backups oldest first, then the live file.
+    fn files(p: &Path) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = (1..=500)
+            .rev()
+            .map(|n| numbered(p, n))
+            .filter(|b| b.exists())
+            .map(|b| read(&b))
+            .collect();
+        out.push(read(p));
+        out
+    }
+
     #[test]
-    fn split_prefers_last_newline() {
-        assert_eq!(split_point(b"ab\ncd\nef", 7), 6);
-        assert_eq!(split_point(b"abcdef", 4), 4);
-        assert_eq!(split_point(b"abc", 4), 3);
+    fn files_start_and_end_at_lines_whatever_the_writes() {
+        let dir = TempDir::new("rot-lines");
+        let p = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&p, 1024, 500).unwrap();
+        let all: Vec<u8> = (0..400)
+            .flat_map(|i| format!("{i:04} {}\n", "y".repeat(94)).into_bytes())
+            .collect();
+        // Writes of every size from 1 to 299 bytes: most end inside a line.
+        let (mut at, mut n) = (0, 1);
+        while at < all.len() {
+            let end = (at + n).min(all.len());
+            f.write_all(&all[at..end]).unwrap();
+            at = end;
+            n = n % 299 + 1;
+        }
+        let files = files(&p);
+        assert!(files.len() > 30);
+        for (i, data) in files.iter().enumerate() {
+            assert!(data.len() <= 1024, "file {i} has {} bytes", data.len());
+            if i + 1 < files.len() {
+                assert_eq!(data.len() % 100, 0, "file {i} holds part of a line");
+                assert_eq!(data.last(), Some(&b'\n'), "file {i}");
+                assert!(
+                    data.len() > 1024 - 100,
+                    "file {i} cut early: {}",
+                    data.len()
+                );
+            }
+        }
+        assert_eq!(files.concat(), all);
+    }
+
+    #[test]
+    fn only_a_line_longer_than_maxbytes_is_split() {
+        let dir = TempDir::new("rot-long");
+        let p = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&p, 10, 5).unwrap();
+        f.write_all(b"ab\n0123456789abcdef\nxy\n").unwrap();
+        let want: [&[u8]; 4] = [b"ab\n", b"0123456789", b"abcdef\nxy\n", b""];
+        assert_eq!(files(&p), want);
+    }
+
+    #[test]
+    fn a_line_begun_by_an_earlier_write_moves_to_the_next_file() {
+        for backups in [1, 0] {
+            let dir = TempDir::new("rot-move");
+            let p = dir.path().join("x.log");
+            let mut f = RotatingFile::open(&p, 10, backups).unwrap();
+            f.write_all(b"ab\ncd").unwrap();
+            f.write_all(b"efghij\n").unwrap();
+            assert_eq!(read(&p), b"cdefghij\n", "backups={backups}");
+            assert_eq!(f.size(), 9);
+            if backups > 0 {
+                assert_eq!(read(&numbered(&p, 1)), b"ab\n");
+            }
+            // Full with an unfinished line: that line starts the next file.
+            f.write_all(b"k").unwrap();
+            assert_eq!(read(&p), b"k");
+            if backups > 0 {
+                assert_eq!(read(&numbered(&p, 1)), b"cdefghij\n");
+            }
+        }
+    }
+
+    #[test]
+    fn a_spliced_line_is_found_and_moved_too() {
+        use std::os::fd::AsFd;
+        let dir = TempDir::new("rot-splice-line");
+        let p = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&p, 12, 3).unwrap();
+        let (r, mut w) = nonblocking_pipe();
+        w.write_all(b"aaaa\nbbbb").unwrap();
+        assert_eq!(f.splice_from(r.as_fd(), 1 << 20, 0).unwrap(), Some(9));
+        f.write_all(b"bbbb\ncc\n").unwrap();
+        let want: [&[u8]; 3] = [b"aaaa\n", b"bbbbbbbb\ncc\n", b""];
+        assert_eq!(files(&p), want);
     }
 
     #[test]
@@ -330,10 +503,6 @@ mod tests {
 
     #[test]
     fn console_streams_are_never_rotated_or_removed() {
-        for p in ["/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/2"] {
-            assert!(is_console(Path::new(p)), "{p}");
-        }
-        assert!(!is_console(Path::new("/var/log/dev/stdout")));
         // A console stream that is a regular file: written, not rotated, not removed.
         let dir = TempDir::new("rot7");
         let p = dir.path().join("console");

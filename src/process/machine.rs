@@ -45,6 +45,23 @@ pub enum Input {
     /// Take the process out of service for good: stop it and end in FATAL instead of
     /// STOPPED (an event listener that rejected one event `max_retry` times).
     Retire,
+    /// The process runs but has failed (an event listener broke its protocol or closed its
+    /// stdout): stop it, and count a failed start once it has exited (BACKOFF, then FATAL
+    /// after `startretries`), like a process that exits too quickly.
+    Failed { message: String },
+    /// An event listener said READY for the first time since it was spawned.
+    Ready,
+}
+
+/// What the stop in progress ends in once the child has exited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum AfterStop {
+    #[default]
+    Stopped,
+    /// FATAL (Input::Retire).
+    Fatal,
+    /// BACKOFF, a failed start (Input::Failed).
+    Backoff,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +104,14 @@ pub struct Machine {
     pub last_pid: i32,
     /// The signal that ended the last child, if one did.
     pub last_signal: Option<i32>,
-    /// The stop in progress ends in FATAL (see Input::Retire).
-    fatal_on_exit: bool,
+    /// What the stop in progress ends in (STOPPED unless Input::Retire or Input::Failed).
+    after_stop: AfterStop,
+    /// An event listener: its start is complete only once it is RUNNING *and* has said
+    /// READY, so a listener that fails before its first READY cannot reset the count of
+    /// failed starts however long startsecs let it run.
+    greets: bool,
+    /// It said READY since it was last spawned.
+    greeted: bool,
 }
 
 fn secs(n: i64) -> Duration {
@@ -112,8 +135,23 @@ impl Machine {
             killing: false,
             last_pid: 0,
             last_signal: None,
-            fatal_on_exit: false,
+            after_stop: AfterStop::Stopped,
+            greets: false,
+            greeted: false,
         }
+    }
+
+    /// The machine of an event listener (see `greets`).
+    pub fn listener(name: &str) -> Machine {
+        Machine {
+            greets: true,
+            ..Machine::new(name)
+        }
+    }
+
+    /// A listener that has not said READY since it was spawned (Input::Ready is awaited).
+    pub fn awaits_ready(&self) -> bool {
+        self.greets && !self.greeted
     }
 
     pub fn state(&self) -> ProcessState {
@@ -212,18 +250,32 @@ impl Machine {
             Input::Retire => match self.state {
                 ProcessState::Running | ProcessState::Starting => {
                     self.stop(cfg, false, now, &mut fx);
-                    self.fatal_on_exit = true;
+                    self.after_stop = AfterStop::Fatal;
                 }
-                ProcessState::Stopping => self.fatal_on_exit = true,
+                ProcessState::Stopping => self.after_stop = AfterStop::Fatal,
                 s if !s.is_stopped() => self.give_up(&mut fx),
                 _ => {}
             },
+            Input::Failed { message } => {
+                if matches!(self.state, ProcessState::Running | ProcessState::Starting) {
+                    self.spawnerr = message;
+                    self.stop(cfg, false, now, &mut fx);
+                    self.after_stop = AfterStop::Backoff;
+                }
+            }
+            Input::Ready => {
+                self.greeted = true;
+                if self.state == ProcessState::Running {
+                    self.backoff = 0;
+                }
+            }
         }
         fx
     }
 
     fn start(&mut self, now: Now, fx: &mut Vec<Effect>) {
-        self.fatal_on_exit = false;
+        self.after_stop = AfterStop::Stopped;
+        self.greeted = false;
         self.laststart = Some(now.mono);
         self.laststart_wall = Some(now.wall);
         self.spawnerr.clear();
@@ -287,7 +339,9 @@ impl Machine {
     }
 
     fn promote(&mut self, cfg: &ProcessConfig, fx: &mut Vec<Effect>) {
-        self.backoff = 0;
+        if !self.awaits_ready() {
+            self.backoff = 0;
+        }
         self.delay = None;
         self.set_state(ProcessState::Running, fx);
         fx.push(Effect::Log(
@@ -331,6 +385,10 @@ impl Machine {
                     group: cfg.stopasgroup,
                 });
             }
+            // A stop asked for while a failure stops it: it ends stopped, not in BACKOFF.
+            ProcessState::Stopping if self.after_stop == AfterStop::Backoff => {
+                self.after_stop = AfterStop::Stopped;
+            }
             ProcessState::Backoff if shutdown => self.give_up(fx),
             ProcessState::Backoff => {
                 fx.push(Effect::Log(
@@ -361,18 +419,24 @@ impl Machine {
             self.delay = None;
             self.exitstatus = code;
             self.expected = expected;
-            let level = if expected {
-                LogLevel::Info
-            } else {
-                LogLevel::Warn
+            let after = std::mem::take(&mut self.after_stop);
+            let level = match after {
+                // The failure was logged when it happened: one line per failed start.
+                AfterStop::Backoff => LogLevel::Debug,
+                _ if expected => LogLevel::Info,
+                _ => LogLevel::Warn,
             };
             fx.push(Effect::Log(
                 level,
                 format!("stopped: {} ({desc})", self.name),
             ));
+            if after == AfterStop::Backoff {
+                self.fail_start(now, fx);
+                return;
+            }
             self.pid = 0;
             self.set_state(ProcessState::Stopped, fx);
-            if std::mem::take(&mut self.fatal_on_exit) {
+            if after == AfterStop::Fatal {
                 self.give_up(fx);
                 fx.push(Effect::Log(
                     LogLevel::Info,

@@ -532,6 +532,30 @@ pub fn escape(s: &str, out: &mut String) {
     out.push_str(&s[start..]);
 }
 
+/// How long `escape` makes `s`, without writing it: a reply is measured before it is built
+/// (the API's reply budget). Byte by byte: a character outside XML is a control character
+/// (one byte, three as U+FFFD) or U+FFFE/U+FFFF (three bytes either way).
+pub fn escaped_len(s: &str) -> usize {
+    s.bytes()
+        .map(|b| match b {
+            b'&' | b'\r' => 5,
+            b'<' | b'>' => 4,
+            b'\t' | b'\n' => 1,
+            0..=0x1f => 3,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `escaped_len` of `text_from_log_bytes(bytes)`, without decoding them: each invalid
+/// sequence becomes one U+FFFD.
+pub fn log_text_len(bytes: &[u8]) -> usize {
+    bytes
+        .utf8_chunks()
+        .map(|c| escaped_len(c.valid()) + if c.invalid().is_empty() { 0 } else { 3 })
+        .sum()
+}
+
 /// A double as Python's `repr` writes it (`1e+16`, `1.5e-07`, `nan`), so that output is
 /// byte-identical; any spelling would parse.
 fn python_float(f: f64) -> String {
@@ -578,7 +602,8 @@ fn open_member(name: &str, out: &mut String) {
 }
 const CLOSE_MEMBER: &str = "</member>\n";
 
-fn encode_value(v: &Value, out: &mut String) {
+/// Writes `v` as a `<value>` element (what a response or a multicall slot carries).
+pub fn encode_value(v: &Value, out: &mut String) {
     if let Value::Encoded(e) = v {
         out.push_str(e.xml());
         return;

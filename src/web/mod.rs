@@ -129,10 +129,7 @@ mod tests {
     #[test]
     fn status_page_escapes_every_name_and_has_only_post_forms() {
         let mut s = sup();
-        let mut ctx = Ctx {
-            sup: &mut s,
-            now: Now::current(),
-        };
+        let mut ctx = Ctx::new(&mut s, Now::current());
         let q = format!(
             "message=%3Cscript%3E&sig={}",
             csrf::sign_message("<script>")

@@ -3,7 +3,8 @@ Usage: recorder.py <record file> <mode>. Each event is appended to the record fi
 `<eventname> <serial> <poolserial> <pool> <ver> <server>|<payload with \\n escaped>`.
 Modes: ok (always OK), fail-first (FAIL the first delivery of each serial), fail (always FAIL),
 garbage-first (answer the very first event with junk, then behave), garbage (answer
-every event with junk), command:<text> (answer
+every event with junk), hangup-first (close stdout instead of answering the very first event,
+and keep running; then behave), command:<text> (answer
 every event with the given RESULT body, ',' standing for a newline and '~' for a space), wait-for:<file> (do not start listening
 until the file exists), exit-after-answer (exit right after answering, leaving a `sleep` that
 holds stdout open so no hang-up tells the daemon), and combinations joined with '+'."""
@@ -23,6 +24,7 @@ for m in modes:
             time.sleep(0.05)
 seen = set()
 garbage_marker = record + "." + me + ".garbaged"
+hangup_marker = record + "." + me + ".hungup"
 while True:
     headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
     line = "%s %s %s %s %s %s %s|%s\n" % (
@@ -35,6 +37,11 @@ while True:
         open(garbage_marker, "w").close()
         sys.stdout.write("this is not the protocol\n")
         sys.stdout.flush()
+        time.sleep(30)
+    if "hangup-first" in modes and not os.path.exists(hangup_marker):
+        open(hangup_marker, "w").close()
+        sys.stdout.flush()
+        os.close(1)
         time.sleep(30)
     command = [m for m in modes if m.startswith("command:")]
     if command:

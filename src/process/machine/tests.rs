@@ -534,3 +534,123 @@ fn a_tick_that_is_not_wanted_does_nothing() {
         }
     }
 }
+
+/// A listener with `startretries` 2 and `startsecs` as given.
+fn listener(startsecs: i64) -> Sim {
+    let mut cfg = process_config("l", "x");
+    cfg.startsecs = startsecs;
+    cfg.startretries = 2;
+    let mut s = Sim::new(cfg);
+    s.m = Machine::listener("l");
+    s
+}
+
+fn fail(s: &mut Sim) -> Vec<(ProcessState, ProcessState)> {
+    s.feed(Input::Failed {
+        message: "protocol violation: garbage".into(),
+    })
+}
+
+fn killed(s: &mut Sim) -> Vec<(ProcessState, ProcessState)> {
+    s.feed(Input::Exited {
+        status: WaitStatus::signaled(libc::SIGTERM),
+    })
+}
+
+/// A listener that breaks its protocol before READY is stopped and counts a failed start:
+/// BACKOFF with the growing delay, FATAL after startretries, one spawn per attempt.
+#[test]
+fn a_failure_before_ready_is_a_failed_start_until_fatal() {
+    let mut s = listener(1);
+    s.tick();
+    for n in 1..=3 {
+        assert_eq!(fail(&mut s), vec![(Starting, Stopping)], "attempt {n}");
+        assert_eq!(s.kills.last(), Some(&(100 + n, libc::SIGTERM, false)));
+        assert_eq!(killed(&mut s), vec![(Stopping, Backoff)]);
+        assert_eq!(s.m.backoff, n as i64);
+        assert_eq!(s.m.pid, 0);
+        assert_eq!(s.m.spawnerr, "protocol violation: garbage");
+        if n == 3 {
+            break;
+        }
+        s.advance(n as u64 * 1000 - 1);
+        assert!(s.tick().is_empty(), "no spawn before the delay");
+        s.advance(1);
+        assert_eq!(s.tick(), vec![(Backoff, Starting)]);
+    }
+    assert_eq!(s.tick(), vec![(Backoff, Fatal)]);
+    assert_eq!(s.next_pid, 103, "three spawns");
+    let stopped: Vec<_> = s.log.iter().filter(|l| l.contains("stopped: l")).collect();
+    assert!(stopped.iter().all(|l| l.starts_with("DEBG")), "{stopped:?}");
+    assert!(s
+        .log
+        .last()
+        .unwrap()
+        .contains("gave up: l entered FATAL state"));
+}
+
+/// startsecs=0 makes a listener RUNNING at once: its count of failed starts is only reset
+/// once it has said READY, so a listener that never does still ends in FATAL.
+#[test]
+fn a_listener_has_started_only_once_running_and_ready() {
+    let mut s = listener(0);
+    s.tick();
+    for n in 1..=3 {
+        assert_eq!(s.tick(), vec![(Starting, Running)]);
+        assert_eq!(fail(&mut s), vec![(Running, Stopping)]);
+        assert_eq!(killed(&mut s), vec![(Stopping, Backoff)]);
+        assert_eq!(s.m.backoff, n);
+        s.advance(n as u64 * 1000);
+        s.tick();
+    }
+    assert_eq!(s.m.state(), Fatal);
+    // One that says READY has started: a later failure counts from one again.
+    let mut s = listener(0);
+    s.tick();
+    s.tick();
+    fail(&mut s);
+    killed(&mut s);
+    s.advance(1000);
+    s.tick();
+    assert!(s.m.awaits_ready());
+    s.tick();
+    assert_eq!(s.m.backoff, 1, "RUNNING without READY keeps the count");
+    s.feed(Input::Ready);
+    assert!(!s.m.awaits_ready());
+    assert_eq!(s.m.backoff, 0);
+    fail(&mut s);
+    killed(&mut s);
+    assert_eq!(s.m.backoff, 1);
+    // READY during STARTING counts once startsecs are over.
+    let mut s = listener(1);
+    s.tick();
+    fail(&mut s);
+    killed(&mut s);
+    s.advance(1000);
+    s.tick();
+    s.feed(Input::Ready);
+    assert_eq!(s.m.backoff, 1);
+    s.advance(1000);
+    assert_eq!(s.tick(), vec![(Starting, Running)]);
+    assert_eq!(s.m.backoff, 0);
+}
+
+/// A stop asked for while a failure stops the listener wins: it ends STOPPED, and a
+/// shutdown's stop too. A failure while it is stopping anyway changes nothing.
+#[test]
+fn a_stop_during_a_failure_stop_ends_stopped() {
+    for input in [Input::Stop, Input::StopForShutdown] {
+        let mut s = listener(1);
+        s.tick();
+        fail(&mut s);
+        assert!(s.feed(input.clone()).is_empty());
+        assert_eq!(killed(&mut s), vec![(Stopping, Stopped)], "{input:?}");
+    }
+    let mut s = listener(1);
+    s.tick();
+    s.feed(Input::Stop);
+    assert!(fail(&mut s).is_empty());
+    assert_eq!(killed(&mut s), vec![(Stopping, Stopped)]);
+    // Not running: nothing to fail.
+    assert!(fail(&mut s).is_empty());
+}

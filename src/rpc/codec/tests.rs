@@ -540,6 +540,27 @@ fn structure_errors_name_the_element() {
 }
 
 #[test]
+fn measured_lengths_are_what_escape_writes() {
+    let samples: [&[u8]; 8] = [
+        b"",
+        b"plain text\n",
+        b"a&b<c>d\re\x01f\tg",
+        "é😀\u{FFFE}\u{FFFF}\u{7f}".as_bytes(),
+        b"ab\xc3",
+        b"\xa4\xff\xfe&",
+        b"\xf0\x9f\x98 split emoji",
+        b"\x00\x1b[31mred\x1b[0m",
+    ];
+    for b in samples {
+        let text = text_from_log_bytes(b);
+        let mut out = String::new();
+        escape(&text, &mut out);
+        assert_eq!(escaped_len(&text), out.len(), "{b:?}");
+        assert_eq!(log_text_len(b), out.len(), "{b:?}");
+    }
+}
+
+#[test]
 fn escape_copies_plain_runs_and_replaces_what_xml_cannot_carry() {
     let mut out = String::new();
     escape("a&b<c>d\re\u{1}f\té\n\u{FFFE}😀 end", &mut out);
