@@ -81,6 +81,8 @@ pub fn process_config(name: &str, command: &str) -> ProcessConfig {
         stderr: channel,
         environment: Vec::new(),
         serverurl: None,
+        essential: false,
+        restart: Default::default(),
     }
 }
 
@@ -108,6 +110,7 @@ pub fn config() -> crate::config::Config {
             environment: Vec::new(),
             identifier: "supervisor".to_string(),
             event_drain_secs: 5,
+            exit_on_fatal: false,
         },
         groups: Vec::new(),
         unix_servers: Vec::new(),

@@ -3,6 +3,7 @@
 
 use super::faults::{self, Fault};
 use crate::daemon::supervisor::Process;
+use crate::process::machine::Retry;
 use crate::process::ProcessState;
 use crate::rpc::codec::{self, Member};
 use crate::rpc::value::Value;
@@ -55,12 +56,30 @@ pub fn stop_time(secs: i64) -> String {
     )
 }
 
+/// `retrying in 8s (attempt 4)` after a failed start, `restarting in 5s (restart 2)` in a
+/// restart delay; whole seconds rounded up, so a wait still running never shows 0s.
+pub fn retry_text(r: &Retry) -> String {
+    let ms = r.wait.as_millis();
+    let secs = ms.div_ceil(1000);
+    if r.restart {
+        format!("restarting in {secs}s (restart {})", r.attempt)
+    } else {
+        format!("retrying in {secs}s (attempt {})", r.attempt)
+    }
+}
+
 pub fn description(p: &Process, now: i64) -> String {
     let m = &p.machine;
     let start = unix(m.laststart_wall);
     match m.state() {
         ProcessState::Running => format!("pid {}, uptime {}", m.pid, uptime(now - start)),
-        ProcessState::Fatal | ProcessState::Backoff => {
+        // The wait and the attempt (issue #20) instead of 4.3's spawnerr text, which stays in
+        // the `spawnerr` member; supervisorctl (ours and Python's) prints it as it is.
+        ProcessState::Backoff => match m.retry(std::time::Instant::now()) {
+            Some(r) => retry_text(&r),
+            None => m.spawnerr.clone(),
+        },
+        ProcessState::Fatal => {
             if m.spawnerr.is_empty() {
                 format!("unknown error (try \"tail {}\")", p.config.name)
             } else {

@@ -150,6 +150,8 @@ fn supervisord_section(
         ));
     }
 
+    let exit_on_fatal = sec.conv("exit_on_fatal", "false", &names, boolean)?;
+
     let logfile = pick(&o.logfile, existing_dirpath, logfile)?;
     let logfile = if logfile.as_os_str() == "syslog" {
         MainLogTarget::Syslog
@@ -181,6 +183,7 @@ fn supervisord_section(
         environment,
         identifier: o.identifier.clone().unwrap_or(identifier),
         event_drain_secs,
+        exit_on_fatal,
     };
     for (k, v) in &config.environment {
         ctx.env.insert(format!("ENV_{k}"), Val::Str(v.clone()));

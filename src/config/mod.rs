@@ -17,6 +17,7 @@ pub mod model;
 pub mod pypath;
 pub mod pyrepr;
 mod reader;
+pub mod restart;
 mod source;
 pub mod types;
 pub mod users;

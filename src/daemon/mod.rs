@@ -1,9 +1,11 @@
 //! The supervisord daemon: start-up sequence, the state owner, the poll loop, signals, reaping
-//! and restart. `main` returns the process exit status (0 ok, 2 usage/config error).
+//! and restart. `main` returns the process exit status (0 ok, 2 usage/config error, or the
+//! status an essential process chose: `essential`).
 
 pub mod autolog;
 pub mod control;
 pub mod environment;
+pub mod essential;
 pub mod eventloop;
 pub mod events;
 pub mod fcgi;
@@ -202,7 +204,7 @@ fn serve(
         if mood == Mood::Shutdown {
             let _ = std::fs::remove_file(&pidfile);
             sup.log.info("supervisord stopped");
-            return Ok(0);
+            return Ok(sup.exit_status());
         }
         sup.log.info("supervisord restarting");
         first = false;

@@ -87,6 +87,8 @@ pub struct Supervisor {
     pub(super) overrides: Overrides,
     pub log: MainLog,
     pub mood: Mood,
+    /// The exit status an essential process's end chose (`essential`); `None`: exit 0.
+    pub(super) exit_status: Option<i32>,
     /// Why supervisord is in its own FATAL state (statecode 2), if it is.
     pub(super) fatal: Option<String>,
     pub(super) last_kill_error: Option<String>,
@@ -138,6 +140,7 @@ impl Supervisor {
             overrides,
             log,
             mood: Mood::Running,
+            exit_status: None,
             fatal: None,
             last_kill_error: None,
             poller: Arc::new(Poller::new()?),
@@ -333,6 +336,7 @@ impl Supervisor {
         if to == ProcessState::Running {
             self.listener_running(id);
         }
+        self.essential_rule(id, to);
     }
 
     fn do_spawn(&mut self, id: usize) -> Input {
