@@ -319,17 +319,28 @@ fn as_pid_1_an_essential_programs_exit_status_is_the_containers() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn unshare");
-    let mut code = None;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while code.is_none() && Instant::now() < deadline {
-        code = unshare.try_wait().ok().flatten().map(|s| s.code());
+    let code = loop {
+        if let Ok(Some(status)) = unshare.try_wait() {
+            break Some(status.code());
+        }
+        if Instant::now() > deadline {
+            // Killing unshare would leave the namespace running: end its PID 1 instead.
+            let upid = unshare.id();
+            let inner = std::fs::read_to_string(format!("/proc/{upid}/task/{upid}/children"))
+                .unwrap_or_default();
+            for pid in inner
+                .split_whitespace()
+                .filter_map(|p| p.parse::<i32>().ok())
+            {
+                // SAFETY: signalling the daemon this test started (unshare's child).
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            let _ = unshare.wait();
+            break None;
+        }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    if code.is_none() {
-        // unshare forwards SIGTERM to nothing; kill the namespace's init through it.
-        let _ = unshare.kill();
-        let _ = unshare.wait();
-    }
+    };
     assert_eq!(code, Some(Some(42)), "{}", d.log());
     assert!(d.log().contains("stopped: side (terminated by SIGTERM)"));
 }

@@ -29,7 +29,7 @@ pub fn wait(policy: &RestartPolicy, base: Duration, n: u32, rng: &mut Jitter) ->
     let cut = if span == 0 {
         0
     } else {
-        rng.next() % (span + 1)
+        rng.draw() % (span + 1)
     };
     Duration::from_millis(ms - cut)
 }
@@ -53,7 +53,7 @@ impl Jitter {
         self.0 != 0
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn draw(&mut self) -> u64 {
         if self.0 == 0 {
             *self = Jitter::seeded(0);
         }
