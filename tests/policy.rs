@@ -271,9 +271,15 @@ fn restarts_stops_and_clean_shutdowns_of_essential_programs_do_not_count() {
     d.wait_count("spawned: 'main'", 3, 20);
     d.wait_log("gave up: fatal entered FATAL", 20);
     let sock = d.path("sock");
-    // Stopped by hand: STOPPED, not an end.
+    // Stopped by hand: STOPPED, not an end. The rule runs on the state change, before
+    // stopProcess answers, so its CRIT line would already be there.
     call(&sock, "supervisor.stopProcess", &[s("held")]).expect("stop");
-    std::thread::sleep(Duration::from_millis(300));
+    d.wait_log("stopped: held", 5);
+    assert!(
+        !d.log().contains("shutting down (supervisord"),
+        "{}",
+        d.log()
+    );
     assert!(d
         .child
         .as_mut()
