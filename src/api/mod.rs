@@ -10,6 +10,7 @@ pub mod params;
 pub mod procs;
 pub mod reload;
 pub mod routes;
+pub mod statusdoc;
 pub mod system;
 pub mod table;
 

@@ -46,6 +46,9 @@ pub fn candidates(
     let Some(cmd) = find(command) else {
         return Vec::new();
     };
+    if word.starts_with('-') && !cmd.flags.is_empty() {
+        return matching(cmd.flags.iter().map(|f| f.to_string()), word);
+    }
     match cmd.complete {
         Complete::Nothing => Vec::new(),
         Complete::Commands => matching(
