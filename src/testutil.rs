@@ -113,6 +113,7 @@ pub fn config() -> crate::config::Config {
         unix_servers: Vec::new(),
         inet_servers: Vec::new(),
         rpcinterfaces: Vec::new(),
+        twiddlers: Vec::new(),
         startup_messages: Vec::new(),
     }
 }

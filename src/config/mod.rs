@@ -18,6 +18,7 @@ pub mod pypath;
 pub mod pyrepr;
 mod reader;
 mod source;
+pub mod twiddler;
 pub mod types;
 pub mod users;
 
