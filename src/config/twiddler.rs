@@ -8,7 +8,7 @@ use super::ini::{Ini, Location};
 use super::load_program::processes;
 use super::model::{Config, ProcessConfig};
 use super::reader::Ctx;
-use super::types::list_of_strings;
+use super::types::{integer, list_of_strings};
 use super::{known, ConfigError};
 
 /// The factory a `[rpcinterface:x]` section names to get the twiddler interface.
@@ -58,6 +58,10 @@ pub fn section(ctx: &Ctx, name: &str) -> Result<TwiddlerConfig, ConfigError> {
 /// Where errors about a run-time program say it came from.
 pub const ORIGIN: &str = "twiddler.addProgramToGroup";
 
+/// The most processes one run-time program may have: its `numprocs` comes from a client, and
+/// each process is a record and two log files.
+pub const MAX_PROCESSES: i64 = 1000;
+
 /// The processes of `[program:<name>]` with `options` (key, value as text), for group
 /// `group` of the running `config`: expanded with the names a file's section gets (`here` is
 /// the configuration file's directory, `ENV_*` supervisord's environment and its
@@ -100,6 +104,20 @@ pub fn program(
         env,
         warnings: known::check(&ini).warnings,
     };
+    let sec = ctx.section(&section);
+    let names = ctx.names(&[
+        ("here", Val::Str(ctx.here.clone())),
+        ("program_name", Val::Str(name.to_string())),
+        ("host_node_name", Val::Str(ctx.host.clone())),
+        ("group_name", Val::Str(group.to_string())),
+    ]);
+    let numprocs = sec.conv("numprocs", "1", &names, integer)?;
+    if numprocs > MAX_PROCESSES {
+        return Err(sec.err(
+            Some("numprocs"),
+            format!("numprocs={numprocs}: one program added at run time has at most {MAX_PROCESSES} processes"),
+        ));
+    }
     let procs = processes(&mut ctx, &section, group)?;
     Ok((procs, ctx.warnings))
 }
@@ -157,5 +175,12 @@ mod tests {
         .unwrap_err();
         assert!(e.0.contains(ORIGIN) && e.0.contains("'startsecs'"), "{e}");
         assert!(program(&c, "grp", "a:b", &opts(&[("command", "a")])).is_err());
+        let many = opts(&[
+            ("command", "a"),
+            ("numprocs", "100000000"),
+            ("process_name", "%(process_num)d"),
+        ]);
+        let e = program(&c, "grp", "x", &many).unwrap_err();
+        assert!(e.0.starts_with("numprocs=100000000: one program"), "{e}");
     }
 }

@@ -196,4 +196,16 @@ mod tests {
         assert_eq!(complete("version "), Vec::<String>::new());
         assert_eq!(complete("bogus x"), Vec::<String>::new());
     }
+
+    #[test]
+    fn flags_after_a_dash() {
+        assert_eq!(complete("status --"), ["--json"]);
+        assert_eq!(complete("avail -"), ["--json"]);
+        assert_eq!(complete("stop grp:g1 --n"), ["--no-wait"]);
+        assert_eq!(complete("tail -"), Vec::<String>::new());
+        assert_eq!(
+            complete("start --no-wait "),
+            ["all", "cat", "grp:*", "grp:g1", "grp:g2", "sleeper"]
+        );
+    }
 }
