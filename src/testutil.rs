@@ -116,6 +116,7 @@ pub fn config() -> crate::config::Config {
         unix_servers: Vec::new(),
         inet_servers: Vec::new(),
         rpcinterfaces: Vec::new(),
+        twiddlers: Vec::new(),
         startup_messages: Vec::new(),
     }
 }

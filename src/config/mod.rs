@@ -19,6 +19,7 @@ pub mod pyrepr;
 mod reader;
 pub mod restart;
 mod source;
+pub mod twiddler;
 pub mod types;
 pub mod users;
 

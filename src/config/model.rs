@@ -250,8 +250,10 @@ pub struct Config {
     pub groups: Vec<GroupConfig>,
     pub unix_servers: Vec<UnixServerConfig>,
     pub inet_servers: Vec<InetServerConfig>,
-    /// The `x` of each `[rpcinterface:x]` section (all use the standard factory), in file order.
+    /// The `x` of each `[rpcinterface:x]` section, in file order.
     pub rpcinterfaces: Vec<String>,
+    /// The sections that serve supervisor_twiddler's interface (`api::twiddler`).
+    pub twiddlers: Vec<super::twiddler::TwiddlerConfig>,
     /// Startup messages to write once the main log is open, in order.
     pub startup_messages: Vec<(LogLevel, String)>,
 }

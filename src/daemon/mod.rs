@@ -13,6 +13,7 @@ pub mod options;
 pub mod signals;
 pub mod startup;
 pub mod supervisor;
+pub mod twiddle;
 
 use crate::config::{self, Config, LogLevel, MainLogTarget, Overrides};
 use crate::http::listen;
@@ -169,8 +170,12 @@ fn serve(
         let cfg = &sup.config;
         let inet = cfg.inet_servers.iter().map(|s| (&s.section, &s.auth));
         let unix = cfg.unix_servers.iter().map(|s| (&s.section, &s.auth));
+        let twiddlers: Vec<String> = cfg.twiddlers.iter().map(|t| t.namespace.clone()).collect();
         for (section, auth) in inet.chain(unix) {
             sup.log.info("RPC interface 'supervisor' initialized");
+            for ns in &twiddlers {
+                sup.log.info(&format!("RPC interface '{ns}' initialized"));
+            }
             if auth.is_none() {
                 sup.log.critical(&format!(
                     "Server '{section}' running without any HTTP authentication checking"
