@@ -70,7 +70,7 @@ pub fn of_daemon(ctx: &Ctx) -> Value {
         .sup
         .processes_by_name()
         .into_iter()
-        .map(|p| super::info::process_info(p, ctx.now.wall))
+        .map(|p| super::info::process_info(p, ctx.now))
         .collect();
     document(&infos, &[])
 }
