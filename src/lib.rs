@@ -10,6 +10,7 @@ pub mod http;
 pub mod json;
 pub mod log;
 pub mod output;
+pub mod probe;
 pub mod process;
 pub mod rpc;
 pub mod sys;

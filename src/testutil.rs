@@ -83,6 +83,7 @@ pub fn process_config(name: &str, command: &str) -> ProcessConfig {
         serverurl: None,
         essential: false,
         restart: Default::default(),
+        probe: Default::default(),
     }
 }
 

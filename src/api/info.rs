@@ -74,8 +74,14 @@ pub fn description(p: &Process, now: Now) -> String {
     match m.state() {
         ProcessState::Running => {
             let uptime_secs = unix(Some(now.wall)) - start;
-            format!("pid {}, uptime {}", m.pid, uptime(uptime_secs))
+            let text = format!("pid {}, uptime {}", m.pid, uptime(uptime_secs));
+            // sd_notify's STATUS= (ready=notify only, so other configs read as in 4.3).
+            match &p.probe.status {
+                Some(status) => format!("{text}, {status}"),
+                None => text,
+            }
         }
+        ProcessState::Starting => p.probe.status.clone().unwrap_or_default(),
         // The wait and the attempt (issue #20) instead of 4.3's spawnerr text, which stays in
         // the `spawnerr` member; supervisorctl (ours and Python's) prints it as it is.
         ProcessState::Backoff => match m.retry(now.mono) {

@@ -79,6 +79,8 @@ const PROGRAM: &[&str] = &[
     "backoff_jitter",
     "retry_forever",
     "restart_delay_secs",
+    "ready",
+    "watchdog_secs",
 ];
 
 const FCGI_EXTRA: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];

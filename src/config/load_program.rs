@@ -59,6 +59,17 @@ pub fn processes(
     // Project extensions (issue #20): restart policy and essential programs.
     let restart = super::restart::read(&sec, &common)?;
     let essential = sec.conv("essential", "false", &common, boolean)?;
+    // Project extension (issue #18): readiness probes.
+    let probe = crate::probe::ProbeConfig {
+        ready: sec.conv("ready", "startsecs", &common, crate::probe::spec::ready)?,
+        watchdog_secs: sec.conv("watchdog_secs", "0", &common, crate::probe::spec::seconds)?,
+    };
+    if probe.waits_for_ready() && section.starts_with("eventlistener:") {
+        return Err(sec.err(Some("ready"), "ready= is not supported for event listeners"));
+    }
+    if probe.watchdog_secs > 0 && !probe.notify() {
+        return Err(sec.err(Some("watchdog_secs"), "watchdog_secs needs ready=notify"));
+    }
     let user = sec.conv_opt("user", &common, resolve_user)?;
     let umask = sec.conv_opt("umask", &common, octal)?;
     let process_name = sec.check(
@@ -134,6 +145,7 @@ pub fn processes(
             serverurl: serverurl.clone(),
             essential,
             restart,
+            probe: probe.clone(),
         });
     }
     out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

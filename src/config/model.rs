@@ -114,6 +114,8 @@ pub struct ProcessConfig {
     pub essential: bool,
     /// The backoff/restart keys (project extension, `config::restart`).
     pub restart: RestartPolicy,
+    /// `ready=` and `watchdog_secs=` (project extension, `probe::spec`).
+    pub probe: crate::probe::ProbeConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

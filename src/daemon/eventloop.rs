@@ -45,6 +45,7 @@ pub fn run(
         sup.hangups_due(Instant::now());
         sup.collect_due(Instant::now());
         sup.wake_rested(Instant::now());
+        sup.probes_due(Now::current());
         sup.dispatch_pending();
         let mut timeout = sup.next_timeout(Instant::now());
         if !pending.is_empty() {

@@ -3,6 +3,7 @@
 
 use super::events::PoolState;
 use super::fcgi::SharedSocket;
+use super::source::Source;
 use super::{autolog, environment};
 use crate::config::{
     ChannelConfig, Config, GroupConfig, GroupKind, LogFile, Overrides, ProcessConfig,
@@ -26,9 +27,8 @@ use std::time::{Duration, Instant};
 /// What groups stopped together at shutdown share: priority, and being a listener pool.
 type WaveKey = (i64, bool);
 
-/// Poller key of the signal self-pipe; child pipes use keys from `FD_KEY_BASE` up.
+/// Poller key of the signal self-pipe (the others: `source::Source`).
 pub const SIGNAL_KEY: usize = 0;
-const FD_KEY_BASE: usize = 16;
 const READ_CHUNK: usize = 128 * 1024;
 
 /// supervisord's own state ("mood").
@@ -67,6 +67,8 @@ pub struct Process {
     pub(super) restart_pending: bool,
     /// Successful spawns since the process record was created (for /metrics).
     pub starts: u64,
+    /// Readiness probe and sd_notify state (`daemon::probes`).
+    pub probe: crate::probe::ProbeState,
 }
 
 pub struct Group {
@@ -117,14 +119,16 @@ pub struct Supervisor {
     /// Channels (process id, channel index) holding log bytes back until their events went
     /// out (`flush_logs`; empty whenever the loop sleeps).
     pub(super) unlogged: Vec<(usize, usize)>,
+    /// Running probe commands: pid -> process id (reaped by `reap`, never "unknown").
+    pub(super) probe_pids: HashMap<i32, usize>,
 }
 
 pub(super) fn fd_key(id: usize, stream: Stream) -> usize {
-    FD_KEY_BASE + id * 4 + (stream == Stream::Stderr) as usize
+    Source::Output { id, stream }.key()
 }
 
 pub(super) fn stdin_key(id: usize) -> usize {
-    FD_KEY_BASE + id * 4 + 2
+    Source::Stdin { id }.key()
 }
 
 impl Supervisor {
@@ -158,6 +162,7 @@ impl Supervisor {
             drain_done: false,
             rest_due: None,
             unlogged: Vec::new(),
+            probe_pids: HashMap::new(),
         })
     }
 
@@ -274,6 +279,7 @@ impl Supervisor {
             hangup_by: None,
             restart_pending: false,
             starts: 0,
+            probe: Default::default(),
         }));
         id
     }
@@ -318,7 +324,10 @@ impl Supervisor {
             let effects = p.machine.step(&p.config, input, now);
             for effect in effects {
                 match effect {
-                    Effect::StateChanged { from, to } => self.on_state_change(id, from, to),
+                    Effect::StateChanged { from, to } => {
+                        self.on_state_change(id, from, to);
+                        self.probe_state_change(id, to, now.mono);
+                    }
                     Effect::Spawn => queue.push_back(self.do_spawn(id)),
                     Effect::Kill { pid, signal, group } => {
                         if let Some(next) = self.do_kill(id, pid, signal, group) {
@@ -351,7 +360,16 @@ impl Supervisor {
             };
         };
         let name = p.config.name.clone();
-        let env = environment::build(&self.base_env, &self.config, &p.group, &p.config);
+        let mut env = environment::build(&self.base_env, &self.config, &p.group, &p.config);
+        match self.open_notify(id) {
+            Ok(extra) => env.extend(extra),
+            Err(message) => return Input::SpawnFailed { message },
+        }
+        let Some(p) = self.procs.get(id).and_then(|p| p.as_ref()) else {
+            return Input::SpawnFailed {
+                message: "process vanished".into(),
+            };
+        };
         let plan = match spawn::prepare(&p.config, &env) {
             Ok(plan) => plan,
             Err(message) => return Input::SpawnFailed { message },
@@ -526,7 +544,10 @@ impl Supervisor {
             if p.machine.tick_due(&p.config, may_start) {
                 return Some(Duration::ZERO);
             }
-            if let Some(d) = p.machine.next_deadline(&p.config) {
+            for d in [p.machine.next_deadline(&p.config), p.probe.next_deadline()]
+                .into_iter()
+                .flatten()
+            {
                 best = Some(best.map_or(d, |b| b.min(d)));
             }
         }
@@ -618,16 +639,15 @@ impl Supervisor {
     /// A child pipe is readable (or a stdin pipe writable again): one read, delivered to its
     /// log (and to the listener protocol, or as a PROCESS_LOG event).
     pub fn handle_fd(&mut self, key: usize) {
-        if key < FD_KEY_BASE {
-            return;
+        match Source::from_key(key) {
+            Some(Source::Output { id, stream }) => {
+                self.read_channel(id, (stream == Stream::Stderr) as usize);
+            }
+            Some(Source::Stdin { id }) => self.flush_stdin(id),
+            Some(Source::Notify { id }) => self.notify_readable(id),
+            Some(Source::Check { id }) => self.check_ready(id),
+            Some(Source::Signal) | None => {}
         }
-        let id = (key - FD_KEY_BASE) / 4;
-        let idx = (key - FD_KEY_BASE) % 4;
-        if idx == 2 {
-            self.flush_stdin(id);
-            return;
-        }
-        self.read_channel(id, idx);
     }
 
     /// One read from channel `idx` (0 stdout, 1 stderr) of process `id`, delivered.
@@ -798,10 +818,14 @@ impl Supervisor {
                     );
                     self.after_exit(id);
                 }
-                None => self.log.info(&format!(
-                    "reaped unknown pid {pid} ({})",
-                    WaitStatus(status).describe()
-                )),
+                None => {
+                    if !self.probe_exited(pid, WaitStatus(status), now) {
+                        self.log.info(&format!(
+                            "reaped unknown pid {pid} ({})",
+                            WaitStatus(status).describe()
+                        ));
+                    }
+                }
             }
         }
     }

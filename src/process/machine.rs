@@ -50,8 +50,15 @@ pub enum Input {
     /// stdout): stop it, and count a failed start once it has exited (BACKOFF, then FATAL
     /// after `startretries`), like a process that exits too quickly.
     Failed { message: String },
-    /// An event listener said READY for the first time since it was spawned.
+    /// An event listener said READY for the first time since it was spawned; or, for a
+    /// process with `ready=` (`probe`), its readiness probe succeeded: STARTING -> RUNNING.
     Ready,
+    /// A probe says the process is hung (its sd_notify watchdog expired): stop it and start
+    /// it again once it has exited.
+    Unhealthy { message: String },
+    /// The process said it is stopping on its own (sd_notify `STOPPING=1`): STOPPING without
+    /// a signal (SIGKILL after stopwaitsecs as usual), and STOPPED, not restarted, when it exits.
+    Stopping,
 }
 
 /// What the stop in progress ends in once the child has exited.
@@ -63,6 +70,8 @@ enum AfterStop {
     Fatal,
     /// BACKOFF, a failed start (Input::Failed).
     Backoff,
+    /// STOPPED, then started again (Input::Unhealthy).
+    Restart,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +186,11 @@ impl Machine {
         self.greets && !self.greeted
     }
 
+    /// RUNNING comes from a readiness probe (`Input::Ready`), not from startsecs.
+    fn probed(&self, cfg: &ProcessConfig) -> bool {
+        !self.greets && cfg.probe.waits_for_ready()
+    }
+
     pub fn state(&self) -> ProcessState {
         self.state
     }
@@ -236,6 +250,8 @@ impl Machine {
     /// The moment the next Tick would change something on its own (timers only).
     pub fn next_deadline(&self, cfg: &ProcessConfig) -> Option<Instant> {
         match self.state {
+            // With a probe, startsecs=0 waits for readiness for ever.
+            ProcessState::Starting if self.probed(cfg) && cfg.startsecs <= 0 => None,
             ProcessState::Starting => self.laststart.map(|t| t + secs(cfg.startsecs)),
             ProcessState::Backoff | ProcessState::Stopping => self.delay,
             _ => None,
@@ -342,10 +358,45 @@ impl Machine {
                     self.after_stop = AfterStop::Backoff;
                 }
             }
+            Input::Ready if self.probed(cfg) => {
+                if self.state == ProcessState::Starting && self.pid != 0 {
+                    self.backoff = 0;
+                    self.delay = None;
+                    self.set_state(ProcessState::Running, &mut fx);
+                    fx.push(Effect::Log(
+                        LogLevel::Info,
+                        format!(
+                            "success: {} entered RUNNING state, process is ready",
+                            self.name
+                        ),
+                    ));
+                }
+            }
             Input::Ready => {
                 self.greeted = true;
                 if self.state == ProcessState::Running {
                     self.backoff = 0;
+                }
+            }
+            Input::Unhealthy { message } => {
+                if self.state == ProcessState::Running {
+                    fx.push(Effect::Log(
+                        LogLevel::Warn,
+                        format!("restarting {}: {message}", self.name),
+                    ));
+                    self.stop(cfg, false, now, &mut fx);
+                    self.after_stop = AfterStop::Restart;
+                }
+            }
+            Input::Stopping => {
+                if matches!(self.state, ProcessState::Running | ProcessState::Starting) {
+                    fx.push(Effect::Log(
+                        LogLevel::Info,
+                        format!("{} is stopping on its own (STOPPING=1)", self.name),
+                    ));
+                    self.killing = true;
+                    self.delay = Some(now.mono + secs(cfg.stopwaitsecs));
+                    self.set_state(ProcessState::Stopping, &mut fx);
                 }
             }
         }
@@ -422,8 +473,18 @@ impl Machine {
             }
             ProcessState::Starting => {
                 let started = self.laststart.unwrap_or(now.mono);
-                if now.mono >= started + secs(cfg.startsecs) {
+                if now.mono < started + secs(cfg.startsecs) {
+                } else if !self.probed(cfg) {
                     self.promote(cfg, fx);
+                } else if cfg.startsecs > 0 {
+                    let message = format!("not ready within {} seconds (startsecs)", cfg.startsecs);
+                    fx.push(Effect::Log(
+                        LogLevel::Warn,
+                        format!("{}: {message}", self.name),
+                    ));
+                    self.stop(cfg, false, now, fx);
+                    self.after_stop = AfterStop::Backoff;
+                    self.spawnerr = message;
                 }
             }
             ProcessState::Stopping if self.delay.is_some_and(|d| now.mono >= d) => {
@@ -493,8 +554,11 @@ impl Machine {
                     group: cfg.stopasgroup,
                 });
             }
-            // A stop asked for while a failure stops it: it ends stopped, not in BACKOFF.
-            ProcessState::Stopping if self.after_stop == AfterStop::Backoff => {
+            // A stop asked for while a failure or a probe stops it: it ends stopped, not in
+            // BACKOFF nor started again.
+            ProcessState::Stopping
+                if matches!(self.after_stop, AfterStop::Backoff | AfterStop::Restart) =>
+            {
                 self.after_stop = AfterStop::Stopped;
             }
             // A restart wait is no failed start: shutdown leaves it STOPPED, like the EXITED
@@ -547,6 +611,10 @@ impl Machine {
             }
             self.pid = 0;
             self.set_state(ProcessState::Stopped, fx);
+            if after == AfterStop::Restart {
+                self.start(now, fx);
+                return;
+            }
             if after == AfterStop::Fatal {
                 self.give_up(fx);
                 fx.push(Effect::Log(
@@ -554,10 +622,15 @@ impl Machine {
                     format!("gave up: {} entered FATAL state, retired", self.name),
                 ));
             }
-        } else if self.state == ProcessState::Starting && too_quick {
+        } else if self.state == ProcessState::Starting && (too_quick || self.probed(cfg)) {
             self.exitstatus = 0;
             self.expected = false;
-            self.spawnerr = "Exited too quickly (process log may have details)".to_string();
+            self.spawnerr = if too_quick {
+                "Exited too quickly (process log may have details)"
+            } else {
+                "Exited before it was ready (process log may have details)"
+            }
+            .to_string();
             fx.push(Effect::Log(
                 LogLevel::Warn,
                 format!("exited: {} ({desc}; not expected)", self.name),

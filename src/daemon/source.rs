@@ -1,0 +1,86 @@
+//! What a poller key stands for: one typed value per kind of descriptor the loop watches,
+//! packed into the key and unpacked when it fires (instead of arithmetic at each use).
+
+use crate::output::Stream;
+
+/// A descriptor the loop watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The signal self-pipe.
+    Signal,
+    /// A child's stdout or stderr pipe.
+    Output { id: usize, stream: Stream },
+    /// A child's stdin pipe with data waiting.
+    Stdin { id: usize },
+    /// A process's sd_notify socket.
+    Notify { id: usize },
+    /// A process's readiness check socket.
+    Check { id: usize },
+}
+
+/// Keys below this are the loop's own (the signal pipe).
+const BASE: usize = 16;
+/// Slots per process.
+const SLOTS: usize = 8;
+
+impl Source {
+    pub fn key(self) -> usize {
+        let (id, slot) = match self {
+            Source::Signal => return 0,
+            Source::Output { id, stream } => (id, (stream == Stream::Stderr) as usize),
+            Source::Stdin { id } => (id, 2),
+            Source::Notify { id } => (id, 3),
+            Source::Check { id } => (id, 4),
+        };
+        BASE + id * SLOTS + slot
+    }
+
+    pub fn from_key(key: usize) -> Option<Source> {
+        if key == 0 {
+            return Some(Source::Signal);
+        }
+        let rel = key.checked_sub(BASE)?;
+        let id = rel / SLOTS;
+        Some(match rel % SLOTS {
+            0 => Source::Output {
+                id,
+                stream: Stream::Stdout,
+            },
+            1 => Source::Output {
+                id,
+                stream: Stream::Stderr,
+            },
+            2 => Source::Stdin { id },
+            3 => Source::Notify { id },
+            4 => Source::Check { id },
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        for s in [
+            Source::Signal,
+            Source::Output {
+                id: 0,
+                stream: Stream::Stdout,
+            },
+            Source::Output {
+                id: 7,
+                stream: Stream::Stderr,
+            },
+            Source::Stdin { id: 3 },
+            Source::Notify { id: 1000 },
+            Source::Check { id: 5 },
+        ] {
+            assert_eq!(Source::from_key(s.key()), Some(s));
+        }
+        assert_eq!(Source::from_key(5), None);
+        assert_eq!(Source::from_key(BASE + 6), None);
+    }
+}
