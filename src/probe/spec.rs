@@ -190,3 +190,59 @@ mod tests {
         assert!(ready("tcp:x:1").unwrap_err().contains("not an IP address"));
     }
 }
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+    use crate::config::{load, Config, LogLevel, Overrides};
+    use crate::testutil::TempDir;
+    use std::path::Path;
+
+    fn load_text(text: &str) -> Result<Config, String> {
+        let t = TempDir::new("probe");
+        let path = t.write("supervisord.conf", &format!("[supervisord]\n{text}"));
+        load(Path::new(&path), &Overrides::default()).map_err(|e| e.0)
+    }
+
+    fn probe_of(text: &str) -> ProbeConfig {
+        let c = load_text(text).unwrap_or_else(|e| panic!("{e}"));
+        let warned: Vec<_> = c
+            .startup_messages
+            .iter()
+            .filter(|(l, _)| *l >= LogLevel::Warn)
+            .collect();
+        assert!(warned.is_empty(), "no unknown-key warnings: {warned:?}");
+        c.groups[0].processes[0].probe.clone()
+    }
+
+    #[test]
+    fn without_the_keys_startsecs_decides() {
+        assert_eq!(probe_of("[program:x]\ncommand=c\n"), ProbeConfig::default());
+    }
+
+    #[test]
+    fn keys_are_read_and_checked() {
+        let p = probe_of("[program:x]\ncommand=c\nready=notify\nwatchdog_secs=30\n");
+        assert_eq!(p.ready, Ready::Notify);
+        assert_eq!(p.watchdog_secs, 30);
+        let p = probe_of(
+            "[fcgi-program:x]\ncommand=c\nsocket=tcp://127.0.0.1:9\nready=tcp:%(ENV_HOME)s\n"
+                .replace("%(ENV_HOME)s", "9")
+                .as_str(),
+        );
+        assert_eq!(
+            p.ready,
+            Ready::Check(Target::Tcp("127.0.0.1:9".parse().unwrap()))
+        );
+        let e = load_text("[program:x]\ncommand=c\nready=tcp:nowhere.example:80\n").unwrap_err();
+        assert!(
+            e.contains("invalid 'ready' value") && e.contains("not an IP address"),
+            "{e}"
+        );
+        let e = load_text("[program:x]\ncommand=c\nwatchdog_secs=5\n").unwrap_err();
+        assert!(e.contains("watchdog_secs needs ready=notify"), "{e}");
+        let e =
+            load_text("[eventlistener:x]\ncommand=c\nevents=TICK_5\nready=notify\n").unwrap_err();
+        assert!(e.contains("not supported for event listeners"), "{e}");
+    }
+}

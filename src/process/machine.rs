@@ -473,10 +473,10 @@ impl Machine {
             }
             ProcessState::Starting => {
                 let started = self.laststart.unwrap_or(now.mono);
-                if now.mono < started + secs(cfg.startsecs) {
-                } else if !self.probed(cfg) {
+                let over = now.mono >= started + secs(cfg.startsecs);
+                if over && !self.probed(cfg) {
                     self.promote(cfg, fx);
-                } else if cfg.startsecs > 0 {
+                } else if over && cfg.startsecs > 0 {
                     let message = format!("not ready within {} seconds (startsecs)", cfg.startsecs);
                     fx.push(Effect::Log(
                         LogLevel::Warn,

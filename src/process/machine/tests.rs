@@ -656,3 +656,4 @@ fn a_stop_during_a_failure_stop_ends_stopped() {
 }
 
 mod policy;
+mod probes;

@@ -1,0 +1,236 @@
+//! Readiness probes end to end (issue #18): a program with `ready=tcp:` is RUNNING only once
+//! it listens, `ready=http://` once it answers 2xx, `ready=exec:` once the command exits 0;
+//! an sd_notify program (a real `systemd-notify` and a plain datagram sender) is RUNNING on
+//! READY=1, shows its STATUS, and is restarted when its watchdog pings stop; a program that
+//! is not ready within startsecs fails its start; and checks that hang do not slow the loop.
+
+mod common;
+
+use common::rpc::{call, get, s, Value};
+use common::*;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const HEAD: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
+
+fn member(sock: &Path, name: &str, key: &str) -> String {
+    let info = call(sock, "supervisor.getProcessInfo", &[s(name)]).expect("getProcessInfo");
+    match get(&info, key) {
+        Some(Value::String(v)) => v.clone(),
+        Some(Value::Int(n)) => n.to_string(),
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+fn state(sock: &Path, name: &str) -> String {
+    member(sock, name, "statename")
+}
+
+/// It stays STARTING for `ms` (past Supervisor's own startsecs rule).
+fn stays_starting(d: &Daemon, name: &str, ms: u64) {
+    let sock = d.path("sock");
+    wait_until(10, "STARTING", || state(&sock, name) == "STARTING");
+    let until = Instant::now() + Duration::from_millis(ms);
+    while Instant::now() < until {
+        assert_eq!(state(&sock, name), "STARTING", "{}", d.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn python() -> Option<std::path::PathBuf> {
+    let p = in_path("python3");
+    if p.is_none() {
+        skip("python3 (probe test programs)");
+    }
+    p
+}
+
+#[test]
+fn tcp_ready_program_is_running_only_once_it_listens() {
+    let Some(py) = python() else { return };
+    let port = free_port();
+    let body = format!(
+        "{HEAD}[program:srv]\ncommand=sh -c 'while [ ! -e {{dir}}/go ]; do sleep 0.05; done; \
+         exec {py} -c \"import socket,time; s=socket.socket(); \
+         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\\\"127.0.0.1\\\", {port})); \
+         s.listen(); time.sleep(1000)\"'\nready=tcp:{port}\nstartsecs=60\n",
+        py = py.display()
+    );
+    let d = Daemon::start("probe-tcp", &body);
+    stays_starting(&d, "srv", 1_500);
+    std::fs::write(d.path("go"), "").expect("flag");
+    let sock = d.path("sock");
+    wait_until(10, "RUNNING once it listens", || {
+        state(&sock, "srv") == "RUNNING"
+    });
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    assert_eq!(
+        d.count("success: srv entered RUNNING state, process is ready"),
+        1
+    );
+}
+
+#[test]
+fn http_and_exec_readiness() {
+    let Some(py) = python() else { return };
+    let port = free_port();
+    // A server that answers 503 until the flag exists, then 200.
+    let server = format!(
+        "import http.server,os\n\
+         class H(http.server.BaseHTTPRequestHandler):\n \
+         def do_GET(self):\n  \
+         self.send_response(200 if os.path.exists('go') else 503); self.end_headers()\n \
+         def log_message(self, *a): pass\n\
+         http.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
+    );
+    let d = Daemon::configure("probe-http", "");
+    std::fs::write(d.path("server.py"), server).expect("server.py");
+    d.write_conf(&format!(
+        "{HEAD}[program:web]\ncommand={py} {{dir}}/server.py\ndirectory={{dir}}\n\
+         ready=http://127.0.0.1:{port}/health\nstartsecs=60\n\n\
+         [program:ex]\ncommand=sleep 1000\nready=exec:test -e {{dir}}/go\nstartsecs=60\n",
+        py = py.display()
+    ));
+    let d = d.spawn(&["-n"]);
+    stays_starting(&d, "web", 1_500);
+    assert_eq!(state(&d.path("sock"), "ex"), "STARTING");
+    std::fs::write(d.path("go"), "").expect("flag");
+    let sock = d.path("sock");
+    wait_until(10, "both RUNNING", || {
+        state(&sock, "web") == "RUNNING" && state(&sock, "ex") == "RUNNING"
+    });
+    // Probe commands are reaped as such, never as unknown pids.
+    assert_eq!(d.count("reaped unknown pid"), 0, "{}", d.log());
+}
+
+#[test]
+fn not_ready_within_startsecs_fails_the_start() {
+    let port = free_port();
+    let body = format!(
+        "{HEAD}[program:never]\ncommand=sleep 1000\nready=tcp:127.0.0.1:{port}\nstartsecs=1\n\
+         startretries=1\n"
+    );
+    let d = Daemon::start("probe-never", &body);
+    let sock = d.path("sock");
+    wait_until(20, "FATAL", || state(&sock, "never") == "FATAL");
+    assert_eq!(d.count("never: not ready within 1 seconds (startsecs)"), 2);
+    assert_eq!(
+        member(&sock, "never", "spawnerr"),
+        "not ready within 1 seconds (startsecs)"
+    );
+}
+
+/// A shell program that becomes ready with `send READY=1 STATUS=...`, then pings the
+/// watchdog every 300 ms while `{dir}/ping` exists.
+fn notify_program(send: &str) -> String {
+    format!(
+        "{HEAD}[program:nt]\ncommand=sh -c 'sleep 0.3; {send} READY=1 STATUS=serving-requests; \
+         while true; do if [ -e {{dir}}/ping ]; then {send} WATCHDOG=1; fi; sleep 0.3; done'\n\
+         ready=notify\nwatchdog_secs=2\nstartsecs=30\n"
+    )
+}
+
+fn notify_checks(d: &Daemon) {
+    let sock = d.path("sock");
+    wait_until(10, "RUNNING on READY=1", || state(&sock, "nt") == "RUNNING");
+    let mut desc = String::new();
+    wait_until(10, "STATUS in the description", || {
+        desc = member(&sock, "nt", "description");
+        desc.ends_with(", serving-requests")
+    });
+    assert!(desc.starts_with("pid "), "{desc}");
+    let pid = member(&sock, "nt", "pid");
+    // Pings keep it running past the watchdog's 2 s.
+    std::thread::sleep(Duration::from_millis(3_000));
+    assert_eq!(member(&sock, "nt", "pid"), pid, "{}", d.log());
+    assert_eq!(d.count("watchdog timeout"), 0);
+    // No more pings: restarted (a new pid, RUNNING again after its new READY=1).
+    std::fs::remove_file(d.path("ping")).expect("rm ping");
+    d.wait_log(
+        "restarting nt: watchdog timeout (no WATCHDOG=1 for 2 seconds)",
+        10,
+    );
+    wait_until(10, "RUNNING again with a new pid", || {
+        state(&sock, "nt") == "RUNNING" && member(&sock, "nt", "pid") != pid
+    });
+}
+
+#[test]
+fn sd_notify_with_systemd_notify() {
+    let Some(tool) = in_path("systemd-notify") else {
+        skip("systemd-notify (Debian package systemd)");
+        return;
+    };
+    // systemd-notify takes one assignment per argument; --ready is READY=1.
+    let send = format!("{}", tool.display());
+    let d = Daemon::configure("probe-sdn", "");
+    std::fs::write(d.path("ping"), "").expect("ping");
+    d.write_conf(&notify_program(&send));
+    let d = d.spawn(&["-n"]);
+    notify_checks(&d);
+}
+
+#[test]
+fn sd_notify_with_a_plain_datagram_sender() {
+    let Some(py) = python() else { return };
+    let d = Daemon::configure("probe-dgram", "");
+    // The protocol as libsystemd speaks it: one datagram, '@' for the abstract namespace.
+    std::fs::write(
+        d.path("send.py"),
+        "import os,socket,sys\n\
+         a=os.environ['NOTIFY_SOCKET']\n\
+         a='\\0'+a[1:] if a.startswith('@') else a\n\
+         s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
+         s.sendto('\\n'.join(sys.argv[1:]).encode(), a)\n",
+    )
+    .expect("send.py");
+    std::fs::write(d.path("ping"), "").expect("ping");
+    let send = format!("{} {{dir}}/send.py", py.display());
+    d.write_conf(&notify_program(&send));
+    let d = d.spawn(&["-n"]);
+    notify_checks(&d);
+}
+
+#[test]
+fn hanging_checks_do_not_slow_the_loop() {
+    // A listener that accepts (in the kernel's backlog) and never answers: every HTTP check
+    // waits for a status line until its timeout.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = l.local_addr().expect("addr").port();
+    let mut body = String::from(HEAD);
+    for i in 0..50 {
+        body.push_str(&format!(
+            "[program:p{i}]\ncommand=sleep 1000\nready=http://127.0.0.1:{port}/\nstartsecs=60\n\n"
+        ));
+    }
+    let d = Daemon::start("probe-hang", &body);
+    let sock = d.path("sock");
+    wait_until(20, "all STARTING", || {
+        (0..50).all(|i| state(&sock, &format!("p{i}")) == "STARTING")
+    });
+    // Keep the backlog drained so new checks connect, and hold every connection open.
+    l.set_nonblocking(true).expect("nonblocking");
+    let mut held = Vec::new();
+    let mut times = Vec::new();
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        while let Ok((c, _)) = l.accept() {
+            held.push(c);
+        }
+        let t = Instant::now();
+        call(&sock, "supervisor.getState", &[]).expect("getState");
+        times.push(t.elapsed());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    eprintln!(
+        "getState while 50 checks hang: median {median:?}, max {:?}, {} connections held",
+        times[times.len() - 1],
+        held.len()
+    );
+    assert!(held.len() >= 50, "the checks connected ({})", held.len());
+    assert!(median < Duration::from_millis(20), "median {median:?}");
+    assert!((0..50).all(|i| state(&sock, &format!("p{i}")) == "STARTING"));
+}
