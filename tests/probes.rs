@@ -234,3 +234,76 @@ fn hanging_checks_do_not_slow_the_loop() {
     assert!(median < Duration::from_millis(20), "median {median:?}");
     assert!((0..50).all(|i| state(&sock, &format!("p{i}")) == "STARTING"));
 }
+
+#[test]
+fn failing_http_health_check_restarts_after_retries_and_emits_events() {
+    let Some(py) = venv_bin("python") else {
+        skip("the interop venv's python (supervisor's childutils for the listener)");
+        return;
+    };
+    let recorder =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/events/recorder.py");
+    let port = free_port();
+    // 200 while {dir}/ok exists, 500 otherwise.
+    let server = format!(
+        "import http.server,os\n\
+         class H(http.server.BaseHTTPRequestHandler):\n \
+         def do_GET(self):\n  \
+         self.send_response(200 if os.path.exists('ok') else 500); self.end_headers()\n \
+         def log_message(self, *a): pass\n\
+         s=http.server.HTTPServer(('127.0.0.1', {port}), H)\n\
+         s.serve_forever()\n"
+    );
+    let d = Daemon::configure("probe-health", "");
+    std::fs::write(d.path("server.py"), server).expect("server.py");
+    std::fs::write(d.path("ok"), "").expect("ok");
+    d.write_conf(&format!(
+        "{HEAD}[program:web]\ncommand={py} {{dir}}/server.py\ndirectory={{dir}}\n\
+         ready=tcp:{port}\nstartsecs=30\nhealthcheck=http://127.0.0.1:{port}/\n\
+         healthcheck_interval=1\nhealthcheck_retries=3\nhealthcheck_timeout=2\n\n\
+         [eventlistener:rec]\ncommand={py} {rec} {{dir}}/rec.rec ok\n\
+         events=PROCESS_HEALTH_HEALTHY,PROCESS_HEALTH_UNHEALTHY\nstartsecs=0\n",
+        py = py.display(),
+        rec = recorder.display()
+    ));
+    let d = d.spawn(&["-n"]);
+    let sock = d.path("sock");
+    let rec = || std::fs::read_to_string(d.path("rec.rec")).unwrap_or_default();
+    wait_until(20, "a PROCESS_HEALTH_HEALTHY event", || {
+        rec().contains("PROCESS_HEALTH_HEALTHY")
+    });
+    let pid = member(&sock, "web", "pid");
+    assert!(
+        rec().contains(&format!(
+            "processname:web groupname:web from_state:RUNNING pid:{pid} failures:0"
+        )),
+        "{}",
+        rec()
+    );
+    // Failing from now on: unhealthy after 3 failures, then restarted.
+    let failing = Instant::now();
+    std::fs::remove_file(d.path("ok")).expect("rm ok");
+    wait_until(20, "a PROCESS_HEALTH_UNHEALTHY event", || {
+        rec().contains("PROCESS_HEALTH_UNHEALTHY")
+    });
+    let took = failing.elapsed();
+    assert!(
+        took >= Duration::from_millis(1_500),
+        "3 checks 1 s apart: {took:?}"
+    );
+    assert!(
+        rec().contains(&format!("pid:{pid} failures:3")),
+        "{}",
+        rec()
+    );
+    d.wait_log(
+        "restarting web: health check failed 3 times (HTTP status 500)",
+        10,
+    );
+    std::fs::write(d.path("ok"), "").expect("ok");
+    wait_until(20, "RUNNING again with a new pid", || {
+        state(&sock, "web") == "RUNNING" && member(&sock, "web", "pid") != pid
+    });
+    // getProcessInfo keeps Supervisor's members: the description has no health in it.
+    assert!(!member(&sock, "web", "description").contains("health"));
+}

@@ -81,6 +81,12 @@ const PROGRAM: &[&str] = &[
     "restart_delay_secs",
     "ready",
     "watchdog_secs",
+    "healthcheck",
+    "healthcheck_interval",
+    "healthcheck_timeout",
+    "healthcheck_retries",
+    "healthcheck_start_period",
+    "healthcheck_action",
 ];
 
 const FCGI_EXTRA: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];

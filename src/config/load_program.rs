@@ -60,12 +60,45 @@ pub fn processes(
     let restart = super::restart::read(&sec, &common)?;
     let essential = sec.conv("essential", "false", &common, boolean)?;
     // Project extension (issue #18): readiness probes.
+    let health = match sec.conv_opt("healthcheck", &common, crate::probe::spec::healthcheck)? {
+        None => None,
+        Some(target) => {
+            let n = |key, default| sec.conv(key, default, &common, crate::probe::spec::positive);
+            Some(crate::probe::spec::HealthConfig {
+                target,
+                interval: n("healthcheck_interval", "30")?,
+                timeout: n("healthcheck_timeout", "5")?,
+                retries: n("healthcheck_retries", "3")? as u32,
+                start_period: sec.conv(
+                    "healthcheck_start_period",
+                    "0",
+                    &common,
+                    crate::probe::spec::seconds,
+                )?,
+                action: sec.conv(
+                    "healthcheck_action",
+                    "restart",
+                    &common,
+                    crate::probe::spec::health_action,
+                )?,
+            })
+        }
+    };
     let probe = crate::probe::ProbeConfig {
         ready: sec.conv("ready", "startsecs", &common, crate::probe::spec::ready)?,
         watchdog_secs: sec.conv("watchdog_secs", "0", &common, crate::probe::spec::seconds)?,
+        health,
     };
-    if probe.waits_for_ready() && section.starts_with("eventlistener:") {
-        return Err(sec.err(Some("ready"), "ready= is not supported for event listeners"));
+    if section.starts_with("eventlistener:") {
+        if probe.waits_for_ready() {
+            return Err(sec.err(Some("ready"), "ready= is not supported for event listeners"));
+        }
+        if probe.health.is_some() {
+            return Err(sec.err(
+                Some("healthcheck"),
+                "healthcheck= is not supported for event listeners",
+            ));
+        }
     }
     if probe.watchdog_secs > 0 && !probe.notify() {
         return Err(sec.err(Some("watchdog_secs"), "watchdog_secs needs ready=notify"));

@@ -1,17 +1,30 @@
-//! The loop's side of readiness probes (`crate::probe`): it opens a process's sd_notify
-//! socket before the spawn, starts and times out checks, watches their sockets, reaps probe
-//! commands, reads notify datagrams, and feeds the outcomes to the machine as inputs.
+//! The loop's side of probes (`crate::probe`): it opens a process's sd_notify socket before
+//! the spawn, starts and times out readiness and health checks, watches their sockets, reaps
+//! probe commands, reads notify datagrams, and feeds the outcomes to the machine as inputs
+//! (and a change of health to listeners as PROCESS_HEALTH_* events).
 
 use super::source::Source;
 use super::supervisor::Supervisor;
+use crate::events::Event;
 use crate::probe::check::{Check, Step};
 use crate::probe::notify::{Message, NotifySocket};
-use crate::probe::{InFlight, Ready, RETRY, TIMEOUT};
+use crate::probe::{Health, HealthAction, InFlight, Purpose, Ready, RETRY, TIMEOUT};
 use crate::process::machine::{Input, Now};
 use crate::process::{ProcessState, WaitStatus};
-use crate::sys::poller::Interest;
-use std::os::fd::AsFd;
+use crate::sys::poller::{Interest, Poller};
 use std::time::{Duration, Instant};
+
+/// Takes a socket check off the poller (closing its descriptor would too, but a probe
+/// command forked meanwhile may hold a copy until its exec).
+fn unwatch(poller: &Poller, f: &Option<InFlight>) {
+    if let Some(InFlight {
+        check: Check::Conn(c),
+        ..
+    }) = f
+    {
+        let _ = poller.delete(c.fd());
+    }
+}
 
 impl Supervisor {
     /// Before a spawn with `ready=notify`: a fresh notify socket, watched; the variables the
@@ -39,34 +52,34 @@ impl Supervisor {
         Ok(env)
     }
 
-    /// Every state change of a process with probes: STARTING arms its readiness check,
-    /// RUNNING ends the checks and arms the watchdog, an ended child drops everything.
+    /// Every state change of a process: STARTING arms its readiness check, RUNNING ends it
+    /// and arms the watchdog and the health checks, STOPPING ends them, an ended child
+    /// drops everything.
     pub(super) fn probe_state_change(&mut self, id: usize, to: ProcessState, now: Instant) {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        let probe = &mut p.probe;
-        if let Some(f) = &probe.in_flight {
-            if let Check::Conn(c) = &f.check {
-                let _ = self.poller.delete(c.fd());
-            }
-        }
+        let (cfg, probe) = (&p.config.probe, &mut p.probe);
+        unwatch(&self.poller, &probe.ready.in_flight);
+        unwatch(&self.poller, &probe.health.in_flight);
+        probe.ready.stop();
+        probe.stop_health();
         match to {
             ProcessState::Starting => {
-                probe.stop_checks();
-                if matches!(p.config.probe.ready, Ready::Check(_)) {
-                    probe.next_check = Some(now);
+                if matches!(cfg.ready, Ready::Check(_)) {
+                    probe.ready.next = Some(now);
                 }
             }
             ProcessState::Running => {
-                probe.stop_checks();
-                let wd = p.config.probe.watchdog_secs;
+                let wd = cfg.watchdog_secs;
                 probe.watchdog_by = (wd > 0).then(|| now + Duration::from_secs(wd));
+                if let Some(h) = &cfg.health {
+                    probe.health.next = Some(now);
+                    probe.grace_until =
+                        (h.start_period > 0).then(|| now + Duration::from_secs(h.start_period));
+                }
             }
-            ProcessState::Stopping => {
-                probe.stop_checks();
-                probe.watchdog_by = None;
-            }
+            ProcessState::Stopping => probe.watchdog_by = None,
             _ => {
                 if let Some(n) = &probe.notify {
                     let _ = self.poller.delete(n.fd());
@@ -80,34 +93,36 @@ impl Supervisor {
     /// processes whose watchdog expired.
     pub fn probes_due(&mut self, now: Now) {
         for id in 0..self.procs.len() {
-            let Some(p) = self.procs[id].as_mut() else {
-                continue;
-            };
-            if !p.probe.due(now.mono) {
-                continue;
-            }
-            let probe = &mut p.probe;
-            if probe
-                .in_flight
+            if !self.procs[id]
                 .as_ref()
-                .is_some_and(|f| f.deadline <= now.mono)
+                .is_some_and(|p| p.probe.due(now.mono))
             {
-                if let Some(f) = probe.in_flight.take() {
-                    if let Check::Conn(c) = &f.check {
-                        let _ = self.poller.delete(c.fd());
-                    }
-                    f.check.abandon();
-                }
-                probe.next_check = Some(now.mono + RETRY);
-                let line = format!("{}: readiness check timed out", p.config.name);
-                self.log.blather(&line);
-            }
-            let Some(p) = self.procs[id].as_mut() else {
                 continue;
-            };
-            if p.probe.next_check.is_some_and(|t| t <= now.mono) {
-                p.probe.next_check = None;
-                self.start_check(id, now.mono);
+            }
+            for purpose in [Purpose::Ready, Purpose::Health] {
+                let Some(p) = self.procs[id].as_mut() else {
+                    break;
+                };
+                let slot = p.probe.slot(purpose);
+                if slot
+                    .in_flight
+                    .as_ref()
+                    .is_some_and(|f| f.deadline <= now.mono)
+                {
+                    unwatch(&self.poller, &slot.in_flight);
+                    if let Some(f) = slot.in_flight.take() {
+                        f.check.abandon();
+                    }
+                    self.check_done(id, purpose, Err("timed out".into()), now);
+                }
+                let Some(p) = self.procs[id].as_mut() else {
+                    break;
+                };
+                let slot = p.probe.slot(purpose);
+                if slot.next.is_some_and(|t| t <= now.mono) {
+                    slot.next = None;
+                    self.start_check(id, purpose, now.mono);
+                }
             }
             let Some(p) = self.procs[id].as_mut() else {
                 continue;
@@ -123,113 +138,166 @@ impl Supervisor {
         }
     }
 
-    fn start_check(&mut self, id: usize, now: Instant) {
+    fn start_check(&mut self, id: usize, purpose: Purpose, now: Instant) {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        let Ready::Check(target) = &p.config.probe.ready else {
-            return;
+        let (target, timeout, state) = match (purpose, &p.config.probe) {
+            (Purpose::Ready, cfg) => match &cfg.ready {
+                Ready::Check(t) => (t, TIMEOUT, ProcessState::Starting),
+                _ => return,
+            },
+            (Purpose::Health, cfg) => match &cfg.health {
+                Some(h) => (
+                    &h.target,
+                    Duration::from_secs(h.timeout),
+                    ProcessState::Running,
+                ),
+                None => return,
+            },
         };
-        if p.machine.state() != ProcessState::Starting || p.machine.pid == 0 {
+        if p.machine.state() != state || p.machine.pid == 0 {
             return;
         }
-        match Check::start(target, &p.config) {
-            Ok(check) => {
-                match &check {
-                    Check::Conn(c) => {
-                        let key = Source::Check { id }.key();
-                        if let Err(e) = self.poller.add(c.fd(), key, c.interest()) {
-                            self.log.error(&format!(
-                                "cannot watch the readiness check of '{}': {e}",
-                                p.config.name
-                            ));
-                            p.probe.next_check = Some(now + RETRY);
-                            return;
-                        }
-                    }
-                    Check::Exec { pid } => {
-                        self.probe_pids.insert(*pid, id);
-                    }
-                }
-                p.probe.in_flight = Some(InFlight {
-                    check,
-                    deadline: now + TIMEOUT,
-                });
-            }
+        let check = match Check::start(target, &p.config) {
+            Ok(check) => check,
             Err(e) => {
-                p.probe.next_check = Some(now + RETRY);
-                let line = format!("{}: readiness check failed: {e}", p.config.name);
-                self.log.debug(&line);
+                self.check_done(id, purpose, Err(e), Now::current());
+                return;
+            }
+        };
+        match &check {
+            Check::Conn(c) => {
+                let key = Source::Check { id, purpose }.key();
+                if let Err(e) = self.poller.add(c.fd(), key, c.interest()) {
+                    self.check_done(id, purpose, Err(e.to_string()), Now::current());
+                    return;
+                }
+            }
+            Check::Exec { pid } => {
+                self.probe_pids.insert(*pid, (id, purpose));
             }
         }
+        p.probe.slot(purpose).in_flight = Some(InFlight {
+            check,
+            deadline: now + timeout,
+        });
     }
 
     /// A check's socket is ready: one step of its exchange.
-    pub(super) fn check_ready(&mut self, id: usize) {
+    pub(super) fn check_ready(&mut self, id: usize, purpose: Purpose) {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
+        let slot = p.probe.slot(purpose);
         let Some(InFlight {
             check: Check::Conn(conn),
             ..
-        }) = p.probe.in_flight.as_mut()
+        }) = slot.in_flight.as_mut()
         else {
             return;
         };
-        let key = Source::Check { id }.key();
+        let key = Source::Check { id, purpose }.key();
         let result = match conn.step() {
-            Step::Wait(interest) => {
-                if let Err(e) = self.poller.modify(conn.fd(), key, Some(interest)) {
-                    Err(e.to_string())
-                } else {
-                    return;
-                }
-            }
+            Step::Wait(interest) => match self.poller.modify(conn.fd(), key, Some(interest)) {
+                Ok(()) => return,
+                Err(e) => Err(e.to_string()),
+            },
             Step::Done(r) => r,
         };
-        let _ = self.poller.delete(conn.fd().as_fd());
-        p.probe.in_flight = None;
-        self.check_done(id, result);
+        unwatch(&self.poller, &slot.in_flight);
+        slot.in_flight = None;
+        self.check_done(id, purpose, result, Now::current());
     }
 
-    /// A check finished: RUNNING on success, another try after `RETRY` otherwise.
-    fn check_done(&mut self, id: usize, result: Result<(), String>) {
-        let now = Now::current();
-        match result {
-            Ok(()) => self.apply(id, Input::Ready, now),
-            Err(e) => {
-                let Some(p) = self.process_mut(id) else {
-                    return;
-                };
-                p.probe.next_check = Some(now.mono + RETRY);
-                // Every RETRY while it starts: below DEBUG.
-                let line = format!("{}: not ready yet: {e}", p.config.name);
-                self.log.blather(&line);
+    /// A check finished (its in-flight record already gone): a readiness success makes the
+    /// process RUNNING, a failure tries again after `RETRY`; a health result may change the
+    /// process's health, which is reported and acted on.
+    fn check_done(&mut self, id: usize, purpose: Purpose, result: Result<(), String>, now: Now) {
+        let Some(p) = self.process_mut(id) else {
+            return;
+        };
+        if purpose == Purpose::Ready {
+            match result {
+                Ok(()) => self.apply(id, Input::Ready, now),
+                Err(e) => {
+                    p.probe.ready.next = Some(now.mono + RETRY);
+                    // Every RETRY while it starts: below DEBUG.
+                    let line = format!("{}: not ready yet: {e}", p.config.name);
+                    self.log.blather(&line);
+                }
             }
+            return;
+        }
+        let Some(h) = p.config.probe.health.clone() else {
+            return;
+        };
+        if p.machine.state() != ProcessState::Running {
+            return;
+        }
+        p.probe.health.next = Some(now.mono + Duration::from_secs(h.interval));
+        let changed = p.probe.health_result(result.is_ok(), h.retries, now.mono);
+        let (name, group, pid, failures) = (
+            p.config.name.clone(),
+            p.group.clone(),
+            p.machine.pid,
+            p.probe.failures,
+        );
+        if let Err(e) = &result {
+            self.log.debug(&format!(
+                "{name}: health check failed ({failures} in a row): {e}"
+            ));
+        }
+        let Some(verdict) = changed else {
+            return;
+        };
+        let payload = format!(
+            "processname:{name} groupname:{group} from_state:RUNNING pid:{pid} failures:{failures}"
+        );
+        match verdict {
+            Health::Healthy => {
+                self.log.info(&format!("{name} is healthy"));
+                self.emit(Event::new("PROCESS_HEALTH_HEALTHY", payload));
+            }
+            Health::Unhealthy => {
+                let why = result.err().unwrap_or_default();
+                self.log.warn(&format!(
+                    "{name} is unhealthy ({failures} failed health checks in a row, last: {why})"
+                ));
+                self.emit(Event::new("PROCESS_HEALTH_UNHEALTHY", payload));
+                let message = format!("health check failed {failures} times ({why})");
+                match h.action {
+                    HealthAction::Restart => self.apply(id, Input::Unhealthy { message }, now),
+                    HealthAction::Stop => self.apply(id, Input::Stop, now),
+                    HealthAction::None => {}
+                }
+            }
+            Health::Unknown => {}
         }
     }
 
     /// A reaped pid that was a probe command: its result goes to its check. False for a pid
     /// that is not one.
-    pub(super) fn probe_exited(&mut self, pid: i32, status: WaitStatus, _now: Now) -> bool {
-        let Some(id) = self.probe_pids.remove(&pid) else {
+    pub(super) fn probe_exited(&mut self, pid: i32, status: WaitStatus, now: Now) -> bool {
+        let Some((id, purpose)) = self.probe_pids.remove(&pid) else {
             return false;
         };
         let Some(p) = self.process_mut(id) else {
             return true;
         };
+        let slot = p.probe.slot(purpose);
         // A command given up on (timed out, or its process ended) is only reaped.
-        if !matches!(p.probe.in_flight, Some(InFlight { check: Check::Exec { pid: q }, .. }) if q == pid)
+        if !matches!(slot.in_flight, Some(InFlight { check: Check::Exec { pid: q }, .. }) if q == pid)
         {
             return true;
         }
-        p.probe.in_flight = None;
+        slot.in_flight = None;
         let result = if status.signal().is_none() && status.exit_code() == 0 {
             Ok(())
         } else {
             Err(format!("probe command {}", status.describe()))
         };
-        self.check_done(id, result);
+        self.check_done(id, purpose, result, now);
         true
     }
 

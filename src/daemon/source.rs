@@ -2,6 +2,7 @@
 //! packed into the key and unpacked when it fires (instead of arithmetic at each use).
 
 use crate::output::Stream;
+use crate::probe::Purpose;
 
 /// A descriptor the loop watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,8 +15,8 @@ pub enum Source {
     Stdin { id: usize },
     /// A process's sd_notify socket.
     Notify { id: usize },
-    /// A process's readiness check socket.
-    Check { id: usize },
+    /// A process's readiness or health check socket.
+    Check { id: usize, purpose: Purpose },
 }
 
 /// Keys below this are the loop's own (the signal pipe).
@@ -30,7 +31,7 @@ impl Source {
             Source::Output { id, stream } => (id, (stream == Stream::Stderr) as usize),
             Source::Stdin { id } => (id, 2),
             Source::Notify { id } => (id, 3),
-            Source::Check { id } => (id, 4),
+            Source::Check { id, purpose } => (id, 4 + (purpose == Purpose::Health) as usize),
         };
         BASE + id * SLOTS + slot
     }
@@ -52,7 +53,14 @@ impl Source {
             },
             2 => Source::Stdin { id },
             3 => Source::Notify { id },
-            4 => Source::Check { id },
+            4 => Source::Check {
+                id,
+                purpose: Purpose::Ready,
+            },
+            5 => Source::Check {
+                id,
+                purpose: Purpose::Health,
+            },
             _ => return None,
         })
     }
@@ -76,11 +84,18 @@ mod tests {
             },
             Source::Stdin { id: 3 },
             Source::Notify { id: 1000 },
-            Source::Check { id: 5 },
+            Source::Check {
+                id: 5,
+                purpose: Purpose::Ready,
+            },
+            Source::Check {
+                id: 6,
+                purpose: Purpose::Health,
+            },
         ] {
             assert_eq!(Source::from_key(s.key()), Some(s));
         }
         assert_eq!(Source::from_key(5), None);
-        assert_eq!(Source::from_key(BASE + 6), None);
+        assert_eq!(Source::from_key(BASE + 7), None);
     }
 }

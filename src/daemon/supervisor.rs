@@ -120,7 +120,7 @@ pub struct Supervisor {
     /// out (`flush_logs`; empty whenever the loop sleeps).
     pub(super) unlogged: Vec<(usize, usize)>,
     /// Running probe commands: pid -> process id (reaped by `reap`, never "unknown").
-    pub(super) probe_pids: HashMap<i32, usize>,
+    pub(super) probe_pids: HashMap<i32, (usize, crate::probe::Purpose)>,
 }
 
 pub(super) fn fd_key(id: usize, stream: Stream) -> usize {
@@ -645,7 +645,7 @@ impl Supervisor {
             }
             Some(Source::Stdin { id }) => self.flush_stdin(id),
             Some(Source::Notify { id }) => self.notify_readable(id),
-            Some(Source::Check { id }) => self.check_ready(id),
+            Some(Source::Check { id, purpose }) => self.check_ready(id, purpose),
             Some(Source::Signal) | None => {}
         }
     }

@@ -1,6 +1,7 @@
 //! Event types and their hierarchy (events.md §8.1): subscribing to a type delivers it and
 //! every type below it. `PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY` is a project type of its own
-//! (not under PROCESS_STATE), `SUPERVISOR_STATE_CHANGE_FATAL` one under SUPERVISOR_STATE_CHANGE.
+//! (not under PROCESS_STATE), `SUPERVISOR_STATE_CHANGE_FATAL` one under SUPERVISOR_STATE_CHANGE,
+//! and so are `PROCESS_HEALTH_HEALTHY` and `PROCESS_HEALTH_UNHEALTHY` (`daemon::probes`).
 
 /// (name, parent) for every type, abstract ones included.
 const TABLE: &[(&str, Option<&str>)] = &[
@@ -48,6 +49,8 @@ const TABLE: &[(&str, Option<&str>)] = &[
     ("PROCESS_GROUP_ADDED", Some("PROCESS_GROUP")),
     ("PROCESS_GROUP_REMOVED", Some("PROCESS_GROUP")),
     ("PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY", Some("EVENT")),
+    ("PROCESS_HEALTH_HEALTHY", Some("EVENT")),
+    ("PROCESS_HEALTH_UNHEALTHY", Some("EVENT")),
 ];
 
 /// Every name accepted in `events=`.
@@ -94,6 +97,8 @@ mod tests {
             "SUPERVISOR_STATE_CHANGE_FATAL"
         ));
         assert!(!covers("TICK_5", "TICK_60"));
-        assert_eq!(names().count(), 29);
+        assert!(covers("EVENT", "PROCESS_HEALTH_UNHEALTHY"));
+        assert!(!covers("PROCESS_STATE", "PROCESS_HEALTH_HEALTHY"));
+        assert_eq!(names().count(), 31);
     }
 }

@@ -1,14 +1,15 @@
-//! Readiness probes (project extension, issue #18): the probe state of each process (the
-//! check in flight, when the next one starts, its sd_notify socket, the watchdog deadline,
-//! the last `STATUS=`). The loop carries out what it asks (watch a socket, reap a probe
-//! command, read datagrams) in `daemon::probes`; outcomes go to the process machine as
-//! inputs (`Ready`, `Unhealthy`, `Stopping`), so every state change stays in the automaton.
+//! Readiness and health probes (project extension, issue #18): the probe state of each
+//! process (per purpose the check in flight and when the next one starts; its sd_notify
+//! socket, the watchdog deadline, the last `STATUS=`; its health and consecutive failures).
+//! The loop carries out what it asks (watch a socket, reap a probe command, read datagrams)
+//! in `daemon::probes`; outcomes go to the process machine as inputs (`Ready`, `Unhealthy`,
+//! `Stopping`), so every state change stays in the automaton.
 
 pub mod check;
 pub mod notify;
 pub mod spec;
 
-pub use spec::{ProbeConfig, Ready, Target};
+pub use spec::{HealthAction, HealthConfig, ProbeConfig, Ready, Target};
 
 use check::Check;
 use notify::NotifySocket;
@@ -19,33 +20,97 @@ pub const RETRY: Duration = Duration::from_millis(250);
 /// The longest one readiness check may take (it is abandoned then, and counts as failed).
 pub const TIMEOUT: Duration = Duration::from_secs(2);
 
+/// What a check is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `ready=`: while STARTING, until it succeeds.
+    Ready,
+    /// `healthcheck=`: while RUNNING, every interval.
+    Health,
+}
+
+/// A RUNNING process's health (`healthcheck=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Health {
+    /// No check has decided yet (or the process has no health check, or is not RUNNING).
+    #[default]
+    Unknown,
+    Healthy,
+    /// `healthcheck_retries` checks in a row failed.
+    Unhealthy,
+}
+
+impl Health {
+    pub fn name(self) -> &'static str {
+        match self {
+            Health::Unknown => "unknown",
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+}
+
 /// A check in flight and the moment it is given up.
 pub struct InFlight {
     pub check: Check,
     pub deadline: Instant,
 }
 
-/// One process's probe state; all `None` for a process without probes (the default).
+/// The checks of one purpose: the one running, or when the next starts.
+#[derive(Default)]
+pub struct Slot {
+    pub in_flight: Option<InFlight>,
+    pub next: Option<Instant>,
+}
+
+impl Slot {
+    fn next_deadline(&self) -> Option<Instant> {
+        [self.in_flight.as_ref().map(|f| f.deadline), self.next]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// No more checks (a probe command in flight is killed).
+    pub fn stop(&mut self) {
+        if let Some(f) = self.in_flight.take() {
+            f.check.abandon();
+        }
+        self.next = None;
+    }
+}
+
+/// One process's probe state; all empty for a process without probes (the default).
 #[derive(Default)]
 pub struct ProbeState {
-    /// The readiness check running now.
-    pub in_flight: Option<InFlight>,
-    /// When the next readiness check starts (STARTING with a check only).
-    pub next_check: Option<Instant>,
+    pub ready: Slot,
+    pub health: Slot,
     /// The sd_notify socket of the running child (`ready=notify`).
     pub notify: Option<NotifySocket>,
     /// A RUNNING notify process is restarted if no `WATCHDOG=1` comes before this.
     pub watchdog_by: Option<Instant>,
     /// The last `STATUS=`, shown in the description.
     pub status: Option<String>,
+    pub verdict: Health,
+    /// Consecutive failed health checks (those in the start period not counted).
+    pub failures: u32,
+    /// Failed health checks before this moment do not count (`healthcheck_start_period`).
+    pub grace_until: Option<Instant>,
 }
 
 impl ProbeState {
-    /// The next moment something here is due: a check to start, one to give up, a watchdog.
+    pub fn slot(&mut self, purpose: Purpose) -> &mut Slot {
+        match purpose {
+            Purpose::Ready => &mut self.ready,
+            Purpose::Health => &mut self.health,
+        }
+    }
+
+    /// The next moment something here is due: a check to start or to give up, a watchdog.
     pub fn next_deadline(&self) -> Option<Instant> {
         [
-            self.in_flight.as_ref().map(|f| f.deadline),
-            self.next_check,
+            self.ready.next_deadline(),
+            self.health.next_deadline(),
             self.watchdog_by,
         ]
         .into_iter()
@@ -57,20 +122,36 @@ impl ProbeState {
         self.next_deadline().is_some_and(|d| d <= now)
     }
 
-    /// Readiness is settled (RUNNING) or moot: no more checks.
-    pub fn stop_checks(&mut self) {
-        if let Some(f) = self.in_flight.take() {
-            f.check.abandon();
-        }
-        self.next_check = None;
+    /// The child is no longer RUNNING: health is unknown again.
+    pub fn stop_health(&mut self) {
+        self.health.stop();
+        self.verdict = Health::Unknown;
+        self.failures = 0;
+        self.grace_until = None;
     }
 
     /// The child is gone: forget everything that belonged to it.
     pub fn reset(&mut self) {
-        self.stop_checks();
+        self.ready.stop();
+        self.stop_health();
         self.notify = None;
         self.watchdog_by = None;
         self.status = None;
+    }
+
+    /// A health check's result: the new verdict if it changed.
+    pub fn health_result(&mut self, ok: bool, retries: u32, now: Instant) -> Option<Health> {
+        let before = self.verdict;
+        if ok {
+            self.failures = 0;
+            self.verdict = Health::Healthy;
+        } else if self.grace_until.is_none_or(|g| now >= g) {
+            self.failures = self.failures.saturating_add(1);
+            if self.failures >= retries {
+                self.verdict = Health::Unhealthy;
+            }
+        }
+        (self.verdict != before).then_some(self.verdict)
     }
 }
 
@@ -86,14 +167,49 @@ mod tests {
     }
 
     #[test]
-    fn earliest_of_check_and_watchdog() {
+    fn earliest_of_checks_and_watchdog() {
         let t = Instant::now();
         let s = ProbeState {
-            next_check: Some(t + Duration::from_secs(3)),
-            watchdog_by: Some(t + Duration::from_secs(1)),
+            ready: Slot {
+                in_flight: None,
+                next: Some(t + Duration::from_secs(3)),
+            },
+            health: Slot {
+                in_flight: None,
+                next: Some(t + Duration::from_secs(2)),
+            },
+            watchdog_by: Some(t + Duration::from_secs(4)),
             ..Default::default()
         };
-        assert_eq!(s.next_deadline(), Some(t + Duration::from_secs(1)));
-        assert!(s.due(t + Duration::from_secs(1)));
+        assert_eq!(s.next_deadline(), Some(t + Duration::from_secs(2)));
+        assert!(s.due(t + Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn unhealthy_after_retries_failures_in_a_row_not_in_the_start_period() {
+        let t = Instant::now();
+        let mut s = ProbeState {
+            grace_until: Some(t + Duration::from_secs(10)),
+            ..Default::default()
+        };
+        for _ in 0..5 {
+            assert_eq!(s.health_result(false, 3, t), None, "start period");
+        }
+        assert_eq!(s.failures, 0);
+        let t = t + Duration::from_secs(10);
+        assert_eq!(s.health_result(true, 3, t), Some(Health::Healthy));
+        assert_eq!(s.health_result(false, 3, t), None);
+        assert_eq!(s.health_result(false, 3, t), None);
+        assert_eq!(
+            s.health_result(true, 3, t),
+            None,
+            "a success resets the count"
+        );
+        assert_eq!(s.health_result(false, 3, t), None);
+        assert_eq!(s.health_result(false, 3, t), None);
+        assert_eq!(s.health_result(false, 3, t), Some(Health::Unhealthy));
+        assert_eq!(s.failures, 3);
+        assert_eq!(s.health_result(false, 3, t), None, "reported once");
+        assert_eq!(s.health_result(true, 3, t), Some(Health::Healthy));
     }
 }

@@ -32,6 +32,30 @@ pub enum Ready {
     Check(Target),
 }
 
+/// `healthcheck_action=`: what an unhealthy process gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthAction {
+    Restart,
+    Stop,
+    /// Only reported (events, status, /healthz).
+    None,
+}
+
+/// `healthcheck=` and its companions: a check of a RUNNING process, repeated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthConfig {
+    pub target: Target,
+    /// `healthcheck_interval=`: seconds from the end of one check to the start of the next.
+    pub interval: u64,
+    /// `healthcheck_timeout=`: seconds one check may take.
+    pub timeout: u64,
+    /// `healthcheck_retries=`: consecutive failures that make the process unhealthy.
+    pub retries: u32,
+    /// `healthcheck_start_period=`: seconds after RUNNING in which failures do not count.
+    pub start_period: u64,
+    pub action: HealthAction,
+}
+
 /// The probe settings of one process.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProbeConfig {
@@ -39,6 +63,8 @@ pub struct ProbeConfig {
     /// `watchdog_secs=` (with `ready=notify`): a RUNNING process that sends no `WATCHDOG=1`
     /// for this long is restarted; 0 is off.
     pub watchdog_secs: u64,
+    /// `healthcheck=`, if given.
+    pub health: Option<HealthConfig>,
 }
 
 impl ProbeConfig {
@@ -63,6 +89,14 @@ pub fn ready(s: &str) -> Result<Ready, String> {
             format!("invalid 'ready' value {t:?}: {e} (startsecs, notify, tcp:[HOST:]PORT, http://HOST[:PORT]/PATH or exec:COMMAND)")
         }),
     }
+}
+
+/// Parses `healthcheck=`.
+pub fn healthcheck(s: &str) -> Result<Target, String> {
+    let t = s.trim();
+    target(t).map_err(|e| {
+        format!("invalid 'healthcheck' value {t:?}: {e} (tcp:[HOST:]PORT, http://HOST[:PORT]/PATH or exec:COMMAND)")
+    })
 }
 
 /// Parses a check: `tcp:[HOST:]PORT`, `http://HOST[:PORT][/PATH]` or `exec:COMMAND`.
@@ -103,6 +137,26 @@ pub fn target(s: &str) -> Result<Target, String> {
         return Ok(Target::Exec(cmd.to_string()));
     }
     Err("unknown kind of check".into())
+}
+
+/// Parses `healthcheck_action=`.
+pub fn health_action(s: &str) -> Result<HealthAction, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "restart" => Ok(HealthAction::Restart),
+        "stop" => Ok(HealthAction::Stop),
+        "none" => Ok(HealthAction::None),
+        _ => Err(format!(
+            "invalid 'healthcheck_action' value {s:?} (restart, stop or none)"
+        )),
+    }
+}
+
+/// Parses a count or a duration that must be at least 1.
+pub fn positive(s: &str) -> Result<u64, String> {
+    match seconds(s)? {
+        0 => Err("must be at least 1".into()),
+        n => Ok(n),
+    }
 }
 
 /// Parses `watchdog_secs=`: whole seconds, at most a day.
