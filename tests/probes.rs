@@ -307,3 +307,91 @@ fn failing_http_health_check_restarts_after_retries_and_emits_events() {
     // getProcessInfo keeps Supervisor's members: the description has no health in it.
     assert!(!member(&sock, "web", "description").contains("health"));
 }
+
+/// `GET path` over the daemon's unix socket: (status line, body).
+fn unix_get(sock: &Path, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(sock).expect("connect");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("send");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+fn ctl_out(bin: &Path, conf: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(bin)
+        .arg("-c")
+        .arg(conf)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run supervisorctl");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn health_is_shown_in_status_json_metrics_healthz_and_the_web_page() {
+    let d = Daemon::configure("probe-show", "");
+    std::fs::write(d.path("ok"), "").expect("ok");
+    d.write_conf(&format!(
+        "{HEAD}[supervisorctl]\nserverurl=unix://{{dir}}/sock\n\n\
+         [program:app]\ncommand=sleep 1000\nhealthcheck=exec:test -e {{dir}}/ok\n\
+         healthcheck_interval=1\nhealthcheck_retries=2\nhealthcheck_action=none\n\n\
+         [program:plain]\ncommand=sleep 1000\n"
+    ));
+    let d = d.spawn(&["-n"]);
+    let sock = d.path("sock");
+    let ours = bin("supervisorctl");
+    let mut line = String::new();
+    wait_until(15, "healthy in status", || {
+        line = ctl_out(&ours, &d.conf, &["status", "app"]);
+        line.contains(", healthy")
+    });
+    assert!(line.contains("RUNNING   pid "), "{line}");
+    assert!(unix_get(&sock, "/healthz").0.contains(" 200 "));
+    std::fs::remove_file(d.path("ok")).expect("rm ok");
+    wait_until(15, "unhealthy in status", || {
+        line = ctl_out(&ours, &d.conf, &["status"]);
+        line.contains(", unhealthy (2 failures)")
+    });
+    assert!(d
+        .log()
+        .contains("app is unhealthy (2 failed health checks in a row"));
+    // Without an action it keeps running; only the health is reported.
+    assert!(
+        line.lines()
+            .any(|l| l.starts_with("app ") && l.contains("RUNNING")),
+        "{line}"
+    );
+    assert!(
+        !line
+            .lines()
+            .any(|l| l.starts_with("plain") && l.contains("health")),
+        "{line}"
+    );
+    let json = ctl_out(&ours, &d.conf, &["status", "--json", "app"]);
+    assert!(json.contains("\"health\":\"unhealthy\""), "{json}");
+    let (status, body) = unix_get(&sock, "/healthz");
+    assert!(status.contains(" 503 "), "{status}");
+    assert!(body.contains("app RUNNING unhealthy"), "{body}");
+    let (_, metrics) = unix_get(&sock, "/metrics");
+    assert!(
+        metrics
+            .contains("supervisord_process_health{group=\"app\",name=\"app\",namespec=\"app\"} 2"),
+        "{metrics}"
+    );
+    let (_, page) = unix_get(&sock, "/");
+    assert!(page.contains(", unhealthy (2 failures)"), "web page");
+    // getProcessInfo keeps 4.3's members; Python's supervisorctl shows them unchanged.
+    assert!(!member(&sock, "app", "description").contains("health"));
+    if let Some(py) = venv_bin("supervisorctl") {
+        let out = ctl_out(&py, &d.conf, &["status", "app"]);
+        assert!(out.contains("RUNNING") && !out.contains("health"), "{out}");
+    } else {
+        skip("the interop venv's supervisorctl");
+    }
+}

@@ -449,6 +449,29 @@ pub fn get_process_info(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     Outcome::Done(r)
 }
 
+/// `supervisor.getAllProcessHealth` (extension): the processes with `healthcheck=`, in
+/// getAllProcessInfo's order.
+pub fn get_all_process_health(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
+    let list = ctx
+        .sup
+        .processes_by_name()
+        .into_iter()
+        .filter(|p| p.config.probe.health.is_some())
+        .map(|p| {
+            Value::Struct(vec![
+                ("name".into(), Value::String(p.config.name.clone())),
+                ("group".into(), Value::String(p.group.clone())),
+                (
+                    "health".into(),
+                    Value::String(p.probe.verdict.name().into()),
+                ),
+                ("failures".into(), Value::Int(p.probe.failures as i64)),
+            ])
+        })
+        .collect();
+    Outcome::Done(Ok(Value::Array(list)))
+}
+
 pub fn get_all_process_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
     let procs = ctx.sup.processes_by_name();
     Outcome::Done(Ok(info::encode_process_infos(procs.into_iter(), ctx.now)))

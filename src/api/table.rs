@@ -135,6 +135,14 @@ pub static METHODS: &[MethodDef] = &[
 
         @return array result  An array of process config info structs
         "),
+    m("supervisor.getAllProcessHealth", &["array"], 0, true, procs::get_all_process_health,
+      " Get the health of every process that has a health check (project
+        extension; getProcessInfo is unchanged)
+
+        @return array result  An array of structs: name, group, health
+                              ('unknown', 'healthy' or 'unhealthy'), failures
+                              (consecutive failed checks)
+        "),
     m("supervisor.getAllProcessInfo", &["array"], 0, true, procs::get_all_process_info,
       " Get info about all processes
 

@@ -1,9 +1,11 @@
 //! `/healthz`: 200 when supervisord is RUNNING and every autostart program is RUNNING (or has
-//! EXITED with an expected exit code); otherwise 503 listing the others, one per line.
+//! EXITED with an expected exit code) and none is unhealthy (`healthcheck=`); otherwise 503
+//! listing the others, one per line.
 
 use super::status::namespec;
 use crate::daemon::supervisor::Supervisor;
 use crate::http::server::Reply;
+use crate::probe::Health;
 use crate::process::ProcessState;
 
 /// The problems, empty when healthy.
@@ -22,6 +24,8 @@ pub fn problems(sup: &Supervisor) -> Vec<String> {
         let ok = s == ProcessState::Running || (s == ProcessState::Exited && p.machine.expected);
         if !ok {
             out.push(format!("{} {}", namespec(p), s.name()));
+        } else if s == ProcessState::Running && p.probe.verdict == Health::Unhealthy {
+            out.push(format!("{} RUNNING unhealthy", namespec(p)));
         }
     }
     out

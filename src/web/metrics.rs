@@ -6,6 +6,7 @@
 use super::status::namespec;
 use crate::config::GroupKind;
 use crate::daemon::supervisor::Supervisor;
+use crate::probe::Health;
 use crate::process::ProcessState;
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -89,7 +90,7 @@ pub fn render(sup: &Supervisor, now: SystemTime) -> String {
     };
     let now_secs = secs(Some(now));
     type Get = fn(&crate::daemon::supervisor::Process, i64) -> i64;
-    let per_process: [(&str, &str, &str, Get); 6] = [
+    let per_process: [(&str, &str, &str, Get); 8] = [
         ("supervisord_process_state", "gauge", "Process state code (0 STOPPED, 10 STARTING, 20 RUNNING, 30 BACKOFF, 40 STOPPING, 100 EXITED, 200 FATAL, 1000 UNKNOWN).",
             |p, _| p.machine.state().code() as i64),
         ("supervisord_process_up", "gauge", "1 if the process is RUNNING.",
@@ -102,6 +103,10 @@ pub fn render(sup: &Supervisor, now: SystemTime) -> String {
             |p, _| p.machine.exitstatus as i64),
         ("supervisord_process_pid", "gauge", "Process id (0 when not running).",
             |p, _| p.machine.pid as i64),
+        ("supervisord_process_health", "gauge", "Health check verdict (0 unknown or no healthcheck, 1 healthy, 2 unhealthy).",
+            |p, _| match p.probe.verdict { Health::Unknown => 0, Health::Healthy => 1, Health::Unhealthy => 2 }),
+        ("supervisord_process_health_failures", "gauge", "Consecutive failed health checks.",
+            |p, _| p.probe.failures as i64),
     ];
     for (name, kind, help, get) in per_process {
         family(&mut o, name, kind, help);

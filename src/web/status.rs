@@ -8,6 +8,7 @@ use super::html::{esc, page, quote};
 use crate::api::info::description;
 use crate::api::Ctx;
 use crate::daemon::supervisor::{Process, Supervisor};
+use crate::probe::Health;
 use crate::process::ProcessState;
 
 /// `group:name`, or `name` when the group is named after its only program.
@@ -93,7 +94,7 @@ fn row(p: &Process, now: crate::process::Now) -> String {
 <td>{} <a href=\"tail.html?processname={q}&amp;channel=stdout\">stdout</a>{stderr}</td></tr>\n",
         state_class(state),
         state.name().to_lowercase(),
-        esc(&description(p, now)),
+        esc(&with_health(p, description(p, now))),
         esc(&ns),
         form(&[("processname", &ns)], &buttons),
     )
@@ -189,4 +190,22 @@ pub fn render(ctx: &mut Ctx, query: &[(String, String)]) -> String {
         body.push_str("</tbody></table>\n");
     }
     page("Supervisor Status", None, &header(sup), &body)
+}
+
+/// The description with the health of a RUNNING process that has a health check, as
+/// `supervisorctl status` shows it.
+pub fn with_health(p: &Process, mut text: String) -> String {
+    if p.machine.state() != ProcessState::Running || p.config.probe.health.is_none() {
+        return text;
+    }
+    match p.probe.verdict {
+        Health::Healthy => text.push_str(", healthy"),
+        Health::Unhealthy => {
+            let n = p.probe.failures;
+            let plural = if n == 1 { "" } else { "s" };
+            text.push_str(&format!(", unhealthy ({n} failure{plural})"));
+        }
+        Health::Unknown => {}
+    }
+    text
 }

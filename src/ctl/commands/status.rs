@@ -18,8 +18,9 @@ pub fn status(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
         return Ok(());
     }
     let all = ctl.call("supervisor.getAllProcessInfo", &[])?;
-    let values = array(&all)?;
-    let infos = ProcInfo::list(&all)?;
+    let mut values = array(&all)?.to_vec();
+    let mut infos = ProcInfo::list(&all)?;
+    with_health(ctl, &mut values, &mut infos);
     // Indices into `infos` of what is shown.
     let mut shown: Vec<usize> = Vec::new();
     let mut misses = Vec::new();
@@ -67,6 +68,46 @@ pub fn status(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
         exit::SUCCESS
     };
     Ok(())
+}
+
+/// Adds what `supervisor.getAllProcessHealth` (our servers only; Python's has no such
+/// method, and then nothing is added) says: to the description of a RUNNING process
+/// (`, healthy` or `, unhealthy (3 failures)`) and as `health`/`health_failures` members.
+fn with_health(ctl: &mut Controller, values: &mut [Value], infos: &mut [ProcInfo]) {
+    let Ok(Value::Array(list)) = ctl.call("supervisor.getAllProcessHealth", &[]) else {
+        return;
+    };
+    for h in &list {
+        let text = |k: &str| h.get(k).and_then(Value::as_str).unwrap_or_default();
+        let failures = match h.get("failures") {
+            Some(Value::Int(n)) => *n,
+            _ => 0,
+        };
+        let (name, group, health) = (text("name"), text("group"), text("health"));
+        let Some(n) = infos
+            .iter()
+            .position(|i| i.name == name && i.group == group)
+        else {
+            continue;
+        };
+        if let Some(Value::Struct(members)) = values.get_mut(n) {
+            members.push(("health".into(), Value::String(health.into())));
+            members.push(("health_failures".into(), Value::Int(failures)));
+        }
+        let info = &mut infos[n];
+        if info.statename != "RUNNING" {
+            continue;
+        }
+        match health {
+            "healthy" => info.description.push_str(", healthy"),
+            "unhealthy" => {
+                let plural = if failures == 1 { "" } else { "s" };
+                info.description
+                    .push_str(&format!(", unhealthy ({failures} failure{plural})"));
+            }
+            _ => {}
+        }
+    }
 }
 
 pub fn pid(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
