@@ -70,7 +70,24 @@ pub fn of_daemon(ctx: &Ctx) -> Value {
         .sup
         .processes_by_name()
         .into_iter()
-        .map(|p| super::info::process_info(p, ctx.now))
+        .map(|p| {
+            let info = super::info::process_info(p, ctx.now);
+            match (info, &p.config.probe.health) {
+                // `healthcheck=` (extension): as `supervisorctl status --json` adds it.
+                (Value::Struct(mut m), Some(_)) => {
+                    m.push((
+                        "health".into(),
+                        Value::String(p.probe.verdict.name().into()),
+                    ));
+                    m.push((
+                        "health_failures".into(),
+                        Value::Int(p.probe.failures as i64),
+                    ));
+                    Value::Struct(m)
+                }
+                (info, _) => info,
+            }
+        })
         .collect();
     document(&infos, &[])
 }

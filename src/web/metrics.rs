@@ -207,7 +207,7 @@ mod tests {
             .filter_map(|l| l.strip_prefix("# TYPE "))
             .filter_map(|l| l.split_once(' '))
             .collect();
-        assert_eq!(families.len(), 15, "{text}");
+        assert_eq!(families.len(), 17, "{text}");
         for (name, kind) in families {
             assert!(name.starts_with("supervisord_"), "{name}");
             assert_eq!(
