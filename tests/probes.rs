@@ -395,3 +395,98 @@ fn health_is_shown_in_status_json_metrics_healthz_and_the_web_page() {
         skip("the interop venv's supervisorctl");
     }
 }
+
+/// Voluntary context switches of every thread of `pid`.
+fn switches(pid: i32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|t| {
+                    let path = t.path().join("status");
+                    let text = std::fs::read_to_string(path).ok()?;
+                    text.lines()
+                        .find(|l| l.starts_with("voluntary_ctxt_switches:"))
+                        .and_then(|l| l.split_whitespace().nth(1))
+                        .and_then(|n| n.parse::<u64>().ok())
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn bench_idle_wake_ups_with_100_health_checks_every_10_s() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = l.local_addr().expect("addr").port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            drop(c);
+        }
+    });
+    let mut body = String::from(HEAD);
+    for i in 0..100 {
+        body.push_str(&format!(
+            "[program:h{i}]\ncommand=sleep 100000\nstartsecs=0\nstdout_logfile=NONE\n\
+             stderr_logfile=NONE\nhealthcheck=tcp:{port}\nhealthcheck_interval=10\n\n"
+        ));
+    }
+    let d = Daemon::start("probe-bench", &body);
+    d.wait_count("is healthy", 100, 30);
+    let checks = || accepted.load(std::sync::atomic::Ordering::Relaxed);
+    let (before, checked) = (switches(d.pid), checks());
+    // Two rounds (at 10 s and 20 s after the first), not on the window's edges.
+    std::thread::sleep(Duration::from_secs(25));
+    let woke = switches(d.pid) - before;
+    let ran = checks() - checked;
+    eprintln!(
+        "100 health checks every 10 s: {woke} wake-ups of the daemon for {ran} checks in 25 s"
+    );
+    assert!(ran >= 200, "the checks ran ({ran})");
+    // Checks that fall due together share their wake-ups; at worst one each.
+    assert!(woke <= ran + 10, "{woke} wake-ups in 25 s");
+}
+
+/// Pids whose command line is exactly `words`.
+fn pids_running(words: &[&str]) -> Vec<i32> {
+    let want = words.join("\0") + "\0";
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+                .filter(|pid| {
+                    std::fs::read(format!("/proc/{pid}/cmdline"))
+                        .is_ok_and(|c| c == want.as_bytes())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_hanging_probe_command_is_killed_at_its_timeout() {
+    let body = format!(
+        "{HEAD}[program:slow]\ncommand=sleep 1000\nready=exec:exec sleep 31.25\nstartsecs=5\n\
+         startretries=0\n"
+    );
+    let d = Daemon::start("probe-exec-timeout", &body);
+    let sock = d.path("sock");
+    let mut first = Vec::new();
+    wait_until(10, "the probe command runs", || {
+        first = pids_running(&["sleep", "31.25"]);
+        !first.is_empty()
+    });
+    // Killed after 2 s (probe::TIMEOUT) while the program still has time (startsecs=5).
+    wait_until(10, "the first probe command killed", || {
+        !pids_running(&["sleep", "31.25"]).contains(&first[0])
+    });
+    assert_eq!(state(&sock, "slow"), "STARTING");
+    wait_until(10, "FATAL", || state(&sock, "slow") == "FATAL");
+    assert!(pids_running(&["sleep", "31.25"]).len() <= 1);
+    wait_until(5, "no probe command left", || {
+        pids_running(&["sleep", "31.25"]).is_empty()
+    });
+    assert_eq!(d.count("reaped unknown pid"), 0, "{}", d.log());
+}
