@@ -110,9 +110,7 @@ impl Supervisor {
                     .is_some_and(|f| f.deadline <= now.mono)
                 {
                     unwatch(&self.poller, &slot.in_flight);
-                    if let Some(f) = slot.in_flight.take() {
-                        f.check.abandon();
-                    }
+                    slot.in_flight = None;
                     self.check_done(id, purpose, Err("timed out".into()), now);
                 }
                 let Some(p) = self.procs[id].as_mut() else {
@@ -287,9 +285,15 @@ impl Supervisor {
         };
         let slot = p.probe.slot(purpose);
         // A command given up on (timed out, or its process ended) is only reaped.
-        if !matches!(slot.in_flight, Some(InFlight { check: Check::Exec { pid: q }, .. }) if q == pid)
-        {
+        let ours = matches!(
+            &slot.in_flight,
+            Some(InFlight { check: Check::Exec { pid: q }, .. }) if *q == pid
+        );
+        if !ours {
             return true;
+        }
+        if let Some(f) = slot.in_flight.as_mut() {
+            f.check.reaped();
         }
         slot.in_flight = None;
         let result = if status.signal().is_none() && status.exit_code() == 0 {

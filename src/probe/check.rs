@@ -53,12 +53,24 @@ impl Check {
         }
     }
 
-    /// Gives up on the check: a probe command's process group is killed (it is reaped as
-    /// usual, and its result ignored); a socket is closed when the check is dropped.
-    pub fn abandon(&self) {
+    /// The probe command was reaped: dropping the check must not signal its (free) pid.
+    pub fn reaped(&mut self) {
         if let Check::Exec { pid } = self {
-            // SAFETY: kill has no memory-safety preconditions. ESRCH: it already exited.
-            unsafe { libc::kill(-*pid, libc::SIGKILL) };
+            *pid = 0;
+        }
+    }
+}
+
+/// Dropping a check gives it up: a probe command still running has its process group
+/// killed (it is reaped as usual, its result ignored), whatever dropped it (a timeout, the
+/// process leaving its state, the process removed by `update`); a socket is closed.
+impl Drop for Check {
+    fn drop(&mut self) {
+        if let Check::Exec { pid } = self {
+            if *pid > 0 {
+                // SAFETY: kill has no memory-safety preconditions. ESRCH: it already exited.
+                unsafe { libc::kill(-*pid, libc::SIGKILL) };
+            }
         }
     }
 }

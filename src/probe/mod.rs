@@ -71,11 +71,9 @@ impl Slot {
             .min()
     }
 
-    /// No more checks (a probe command in flight is killed).
+    /// No more checks (a probe command in flight is killed: `Check`'s drop).
     pub fn stop(&mut self) {
-        if let Some(f) = self.in_flight.take() {
-            f.check.abandon();
-        }
+        self.in_flight = None;
         self.next = None;
     }
 }
