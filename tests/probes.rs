@@ -490,3 +490,47 @@ fn a_hanging_probe_command_is_killed_at_its_timeout() {
     });
     assert_eq!(d.count("reaped unknown pid"), 0, "{}", d.log());
 }
+
+#[test]
+fn sd_notify_mainpid_is_followed_when_the_first_pid_exits() {
+    let Some(py) = python() else { return };
+    let d = Daemon::configure("probe-mainpid", "");
+    // A forking daemon: the parent names its child with MAINPID=, says READY=1 and exits.
+    std::fs::write(
+        d.path("forker.py"),
+        "import os,socket,time\n\
+         a=os.environ['NOTIFY_SOCKET']\n\
+         a='\\0'+a[1:] if a.startswith('@') else a\n\
+         pid=os.fork()\n\
+         if pid == 0:\n    time.sleep(1000)\n    os._exit(0)\n\
+         s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
+         s.sendto(('MAINPID=%d\\nREADY=1' % pid).encode(), a)\n\
+         open('child.pid','w').write(str(pid))\n\
+         time.sleep(0.5)\n\
+         os._exit(0)\n",
+    )
+    .expect("forker.py");
+    d.write_conf(&format!(
+        "{HEAD}[program:fk]\ncommand={} {{dir}}/forker.py\ndirectory={{dir}}\nready=notify\n\
+         startsecs=10\nstopwaitsecs=5\n",
+        py.display()
+    ));
+    let d = d.spawn(&["-n"]);
+    let sock = d.path("sock");
+    let mut child = 0;
+    wait_until(10, "the child's pid", || {
+        child = std::fs::read_to_string(d.path("child.pid"))
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        child != 0
+    });
+    wait_until(10, "RUNNING as the child", || {
+        state(&sock, "fk") == "RUNNING" && member(&sock, "fk", "pid") == child.to_string()
+    });
+    d.wait_log(&format!("following its main pid {child} (MAINPID)"), 10);
+    assert_eq!(d.count("exited: fk"), 0, "{}", d.log());
+    call(&sock, "supervisor.stopProcess", &[s("fk")]).expect("stopProcess");
+    assert_eq!(state(&sock, "fk"), "STOPPED");
+    wait_until(5, "the child gone", || !pid_alive(child));
+}

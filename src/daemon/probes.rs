@@ -341,13 +341,91 @@ impl Supervisor {
                     self.apply(id, Input::Unhealthy { message }, now);
                 }
                 Message::MainPid(pid) => {
-                    let line = format!(
-                        "{}: MAINPID={pid} ignored (following a new main pid is not supported)",
-                        p.config.name
-                    );
-                    self.log.warn(&line);
+                    if pid == p.machine.pid {
+                        continue;
+                    }
+                    if descends_from(pid, p.machine.pid) {
+                        p.probe.main_pid = Some(pid);
+                    } else {
+                        let line = format!(
+                            "{}: MAINPID={pid} ignored: not a descendant of pid {}",
+                            p.config.name, p.machine.pid
+                        );
+                        self.log.warn(&line);
+                    }
                 }
             }
         }
+    }
+}
+
+impl Supervisor {
+    /// The child `pid` of process `id` was reaped: if it named a main pid that still runs,
+    /// the process goes on as that one (true), and its exit is the process's exit. Being a
+    /// child subreaper, supervisord reaps the main pid itself once its parent is gone.
+    pub(super) fn follow_main_pid(&mut self, id: usize, pid: i32, now: Now) -> bool {
+        let Some(p) = self.process_mut(id) else {
+            return false;
+        };
+        let Some(main) = p.probe.main_pid.take() else {
+            return false;
+        };
+        // SAFETY: kill with signal 0 only checks that the pid exists.
+        if main == pid || p.machine.pid != pid || unsafe { libc::kill(main, 0) } != 0 {
+            return false;
+        }
+        if self.pids.contains_key(&main) {
+            return false;
+        }
+        self.pids.insert(main, id);
+        self.apply(id, Input::MainPid { pid: main }, now);
+        true
+    }
+}
+
+/// Whether `pid`'s chain of parents (read from /proc) reaches `ancestor`.
+fn descends_from(pid: i32, ancestor: i32) -> bool {
+    let mut at = pid;
+    // Far deeper than any real process tree, and bounded.
+    for _ in 0..64 {
+        if at <= 1 {
+            return false;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{at}/stat")) else {
+            return false;
+        };
+        // After the command in parentheses (which may itself hold ") "): state, then ppid.
+        let Some(ppid) = stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            return false;
+        };
+        if ppid == ancestor {
+            return true;
+        }
+        at = ppid;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::descends_from;
+
+    #[test]
+    fn descent_through_proc() {
+        let me = std::process::id() as i32;
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .expect("spawn sleep");
+        let pid = child.id() as i32;
+        assert!(descends_from(pid, me));
+        assert!(!descends_from(me, pid));
+        assert!(!descends_from(pid, pid + 1_000_000));
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }

@@ -807,6 +807,7 @@ impl Supervisor {
                 break;
             }
             match self.pids.remove(&pid) {
+                Some(id) if self.follow_main_pid(id, pid, now) => {}
                 Some(id) => {
                     self.close_channels(id);
                     self.apply(

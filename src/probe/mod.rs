@@ -89,6 +89,8 @@ pub struct ProbeState {
     pub watchdog_by: Option<Instant>,
     /// The last `STATUS=`, shown in the description.
     pub status: Option<String>,
+    /// `MAINPID=`: followed when the current pid exits.
+    pub main_pid: Option<i32>,
     pub verdict: Health,
     /// Consecutive failed health checks (those in the start period not counted).
     pub failures: u32,
@@ -135,6 +137,7 @@ impl ProbeState {
         self.notify = None;
         self.watchdog_by = None;
         self.status = None;
+        self.main_pid = None;
     }
 
     /// A health check's result: the new verdict if it changed.

@@ -59,6 +59,9 @@ pub enum Input {
     /// The process said it is stopping on its own (sd_notify `STOPPING=1`): STOPPING without
     /// a signal (SIGKILL after stopwaitsecs as usual), and STOPPED, not restarted, when it exits.
     Stopping,
+    /// The child exited but named this pid, its descendant, as the main pid (sd_notify
+    /// `MAINPID=`): the process goes on as that pid.
+    MainPid { pid: i32 },
 }
 
 /// What the stop in progress ends in once the child has exited.
@@ -386,6 +389,19 @@ impl Machine {
                     ));
                     self.stop(cfg, false, now, &mut fx);
                     self.after_stop = AfterStop::Restart;
+                }
+            }
+            Input::MainPid { pid } => {
+                if pid > 0 && self.pid != 0 {
+                    fx.push(Effect::Log(
+                        LogLevel::Info,
+                        format!(
+                            "{}: pid {} exited, following its main pid {pid} (MAINPID)",
+                            self.name, self.pid
+                        ),
+                    ));
+                    self.pid = pid;
+                    self.last_pid = pid;
                 }
             }
             Input::Stopping => {

@@ -119,3 +119,17 @@ fn stopping_message_waits_for_the_exit_without_a_signal() {
     assert_eq!(s.exit(0), vec![(Stopping, Stopped)]);
     assert!(s.tick().is_empty(), "not restarted");
 }
+
+#[test]
+fn main_pid_replaces_the_pid_and_its_exit_is_the_exit() {
+    let mut cfg = process_config("p", "x");
+    cfg.probe.ready = Ready::Notify;
+    let mut s = Sim::new(cfg);
+    s.tick();
+    s.feed(Input::Ready);
+    assert!(s.feed(Input::MainPid { pid: 4242 }).is_empty());
+    assert_eq!((s.m.pid, s.m.last_pid), (4242, 4242));
+    s.feed(Input::Stop);
+    assert_eq!(s.kills, vec![(4242, libc::SIGTERM, false)]);
+    assert_eq!(s.exit(-1), vec![(Stopping, Stopped)]);
+}
