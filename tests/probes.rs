@@ -1,8 +1,11 @@
-//! Readiness probes end to end (issue #18): a program with `ready=tcp:` is RUNNING only once
-//! it listens, `ready=http://` once it answers 2xx, `ready=exec:` once the command exits 0;
-//! an sd_notify program (a real `systemd-notify` and a plain datagram sender) is RUNNING on
-//! READY=1, shows its STATUS, and is restarted when its watchdog pings stop; a program that
-//! is not ready within startsecs fails its start; and checks that hang do not slow the loop.
+//! Readiness and health probes end to end (issue #18): a program with `ready=tcp:` is RUNNING
+//! only once it listens, `ready=http://` once it answers 2xx, `ready=exec:` once the command
+//! exits 0 (a hanging one is killed at its timeout); an sd_notify program (a real
+//! `systemd-notify` and a plain datagram sender) is RUNNING on READY=1, shows its STATUS, is
+//! restarted when its watchdog pings stop, is followed to its MAINPID and ends STOPPED after
+//! STOPPING=1; a program not ready within startsecs fails its start; hanging checks do not
+//! slow the loop; a failing health check reports (events, status, JSON, /metrics, /healthz,
+//! web page) and restarts or stops; and the idle cost of 100 health checks.
 
 mod common;
 
@@ -533,4 +536,37 @@ fn sd_notify_mainpid_is_followed_when_the_first_pid_exits() {
     call(&sock, "supervisor.stopProcess", &[s("fk")]).expect("stopProcess");
     assert_eq!(state(&sock, "fk"), "STOPPED");
     wait_until(5, "the child gone", || !pid_alive(child));
+}
+
+#[test]
+fn sd_notify_stopping_ends_stopped_and_health_action_stop_stops() {
+    let Some(py) = python() else { return };
+    let d = Daemon::configure("probe-stopping", "");
+    std::fs::write(
+        d.path("send.py"),
+        "import os,socket,sys\n\
+         a=os.environ['NOTIFY_SOCKET']\n\
+         a='\\0'+a[1:] if a.startswith('@') else a\n\
+         s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
+         s.sendto('\\n'.join(sys.argv[1:]).encode(), a)\n",
+    )
+    .expect("send.py");
+    let send = format!("{} {{dir}}/send.py", py.display());
+    d.write_conf(&format!(
+        "{HEAD}[program:quits]\ncommand=sh -c '{send} READY=1; while [ ! -e {{dir}}/go ]; do sleep 0.05; done; \
+         {send} STOPPING=1; sleep 0.5'\nready=notify\nstartsecs=10\nautorestart=true\n\n\
+         [program:sick]\ncommand=sleep 1000\nhealthcheck=exec:false\nhealthcheck_interval=1\n\
+         healthcheck_retries=2\nhealthcheck_action=stop\nstartsecs=0\n"
+    ));
+    let d = d.spawn(&["-n"]);
+    let sock = d.path("sock");
+    wait_until(10, "quits RUNNING", || state(&sock, "quits") == "RUNNING");
+    std::fs::write(d.path("go"), "").expect("go");
+    d.wait_log("quits is stopping on its own (STOPPING=1)", 10);
+    wait_until(10, "quits STOPPED", || state(&sock, "quits") == "STOPPED");
+    assert_eq!(d.count("spawned: 'quits'"), 1, "not restarted: {}", d.log());
+    wait_until(15, "sick STOPPED by its health check", || {
+        state(&sock, "sick") == "STOPPED"
+    });
+    assert!(d.log().contains("sick is unhealthy (2 failed health checks in a row, last: probe command exit status 1)"), "{}", d.log());
 }
