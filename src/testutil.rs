@@ -80,6 +80,7 @@ pub fn process_config(name: &str, command: &str) -> ProcessConfig {
         stdout: channel.clone(),
         stderr: channel,
         environment: Vec::new(),
+        environment_files: Vec::new(),
         serverurl: None,
     }
 }
@@ -106,6 +107,7 @@ pub fn config() -> crate::config::Config {
             directory: None,
             strip_ansi: false,
             environment: Vec::new(),
+            environment_files: Vec::new(),
             identifier: "supervisor".to_string(),
             event_drain_secs: 5,
         },

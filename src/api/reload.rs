@@ -197,6 +197,14 @@ pub fn all_config_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
                     AutoRestart::Unexpected => Value::String("unexpected".into()),
                 },
             ));
+            // The files' names only: their contents may be secrets. Absent when unused, so
+            // an existing configuration's answer stays as it was.
+            if !pc.environment_files.is_empty() {
+                m.push((
+                    "environment_file".into(),
+                    Value::String(crate::config::envfile::display_list(&pc.environment_files)),
+                ));
+            }
             entries.push((pc.name.clone(), Value::Struct(m)));
         }
     }

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::envfile::env_file_list;
 use super::expand::{expand, Names, Val};
 use super::model::{Config, LogLevel, MainLogTarget, Overrides, SupervisordConfig};
 use super::pypath;
@@ -142,6 +143,7 @@ fn supervisord_section(
             sec.check("environment", super::types::environment(&expanded))?
         }
     };
+    let environment_files = sec.conv("environment_file", "", &names, env_file_list)?;
     let event_drain_secs = sec.conv("event_drain_secs", "5", &names, integer)?;
     if event_drain_secs < 0 {
         return Err(sec.err(
@@ -179,6 +181,7 @@ fn supervisord_section(
         },
         strip_ansi: o.strip_ansi || strip_ansi,
         environment,
+        environment_files,
         identifier: o.identifier.clone().unwrap_or(identifier),
         event_drain_secs,
     };

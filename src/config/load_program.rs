@@ -2,6 +2,7 @@
 //! section-wide keys first, then one [`ProcessConfig`] per `process_num` with the per-process
 //! expansion names (config.md §3.3, §5.5).
 
+use super::envfile::env_file_list;
 use super::expand::{expand, Names, Val};
 use super::model::{ChannelConfig, LogFile, ProcessConfig};
 use super::reader::{Ctx, Sec};
@@ -87,6 +88,7 @@ pub fn processes(
         for (k, v) in &env {
             names.insert(format!("ENV_{k}"), Val::Str(v.clone()));
         }
+        let environment_files = sec.conv("environment_file", "", &names, env_file_list)?;
         let directory = sec.get("directory", &names)?;
         let stdout = channel(ctx, sec, "stdout", &names, stdout_capture, stdout_events)?;
         let mut stderr = channel(ctx, sec, "stderr", &names, stderr_capture, stderr_events)?;
@@ -128,6 +130,7 @@ pub fn processes(
             stdout,
             stderr,
             environment: env,
+            environment_files,
             serverurl: serverurl.clone(),
         });
     }

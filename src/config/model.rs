@@ -107,6 +107,8 @@ pub struct ProcessConfig {
     pub stderr: ChannelConfig,
     /// The program's own `environment=` pairs, in file order.
     pub environment: Vec<(String, String)>,
+    /// `environment_file=`: read at every spawn, between `[supervisord]`'s and `environment=`.
+    pub environment_files: Vec<super::envfile::EnvFile>,
     /// `serverurl=`; `None` means AUTO.
     pub serverurl: Option<String>,
 }
@@ -207,6 +209,8 @@ pub struct SupervisordConfig {
     pub directory: Option<PathBuf>,
     pub strip_ansi: bool,
     pub environment: Vec<(String, String)>,
+    /// `environment_file=`: read at every spawn, before `environment=`.
+    pub environment_files: Vec<super::envfile::EnvFile>,
     pub identifier: String,
     /// Project extension: seconds to keep serving listeners at shutdown (issue: events).
     pub event_drain_secs: i64,

@@ -93,7 +93,12 @@ impl Supervisor {
     /// Resolves the command as a spawn would; the error is the spawnerr text.
     pub fn spawn_check(&self, id: usize) -> Result<(), String> {
         let p = self.process(id).ok_or("no such process")?;
-        let env = super::environment::build(&self.base_env, &self.config, &p.group, &p.config);
+        // An unreadable environment file is no command fault: the spawn reports it as its
+        // spawn error (BACKOFF), as any other failure to start.
+        let Ok(env) = super::environment::build(&self.base_env, &self.config, &p.group, &p.config)
+        else {
+            return Ok(());
+        };
         spawn::prepare(&p.config, &env).map(|_| ())
     }
 
@@ -286,7 +291,9 @@ impl Supervisor {
             return false;
         };
         let env = pending.supervisord.environment.clone();
+        let files = pending.supervisord.environment_files.clone();
         self.config.supervisord.environment = env;
+        self.config.supervisord.environment_files = files;
         self.add_group(gc);
         true
     }

@@ -342,7 +342,10 @@ impl Supervisor {
             };
         };
         let name = p.config.name.clone();
-        let env = environment::build(&self.base_env, &self.config, &p.group, &p.config);
+        let env = match environment::build(&self.base_env, &self.config, &p.group, &p.config) {
+            Ok(env) => env,
+            Err(message) => return Input::SpawnFailed { message },
+        };
         let plan = match spawn::prepare(&p.config, &env) {
             Ok(plan) => plan,
             Err(message) => return Input::SpawnFailed { message },
