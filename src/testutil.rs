@@ -81,6 +81,7 @@ pub fn process_config(name: &str, command: &str) -> ProcessConfig {
         stderr: channel,
         environment: Vec::new(),
         environment_files: Vec::new(),
+        log_prefix: None,
         serverurl: None,
     }
 }

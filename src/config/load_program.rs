@@ -4,6 +4,7 @@
 
 use super::envfile::env_file_list;
 use super::expand::{expand, Names, Val};
+use super::logline::line_prefix;
 use super::model::{ChannelConfig, LogFile, ProcessConfig};
 use super::reader::{Ctx, Sec};
 use super::types::{
@@ -89,6 +90,7 @@ pub fn processes(
             names.insert(format!("ENV_{k}"), Val::Str(v.clone()));
         }
         let environment_files = sec.conv("environment_file", "", &names, env_file_list)?;
+        let log_prefix = line_prefix(ctx, sec, &names)?;
         let directory = sec.get("directory", &names)?;
         let stdout = channel(ctx, sec, "stdout", &names, stdout_capture, stdout_events)?;
         let mut stderr = channel(ctx, sec, "stderr", &names, stderr_capture, stderr_events)?;
@@ -131,6 +133,7 @@ pub fn processes(
             stderr,
             environment: env,
             environment_files,
+            log_prefix,
             serverurl: serverurl.clone(),
         });
     }

@@ -14,6 +14,7 @@ mod load_program;
 mod load_servers;
 #[cfg(test)]
 mod load_tests;
+pub mod logline;
 pub mod model;
 pub mod pypath;
 pub mod pyrepr;

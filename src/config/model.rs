@@ -109,6 +109,8 @@ pub struct ProcessConfig {
     pub environment: Vec<(String, String)>,
     /// `environment_file=`: read at every spawn, between `[supervisord]`'s and `environment=`.
     pub environment_files: Vec<super::envfile::EnvFile>,
+    /// `log_prefix=` / `log_timestamps=` (or `[supervisord]`'s): rewrites lines in log files.
+    pub log_prefix: Option<super::logline::LinePrefix>,
     /// `serverurl=`; `None` means AUTO.
     pub serverurl: Option<String>,
 }

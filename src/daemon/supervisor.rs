@@ -419,7 +419,8 @@ impl Supervisor {
             },
             p.config.stdout.events_enabled && !listener,
             listener,
-        );
+        )
+        .with_prefix(p.config.log_prefix.as_ref());
         let err = child.stderr.map(|fd| {
             OutputChannel::new(
                 Stream::Stderr,
@@ -430,6 +431,7 @@ impl Supervisor {
                 p.config.stderr.events_enabled,
                 false,
             )
+            .with_prefix(p.config.log_prefix.as_ref())
         });
         for ch in [Some(&out), err.as_ref()].into_iter().flatten() {
             // Registered while the channel owns the fd (see close_channels).
