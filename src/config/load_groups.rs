@@ -19,6 +19,9 @@ pub const RESULT_HANDLERS: &[&str] = &[
     "supervisor.dispatchers:default_handler",
     "standard",
     "command",
+    // Built in: the PyPI package's handler, so its documented config runs unchanged.
+    "supervisor_stdlog:log_handler",
+    "supervisor_stdout:event_handler",
 ];
 
 const DEFAULT_HANDLER: &str = "supervisor.dispatchers:default_handler";

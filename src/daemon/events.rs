@@ -554,6 +554,10 @@ impl Supervisor {
     /// Carries out a `command` handler action, logging what was done.
     fn run_action(&mut self, listener: &str, action: Action) {
         let (verb, spec) = match &action {
+            Action::Print(stream, bytes) => {
+                print_own(*stream, bytes);
+                return;
+            }
             Action::Start(s) => ("start", s.clone()),
             Action::Stop(s) => ("stop", s.clone()),
             Action::Restart(s) => ("restart", s.clone()),
@@ -598,6 +602,8 @@ impl Supervisor {
                     }
                     Err(e) => self.log.error(&format!("{listener}: command handler: {e}")),
                 },
+                // Returned before any process was looked up.
+                Action::Print(..) => {}
             }
         }
     }
@@ -730,6 +736,20 @@ impl Supervisor {
             Some(_) => false,
         }
     }
+}
+
+/// Writes a handler's output on supervisord's own stdout or stderr, blocking as Python's
+/// print in the handler would. A write error (EPIPE, EBADF: nobody reads our output) drops
+/// the lines; the event was delivered all the same.
+fn print_own(stream: Stream, bytes: &[u8]) {
+    use std::io::Write;
+    let _ = match stream {
+        Stream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).and_then(|_| out.flush())
+        }
+        Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+    };
 }
 
 #[cfg(test)]
