@@ -46,7 +46,12 @@ fn config(dir_marker: &str) -> String {
 
 fn start_and_wait_exit(d: &Daemon, sock: &std::path::Path, name: &str) {
     let before = d.count(&format!("exited: {name} "));
-    call(sock, "supervisor.startProcess", &[s(name), Value::Bool(false)]).unwrap();
+    call(
+        sock,
+        "supervisor.startProcess",
+        &[s(name), Value::Bool(false)],
+    )
+    .unwrap();
     d.wait_count(&format!("exited: {name} "), before + 1, 10);
 }
 
@@ -56,12 +61,12 @@ fn env_files_syntax_precedence_and_reread_at_spawn() {
     let dir = d.dir.path().display().to_string();
     // The daemon's own environment is the lowest layer: A from it is overridden by global.env.
     fs::write(d.path("global.env"), "A=gfile\nB=gfile\nC=gfile\nD=gfile\n").unwrap();
+    fs::write(d.path("prog.env"), format!("{PROGRAM_FILE}VERSION=1\n")).unwrap();
     fs::write(
-        d.path("prog.env"),
-        format!("{PROGRAM_FILE}VERSION=1\n"),
+        d.path("bad.env"),
+        "TOKEN=hunter2-secret\nnot an assignment\n",
     )
     .unwrap();
-    fs::write(d.path("bad.env"), "TOKEN=hunter2-secret\nnot an assignment\n").unwrap();
     d.write_conf(&config("{dir}"));
     let d = d.spawn_env(&["-n"], &[("A", "daemon"), ("Z", "daemon")]);
     let sock = d.path("sock");
@@ -76,16 +81,16 @@ fn env_files_syntax_precedence_and_reread_at_spawn() {
     assert_eq!(log(), expected("1"));
 
     // A changed file takes effect at the next spawn, without reread.
-    fs::write(
-        d.path("prog.env"),
-        format!("{PROGRAM_FILE}VERSION=2\n"),
-    )
-    .unwrap();
+    fs::write(d.path("prog.env"), format!("{PROGRAM_FILE}VERSION=2\n")).unwrap();
     start_and_wait_exit(&d, &sock, "show");
     assert_eq!(log(), format!("{}{}", expected("1"), expected("2")));
 
     // A missing non-optional file: the normal spawn-error path, naming the path.
-    let _ = call(&sock, "supervisor.startProcess", &[s("missing"), Value::Bool(false)]);
+    let _ = call(
+        &sock,
+        "supervisor.startProcess",
+        &[s("missing"), Value::Bool(false)],
+    );
     d.wait_log("gave up: missing entered FATAL state", 10);
     d.wait_log(
         &format!("spawnerr: cannot read environment file {dir}/does-not-exist.env: No such file"),
@@ -93,7 +98,11 @@ fn env_files_syntax_precedence_and_reread_at_spawn() {
     );
 
     // A malformed line: file and line, never the file's text.
-    let _ = call(&sock, "supervisor.startProcess", &[s("bad"), Value::Bool(false)]);
+    let _ = call(
+        &sock,
+        "supervisor.startProcess",
+        &[s("bad"), Value::Bool(false)],
+    );
     d.wait_log("gave up: bad entered FATAL state", 10);
     d.wait_log(
         &format!("spawnerr: {dir}/bad.env, line 2: not an assignment (no '=')"),
@@ -102,7 +111,9 @@ fn env_files_syntax_precedence_and_reread_at_spawn() {
     let info = call(&sock, "supervisor.getProcessInfo", &[s("bad")]).unwrap();
     assert_eq!(
         get(&info, "spawnerr"),
-        Some(&s(&format!("{dir}/bad.env, line 2: not an assignment (no '=')")))
+        Some(&s(&format!(
+            "{dir}/bad.env, line 2: not an assignment (no '=')"
+        )))
     );
 
     // getAllConfigInfo shows the list, never the contents.
@@ -119,17 +130,21 @@ fn env_files_syntax_precedence_and_reread_at_spawn() {
         Some(&s(&format!("{dir}/prog.env, -{dir}/optional-missing.env")))
     );
     let text = format!("{all:?}");
-    assert!(!text.contains("hunter2") && !text.contains("plain value"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("plain value"),
+        "{text}"
+    );
     assert!(!d.log().contains("hunter2"), "{}", d.log());
 }
 
 #[test]
 fn config_errors_for_environment_file() {
-    let d = Daemon::configure("envfile-rel", "[program:p]\ncommand=true\nenvironment_file=relative.env\n");
-    let (code, _out, err) = run_supervisord(
-        &["-n", "-c", &d.conf.display().to_string()],
-        d.dir.path(),
+    let d = Daemon::configure(
+        "envfile-rel",
+        "[program:p]\ncommand=true\nenvironment_file=relative.env\n",
     );
+    let (code, _out, err) =
+        run_supervisord(&["-n", "-c", &d.conf.display().to_string()], d.dir.path());
     assert_ne!(code, 0);
     assert!(
         err.contains("environment_file paths must be absolute, not 'relative.env'")

@@ -61,8 +61,10 @@ fn prefixes_and_timestamps_in_files_and_on_dev_stdout() {
     assert_eq!(without_iso_stamps(&read("files.err")), "files | err\n");
     let year = {
         let mut y = Vec::new();
-        assert!(supervisor::config::logline::Timestamps::Strftime("%Y".into())
-            .render(std::time::SystemTime::now(), &mut y));
+        assert!(
+            supervisor::config::logline::Timestamps::Strftime("%Y".into())
+                .render(std::time::SystemTime::now(), &mut y)
+        );
         String::from_utf8(y).unwrap()
     };
     assert_eq!(
@@ -77,7 +79,11 @@ fn prefixes_and_timestamps_in_files_and_on_dev_stdout() {
     // An empty log_prefix (and no timestamps) turns the [supervisord] default off.
     assert_eq!(read("plain.out"), "raw\n");
     // The main log's DEBUG copy keeps the child's bytes.
-    assert!(d.log().contains("'files' stdout output:\none\ntw"), "{}", d.log());
+    assert!(
+        d.log().contains("'files' stdout output:\none\ntw"),
+        "{}",
+        d.log()
+    );
 }
 
 #[test]
@@ -86,10 +92,8 @@ fn bad_log_timestamps_is_a_config_error() {
         "logprefix-bad",
         "[program:p]\ncommand=true\nlog_timestamps=sometimes\n",
     );
-    let (code, _out, err) = run_supervisord(
-        &["-n", "-c", &d.conf.display().to_string()],
-        d.dir.path(),
-    );
+    let (code, _out, err) =
+        run_supervisord(&["-n", "-c", &d.conf.display().to_string()], d.dir.path());
     assert_ne!(code, 0);
     assert!(
         err.contains("log_timestamps must be a boolean or a strftime format, not 'sometimes'"),

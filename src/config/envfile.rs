@@ -296,7 +296,12 @@ mod tests {
         let text = "# comment\n; also\n\n   \nA=1\n  B = two words  \r\n\tC=\nD=x#y\n";
         assert_eq!(
             p(text),
-            Ok(env(&[("A", "1"), ("B", "two words"), ("C", ""), ("D", "x#y")]))
+            Ok(env(&[
+                ("A", "1"),
+                ("B", "two words"),
+                ("C", ""),
+                ("D", "x#y")
+            ]))
         );
         assert_eq!(p(""), Ok(vec![]));
         assert_eq!(p("A=1"), Ok(env(&[("A", "1")])), "no final newline");
@@ -326,7 +331,12 @@ mod tests {
     fn multi_line_values_and_continuations() {
         assert_eq!(
             p("A='one\ntwo'\nB=\"x\\\ny\"\nC=un\\\nquoted\nD=4\n"),
-            Ok(env(&[("A", "one\ntwo"), ("B", "xy"), ("C", "unquoted"), ("D", "4")]))
+            Ok(env(&[
+                ("A", "one\ntwo"),
+                ("B", "xy"),
+                ("C", "unquoted"),
+                ("D", "4")
+            ]))
         );
         assert_eq!(p("A=\\ lead\\#\n"), Ok(env(&[("A", " lead#")])));
     }
@@ -384,10 +394,7 @@ mod tests {
             ])
         );
         assert!(env_file_list("rel.env").unwrap_err().contains("absolute"));
-        assert_eq!(
-            display_list(&env_file_list("/a,-/b").unwrap()),
-            "/a, -/b"
-        );
+        assert_eq!(display_list(&env_file_list("/a,-/b").unwrap()), "/a, -/b");
     }
 
     #[test]
@@ -414,7 +421,10 @@ mod tests {
             optional: false,
         };
         let e = read_into(&[missing], &mut env).unwrap_err();
-        assert!(e.contains("missing.env") && e.contains("No such file"), "{e}");
+        assert!(
+            e.contains("missing.env") && e.contains("No such file"),
+            "{e}"
+        );
 
         let dirpath = EnvFile {
             path: dir.path().to_path_buf(),

@@ -162,9 +162,13 @@ mod tests {
             timestamps("'[%H]'"),
             Ok(Some(Timestamps::Strftime("[%H]".into())))
         );
-        assert!(timestamps("sometimes").unwrap_err().contains("boolean or a strftime"));
+        assert!(timestamps("sometimes")
+            .unwrap_err()
+            .contains("boolean or a strftime"));
         let long = "%Y".repeat(60);
-        assert!(timestamps(&long).unwrap_err().contains("more than 200 bytes"));
+        assert!(timestamps(&long)
+            .unwrap_err()
+            .contains("more than 200 bytes"));
     }
 
     #[test]

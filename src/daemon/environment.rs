@@ -103,12 +103,17 @@ mod tests {
             }
         };
         let mut cfg = config();
-        cfg.supervisord.environment_files = vec![file("g.env", "A=gfile\nB=gfile\nC=gfile\nD=gfile\n")];
-        cfg.supervisord.environment = vec![("B".into(), "genv".into()), ("C".into(), "genv".into())];
+        cfg.supervisord.environment_files =
+            vec![file("g.env", "A=gfile\nB=gfile\nC=gfile\nD=gfile\n")];
+        cfg.supervisord.environment =
+            vec![("B".into(), "genv".into()), ("C".into(), "genv".into())];
         let mut p = process_config("web", "x");
         p.environment_files = vec![file("p.env", "C=pfile\nD=pfile\nSUPERVISOR_ENABLED=file\n")];
         p.environment = vec![("D".into(), "penv".into())];
-        let base = vec![("A".to_string(), "base".to_string()), ("Z".to_string(), "base".to_string())];
+        let base = vec![
+            ("A".to_string(), "base".to_string()),
+            ("Z".to_string(), "base".to_string()),
+        ];
         let env = build(&base, &cfg, "web", &p).unwrap();
         let get = |k: &str| env.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
         assert_eq!(get("Z"), Some("base"));

@@ -179,7 +179,10 @@ mod tests {
     fn stdlog_prints_like_supervisor_stdlog() {
         let mut h = StdLog::default();
         assert_eq!(
-            printed(&mut h, "processname:web groupname:web pid:12 channel:stdout\nhello\nworld\n"),
+            printed(
+                &mut h,
+                "processname:web groupname:web pid:12 channel:stdout\nhello\nworld\n"
+            ),
             (
                 Stream::Stdout,
                 "\x1b[36mweb | \x1b[37mhello\x1b[m\n\x1b[36mweb | \x1b[37mworld\x1b[m\n".into()
@@ -188,7 +191,10 @@ mod tests {
         // The colour cycle advances at every event, so the next new name skips 33.
         printed(&mut h, "processname:web channel:stderr\nx\n");
         assert_eq!(
-            printed(&mut h, "processname:db_long groupname:db pid:13 channel:stderr\noops"),
+            printed(
+                &mut h,
+                "processname:db_long groupname:db pid:13 channel:stderr\noops"
+            ),
             (
                 Stream::Stderr,
                 "\x1b[32mdb_long | \x1b[31moops\x1b[m\n".into()
@@ -196,14 +202,21 @@ mod tests {
         );
         // A longer name widened the padding of every later line.
         assert_eq!(
-            printed(&mut h, "processname:web groupname:web pid:12 channel:stdout\n\n").1,
+            printed(
+                &mut h,
+                "processname:web groupname:web pid:12 channel:stdout\n\n"
+            )
+            .1,
             "\x1b[36mweb     | \x1b[37m\x1b[m\n",
             "one trailing newline is dropped, an empty line is kept"
         );
         // Events so far: 4; the 5th, 6th... pick 34, 36, 33.
         for (name, colour) in [("c", 34), ("d", 36), ("e", 33)] {
             let out = printed(&mut h, &format!("processname:{name} channel:stdout\nx\n")).1;
-            assert!(out.starts_with(&format!("\x1b[{colour}m{name} ")), "{out:?}");
+            assert!(
+                out.starts_with(&format!("\x1b[{colour}m{name} ")),
+                "{out:?}"
+            );
         }
         assert!(printed(&mut h, "processname:g channel:other\nx\n")
             .1
@@ -213,7 +226,9 @@ mod tests {
             assert!(s == Stream::Stderr && text.starts_with("supervisor_stdlog:log_handler: "));
         }
         assert!(matches!(
-            by_name("supervisor_stdout:event_handler").handle(b"processname:a channel:stdout\nx\n").1[..],
+            by_name("supervisor_stdout:event_handler")
+                .handle(b"processname:a channel:stdout\nx\n")
+                .1[..],
             [Action::Print(Stream::Stdout, _)]
         ));
     }

@@ -483,16 +483,13 @@ mod tests {
             let mut ch = ch.with_prefix(Some(&spec));
             let mut main = MainLog::new();
             let mut buf = vec![0u8; 64];
-            w.write_all(b"one
-tw").unwrap();
+            w.write_all(b"one\ntw").unwrap();
             assert!(matches!(
                 ch.read_once("p", &mut buf, false, &mut main),
                 ReadResult::Data(6)
             ));
-            assert_eq!(&buf[..6], b"one
-tw", "read, not spliced");
-            w.write_all(b"o
-").unwrap();
+            assert_eq!(&buf[..6], b"one\ntw", "read, not spliced");
+            w.write_all(b"o\n").unwrap();
             ch.read_once("p", &mut buf, false, &mut main);
             ch.flush_log("p", &mut main);
             assert_eq!(
