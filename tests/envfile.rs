@@ -85,12 +85,14 @@ fn env_files_syntax_precedence_and_reread_at_spawn() {
     start_and_wait_exit(&d, &sock, "show");
     assert_eq!(log(), format!("{}{}", expected("1"), expected("2")));
 
-    // A missing non-optional file: the normal spawn-error path, naming the path.
-    let _ = call(
+    // A missing non-optional file: the normal spawn-error path, naming the path (a waiting
+    // startProcess gets SPAWN_ERROR, as for any failed start).
+    let fault = call(
         &sock,
         "supervisor.startProcess",
-        &[s("missing"), Value::Bool(false)],
+        &[s("missing"), Value::Bool(true)],
     );
+    assert_eq!(fault, Err((50, "SPAWN_ERROR: missing".to_string())));
     d.wait_log("gave up: missing entered FATAL state", 10);
     d.wait_log(
         &format!("spawnerr: cannot read environment file {dir}/does-not-exist.env: No such file"),

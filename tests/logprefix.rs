@@ -88,15 +88,22 @@ fn prefixes_and_timestamps_in_files_and_on_dev_stdout() {
 
 #[test]
 fn bad_log_timestamps_is_a_config_error() {
-    let d = Daemon::configure(
-        "logprefix-bad",
-        "[program:p]\ncommand=true\nlog_timestamps=sometimes\n",
-    );
-    let (code, _out, err) =
-        run_supervisord(&["-n", "-c", &d.conf.display().to_string()], d.dir.path());
-    assert_ne!(code, 0);
-    assert!(
-        err.contains("log_timestamps must be a boolean or a strftime format, not 'sometimes'"),
-        "{err}"
-    );
+    // In a program, and as a [supervisord] default that no program uses.
+    for (body, section) in [
+        (
+            "[program:p]\ncommand=true\nlog_timestamps=sometimes\n",
+            "program:p",
+        ),
+        ("log_timestamps=sometimes\n", "supervisord"),
+    ] {
+        let d = Daemon::configure("logprefix-bad", body);
+        let (code, _out, err) =
+            run_supervisord(&["-n", "-c", &d.conf.display().to_string()], d.dir.path());
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("log_timestamps must be a boolean or a strftime format, not 'sometimes'")
+                && err.contains(&format!("in section '{section}'")),
+            "{err}"
+        );
+    }
 }

@@ -82,14 +82,19 @@ fn supervisor_stdlog_recipe_prints_as_under_python_supervisor() {
     assert_eq!(exercise(&py), got, "Python supervisord printed otherwise");
 }
 
+/// Also: with `log_prefix` and `log_timestamps` set, PROCESS_LOG events still carry the
+/// child's own bytes, so the printed lines are the same.
 #[test]
 fn supervisor_stdout_handler_name_is_the_same_handler() {
     let Some(listener) = venv_bin("supervisor-stdlog") else {
         return;
     };
-    let body = recipe(
-        &listener.display().to_string(),
-        "supervisor_stdout:event_handler",
+    let body = format!(
+        "log_prefix=\"%(program_name)s | \"\nlog_timestamps=true\n\n{}",
+        recipe(
+            &listener.display().to_string(),
+            "supervisor_stdout:event_handler",
+        )
     );
     let d = Daemon::configure("stdout-name", &body).spawn(&["-n", "-s"]);
     assert_eq!(exercise(&d), (STDOUT.to_string(), STDERR.to_string()));

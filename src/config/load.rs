@@ -144,6 +144,10 @@ fn supervisord_section(
         }
     };
     let environment_files = sec.conv("environment_file", "", &names, env_file_list)?;
+    // Checked here too, so that a bad default is found with no program using it.
+    if let Some(v) = sec.raw("log_timestamps") {
+        sec.check("log_timestamps", super::logline::timestamps(v))?;
+    }
     let event_drain_secs = sec.conv("event_drain_secs", "5", &names, integer)?;
     if event_drain_secs < 0 {
         return Err(sec.err(
