@@ -4,21 +4,28 @@
 use super::faults::{self, Fault};
 use super::params;
 use super::{Ctx, Outcome};
+use crate::config::envfile::EnvFile;
 use crate::config::{AutoRestart, ChannelConfig, Config, GroupConfig, LogFile};
 use crate::rpc::value::{Key, Value};
 
-/// (added, changed, removed) group names.
+/// (added, changed, removed) group names. `active_files` is the `[supervisord]
+/// environment_file` list in use: like a changed `[supervisord] environment`, a changed list
+/// changes every group.
 pub fn diff(
     active: &[(GroupConfig, Vec<(String, String)>)],
+    active_files: &[EnvFile],
     pending: &Config,
 ) -> (Vec<String>, Vec<String>, Vec<String>) {
     let env = &pending.supervisord.environment;
+    let files_changed = active_files != pending.supervisord.environment_files.as_slice();
     let mut added = Vec::new();
     let mut changed = Vec::new();
     for g in &pending.groups {
         match active.iter().find(|(a, _)| a.name == g.name) {
             None => added.push(g.name.clone()),
-            Some((a, a_env)) if a != g || a_env != env => changed.push(g.name.clone()),
+            Some((a, a_env)) if a != g || a_env != env || files_changed => {
+                changed.push(g.name.clone())
+            }
             Some(_) => {}
         }
     }
@@ -38,7 +45,11 @@ pub fn reload_config(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
     if let Err(e) = ctx.sup.reread() {
         return Outcome::Done(Err(Fault::new(faults::CANT_REREAD, e)));
     }
-    let (a, c, r) = diff(&ctx.sup.active_group_configs(), ctx.sup.pending_config());
+    let (a, c, r) = diff(
+        &ctx.sup.active_group_configs(),
+        &ctx.sup.config.supervisord.environment_files,
+        ctx.sup.pending_config(),
+    );
     Outcome::Done(Ok(Value::Array(vec![Value::Array(vec![
         names(a),
         names(c),
@@ -238,13 +249,24 @@ mod tests {
         ];
         let mut pending = config();
         pending.groups = vec![group("same", "a"), group("changed", "b"), group("new", "a")];
-        let (a, c, r) = diff(&active, &pending);
+        let (a, c, r) = diff(&active, &[], &pending);
         assert_eq!(a, vec!["new"]);
         assert_eq!(c, vec!["changed"]);
         assert_eq!(r, vec!["gone"]);
         // A changed global environment changes every group.
         pending.supervisord.environment = vec![("X".into(), "1".into())];
-        let (_, c, _) = diff(&active, &pending);
+        let (_, c, _) = diff(&active, &[], &pending);
         assert_eq!(c, vec!["same", "changed"]);
+        // So does a changed [supervisord] environment_file list (not the files' contents,
+        // which are read at every spawn anyway).
+        pending.supervisord.environment = vec![];
+        pending.supervisord.environment_files = vec![EnvFile {
+            path: "/etc/a.env".into(),
+            optional: true,
+        }];
+        let (_, c, _) = diff(&active, &[], &pending);
+        assert_eq!(c, vec!["same", "changed"]);
+        let (_, c, _) = diff(&active, &pending.supervisord.environment_files, &pending);
+        assert_eq!(c, vec!["changed"]);
     }
 }
