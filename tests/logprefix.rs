@@ -107,3 +107,21 @@ fn bad_log_timestamps_is_a_config_error() {
         );
     }
 }
+
+/// conf/container.conf as shipped (its /tmp paths moved into the test's directory): the
+/// programs' lines reach supervisord's stdout with their names, and the optional env file
+/// that does not exist is no error.
+#[test]
+fn shipped_container_conf_prefixes_program_lines() {
+    let text =
+        fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/container.conf")).unwrap();
+    let d = Daemon::configure("container-conf", "");
+    let dir = d.dir.path().display().to_string();
+    fs::write(&d.conf, text.replace("/tmp/", &format!("{dir}/"))).unwrap();
+    let d = d.spawn_raw(&[]);
+    wait_until(20, "app's line and RUNNING state on stdout", || {
+        let out = d.stdout();
+        out.contains("\napp | alive at ") && out.contains("success: app entered RUNNING state")
+    });
+    assert!(!d.stdout().contains("spawnerr"), "{}", d.stdout());
+}
