@@ -7,6 +7,7 @@ pub mod daemon;
 pub mod events;
 pub mod getopt;
 pub mod http;
+pub mod json;
 pub mod log;
 pub mod output;
 pub mod process;

@@ -83,6 +83,8 @@ pub fn process_config(name: &str, command: &str) -> ProcessConfig {
         environment_files: Vec::new(),
         log_prefix: None,
         serverurl: None,
+        essential: false,
+        restart: Default::default(),
     }
 }
 
@@ -111,11 +113,13 @@ pub fn config() -> crate::config::Config {
             environment_files: Vec::new(),
             identifier: "supervisor".to_string(),
             event_drain_secs: 5,
+            exit_on_fatal: false,
         },
         groups: Vec::new(),
         unix_servers: Vec::new(),
         inet_servers: Vec::new(),
         rpcinterfaces: Vec::new(),
+        twiddlers: Vec::new(),
         startup_messages: Vec::new(),
     }
 }

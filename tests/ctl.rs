@@ -1,7 +1,8 @@
 //! supervisorctl end to end: every command against our supervisord and against Python's
 //! supervisord 4.3.0, output compared with Python's supervisorctl where the format is fixed,
 //! and the interactive shell driven in a real terminal (tmux) for completion, history and
-//! `debug`. Python parts fail under CI and skip elsewhere when the venv is missing.
+//! `debug`; `--json`, `--no-wait` and parallel arguments (`ops`). Python parts fail under CI
+//! and skip elsewhere when the venv is missing.
 
 #[path = "ctl/commands.rs"]
 mod commands;
@@ -12,6 +13,8 @@ mod compare;
 mod follow;
 #[path = "ctl/harness.rs"]
 mod harness;
+#[path = "ctl/ops.rs"]
+mod ops;
 #[path = "ctl/shell.rs"]
 mod shell;
 

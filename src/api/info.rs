@@ -3,6 +3,7 @@
 
 use super::faults::{self, Fault};
 use crate::daemon::supervisor::Process;
+use crate::process::machine::{Now, Retry};
 use crate::process::ProcessState;
 use crate::rpc::codec::{self, Member};
 use crate::rpc::value::Value;
@@ -55,12 +56,33 @@ pub fn stop_time(secs: i64) -> String {
     )
 }
 
-pub fn description(p: &Process, now: i64) -> String {
+/// `retrying in 8s (attempt 4)` after a failed start, `restarting in 5s (restart 2)` in a
+/// restart delay; whole seconds rounded up, so a wait still running never shows 0s.
+pub fn retry_text(r: &Retry) -> String {
+    let ms = r.wait.as_millis();
+    let secs = ms.div_ceil(1000);
+    if r.restart {
+        format!("restarting in {secs}s (restart {})", r.attempt)
+    } else {
+        format!("retrying in {secs}s (attempt {})", r.attempt)
+    }
+}
+
+pub fn description(p: &Process, now: Now) -> String {
     let m = &p.machine;
     let start = unix(m.laststart_wall);
     match m.state() {
-        ProcessState::Running => format!("pid {}, uptime {}", m.pid, uptime(now - start)),
-        ProcessState::Fatal | ProcessState::Backoff => {
+        ProcessState::Running => {
+            let uptime_secs = unix(Some(now.wall)) - start;
+            format!("pid {}, uptime {}", m.pid, uptime(uptime_secs))
+        }
+        // The wait and the attempt (issue #20) instead of 4.3's spawnerr text, which stays in
+        // the `spawnerr` member; supervisorctl (ours and Python's) prints it as it is.
+        ProcessState::Backoff => match m.retry(now.mono) {
+            Some(r) => retry_text(&r),
+            None => m.spawnerr.clone(),
+        },
+        ProcessState::Fatal => {
             if m.spawnerr.is_empty() {
                 format!("unknown error (try \"tail {}\")", p.config.name)
             } else {
@@ -110,10 +132,9 @@ fn info_members<'a>(
     ]
 }
 
-pub fn process_info(p: &Process, now: SystemTime) -> Value {
-    let now = unix(Some(now));
+pub fn process_info(p: &Process, now: Now) -> Value {
     let description = description(p, now);
-    let members = info_members(p, now, &description)
+    let members = info_members(p, unix(Some(now.wall)), &description)
         .into_iter()
         .map(|(k, m)| {
             let v = match m {
@@ -130,9 +151,9 @@ pub fn process_info(p: &Process, now: SystemTime) -> Value {
 /// thousand processes that tree was the larger part of the call).
 pub fn encode_process_infos<'a>(
     procs: impl ExactSizeIterator<Item = &'a Process>,
-    now: SystemTime,
+    now: Now,
 ) -> Value {
-    let now = unix(Some(now));
+    let wall = unix(Some(now.wall));
     // About 1.1 KiB per process with typical paths. Room that stays unused costs address
     // space, not memory; a reply that outgrows it is moved, not rebuilt. The buffer of the
     // previous large reply is reused when the server has one.
@@ -142,7 +163,7 @@ pub fn encode_process_infos<'a>(
     out.push_str(codec::ARRAY_OPEN);
     for p in procs {
         let description = description(p, now);
-        codec::encode_struct(&info_members(p, now, &description), out);
+        codec::encode_struct(&info_members(p, wall, &description), out);
     }
     out.push_str(codec::ARRAY_CLOSE);
     Value::Encoded(e)
@@ -211,8 +232,8 @@ mod tests {
             }
         }
         let procs: Vec<&Process> = ids.iter().filter_map(|&id| sup.process(id)).collect();
-        let tree = Value::Array(procs.iter().map(|p| process_info(p, now.wall)).collect());
-        let direct = encode_process_infos(procs.iter().copied(), now.wall);
+        let tree = Value::Array(procs.iter().map(|p| process_info(p, now)).collect());
+        let direct = encode_process_infos(procs.iter().copied(), now);
         let (a, b) = (
             codec::encode_response(&tree),
             codec::encode_response_owned(direct.clone()),
@@ -221,6 +242,23 @@ mod tests {
         assert_eq!(b, codec::encode_response(&direct));
         assert!(a.contains("<string>r&amp;d &lt;x&gt;</string>"), "{a}");
         assert!(a.contains("<int>4242</int>"), "{a}");
+    }
+
+    #[test]
+    fn backoff_descriptions_give_the_wait_in_whole_seconds_rounded_up() {
+        use std::time::Duration;
+        let r = |ms, attempt, restart| Retry {
+            wait: Duration::from_millis(ms),
+            attempt,
+            restart,
+        };
+        assert_eq!(retry_text(&r(8000, 4, false)), "retrying in 8s (attempt 4)");
+        assert_eq!(retry_text(&r(7001, 4, false)), "retrying in 8s (attempt 4)");
+        assert_eq!(retry_text(&r(0, 2, false)), "retrying in 0s (attempt 2)");
+        assert_eq!(
+            retry_text(&r(4500, 3, true)),
+            "restarting in 5s (restart 3)"
+        );
     }
 
     #[test]

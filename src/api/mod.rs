@@ -10,8 +10,10 @@ pub mod params;
 pub mod procs;
 pub mod reload;
 pub mod routes;
+pub mod statusdoc;
 pub mod system;
 pub mod table;
+pub mod twiddler;
 
 use crate::daemon::supervisor::Supervisor;
 use crate::process::Now;
@@ -58,7 +60,13 @@ impl From<CallResult> for Outcome {
 
 /// Calls `method` with `params`: name checks, arity, the gate, then the method itself.
 pub fn call(ctx: &mut Ctx, method: &str, params: &[Value]) -> Outcome {
-    let Some(def) = table::lookup(method) else {
+    let route = twiddler::route(&ctx.sup.config.twiddlers, method);
+    let name = match &route {
+        twiddler::Route::Builtin => method,
+        twiddler::Route::Twiddler { method, .. } => method.as_str(),
+        twiddler::Route::Unserved => "",
+    };
+    let Some(def) = table::lookup(name) else {
         return Outcome::Done(Err(Fault::plain(faults::UNKNOWN_METHOD)));
     };
     if params.len() < def.min || params.len() > def.max {
@@ -66,6 +74,14 @@ pub fn call(ctx: &mut Ctx, method: &str, params: &[Value]) -> Outcome {
     }
     if def.gated && !ctx.sup.is_running() {
         return Outcome::Done(Err(Fault::plain(faults::SHUTDOWN_STATE)));
+    }
+    if let twiddler::Route::Twiddler {
+        short, whitelist, ..
+    } = &route
+    {
+        if let Err(f) = twiddler::admit(ctx, short, whitelist) {
+            return Outcome::Done(Err(f));
+        }
     }
     (def.run)(ctx, params)
 }

@@ -440,7 +440,7 @@ pub fn get_process_info(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     };
     let r = match resolve(ctx, &name) {
         Ok(Target::One(id)) => match ctx.sup.process(id) {
-            Some(proc_) => Ok(info::process_info(proc_, ctx.now.wall)),
+            Some(proc_) => Ok(info::process_info(proc_, ctx.now)),
             None => Err(Fault::new(faults::BAD_NAME, &name)),
         },
         Ok(Target::Group(_)) => Err(Fault::new(faults::BAD_NAME, &name)),
@@ -451,8 +451,5 @@ pub fn get_process_info(ctx: &mut Ctx, p: &[Value]) -> Outcome {
 
 pub fn get_all_process_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
     let procs = ctx.sup.processes_by_name();
-    Outcome::Done(Ok(info::encode_process_infos(
-        procs.into_iter(),
-        ctx.now.wall,
-    )))
+    Outcome::Done(Ok(info::encode_process_infos(procs.into_iter(), ctx.now)))
 }

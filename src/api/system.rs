@@ -4,33 +4,44 @@
 
 use super::faults::{self, Fault};
 use super::table::{self, METHODS};
-use super::{budget, params, CallResult, Ctx, Deferred, Outcome};
+use super::{budget, params, twiddler, CallResult, Ctx, Deferred, Outcome};
 use crate::rpc::codec;
 use crate::rpc::value::{Encoded, Value};
 
-pub fn list_methods(_: &mut Ctx, _: &[Value]) -> Outcome {
-    let names = METHODS
+pub fn list_methods(ctx: &mut Ctx, _: &[Value]) -> Outcome {
+    let twiddlers = &ctx.sup.config.twiddlers;
+    let mut names: Vec<String> = METHODS
         .iter()
-        .map(|d| Value::String(d.name.to_string()))
+        .flat_map(|d| twiddler::listed(twiddlers, d.name))
+        .map(|n| n.into_owned())
         .collect();
-    Outcome::Done(Ok(Value::Array(names)))
+    // Sorted, as Supervisor lists them: a twiddler namespace can sort anywhere.
+    names.sort();
+    Outcome::Done(Ok(Value::Array(
+        names.into_iter().map(Value::String).collect(),
+    )))
 }
 
-fn known(p: &[Value]) -> Result<&'static table::MethodDef, Fault> {
+fn known(ctx: &Ctx, p: &[Value]) -> Result<&'static table::MethodDef, Fault> {
     let name = params::string(p, 0)?;
+    let name = match twiddler::route(&ctx.sup.config.twiddlers, &name) {
+        twiddler::Route::Builtin => name,
+        twiddler::Route::Twiddler { method, .. } => method,
+        twiddler::Route::Unserved => String::new(),
+    };
     METHODS
         .iter()
         .find(|d| d.name == name)
         .ok_or_else(|| Fault::plain(faults::SIGNATURE_UNSUPPORTED))
 }
 
-pub fn method_help(_: &mut Ctx, p: &[Value]) -> Outcome {
-    Outcome::Done(known(p).map(|d| Value::String(d.help.to_string())))
+pub fn method_help(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    Outcome::Done(known(ctx, p).map(|d| Value::String(d.help.to_string())))
 }
 
-pub fn method_signature(_: &mut Ctx, p: &[Value]) -> Outcome {
+pub fn method_signature(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     Outcome::Done(
-        known(p)
+        known(ctx, p)
             .map(|d| Value::Array(d.sig.iter().map(|s| Value::String(s.to_string())).collect())),
     )
 }

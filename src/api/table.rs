@@ -2,7 +2,7 @@
 //! `system.listMethods`, `methodSignature` and `methodHelp` are generated from it.
 
 use super::faults::{self, Fault};
-use super::{logs, procs, reload, system, Ctx, Outcome};
+use super::{logs, procs, reload, system, twiddler, Ctx, Outcome};
 use crate::rpc::value::Value;
 
 pub type Handler = fn(&mut Ctx, &[Value]) -> Outcome;
@@ -412,6 +412,20 @@ pub static METHODS: &[MethodDef] = &[
         @param array calls  An array of call requests
         @return array result  An array of results
         "),
+    // supervisor_twiddler's interface: listed and callable only under the namespaces of
+    // its `[rpcinterface:x]` sections (`twiddler::route`).
+    m("twiddler.addGroup", &["boolean", "string", "int"], 2, false, twiddler::add_group,
+      "Add a new process group without processes (an addition: supervisor_twiddler\nhad it before 0.2).\n\n@param string  name      Name of the new group\n@param int     priority  Group priority, as in supervisord.conf\n@return boolean          Always True unless error"),
+    m("twiddler.addProgramToGroup", &["boolean", "string", "string", "struct"], 3, false, twiddler::add_program_to_group,
+      "Add a program to a running process group: one process, or one per\nnumprocs, each STOPPED (started at once when autostart is true).\n\n@param string  group_name       Name of an existing process group\n@param string  program_name     The x of a [program:x] section\n@param struct  program_options  That section's options, as in supervisord.conf\n@return boolean                 Always True unless error"),
+    m("twiddler.getAPIVersion", &["string"], 0, false, twiddler::get_api_version,
+      "Return the version of the twiddler RPC API\n\n@return string version id"),
+    m("twiddler.getGroupNames", &["array"], 0, false, twiddler::get_group_names,
+      "Return the names of the process groups\n\n@return array Group names"),
+    m("twiddler.log", &["boolean", "string", "string|int"], 1, false, twiddler::log,
+      "Write a message to the main supervisord log\n\n@param  string      message  Message to write\n@param  string|int  level    Level name (INFO) or number (20); INFO if absent\n@return boolean              Always True unless error"),
+    m("twiddler.removeProcessFromGroup", &["boolean", "string", "string"], 2, false, twiddler::remove_process_from_group,
+      "Remove a stopped process from a process group (a process, not a\nprogram: one of the processes addProgramToGroup made).\n\n@param string group_name    Name of an existing process group\n@param string process_name  Name of the process to remove\n@return boolean             Always True unless error"),
 ];
 
 pub fn lookup(name: &str) -> Option<&'static MethodDef> {
@@ -428,8 +442,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn forty_one_methods_sorted_and_unique() {
-        assert_eq!(METHODS.len(), 41);
+    fn forty_one_methods_and_twiddlers_sorted_and_unique() {
+        // Supervisor 4.3's 41, and supervisor_twiddler's 5 plus addGroup.
+        assert_eq!(METHODS.len(), 47);
         for w in METHODS.windows(2) {
             assert!(w[0].name < w[1].name, "{} !< {}", w[0].name, w[1].name);
         }

@@ -227,6 +227,29 @@ impl Ini {
         Err(ConfigError(msg))
     }
 
+    /// Adds a section that no file wrote (Python's `add_section`); nothing if it exists.
+    pub fn add_section(&mut self, name: &str, loc: Location) {
+        if !self.has_section(name) {
+            self.open_section(name, loc);
+        }
+    }
+
+    /// Sets a key as Python's `set` does (the key lower-cased, the value as it is), adding the
+    /// section if needed (not a repeated header: nothing is merged).
+    pub fn set(&mut self, section: &str, key: &str, value: &str, loc: Location) {
+        self.add_section(section, loc.clone());
+        let entry = Entry {
+            value: value.to_string(),
+            loc,
+        };
+        let key = key.to_lowercase();
+        if section == "DEFAULT" {
+            set(&mut self.defaults, key, entry);
+        } else if let Some(s) = self.sections.iter_mut().find(|s| s.name == section) {
+            set(&mut s.entries, key, entry);
+        }
+    }
+
     fn open_section(&mut self, name: &str, loc: Location) -> Target {
         if name == "DEFAULT" {
             return Target::Defaults;

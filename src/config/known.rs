@@ -28,6 +28,7 @@ const SUPERVISORD: &[&str] = &[
     "identifier",
     "profile_options",
     "event_drain_secs",
+    "exit_on_fatal",
 ];
 
 const UNIX_SERVER: &[&str] = &["file", "chmod", "chown", "username", "password"];
@@ -78,6 +79,12 @@ const PROGRAM: &[&str] = &[
     "directory",
     "umask",
     "serverurl",
+    "essential",
+    "backoff",
+    "backoff_max_secs",
+    "backoff_jitter",
+    "retry_forever",
+    "restart_delay_secs",
 ];
 
 const FCGI_EXTRA: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];

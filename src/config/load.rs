@@ -38,7 +38,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
     ctx.warnings.extend(found.warnings);
 
     let (mut supervisord, config_user) = supervisord_section(&mut ctx, overrides)?;
-    let rpcinterfaces = load_servers::rpcinterfaces(&ctx)?;
+    let (rpcinterfaces, twiddlers) = load_servers::rpcinterfaces(&ctx)?;
     let groups = load_groups::groups(&mut ctx)?;
     let servers = load_servers::servers(&ctx)?;
 
@@ -66,12 +66,13 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
         unix_servers: servers.unix,
         inet_servers: servers.inet,
         rpcinterfaces,
+        twiddlers,
         startup_messages,
     })
 }
 
 /// `ENV_<NAME>` for every (UTF-8) variable of this process's environment.
-fn process_env_names() -> Names {
+pub(super) fn process_env_names() -> Names {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .map(|(k, v)| (format!("ENV_{k}"), Val::Str(v)))
@@ -156,6 +157,8 @@ fn supervisord_section(
         ));
     }
 
+    let exit_on_fatal = sec.conv("exit_on_fatal", "false", &names, boolean)?;
+
     let logfile = pick(&o.logfile, existing_dirpath, logfile)?;
     let logfile = if logfile.as_os_str() == "syslog" {
         MainLogTarget::Syslog
@@ -188,6 +191,7 @@ fn supervisord_section(
         environment_files,
         identifier: o.identifier.clone().unwrap_or(identifier),
         event_drain_secs,
+        exit_on_fatal,
     };
     for (k, v) in &config.environment {
         ctx.env.insert(format!("ENV_{k}"), Val::Str(v.clone()));

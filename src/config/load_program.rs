@@ -58,6 +58,9 @@ pub fn processes(
     let serverurl = sec
         .get("serverurl", &common)?
         .filter(|u| !u.trim().is_empty() && !u.trim().eq_ignore_ascii_case("AUTO"));
+    // Project extensions (issue #20): restart policy and essential programs.
+    let restart = super::restart::read(&sec, &common)?;
+    let essential = sec.conv("essential", "false", &common, boolean)?;
     let user = sec.conv_opt("user", &common, resolve_user)?;
     let umask = sec.conv_opt("umask", &common, octal)?;
     let process_name = sec.check(
@@ -135,6 +138,8 @@ pub fn processes(
             environment_files,
             log_prefix,
             serverurl: serverurl.clone(),
+            essential,
+            restart,
         });
     }
     out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

@@ -6,6 +6,7 @@ use super::load_program::object_name;
 use super::model::{Auth, InetServerConfig, LogLevel, UnixServerConfig};
 use super::pypath;
 use super::reader::{Ctx, Sec};
+use super::twiddler::{self, TwiddlerConfig};
 use super::types::{inet_address, octal};
 use super::users::parse_owner;
 use super::ConfigError;
@@ -13,12 +14,13 @@ use super::ConfigError;
 const FACTORY_KEY: &str = "supervisor.rpcinterface_factory";
 const MAIN_FACTORY: &str = "supervisor.rpcinterface:make_main_rpcinterface";
 
-/// The `x` of every `[rpcinterface:x]`; only Supervisor's standard factory can be provided.
-/// The section's other keys are expanded (as 4.3 does for its factory arguments) but otherwise
-/// unused.
-pub fn rpcinterfaces(ctx: &Ctx) -> Result<Vec<String>, ConfigError> {
+/// The `x` of every `[rpcinterface:x]`, and those that serve supervisor_twiddler's interface.
+/// Only Supervisor's standard factory and twiddler's can be provided. The standard section's
+/// other keys are expanded (as 4.3 does for its factory arguments) but otherwise unused.
+pub fn rpcinterfaces(ctx: &Ctx) -> Result<(Vec<String>, Vec<TwiddlerConfig>), ConfigError> {
     let names = ctx.names(&[]);
     let mut out = Vec::new();
+    let mut twiddlers = Vec::new();
     for section in ctx
         .ini
         .sections()
@@ -33,11 +35,18 @@ pub fn rpcinterfaces(ctx: &Ctx) -> Result<Vec<String>, ConfigError> {
                 format!("section [{s}] does not specify a {FACTORY_KEY}"),
             ));
         };
+        if factory == twiddler::FACTORY {
+            twiddlers.push(twiddler::section(ctx, s)?);
+            out.push(object_name(s).to_string());
+            continue;
+        }
         if factory != MAIN_FACTORY {
             return Err(sec.err(
                 Some(FACTORY_KEY),
                 format!(
-                    "{factory} cannot be resolved within [{s}]: only {MAIN_FACTORY} is supported"
+                    "{factory} cannot be resolved within [{s}]: only {MAIN_FACTORY} and {} \
+                     are supported",
+                    twiddler::FACTORY
                 ),
             ));
         }
@@ -50,7 +59,7 @@ pub fn rpcinterfaces(ctx: &Ctx) -> Result<Vec<String>, ConfigError> {
         }
         out.push(object_name(s).to_string());
     }
-    Ok(out)
+    Ok((out, twiddlers))
 }
 
 /// The configured HTTP servers and what to log about them once the main log is open.

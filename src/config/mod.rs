@@ -19,7 +19,9 @@ pub mod model;
 pub mod pypath;
 pub mod pyrepr;
 mod reader;
+pub mod restart;
 mod source;
+pub mod twiddler;
 pub mod types;
 pub mod users;
 

@@ -1,6 +1,7 @@
 //! The validated configuration: what the daemon acts on. Every string from the file has been
 //! expanded, typed and checked by the time a value lands here (the daemon never re-parses).
 
+pub use super::restart::{BackoffCurve, RestartPolicy};
 use std::path::PathBuf;
 
 /// Main-log / child-log verbosity, ordered like Supervisor's numeric levels.
@@ -113,6 +114,10 @@ pub struct ProcessConfig {
     pub log_prefix: Option<super::logline::LinePrefix>,
     /// `serverurl=`; `None` means AUTO.
     pub serverurl: Option<String>,
+    /// `essential=` (project extension): its end ends supervisord (daemon::supervisor).
+    pub essential: bool,
+    /// The backoff/restart keys (project extension, `config::restart`).
+    pub restart: RestartPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +221,8 @@ pub struct SupervisordConfig {
     pub identifier: String,
     /// Project extension: seconds to keep serving listeners at shutdown (issue: events).
     pub event_drain_secs: i64,
+    /// Project extension: any process going FATAL shuts supervisord down.
+    pub exit_on_fatal: bool,
 }
 
 /// Values given on the supervisord command line; each overrides its config key.
@@ -249,8 +256,10 @@ pub struct Config {
     pub groups: Vec<GroupConfig>,
     pub unix_servers: Vec<UnixServerConfig>,
     pub inet_servers: Vec<InetServerConfig>,
-    /// The `x` of each `[rpcinterface:x]` section (all use the standard factory), in file order.
+    /// The `x` of each `[rpcinterface:x]` section, in file order.
     pub rpcinterfaces: Vec<String>,
+    /// The sections that serve supervisor_twiddler's interface (`api::twiddler`).
+    pub twiddlers: Vec<super::twiddler::TwiddlerConfig>,
     /// Startup messages to write once the main log is open, in order.
     pub startup_messages: Vec<(LogLevel, String)>,
 }

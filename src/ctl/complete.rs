@@ -46,6 +46,9 @@ pub fn candidates(
     let Some(cmd) = find(command) else {
         return Vec::new();
     };
+    if word.starts_with('-') && !cmd.flags.is_empty() {
+        return matching(cmd.flags.iter().map(|f| f.to_string()), word);
+    }
     match cmd.complete {
         Complete::Nothing => Vec::new(),
         Complete::Commands => matching(
@@ -192,5 +195,17 @@ mod tests {
         assert_eq!(complete("signal HUP gr"), ["grp:*", "grp:g1", "grp:g2"]);
         assert_eq!(complete("version "), Vec::<String>::new());
         assert_eq!(complete("bogus x"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn flags_after_a_dash() {
+        assert_eq!(complete("status --"), ["--json"]);
+        assert_eq!(complete("avail -"), ["--json"]);
+        assert_eq!(complete("stop grp:g1 --n"), ["--no-wait"]);
+        assert_eq!(complete("tail -"), Vec::<String>::new());
+        assert_eq!(
+            complete("start --no-wait "),
+            ["all", "cat", "grp:*", "grp:g1", "grp:g2", "sleeper"]
+        );
     }
 }

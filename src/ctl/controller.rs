@@ -43,6 +43,9 @@ pub struct Controller {
     /// Set by `quit`, `exit` and EOF.
     pub done: bool,
     pub asker: Option<Box<dyn Ask>>,
+    /// A `--json` command runs: stdout is reserved for its document, and every other line
+    /// (connection errors, usage) goes to stderr.
+    pub json: bool,
 }
 
 impl Controller {
@@ -53,14 +56,31 @@ impl Controller {
             interactive: false,
             done: false,
             asker: None,
+            json: false,
         }
     }
 
-    /// Prints one message line on stdout. A closed stdout (EPIPE) is not worth reporting.
+    /// Prints one message line on stdout (stderr while a `--json` command runs). A closed
+    /// stdout (EPIPE) is not worth reporting.
     pub fn say(&self, text: &str) {
+        if self.json {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(text.as_bytes());
+            let _ = err.write_all(b"\n");
+            return;
+        }
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.write_all(b"\n");
+        let _ = out.flush();
+    }
+
+    /// Prints a `--json` command's document: one line of JSON on stdout.
+    pub fn print_json(&self, doc: &Value) {
+        let mut text = crate::json::encode(doc);
+        text.push('\n');
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
     }
 
@@ -141,6 +161,8 @@ impl Controller {
             return;
         };
         loop {
+            // A `--json` command sets `json` for its run; the errors reported here go where
+            // its other messages went, then the next command starts without it.
             match (cmd.run)(self, &arg) {
                 Ok(()) => {}
                 Err(CallError::Unauthorized) => {
@@ -159,6 +181,7 @@ impl Controller {
                     self.exit = exit::GENERIC;
                 }
             }
+            self.json = false;
             return;
         }
     }

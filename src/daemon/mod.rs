@@ -1,9 +1,11 @@
 //! The supervisord daemon: start-up sequence, the state owner, the poll loop, signals, reaping
-//! and restart. `main` returns the process exit status (0 ok, 2 usage/config error).
+//! and restart. `main` returns the process exit status (0 ok, 2 usage/config error, or the
+//! status an essential process chose: `essential`).
 
 pub mod autolog;
 pub mod control;
 pub mod environment;
+pub mod essential;
 pub mod eventloop;
 pub mod events;
 pub mod fcgi;
@@ -11,6 +13,7 @@ pub mod options;
 pub mod signals;
 pub mod startup;
 pub mod supervisor;
+pub mod twiddle;
 
 use crate::config::{self, Config, LogLevel, MainLogTarget, Overrides};
 use crate::http::listen;
@@ -167,8 +170,12 @@ fn serve(
         let cfg = &sup.config;
         let inet = cfg.inet_servers.iter().map(|s| (&s.section, &s.auth));
         let unix = cfg.unix_servers.iter().map(|s| (&s.section, &s.auth));
+        let twiddlers: Vec<String> = cfg.twiddlers.iter().map(|t| t.namespace.clone()).collect();
         for (section, auth) in inet.chain(unix) {
             sup.log.info("RPC interface 'supervisor' initialized");
+            for ns in &twiddlers {
+                sup.log.info(&format!("RPC interface '{ns}' initialized"));
+            }
             if auth.is_none() {
                 sup.log.critical(&format!(
                     "Server '{section}' running without any HTTP authentication checking"
@@ -202,7 +209,7 @@ fn serve(
         if mood == Mood::Shutdown {
             let _ = std::fs::remove_file(&pidfile);
             sup.log.info("supervisord stopped");
-            return Ok(0);
+            return Ok(sup.exit_status());
         }
         sup.log.info("supervisord restarting");
         first = false;

@@ -87,6 +87,8 @@ pub struct Supervisor {
     pub(super) overrides: Overrides,
     pub log: MainLog,
     pub mood: Mood,
+    /// The exit status an essential process's end chose (`essential`); `None`: exit 0.
+    pub(super) exit_status: Option<i32>,
     /// Why supervisord is in its own FATAL state (statecode 2), if it is.
     pub(super) fatal: Option<String>,
     pub(super) last_kill_error: Option<String>,
@@ -138,6 +140,7 @@ impl Supervisor {
             overrides,
             log,
             mood: Mood::Running,
+            exit_status: None,
             fatal: None,
             last_kill_error: None,
             poller: Arc::new(Poller::new()?),
@@ -211,36 +214,7 @@ impl Supervisor {
         let is_pool = pool.is_some();
         let mut members = Vec::new();
         for pc in &gc.processes {
-            let stdout_path = self.resolve_log(pc, &pc.stdout, Stream::Stdout);
-            let stderr_path = if pc.redirect_stderr {
-                None
-            } else {
-                self.resolve_log(pc, &pc.stderr, Stream::Stderr)
-            };
-            let id = self.procs.len();
-            self.procs.push(Some(Process {
-                id,
-                group: gc.name.clone(),
-                config: pc.clone(),
-                machine: if is_pool {
-                    Machine::listener(&pc.name)
-                } else {
-                    Machine::new(&pc.name)
-                },
-                stdout_path,
-                stderr_path,
-                stdin: None,
-                stdin_buf: Vec::new(),
-                channels: [None, None],
-                holds_socket: false,
-                listener: is_pool.then(Protocol::new),
-                in_flight: None,
-                collect_by: None,
-                hangup_by: None,
-                restart_pending: false,
-                starts: 0,
-            }));
-            members.push(id);
+            members.push(self.new_process(&gc.name, pc, is_pool));
         }
         // After the groups of lower or equal priority: Supervisor sorts its groups by
         // priority alone, keeping the order they were added in, so a group added (or changed)
@@ -268,6 +242,40 @@ impl Supervisor {
             "PROCESS_GROUP_ADDED",
             format!("groupname:{name}\n"),
         ));
+    }
+
+    /// A process record (STOPPED) for `pc` in `group`, with its AUTO log names fixed; its id.
+    pub(super) fn new_process(&mut self, group: &str, pc: &ProcessConfig, listener: bool) -> usize {
+        let stdout_path = self.resolve_log(pc, &pc.stdout, Stream::Stdout);
+        let stderr_path = if pc.redirect_stderr {
+            None
+        } else {
+            self.resolve_log(pc, &pc.stderr, Stream::Stderr)
+        };
+        let id = self.procs.len();
+        self.procs.push(Some(Process {
+            id,
+            group: group.to_string(),
+            config: pc.clone(),
+            machine: if listener {
+                Machine::listener(&pc.name)
+            } else {
+                Machine::new(&pc.name)
+            },
+            stdout_path,
+            stderr_path,
+            stdin: None,
+            stdin_buf: Vec::new(),
+            channels: [None, None],
+            holds_socket: false,
+            listener: listener.then(Protocol::new),
+            in_flight: None,
+            collect_by: None,
+            hangup_by: None,
+            restart_pending: false,
+            starts: 0,
+        }));
+        id
     }
 
     fn resolve_log(
@@ -333,6 +341,7 @@ impl Supervisor {
         if to == ProcessState::Running {
             self.listener_running(id);
         }
+        self.essential_rule(id, to);
     }
 
     fn do_spawn(&mut self, id: usize) -> Input {

@@ -2,6 +2,7 @@
 //! returns the effects (spawn, kill, log lines, state-change notices) for the loop to carry out.
 //! Nothing here forks, signals or writes, so every transition is unit-tested with fake time.
 
+use super::backoff::{self, Jitter};
 use super::state::ProcessState;
 use super::waitstatus::{signal_name, WaitStatus};
 use crate::config::{AutoRestart, LogLevel, ProcessConfig};
@@ -112,6 +113,25 @@ pub struct Machine {
     greets: bool,
     /// It said READY since it was last spawned.
     greeted: bool,
+    /// Consecutive automatic restarts after exits from RUNNING since the last healthy run
+    /// (see `healthy_run`); drives `restart_delay_secs`.
+    pub restarts: u32,
+    /// The BACKOFF in progress waits for an automatic restart (`restart_delay_secs`), not
+    /// after a failed start: it never gives up.
+    restart_wait: bool,
+    jitter: Jitter,
+}
+
+/// What a process in BACKOFF waits for, for status descriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Time left until the next start (zero if it is due).
+    pub wait: Duration,
+    /// The number of the coming attempt: for a failed start, 1 + the failed starts so far
+    /// (the first start was attempt 1); for a restart wait, the restart's number.
+    pub attempt: u32,
+    /// A restart wait (`restart_delay_secs`) rather than a failed start.
+    pub restart: bool,
 }
 
 fn secs(n: i64) -> Duration {
@@ -138,6 +158,9 @@ impl Machine {
             after_stop: AfterStop::Stopped,
             greets: false,
             greeted: false,
+            restarts: 0,
+            restart_wait: false,
+            jitter: Jitter::default(),
         }
     }
 
@@ -158,6 +181,58 @@ impl Machine {
         self.state
     }
 
+    /// In BACKOFF: how long until the next start, and which attempt it is.
+    pub fn retry(&self, now: Instant) -> Option<Retry> {
+        if self.state != ProcessState::Backoff {
+            return None;
+        }
+        Some(Retry {
+            wait: self
+                .delay
+                .map_or(Duration::ZERO, |d| d.saturating_duration_since(now)),
+            attempt: if self.restart_wait {
+                self.restarts
+            } else {
+                (self.backoff.max(0) as u32).saturating_add(1)
+            },
+            restart: self.restart_wait,
+        })
+    }
+
+    /// The process ended in EXITED and autorestart will start it again (at once or after
+    /// its restart delay); false for a process in any other state.
+    pub fn will_autorestart(&self, cfg: &ProcessConfig) -> bool {
+        self.state == ProcessState::Exited && self.should_autorestart(cfg)
+    }
+
+    /// The failed-start BACKOFF has used up `startretries` and the next tick makes it FATAL.
+    fn out_of_retries(&self, cfg: &ProcessConfig) -> bool {
+        !self.restart_wait && !cfg.restart.retry_forever && self.backoff > cfg.startretries
+    }
+
+    /// The policy's next wait, seeding the jitter at first use (from the wall clock and the
+    /// name: reproducible with fake time, different across processes and daemons).
+    fn next_wait(&mut self, cfg: &ProcessConfig, base: Duration, n: u32, now: Now) -> Duration {
+        if cfg.restart.jitter_percent > 0 && !self.jitter.is_seeded() {
+            let nanos = now
+                .wall
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            self.jitter = Jitter::seeded(backoff::seed(&self.name, nanos));
+        }
+        backoff::wait(&cfg.restart, base, n, &mut self.jitter)
+    }
+
+    /// A run long enough to forget earlier restarts: as long as the longest wait the policy
+    /// allows (`backoff_max_secs`, or 60 s without a cap).
+    fn healthy_run(cfg: &ProcessConfig, ran: Duration) -> bool {
+        let max = cfg
+            .restart
+            .max_secs
+            .unwrap_or(crate::config::restart::DEFAULT_MAX_SECS);
+        ran >= secs(max)
+    }
+
     /// The moment the next Tick would change something on its own (timers only).
     pub fn next_deadline(&self, cfg: &ProcessConfig) -> Option<Instant> {
         match self.state {
@@ -173,7 +248,7 @@ impl Machine {
         match self.state {
             ProcessState::Stopped => may_start && cfg.autostart && self.laststart.is_none(),
             ProcessState::Exited => may_start && self.should_autorestart(cfg),
-            ProcessState::Backoff => self.backoff > cfg.startretries,
+            ProcessState::Backoff => self.out_of_retries(cfg),
             _ => false,
         }
     }
@@ -218,7 +293,11 @@ impl Machine {
                 LogLevel::Warn,
                 format!("process '{}' already running", self.name),
             )),
-            Input::Start => self.start(now, &mut fx),
+            Input::Start => {
+                // Asked for by hand: earlier crashes no longer count.
+                self.restarts = 0;
+                self.start(now, &mut fx)
+            }
             Input::Stop => self.stop(cfg, false, now, &mut fx),
             Input::StopForShutdown => self.stop(cfg, true, now, &mut fx),
             Input::Spawned { pid } => {
@@ -232,7 +311,7 @@ impl Machine {
             Input::SpawnFailed { message } => {
                 fx.push(Effect::Log(LogLevel::Info, format!("spawnerr: {message}")));
                 self.spawnerr = message;
-                self.fail_start(now, &mut fx);
+                self.fail_start(cfg, now, &mut fx);
             }
             Input::Exited { status } => self.exited(cfg, status, now, &mut fx),
             Input::KillFailed { message } => {
@@ -275,6 +354,7 @@ impl Machine {
 
     fn start(&mut self, now: Now, fx: &mut Vec<Effect>) {
         self.after_stop = AfterStop::Stopped;
+        self.restart_wait = false;
         self.greeted = false;
         self.laststart = Some(now.mono);
         self.laststart_wall = Some(now.wall);
@@ -286,21 +366,48 @@ impl Machine {
         fx.push(Effect::Spawn);
     }
 
-    /// STARTING -> BACKOFF with the growing delay.
-    fn fail_start(&mut self, now: Now, fx: &mut Vec<Effect>) {
+    /// STARTING -> BACKOFF with the growing delay (the policy's curve in units of 1 s).
+    fn fail_start(&mut self, cfg: &ProcessConfig, now: Now, fx: &mut Vec<Effect>) {
         self.pid = 0;
         self.backoff += 1;
-        self.delay = Some(now.mono + secs(self.backoff));
+        self.restart_wait = false;
+        let n = self.backoff.clamp(1, u32::MAX as i64) as u32;
+        let wait = self.next_wait(cfg, Duration::from_secs(1), n, now);
+        self.delay = Some(now.mono + wait);
+        self.set_state(ProcessState::Backoff, fx);
+    }
+
+    /// EXITED -> STARTING for autorestart, or -> BACKOFF for `restart_delay_secs` first.
+    fn autorestart(&mut self, cfg: &ProcessConfig, now: Now, fx: &mut Vec<Effect>) {
+        let base = secs(cfg.restart.restart_delay_secs);
+        if base.is_zero() {
+            return self.start(now, fx);
+        }
+        self.restarts = self.restarts.saturating_add(1);
+        let wait = self.next_wait(cfg, base, self.restarts, now);
+        if wait.is_zero() {
+            return self.start(now, fx);
+        }
+        fx.push(Effect::Log(
+            LogLevel::Info,
+            format!(
+                "waiting {:.1}s before restarting {} (restart {})",
+                wait.as_secs_f64(),
+                self.name,
+                self.restarts
+            ),
+        ));
+        self.restart_wait = true;
+        self.delay = Some(now.mono + wait);
         self.set_state(ProcessState::Backoff, fx);
     }
 
     fn tick(&mut self, cfg: &ProcessConfig, may_start: bool, now: Now, fx: &mut Vec<Effect>) {
         match self.state {
-            ProcessState::Stopped | ProcessState::Exited if self.tick_due(cfg, may_start) => {
-                self.start(now, fx);
-            }
+            ProcessState::Stopped if self.tick_due(cfg, may_start) => self.start(now, fx),
+            ProcessState::Exited if self.tick_due(cfg, may_start) => self.autorestart(cfg, now, fx),
             ProcessState::Backoff => {
-                if self.backoff > cfg.startretries {
+                if self.out_of_retries(cfg) {
                     self.give_up(fx);
                     fx.push(Effect::Log(
                         LogLevel::Info,
@@ -355,6 +462,7 @@ impl Machine {
 
     fn give_up(&mut self, fx: &mut Vec<Effect>) {
         self.backoff = 0;
+        self.restart_wait = false;
         self.delay = None;
         self.set_state(ProcessState::Fatal, fx);
     }
@@ -389,7 +497,9 @@ impl Machine {
             ProcessState::Stopping if self.after_stop == AfterStop::Backoff => {
                 self.after_stop = AfterStop::Stopped;
             }
-            ProcessState::Backoff if shutdown => self.give_up(fx),
+            // A restart wait is no failed start: shutdown leaves it STOPPED, like the EXITED
+            // process it was.
+            ProcessState::Backoff if shutdown && !self.restart_wait => self.give_up(fx),
             ProcessState::Backoff => {
                 fx.push(Effect::Log(
                     LogLevel::Debug,
@@ -399,6 +509,7 @@ impl Machine {
                     ),
                 ));
                 self.delay = None;
+                self.restart_wait = false;
                 self.set_state(ProcessState::Stopped, fx);
             }
             _ => {}
@@ -431,7 +542,7 @@ impl Machine {
                 format!("stopped: {} ({desc})", self.name),
             ));
             if after == AfterStop::Backoff {
-                self.fail_start(now, fx);
+                self.fail_start(cfg, now, fx);
                 return;
             }
             self.pid = 0;
@@ -451,7 +562,7 @@ impl Machine {
                 LogLevel::Warn,
                 format!("exited: {} ({desc}; not expected)", self.name),
             ));
-            self.fail_start(now, fx);
+            self.fail_start(cfg, now, fx);
         } else {
             if self.state == ProcessState::Starting {
                 // Up long enough, but exited before a tick promoted it.
@@ -461,6 +572,12 @@ impl Machine {
             self.delay = None;
             self.exitstatus = code;
             self.expected = expected;
+            let ran = self
+                .laststart
+                .map_or(Duration::ZERO, |t| now.mono.saturating_duration_since(t));
+            if Self::healthy_run(cfg, ran) {
+                self.restarts = 0;
+            }
             if expected {
                 fx.push(Effect::Log(
                     LogLevel::Info,

@@ -1,5 +1,6 @@
 //! Processes: the lifecycle state machine, command splitting, spawning, and wait statuses.
 
+pub mod backoff;
 pub mod cmdline;
 pub mod machine;
 pub mod spawn;

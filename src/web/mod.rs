@@ -1,6 +1,7 @@
 //! The web interface on the HTTP server: the status page with POST actions (`/`,
 //! `/index.html`), the log tail page (`/tail.html`), Prometheus metrics (`/metrics`) and the
-//! health probe (`/healthz`). Pages are built on the main loop from the `Supervisor`; actions go
+//! health probe (`/healthz`), and the status document as JSON (`/status.json`,
+//! `api::statusdoc`). Pages are built on the main loop from the `Supervisor`; actions go
 //! through the XML-RPC method implementations so they behave exactly like the API.
 
 pub mod actions;
@@ -81,7 +82,7 @@ fn page_path(path: &str) -> String {
 pub fn serves(path: &str) -> bool {
     matches!(
         page_path(path).as_str(),
-        "/" | "/index.html" | "/tail.html" | "/metrics" | "/healthz"
+        "/" | "/index.html" | "/tail.html" | "/metrics" | "/healthz" | "/status.json"
     )
 }
 
@@ -98,6 +99,16 @@ pub fn handle(ctx: &mut Ctx, req: &HttpRequest) -> Reply {
             metrics::render(ctx.sup, ctx.now.wall),
         ),
         ("/healthz", "GET") => health::reply(ctx.sup),
+        ("/status.json", "GET") => {
+            let mut body = crate::json::encode(&crate::api::statusdoc::of_daemon(ctx));
+            body.push('\n');
+            Reply::Response {
+                status: 200,
+                content_type: "application/json",
+                headers: page_headers(),
+                body: body.into_bytes(),
+            }
+        }
         _ => Reply::error(405),
     }
 }

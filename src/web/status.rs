@@ -9,7 +9,6 @@ use crate::api::info::description;
 use crate::api::Ctx;
 use crate::daemon::supervisor::{Process, Supervisor};
 use crate::process::ProcessState;
-use std::time::UNIX_EPOCH;
 
 /// `group:name`, or `name` when the group is named after its only program.
 pub fn namespec(p: &Process) -> String {
@@ -67,7 +66,7 @@ version {}</p>",
     )
 }
 
-fn row(p: &Process, now: i64) -> String {
+fn row(p: &Process, now: crate::process::Now) -> String {
     let state = p.machine.state();
     let ns = namespec(p);
     let mut buttons = Vec::new();
@@ -141,11 +140,7 @@ link (GET); confirm to do it: {}</div>\n",
 
 pub fn render(ctx: &mut Ctx, query: &[(String, String)]) -> String {
     let sup = &*ctx.sup;
-    let now = ctx
-        .now
-        .wall
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = ctx.now;
     let mut body = String::new();
     let sig = super::field(query, "sig").unwrap_or("");
     // Only messages signed by an action are shown (see csrf::sign_message).

@@ -1,9 +1,11 @@
 //! Commands that act on processes: `start`, `stop`, `restart`, `signal` and `clear` (ctl.md
-//! §4, result lines §5.4, exit statuses §2).
+//! §4, result lines §5.4, exit statuses §2). start/stop/restart take `--no-wait` (the API's
+//! wait=False) and run several arguments in parallel (`parallel`).
 
-use super::words;
+use super::parallel::{self, Report};
+use super::{flags_and_words, words};
 use crate::api::faults;
-use crate::ctl::client::CallError;
+use crate::ctl::client::{CallError, Client};
 use crate::ctl::controller::{exit, Controller};
 use crate::ctl::format::Outcome;
 use crate::ctl::names;
@@ -17,6 +19,8 @@ struct Action {
     one: &'static str,
     /// Word for success (`started`, `stopped`, `signalled`, `cleared`).
     done: &'static str,
+    /// Word for success with `--no-wait`: the request was taken, the process is on its way.
+    under_way: &'static str,
     /// The fault code that does not change the exit status.
     ignored: Option<i64>,
     /// Exit status for an unknown group.
@@ -29,6 +33,7 @@ const START: Action = Action {
     group: "supervisor.startProcessGroup",
     one: "supervisor.startProcess",
     done: "started",
+    under_way: "starting",
     ignored: Some(faults::ALREADY_STARTED),
     no_group: exit::INVALID_ARGS,
 };
@@ -39,6 +44,7 @@ const STOP: Action = Action {
     group: "supervisor.stopProcessGroup",
     one: "supervisor.stopProcess",
     done: "stopped",
+    under_way: "stopping",
     ignored: Some(faults::NOT_RUNNING),
     no_group: exit::GENERIC,
 };
@@ -49,140 +55,198 @@ const SIGNAL: Action = Action {
     group: "supervisor.signalProcessGroup",
     one: "supervisor.signalProcess",
     done: "signalled",
+    under_way: "signalled",
     ignored: None,
     no_group: exit::GENERIC,
 };
 
+/// One action as the command line asked for it.
+struct Run<'a> {
+    action: &'a Action,
+    /// Parameters after the name: the signal, or `false` for `--no-wait`.
+    extra: Vec<Value>,
+    wait: bool,
+}
+
+impl Run<'_> {
+    fn plain(action: &Action) -> Run<'_> {
+        Run {
+            action,
+            extra: Vec::new(),
+            wait: true,
+        }
+    }
+
+    /// start or stop, waiting or not (the API's `wait` parameter; true is its default).
+    fn waiting(action: &Action, wait: bool) -> Run<'_> {
+        Run {
+            action,
+            extra: if wait {
+                Vec::new()
+            } else {
+                vec![Value::Bool(false)]
+            },
+            wait,
+        }
+    }
+
+    fn done(&self) -> &'static str {
+        if self.wait {
+            self.action.done
+        } else {
+            self.action.under_way
+        }
+    }
+}
+
 /// The line for one result: `<ns>: started` or `<ns>: ERROR (<reason>)`. Codes Supervisor
 /// does not expect for the action show the server's fault text (where 4.3 raised ValueError).
-fn result_line(action: &Action, ns: &str, code: i64, description: &str) -> String {
+fn result_line(run: &Run, ns: &str, code: i64, description: &str) -> String {
+    let command = run.action.command;
     let reason = match code {
-        faults::SUCCESS => return format!("{ns}: {}", action.done),
+        faults::SUCCESS => return format!("{ns}: {}", run.done()),
         faults::BAD_NAME => "no such process",
-        faults::NO_FILE if action.command == "start" => "no such file",
-        faults::NOT_EXECUTABLE if action.command == "start" => "file is not executable",
-        faults::ALREADY_STARTED if action.command == "start" => "already started",
-        faults::SPAWN_ERROR if action.command == "start" => "spawn error",
-        faults::ABNORMAL_TERMINATION if action.command == "start" => "abnormal termination",
-        faults::NOT_RUNNING if action.command != "start" => "not running",
-        faults::BAD_SIGNAL if action.command != "start" => "bad signal name",
+        faults::NO_FILE if command == "start" => "no such file",
+        faults::NOT_EXECUTABLE if command == "start" => "file is not executable",
+        faults::ALREADY_STARTED if command == "start" => "already started",
+        faults::SPAWN_ERROR if command == "start" => "spawn error",
+        faults::ABNORMAL_TERMINATION if command == "start" => "abnormal termination",
+        faults::NOT_RUNNING if command != "start" => "not running",
+        faults::BAD_SIGNAL if command != "start" => "bad signal name",
         // stop and signal print a FAILED fault's text as it is.
-        faults::FAILED if action.command != "start" => return description.to_string(),
+        faults::FAILED if command != "start" => return description.to_string(),
         _ => return format!("{ns}: ERROR ({description})"),
     };
     format!("{ns}: ERROR ({reason})")
 }
 
-fn report(ctl: &mut Controller, action: &Action, outcomes: &[Outcome]) {
+fn outcome_reports(run: &Run, outcomes: &[Outcome], out: &mut Vec<Report>) {
     for o in outcomes {
-        ctl.say(&result_line(
-            action,
+        out.push(Report::Line(result_line(
+            run,
             &o.namespec(),
             o.status,
             &o.description,
-        ));
-        ctl.status_from_fault(o.status, action.ignored);
+        )));
+        out.push(Report::Fault(o.status, run.action.ignored));
     }
 }
 
-/// Runs `action` over `names` with `extra` parameters after each name (the signal).
-fn act(
-    ctl: &mut Controller,
-    action: &Action,
-    names: &[&str],
-    extra: &[Value],
-) -> Result<(), CallError> {
-    if names.contains(&"all") {
-        let v = ctl.call(action.all, extra)?;
-        let outcomes = Outcome::list(&v)?;
-        report(ctl, action, &outcomes);
-        return Ok(());
+/// One call of `run` about one argument (`all`, `group:*` or a process) on `client`.
+fn act_one(client: &mut Client, run: &Run, name: &str) -> Result<Vec<Report>, CallError> {
+    let action = run.action;
+    let mut out = Vec::new();
+    if name == "all" {
+        let v = client.call(action.all, &run.extra)?;
+        outcome_reports(run, &Outcome::list(&v)?, &mut out);
+        return Ok(out);
     }
-    for &name in names {
-        let (group, process) = names::split(name);
-        let mut params = Vec::with_capacity(1 + extra.len());
-        match process {
-            None => {
-                params.push(Value::String(group.to_string()));
-                params.extend_from_slice(extra);
-                match ctl.call(action.group, &params) {
-                    Ok(v) => {
-                        let outcomes = Outcome::list(&v)?;
-                        report(ctl, action, &outcomes);
-                    }
-                    Err(CallError::Fault { code, .. }) if code == faults::BAD_NAME => {
-                        ctl.say(&format!("{group}: ERROR (no such group)"));
-                        ctl.exit = action.no_group;
-                    }
-                    Err(e) => return Err(e),
+    let (group, process) = names::split(name);
+    let mut params = Vec::with_capacity(1 + run.extra.len());
+    match process {
+        None => {
+            params.push(Value::String(group.to_string()));
+            params.extend_from_slice(&run.extra);
+            match client.call(action.group, &params) {
+                Ok(v) => outcome_reports(run, &Outcome::list(&v)?, &mut out),
+                Err(CallError::Fault { code, .. }) if code == faults::BAD_NAME => {
+                    out.push(Report::Line(format!("{group}: ERROR (no such group)")));
+                    out.push(Report::Exit(action.no_group));
                 }
+                Err(e) => return Err(e),
             }
-            Some(process) => {
-                params.push(Value::String(name.to_string()));
-                params.extend_from_slice(extra);
-                let ns = names::make(group, process);
-                match ctl.call(action.one, &params) {
-                    // A server may answer startProcess("g:p") with an array, as for groups.
-                    Ok(v @ Value::Array(_)) => {
-                        let outcomes = Outcome::list(&v)?;
-                        report(ctl, action, &outcomes);
-                    }
-                    Ok(_) => ctl.say(&format!("{ns}: {}", action.done)),
-                    Err(CallError::Fault { code, text }) => {
-                        ctl.say(&result_line(action, &ns, code, &text));
-                        ctl.status_from_fault(code, action.ignored);
-                    }
-                    Err(e) => return Err(e),
+        }
+        Some(process) => {
+            params.push(Value::String(name.to_string()));
+            params.extend_from_slice(&run.extra);
+            let ns = names::make(group, process);
+            match client.call(action.one, &params) {
+                // A server may answer startProcess("g:p") with an array, as for groups.
+                Ok(v @ Value::Array(_)) => outcome_reports(run, &Outcome::list(&v)?, &mut out),
+                Ok(_) => out.push(Report::Line(format!("{ns}: {}", run.done()))),
+                Err(CallError::Fault { code, text }) => {
+                    out.push(Report::Line(result_line(run, &ns, code, &text)));
+                    out.push(Report::Fault(code, action.ignored));
                 }
+                Err(e) => return Err(e),
             }
         }
     }
-    Ok(())
+    Ok(out)
+}
+
+/// The arguments as jobs: `all` anywhere means just `all`, as in Supervisor.
+fn targets<'a>(names: &[&'a str]) -> Vec<&'a str> {
+    if names.contains(&"all") {
+        vec!["all"]
+    } else {
+        names.to_vec()
+    }
+}
+
+/// Runs `runs` in order for every argument; the arguments run in parallel.
+fn act(ctl: &mut Controller, runs: &[Run], names: &[&str]) -> Result<(), CallError> {
+    let job = |client: &mut Client,
+               name: &str,
+               report: &mut dyn FnMut(Vec<Report>)|
+     -> Result<(), CallError> {
+        for run in runs {
+            report(act_one(client, run, name)?);
+        }
+        Ok(())
+    };
+    parallel::run(ctl, &targets(names), &job)
+}
+
+/// `start`, `stop` or `restart` with its `--no-wait` flag and the names; None after a usage
+/// error.
+fn parse<'a>(
+    ctl: &mut Controller,
+    command: &str,
+    arg: &'a str,
+    status: i32,
+) -> Result<Option<(bool, Vec<&'a str>)>, CallError> {
+    let (flags, names) = flags_and_words(command, arg);
+    if !ctl.upcheck()? {
+        return Ok(None);
+    }
+    if names.is_empty() {
+        ctl.usage_error(
+            &format!("Error: {command} requires a process name"),
+            command,
+            status,
+        );
+        return Ok(None);
+    }
+    Ok(Some((!flags.contains(&"--no-wait"), names)))
 }
 
 pub fn start(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
-    if !ctl.upcheck()? {
-        return Ok(());
+    match parse(ctl, "start", arg, exit::INVALID_ARGS)? {
+        Some((wait, names)) => act(ctl, &[Run::waiting(&START, wait)], &names),
+        None => Ok(()),
     }
-    let names = words(arg);
-    if names.is_empty() {
-        ctl.usage_error(
-            "Error: start requires a process name",
-            "start",
-            exit::INVALID_ARGS,
-        );
-        return Ok(());
-    }
-    act(ctl, &START, &names, &[])
 }
 
 pub fn stop(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
-    if !ctl.upcheck()? {
-        return Ok(());
+    match parse(ctl, "stop", arg, exit::GENERIC)? {
+        Some((wait, names)) => act(ctl, &[Run::waiting(&STOP, wait)], &names),
+        None => Ok(()),
     }
-    let names = words(arg);
-    if names.is_empty() {
-        ctl.usage_error("Error: stop requires a process name", "stop", exit::GENERIC);
-        return Ok(());
-    }
-    act(ctl, &STOP, &names, &[])
 }
 
-/// `stop` then `start` with the same arguments; each prints its own lines.
+/// `stop` then `start` for each argument; each prints its own lines. Arguments run in
+/// parallel, so one slow stop does not hold back the others' starts (#723). With `--no-wait`
+/// only the start is not waited for: the API can start a process only once it has stopped.
 pub fn restart(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
-    if !ctl.upcheck()? {
-        return Ok(());
+    match parse(ctl, "restart", arg, exit::GENERIC)? {
+        Some((wait, names)) => act(
+            ctl,
+            &[Run::waiting(&STOP, true), Run::waiting(&START, wait)],
+            &names,
+        ),
+        None => Ok(()),
     }
-    if words(arg).is_empty() {
-        ctl.usage_error(
-            "Error: restart requires a process name",
-            "restart",
-            exit::GENERIC,
-        );
-        return Ok(());
-    }
-    stop(ctl, arg)?;
-    start(ctl, arg)
 }
 
 pub fn signal(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
@@ -198,12 +262,16 @@ pub fn signal(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
         );
         return Ok(());
     }
-    act(
-        ctl,
-        &SIGNAL,
-        &args[1..],
-        &[Value::String(args[0].to_string())],
-    )
+    let run = Run {
+        extra: vec![Value::String(args[0].to_string())],
+        ..Run::plain(&SIGNAL)
+    };
+    // Signals are delivered at once: the arguments go one after the other, in order.
+    for name in targets(&args[1..]) {
+        let reports = act_one(&mut ctl.client, &run, name)?;
+        parallel::apply(ctl, reports);
+    }
+    Ok(())
 }
 
 pub fn clear(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
@@ -264,38 +332,53 @@ mod tests {
 
     #[test]
     fn result_lines_per_action() {
+        let (start, stop, signal) = (Run::plain(&START), Run::plain(&STOP), Run::plain(&SIGNAL));
         assert_eq!(
-            result_line(&START, "x", faults::SUCCESS, "OK"),
+            result_line(&start, "x", faults::SUCCESS, "OK"),
             "x: started"
         );
         assert_eq!(
-            result_line(&START, "x", faults::NO_FILE, ""),
+            result_line(&Run::waiting(&START, false), "x", faults::SUCCESS, "OK"),
+            "x: starting"
+        );
+        assert_eq!(
+            result_line(&Run::waiting(&STOP, false), "g:p", faults::SUCCESS, "OK"),
+            "g:p: stopping"
+        );
+        assert_eq!(
+            result_line(&Run::waiting(&STOP, false), "x", faults::NOT_RUNNING, ""),
+            "x: ERROR (not running)"
+        );
+        assert_eq!(
+            result_line(&start, "x", faults::NO_FILE, ""),
             "x: ERROR (no such file)"
         );
         assert_eq!(
-            result_line(&START, "x", faults::SPAWN_ERROR, ""),
+            result_line(&start, "x", faults::SPAWN_ERROR, ""),
             "x: ERROR (spawn error)"
         );
         assert_eq!(
-            result_line(&STOP, "g:p", faults::NOT_RUNNING, ""),
+            result_line(&stop, "g:p", faults::NOT_RUNNING, ""),
             "g:p: ERROR (not running)"
         );
         assert_eq!(
-            result_line(&STOP, "x", faults::FAILED, "FAILED: boom"),
+            result_line(&stop, "x", faults::FAILED, "FAILED: boom"),
             "FAILED: boom"
         );
         assert_eq!(
-            result_line(&SIGNAL, "x", faults::BAD_SIGNAL, ""),
+            result_line(&signal, "x", faults::BAD_SIGNAL, ""),
             "x: ERROR (bad signal name)"
         );
         assert_eq!(
             result_line(
-                &START,
+                &start,
                 "x",
                 faults::FAILED,
                 "FAILED: x is in an unknown process state"
             ),
             "x: ERROR (FAILED: x is in an unknown process state)"
         );
+        assert_eq!(targets(&["a", "all", "b"]), ["all"]);
+        assert_eq!(targets(&["a", "g:*"]), ["a", "g:*"]);
     }
 }

@@ -8,6 +8,7 @@ mod daemon;
 mod follow;
 mod help;
 mod logs;
+mod parallel;
 mod status;
 
 use super::client::CallError;
@@ -34,6 +35,15 @@ pub struct Command {
     pub complete: Complete,
     /// Listed by `help` (help and EOF are not).
     pub listed: bool,
+    /// Options the command takes (`--json`), each explained in `help` and the man page.
+    pub flags: &'static [&'static str],
+}
+
+impl Command {
+    const fn flags(mut self, flags: &'static [&'static str]) -> Command {
+        self.flags = flags;
+        self
+    }
 }
 
 const fn cmd(
@@ -48,6 +58,7 @@ const fn cmd(
         run,
         complete,
         listed: true,
+        flags: &[],
     }
 }
 
@@ -62,10 +73,14 @@ pub static COMMANDS: &[Command] = &[
     ),
     cmd(
         "avail",
-        &["avail\t\t\tDisplay all configured processes"],
+        &[
+            "avail\t\t\tDisplay all configured processes",
+            "avail --json\t\tThe same as one JSON document (see supervisorctl(1))",
+        ],
         status::avail,
         Nothing,
-    ),
+    )
+    .flags(&["--json"]),
     cmd(
         "clear",
         &[
@@ -112,6 +127,7 @@ pub static COMMANDS: &[Command] = &[
         run: help::help,
         complete: Commands,
         listed: false,
+        flags: &[],
     },
     cmd(
         "maintail",
@@ -139,10 +155,12 @@ pub static COMMANDS: &[Command] = &[
             "pid\t\t\tGet the PID of supervisord.",
             "pid <name>\t\tGet the PID of a single child process by name.",
             "pid all\t\t\tGet the PID of every child process, one per line.",
+            "pid --json [...]\t\tThe same as one JSON document (see supervisorctl(1))",
         ],
         status::pid,
         Processes,
-    ),
+    )
+    .flags(&["--json"]),
     cmd(
         "quit",
         &["quit\tExit the supervisor shell."],
@@ -174,11 +192,13 @@ pub static COMMANDS: &[Command] = &[
             "restart <gname>:*\tRestart all processes in a group",
             "restart <name> <name>\tRestart multiple processes or groups",
             "restart all\t\tRestart all processes",
+            "restart --no-wait <name> [...]\tWait for the stops, not for the starts",
             "Note: restart does not reread config files. For that, see reread and update.",
         ],
         control::restart,
         Processes,
-    ),
+    )
+    .flags(&["--no-wait"]),
     cmd(
         "shutdown",
         &["shutdown \tShut the remote supervisord down."],
@@ -203,10 +223,12 @@ pub static COMMANDS: &[Command] = &[
             "start <gname>:*\t\tStart all processes in a group",
             "start <name> <name>\tStart multiple processes or groups",
             "start all\t\tStart all processes",
+            "start --no-wait <name> [...]\tSend the requests and return at once",
         ],
         control::start,
         Processes,
-    ),
+    )
+    .flags(&["--no-wait"]),
     cmd(
         "status",
         &[
@@ -214,10 +236,12 @@ pub static COMMANDS: &[Command] = &[
             "status <gname>:*\tGet status for all processes in a group",
             "status <name> <name>\tGet status for multiple named processes",
             "status\t\t\tGet all process status info",
+            "status --json [...]\tThe same as one JSON document (see supervisorctl(1))",
         ],
         status::status,
         Processes,
-    ),
+    )
+    .flags(&["--json"]),
     cmd(
         "stop",
         &[
@@ -225,10 +249,12 @@ pub static COMMANDS: &[Command] = &[
             "stop <gname>:*\t\tStop all processes in a group",
             "stop <name> <name>\tStop multiple processes or groups",
             "stop all\t\tStop all processes",
+            "stop --no-wait <name> [...]\tSend the requests and return at once",
         ],
         control::stop,
         Processes,
-    ),
+    )
+    .flags(&["--no-wait"]),
     cmd(
         "tail",
         &[
@@ -264,6 +290,7 @@ pub static COMMANDS: &[Command] = &[
         run: daemon::quit,
         complete: Nothing,
         listed: false,
+        flags: &[],
     },
 ];
 
@@ -275,6 +302,22 @@ pub fn find(name: &str) -> Option<&'static Command> {
 /// The argument string split on whitespace (commands do no quoting).
 fn words(arg: &str) -> Vec<&str> {
     arg.split_whitespace().collect()
+}
+
+/// The words of `arg` without `command`'s flags, and whether each flag was given. A flag may
+/// stand anywhere among the names; only the exact flag words are taken, so every other word
+/// (even one starting with `-`) still means what it meant before flags existed.
+fn flags_and_words<'a>(command: &str, arg: &'a str) -> (Vec<&'static str>, Vec<&'a str>) {
+    let known = find(command).map_or(&[][..], |c| c.flags);
+    let mut given = Vec::new();
+    let mut rest = Vec::new();
+    for w in arg.split_whitespace() {
+        match known.iter().find(|f| **f == w) {
+            Some(f) => given.push(*f),
+            None => rest.push(w),
+        }
+    }
+    (given, rest)
 }
 
 #[cfg(test)]
@@ -295,6 +338,32 @@ mod tests {
             assert!(!c.help.is_empty(), "{} has no help", c.name);
         }
         assert!(find("status").is_some() && find("Status").is_none());
+    }
+
+    #[test]
+    fn every_flag_is_in_its_help_and_the_man_page() {
+        let man = include_str!("../../../man/supervisorctl.1").replace("\\-", "-");
+        for c in COMMANDS {
+            for flag in c.flags {
+                assert!(
+                    c.help
+                        .iter()
+                        .any(|l| l.split([' ', '\t']).any(|w| w == *flag)),
+                    "help for {} does not mention {flag}",
+                    c.name
+                );
+                assert!(
+                    man.lines().any(|l| l.contains(c.name) && l.contains(flag)),
+                    "supervisorctl.1 does not document {} {flag}",
+                    c.name
+                );
+            }
+        }
+        assert_eq!(
+            flags_and_words("status", "a --json -x --no-wait"),
+            (vec!["--json"], vec!["a", "-x", "--no-wait"])
+        );
+        assert_eq!(flags_and_words("tail", "--json"), (vec![], vec!["--json"]));
     }
 
     #[test]

@@ -1,24 +1,30 @@
-//! Commands that only look: `status`, `pid` and `avail` (ctl.md §4).
+//! Commands that only look: `status`, `pid` and `avail` (ctl.md §4), as tables or, with
+//! `--json`, as the status document (`api::statusdoc`).
 
-use super::words;
+use super::flags_and_words;
 use crate::api::faults;
+use crate::api::statusdoc::{self, Miss};
 use crate::ctl::client::CallError;
 use crate::ctl::controller::{exit, Controller};
-use crate::ctl::format::{avail_lines, status_table, ProcInfo};
+use crate::ctl::format::{array, avail_lines, status_table, ProcInfo};
 use crate::ctl::names;
 use crate::rpc::Value;
 
 pub fn status(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
+    let (flags, names) = flags_and_words("status", arg);
+    ctl.json = flags.contains(&"--json");
     if !ctl.upcheck()? {
         ctl.exit = exit::STATUS_UNKNOWN;
         return Ok(());
     }
-    let infos = ProcInfo::list(&ctl.call("supervisor.getAllProcessInfo", &[])?)?;
-    let names = words(arg);
-    let mut shown: Vec<&ProcInfo> = Vec::new();
-    let mut bad_name = false;
+    let all = ctl.call("supervisor.getAllProcessInfo", &[])?;
+    let values = array(&all)?;
+    let infos = ProcInfo::list(&all)?;
+    // Indices into `infos` of what is shown.
+    let mut shown: Vec<usize> = Vec::new();
+    let mut misses = Vec::new();
     if names.is_empty() || names.contains(&"all") {
-        shown.extend(infos.iter());
+        shown.extend(0..infos.len());
     } else {
         // Errors come first, then the matches in the order of the names given.
         for name in names {
@@ -27,23 +33,35 @@ pub fn status(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
             shown.extend(
                 infos
                     .iter()
-                    .filter(|i| i.group == group && process.is_none_or(|p| i.name == p)),
+                    .enumerate()
+                    .filter(|(_, i)| i.group == group && process.is_none_or(|p| i.name == p))
+                    .map(|(n, _)| n),
             );
             if shown.len() == before {
-                bad_name = true;
-                match process {
-                    None => ctl.say(&format!("{group}: ERROR (no such group)")),
-                    Some(_) => ctl.say(&format!("{name}: ERROR (no such process)")),
+                let (shown_as, error) = match process {
+                    None => (group, "no such group"),
+                    Some(_) => (name, "no such process"),
+                };
+                if !ctl.json {
+                    ctl.say(&format!("{shown_as}: ERROR ({error})"));
                 }
+                misses.push(Miss {
+                    name: name.to_string(),
+                    error: error.to_string(),
+                });
             }
         }
     }
-    if !shown.is_empty() {
-        ctl.say(&status_table(&shown).join("\n"));
+    if ctl.json {
+        let picked: Vec<Value> = shown.iter().map(|&n| values[n].clone()).collect();
+        ctl.print_json(&statusdoc::document(&picked, &misses));
+    } else if !shown.is_empty() {
+        let rows: Vec<&ProcInfo> = shown.iter().map(|&n| &infos[n]).collect();
+        ctl.say(&status_table(&rows).join("\n"));
     }
-    ctl.exit = if shown.iter().any(|i| i.is_down()) {
+    ctl.exit = if shown.iter().any(|&n| infos[n].is_down()) {
         exit::STATUS_NOT_RUNNING
-    } else if bad_name {
+    } else if !misses.is_empty() {
         exit::STATUS_UNKNOWN
     } else {
         exit::SUCCESS
@@ -52,45 +70,74 @@ pub fn status(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
 }
 
 pub fn pid(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
+    let (flags, names) = flags_and_words("pid", arg);
+    ctl.json = flags.contains(&"--json");
     if !ctl.upcheck()? {
         return Ok(());
     }
-    let names = words(arg);
     if names.is_empty() {
         let pid = ctl.call("supervisor.getPID", &[])?;
-        ctl.say(&show(&pid));
+        if ctl.json {
+            ctl.print_json(&Value::Struct(vec![(
+                "supervisord".into(),
+                Value::Struct(vec![("pid".into(), pid)]),
+            )]));
+        } else {
+            ctl.say(&show(&pid));
+        }
     } else if names.contains(&"all") {
-        let infos = ProcInfo::list(&ctl.call("supervisor.getAllProcessInfo", &[])?)?;
-        for i in infos {
-            ctl.say(&i.pid.to_string());
+        let all = ctl.call("supervisor.getAllProcessInfo", &[])?;
+        if ctl.json {
+            ctl.print_json(&statusdoc::document(array(&all)?, &[]));
+        } else {
+            for i in ProcInfo::list(&all)? {
+                ctl.say(&i.pid.to_string());
+            }
         }
     } else {
+        let mut found = Vec::new();
+        let mut misses = Vec::new();
         for name in names {
             match ctl.call("supervisor.getProcessInfo", &[Value::String(name.into())]) {
                 Ok(v) => {
                     let pid = ProcInfo::from_value(&v)?.pid;
-                    ctl.say(&pid.to_string());
+                    if !ctl.json {
+                        ctl.say(&pid.to_string());
+                    }
+                    found.push(v);
                     if pid == 0 {
                         ctl.exit = exit::NOT_RUNNING;
                     }
                 }
                 Err(CallError::Fault { code, .. }) if code == faults::BAD_NAME => {
-                    ctl.say(&format!("No such process {name}"));
+                    if !ctl.json {
+                        ctl.say(&format!("No such process {name}"));
+                    }
+                    misses.push(Miss {
+                        name: name.to_string(),
+                        error: "no such process".to_string(),
+                    });
                     ctl.exit = exit::GENERIC;
                 }
                 Err(e) => return Err(e),
             }
+        }
+        if ctl.json {
+            ctl.print_json(&statusdoc::document(&found, &misses));
         }
     }
     Ok(())
 }
 
 pub fn avail(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
-    if !arg.is_empty() {
+    let (flags, names) = flags_and_words("avail", arg);
+    ctl.json = flags.contains(&"--json");
+    if !names.is_empty() {
         ctl.usage_error("Error: avail accepts no arguments", "avail", exit::GENERIC);
         return Ok(());
     }
     match ctl.call("supervisor.getAllConfigInfo", &[]) {
+        Ok(v) if ctl.json => ctl.print_json(&statusdoc::document(array(&v)?, &[])),
         Ok(v) => {
             let lines = avail_lines(&v)?;
             if !lines.is_empty() {

@@ -654,3 +654,5 @@ fn a_stop_during_a_failure_stop_ends_stopped() {
     // Not running: nothing to fail.
     assert!(fail(&mut s).is_empty());
 }
+
+mod policy;
