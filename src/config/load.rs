@@ -213,5 +213,7 @@ fn supervisord_section(
     for (k, v) in &config.environment {
         ctx.env.insert(format!("ENV_{k}"), Val::Str(v.clone()));
     }
+    // Every later section starts from these names.
+    ctx.env = ctx.env.shared();
     Ok((config, user))
 }

@@ -113,6 +113,8 @@ impl<'a> Sec<'a> {
     pub fn get(&self, key: &str, names: &Names) -> Result<Option<String>, ConfigError> {
         match self.entry(key) {
             None => Ok(None),
+            // Without a `%` there is nothing to expand (and no error text to prepare).
+            Some(e) if !e.value.contains('%') => Ok(Some(e.value.clone())),
             Some(e) => expand(&e.value, names, &format!("{}.{key}", self.name))
                 .map(Some)
                 .map_err(|m| located(m, self.name, &e.loc, Some(key))),
