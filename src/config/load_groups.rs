@@ -2,6 +2,7 @@
 //! `[fcgi-program:x]` groups, in 4.3's order of checks, sorted by (priority, name).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::expand::Val;
 use super::load_program::{object_name, processes};
@@ -25,14 +26,14 @@ const DEFAULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
 
 /// Every group of the configuration, sorted by (priority, name). A later group with the name
 /// of an earlier one is dropped with a warning (4.3 silently keeps only the first).
-pub fn groups(ctx: &mut Ctx) -> Result<Vec<GroupConfig>, ConfigError> {
+pub fn groups(ctx: &mut Ctx) -> Result<Vec<Arc<GroupConfig>>, ConfigError> {
     let sections: Vec<String> = ctx.ini.sections().iter().map(|s| s.name.clone()).collect();
     let mut found: Vec<(GroupConfig, String)> = Vec::new();
     // program section -> the [group:x] section that took it
     let mut grouped: HashMap<String, String> = HashMap::new();
 
     for s in sections.iter().filter(|s| s.starts_with("group:")) {
-        found.push((heterogeneous(ctx, s, &sections, &mut grouped)?, s.clone()));
+        found.push((heterogeneous(ctx, s, &mut grouped)?, s.clone()));
     }
     for s in sections.iter().filter(|s| s.starts_with("program:")) {
         if grouped.contains_key(s) {
@@ -62,7 +63,7 @@ pub fn groups(ctx: &mut Ctx) -> Result<Vec<GroupConfig>, ConfigError> {
     }
 
     found.sort_by(|(a, _), (b, _)| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
-    let mut out: Vec<GroupConfig> = Vec::new();
+    let mut out: Vec<Arc<GroupConfig>> = Vec::new();
     let mut owner: HashMap<String, String> = HashMap::new();
     for (g, section) in found {
         if let Some(first) = owner.get(&g.name) {
@@ -73,7 +74,7 @@ pub fn groups(ctx: &mut Ctx) -> Result<Vec<GroupConfig>, ConfigError> {
             continue;
         }
         owner.insert(g.name.clone(), section);
-        out.push(g);
+        out.push(Arc::new(g));
     }
     Ok(out)
 }
@@ -83,7 +84,6 @@ pub fn groups(ctx: &mut Ctx) -> Result<Vec<GroupConfig>, ConfigError> {
 fn heterogeneous(
     ctx: &mut Ctx,
     s: &str,
-    sections: &[String],
     grouped: &mut HashMap<String, String>,
 ) -> Result<GroupConfig, ConfigError> {
     let sec = ctx.section(s);
@@ -95,8 +95,8 @@ fn heterogeneous(
     for program in programs {
         let program_section = format!("program:{program}");
         let fcgi_section = format!("fcgi-program:{program}");
-        let has_program = sections.contains(&program_section);
-        let has_fcgi = sections.contains(&fcgi_section);
+        let has_program = ctx.ini.has_section(&program_section);
+        let has_fcgi = ctx.ini.has_section(&fcgi_section);
         let target = match (has_program, has_fcgi) {
             (false, false) => {
                 return Err(sec.err(

@@ -11,6 +11,7 @@ use super::types::{
 };
 use super::users::resolve_user;
 use super::ConfigError;
+use std::sync::Arc;
 
 /// The part after the first `:` of a section name.
 pub fn object_name(section: &str) -> &str {
@@ -23,7 +24,7 @@ pub fn processes(
     ctx: &mut Ctx,
     section: &str,
     group_name: &str,
-) -> Result<Vec<ProcessConfig>, ConfigError> {
+) -> Result<Vec<Arc<ProcessConfig>>, ConfigError> {
     let sec = ctx.section(section);
     let program_name = sec.check_section(process_or_group_name(object_name(section)))?;
     let common = ctx.names(&[
@@ -107,7 +108,7 @@ pub fn processes(
         };
         let name = expand(&process_name, &names, "process_name")
             .map_err(|m| sec.err(Some("process_name"), m))?;
-        out.push(ProcessConfig {
+        out.push(Arc::new(ProcessConfig {
             name,
             program_name: program_name.clone(),
             command,
@@ -129,7 +130,7 @@ pub fn processes(
             stderr,
             environment: env,
             serverurl: serverurl.clone(),
-        });
+        }));
     }
     out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
     Ok(out)

@@ -2,6 +2,7 @@
 //! expanded, typed and checked by the time a value lands here (the daemon never re-parses).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Main-log / child-log verbosity, ordered like Supervisor's numeric levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -153,7 +154,8 @@ pub struct GroupConfig {
     pub priority: i64,
     pub kind: GroupKind,
     /// In start order: (priority, name) for homogeneous groups, `programs=` order for `[group:x]`.
-    pub processes: Vec<ProcessConfig>,
+    /// Shared with the daemon's process records (one copy per program, however many hold it).
+    pub processes: Vec<Arc<ProcessConfig>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,8 +241,9 @@ pub struct Config {
     /// The config file read (absolute).
     pub path: PathBuf,
     pub supervisord: SupervisordConfig,
-    /// Sorted by (priority, name).
-    pub groups: Vec<GroupConfig>,
+    /// Sorted by (priority, name). Shared with the daemon's active groups, and with a later
+    /// reread's configuration where a group is unchanged.
+    pub groups: Vec<Arc<GroupConfig>>,
     pub unix_servers: Vec<UnixServerConfig>,
     pub inet_servers: Vec<InetServerConfig>,
     /// The `x` of each `[rpcinterface:x]` section (all use the standard factory), in file order.

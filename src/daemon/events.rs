@@ -3,7 +3,7 @@
 //! protocol on their stdout, result handlers and their actions, max_retry, TICK timers and the
 //! shutdown drain.
 
-use super::supervisor::{Mood, Supervisor};
+use super::supervisor::{Groups, Mood, Supervisor};
 use crate::config::{GroupConfig, GroupKind};
 use crate::events::event::{self, Event, StateInfo};
 use crate::events::handlers::{self, Action, ResultHandler, Verdict};
@@ -45,14 +45,8 @@ pub struct PoolState {
 
 /// The pool of the group named `group`. A free function so that callers can hold a process
 /// (borrowed from `procs`) while they use it.
-fn pool_of<'a>(
-    groups: &'a mut [super::supervisor::Group],
-    group: &str,
-) -> Option<&'a mut PoolState> {
-    groups
-        .iter_mut()
-        .find(|g| g.config.name == group)
-        .and_then(|g| g.pool.as_mut())
+fn pool_of<'a>(groups: &'a mut Groups, group: &str) -> Option<&'a mut PoolState> {
+    groups.get_mut(group).and_then(|g| g.pool.as_mut())
 }
 
 impl Supervisor {
@@ -77,8 +71,13 @@ impl Supervisor {
         let ev = Rc::new(ev);
         let mut serial = None;
         let log = &mut self.log;
-        for g in self.groups.iter_mut() {
-            let Some(ps) = g.pool.as_mut() else { continue };
+        // Only the pools: with thousands of program groups, a walk over every group for every
+        // state change made starting them all quadratic.
+        for i in 0..self.groups.pools().len() {
+            let gid = self.groups.pools()[i];
+            let Some(ps) = self.groups.at_mut(gid).and_then(|g| g.pool.as_mut()) else {
+                continue;
+            };
             if !ps.pool.subscribes(ev.kind) {
                 continue;
             }
@@ -135,11 +134,13 @@ impl Supervisor {
     /// pending after that makes `next_timeout` zero and is delivered on the next turn.
     /// Then the log bytes held back for those events are written (`Supervisor::unlogged`).
     pub(super) fn dispatch_pending(&mut self) {
-        for _ in 0..=self.groups.len() {
+        for _ in 0..=self.groups.pools().len() {
             let Some(gi) = self
                 .groups
+                .pools()
                 .iter()
-                .position(|g| g.pool.as_ref().is_some_and(|p| p.pending))
+                .copied()
+                .find(|&gid| self.groups[gid].pool.as_ref().is_some_and(|p| p.pending))
             else {
                 break;
             };
@@ -154,11 +155,12 @@ impl Supervisor {
     /// Some pool holds events not yet offered to its listeners.
     pub(super) fn dispatch_due(&self) -> bool {
         self.groups
+            .pools()
             .iter()
-            .any(|g| g.pool.as_ref().is_some_and(|p| p.pending))
+            .any(|&gid| self.groups[gid].pool.as_ref().is_some_and(|p| p.pending))
     }
 
-    /// A RUNNING, READY listener of group `gi`.
+    /// A RUNNING, READY listener of the pool with group id `gi`.
     fn ready_listener(&self, gi: usize) -> Option<usize> {
         self.groups[gi].members.iter().copied().find(|&id| {
             self.process(id).is_some_and(|p| {
@@ -173,7 +175,7 @@ impl Supervisor {
     pub(super) fn dispatch(&mut self, gi: usize) {
         let mut collected = false;
         loop {
-            let Some(ps) = self.groups.get(gi).and_then(|g| g.pool.as_ref()) else {
+            let Some(ps) = self.groups.at(gi).and_then(|g| g.pool.as_ref()) else {
                 return;
             };
             if ps.pool.is_empty() {
@@ -291,7 +293,7 @@ impl Supervisor {
     fn collect_group(&mut self, gi: usize) -> bool {
         let mut any = false;
         let mut m = 0;
-        while let Some(&id) = self.groups.get(gi).and_then(|g| g.members.get(m)) {
+        while let Some(&id) = self.groups.at(gi).and_then(|g| g.members.get(m)) {
             any |= self.collect(id);
             m += 1;
         }
@@ -301,7 +303,7 @@ impl Supervisor {
     /// Nothing in the pool can take its next event: wake up for the listeners' replies.
     fn watch_group(&mut self, gi: usize) {
         let mut m = 0;
-        while let Some(&id) = self.groups.get(gi).and_then(|g| g.members.get(m)) {
+        while let Some(&id) = self.groups.at(gi).and_then(|g| g.members.get(m)) {
             self.unpark(id);
             m += 1;
         }
@@ -488,8 +490,7 @@ impl Supervisor {
         if name.is_empty() || name == "*" {
             return self
                 .groups
-                .iter()
-                .find(|g| g.config.name == group)
+                .get(group)
                 .map(|g| g.members.clone())
                 .unwrap_or_default();
         }
@@ -572,8 +573,9 @@ impl Supervisor {
     /// Some pool subscribes to `TICKS[i]`.
     fn tick_subscribed(&self, i: usize) -> bool {
         self.groups
+            .pools()
             .iter()
-            .filter_map(|g| g.pool.as_ref())
+            .filter_map(|&gid| self.groups[gid].pool.as_ref())
             .any(|ps| ps.ticks[i])
     }
 
@@ -617,16 +619,12 @@ impl Supervisor {
 
     /// Buffered events and busy listeners of every pool: what a drain waits for.
     pub(super) fn undelivered(&self) -> (usize, usize) {
-        let buffered = self
-            .groups
-            .iter()
+        let pools = || self.groups.pools().iter().map(|&gid| &self.groups[gid]);
+        let buffered = pools()
             .filter_map(|g| g.pool.as_ref())
             .map(|ps| ps.pool.len())
             .sum();
-        let busy = self
-            .groups
-            .iter()
-            .filter(|g| g.pool.is_some())
+        let busy = pools()
             .flat_map(|g| g.members.iter())
             .filter(|&&id| self.process(id).is_some_and(|p| p.in_flight.is_some()))
             .count();
@@ -637,12 +635,9 @@ impl Supervisor {
 impl Supervisor {
     /// Shutdown drain (project extension): before a listener pool is stopped, keep serving it
     /// until nothing is buffered or in flight, or `event_drain_secs` pass. True when the group
-    /// `name` may be stopped now.
-    pub(super) fn drained(&mut self, name: &str, now: Now) -> bool {
-        let is_pool = self
-            .groups
-            .iter()
-            .any(|g| g.config.name == name && g.pool.is_some());
+    /// with id `gid` may be stopped now.
+    pub(super) fn drained(&mut self, gid: usize, now: Now) -> bool {
+        let is_pool = self.groups.at(gid).is_some_and(|g| g.pool.is_some());
         if !is_pool || self.drain_done {
             return true;
         }
@@ -696,14 +691,14 @@ mod tests {
                 result_handler: "standard".into(),
                 max_retry: 0,
             }),
-            processes: vec![process_config("lst", "/bin/cat")],
+            processes: vec![process_config("lst", "/bin/cat").into()],
         });
         sup
     }
 
     /// The event at the head of the pool's buffer.
     fn head(sup: &Supervisor) -> Option<(String, String)> {
-        let q = sup.groups[0].pool.as_ref()?.pool.peek()?;
+        let q = sup.groups.get("lst")?.pool.as_ref()?.pool.peek()?;
         Some((q.event.kind.to_string(), q.event.payload.clone()))
     }
 
@@ -718,7 +713,7 @@ mod tests {
             ))
         );
         sup.enter_fatal("disk on fire");
-        let ps = sup.groups[0].pool.as_mut().unwrap();
+        let ps = sup.groups.get_mut("lst").unwrap().pool.as_mut().unwrap();
         assert_eq!(ps.pool.len(), 2);
         ps.pool.pop();
         let q = ps.pool.pop().unwrap();

@@ -1,8 +1,8 @@
 //! `Supervisor`: the one owner of the daemon's state (groups, processes, pipes, the main log)
 //! and the place where the state machine's effects are carried out (spawn, kill, log).
 
-use super::events::PoolState;
 use super::fcgi::SharedSocket;
+pub use super::groups::{ByName, Group, Groups};
 use super::{autolog, environment};
 use crate::config::{
     ChannelConfig, Config, GroupConfig, GroupKind, LogFile, Overrides, ProcessConfig,
@@ -16,15 +16,12 @@ use crate::process::machine::{Effect, Input, Machine, Now};
 use crate::process::{spawn, ProcessState, WaitStatus};
 use crate::sys::errno::{self, errno_name};
 use crate::sys::poller::{Interest, Poller};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What groups stopped together at shutdown share: priority, and being a listener pool.
-type WaveKey = (i64, bool);
 
 /// Poller key of the signal self-pipe; child pipes use keys from `FD_KEY_BASE` up.
 pub const SIGNAL_KEY: usize = 0;
@@ -42,7 +39,8 @@ pub enum Mood {
 pub struct Process {
     pub id: usize,
     pub group: String,
-    pub config: ProcessConfig,
+    /// Shared with the group's configuration.
+    pub config: Arc<ProcessConfig>,
     pub machine: Machine,
     /// Resolved log paths (AUTO names are fixed when the group is created).
     pub stdout_path: Option<PathBuf>,
@@ -66,21 +64,12 @@ pub struct Process {
     pub starts: u64,
 }
 
-pub struct Group {
-    pub config: GroupConfig,
-    pub members: Vec<usize>,
-    /// `[supervisord] environment` when the group was created (a change means "changed").
-    pub global_env: Vec<(String, String)>,
-    /// The listening socket of an fcgi-program group.
-    pub socket: Option<SharedSocket>,
-    /// The buffer, handler and trigger of an event listener pool.
-    pub pool: Option<PoolState>,
-}
-
 pub struct Supervisor {
     pub config: Config,
     /// The configuration read by the last reloadConfig (reread); `config` until then.
     pub(super) pending: Option<Config>,
+    /// The groups of `pending_config()` by name.
+    pub(super) pending_index: HashSet<ByName>,
     pub(super) overrides: Overrides,
     pub log: MainLog,
     pub mood: Mood,
@@ -91,7 +80,12 @@ pub struct Supervisor {
     pub(super) procs: Vec<Option<Process>>,
     /// By priority; equal priorities in the order they were added (the configuration's
     /// order, by name, at start; `update` adds after them).
-    pub groups: Vec<Group>,
+    pub groups: Groups,
+    /// `[supervisord] environment` as the groups created last saw it, shared by them.
+    global_env: Arc<[(String, String)]>,
+    /// Every process id in start order, for the loop's walk every turn; `None` after
+    /// groups came or went (remade on the next walk, not once per group added).
+    start_order: Option<Vec<usize>>,
     pub(super) pids: HashMap<i32, usize>,
     pub(super) base_env: Vec<(String, String)>,
     pub(super) buf: Vec<u8>,
@@ -100,7 +94,7 @@ pub struct Supervisor {
     /// Listener messages parsed from one read (reused: one per delivered event).
     pub(super) messages: Vec<crate::events::listener::Message>,
     /// Groups still to stop during shutdown/restart, ascending priority (last is stopped next).
-    pub(super) stop_order: Option<Vec<(String, WaveKey)>>,
+    pub(super) stop_order: Option<super::shutdown::StopOrder>,
     pub(super) last_wait_log: Option<Instant>,
     /// Last seen period of TICK_5/60/3600 (None while nobody subscribes).
     pub(super) tick_periods: [Option<u64>; 3],
@@ -112,6 +106,11 @@ pub struct Supervisor {
     /// Channels (process id, channel index) holding log bytes back until their events went
     /// out (`flush_logs`; empty whenever the loop sleeps).
     pub(super) unlogged: Vec<(usize, usize)>,
+}
+
+/// The groups of a configuration by name.
+pub(super) fn index_groups(config: &Config) -> HashSet<ByName> {
+    config.groups.iter().cloned().map(ByName).collect()
 }
 
 pub(super) fn fd_key(id: usize, stream: Stream) -> usize {
@@ -130,6 +129,7 @@ impl Supervisor {
         base_env: Vec<(String, String)>,
     ) -> io::Result<Self> {
         Ok(Supervisor {
+            pending_index: index_groups(&config),
             config,
             pending: None,
             overrides,
@@ -139,7 +139,9 @@ impl Supervisor {
             last_kill_error: None,
             poller: Arc::new(Poller::new()?),
             procs: Vec::new(),
-            groups: Vec::new(),
+            groups: Groups::new(),
+            global_env: Arc::from([]),
+            start_order: None,
             pids: HashMap::new(),
             base_env,
             buf: vec![0; READ_CHUNK],
@@ -175,26 +177,33 @@ impl Supervisor {
 
     /// Every live process id, in start order (group priority, then member order).
     pub fn process_ids(&self) -> Vec<usize> {
-        self.groups
-            .iter()
-            .flat_map(|g| g.members.iter().copied())
-            .collect()
+        match &self.start_order {
+            Some(ids) => ids.clone(),
+            None => self
+                .groups
+                .iter()
+                .flat_map(|g| g.members.iter().copied())
+                .collect(),
+        }
+    }
+
+    pub(super) fn groups_changed(&mut self) {
+        self.start_order = None;
     }
 
     pub fn find(&self, group: &str, name: &str) -> Option<usize> {
-        let g = self.groups.iter().find(|g| g.config.name == group)?;
-        g.members
-            .iter()
-            .copied()
-            .find(|&id| self.process(id).is_some_and(|p| p.config.name == name))
+        self.groups
+            .get(group)?
+            .member(name, |id| self.process(id).map(|p| p.config.name.as_str()))
     }
 
     /// Creates a group's processes (STOPPED) and fixes their AUTO log names; a listener
     /// pool subscribes; PROCESS_GROUP_ADDED is emitted.
-    pub fn add_group(&mut self, gc: GroupConfig) {
+    pub fn add_group(&mut self, gc: impl Into<Arc<GroupConfig>>) {
+        let gc: Arc<GroupConfig> = gc.into();
         let pool = self.make_pool(&gc);
         let is_pool = pool.is_some();
-        let mut members = Vec::new();
+        let mut members = Vec::with_capacity(gc.processes.len());
         for pc in &gc.processes {
             let stdout_path = self.resolve_log(pc, &pc.stdout, Stream::Stdout);
             let stderr_path = if pc.redirect_stderr {
@@ -206,7 +215,7 @@ impl Supervisor {
             self.procs.push(Some(Process {
                 id,
                 group: gc.name.clone(),
-                config: pc.clone(),
+                config: Arc::clone(pc),
                 machine: Machine::new(&pc.name),
                 stdout_path,
                 stderr_path,
@@ -222,32 +231,36 @@ impl Supervisor {
             }));
             members.push(id);
         }
-        // After the groups of lower or equal priority: Supervisor sorts its groups by
-        // priority alone, keeping the order they were added in, so a group added (or changed)
-        // by `update` comes last among its equals, in "all" results and in start order.
-        let at = self
-            .groups
-            .partition_point(|g| g.config.priority <= gc.priority);
-        let global_env = self.config.supervisord.environment.clone();
+        if *self.global_env != *self.config.supervisord.environment {
+            self.global_env = Arc::from(self.config.supervisord.environment.as_slice());
+        }
         let socket = match &gc.kind {
             GroupKind::Fcgi(s) => Some(SharedSocket::new(s.clone())),
             _ => None,
         };
         let name = gc.name.clone();
-        self.groups.insert(
-            at,
-            Group {
-                config: gc,
-                members,
-                global_env,
-                socket,
-                pool,
-            },
-        );
+        let global_env = Arc::clone(&self.global_env);
+        // After the groups of lower or equal priority (`Groups::insert`).
+        self.groups
+            .insert(Group::new(gc, members, global_env, socket, pool));
+        self.groups_changed();
         self.emit(Event::new(
             "PROCESS_GROUP_ADDED",
             format!("groupname:{name}\n"),
         ));
+    }
+
+    /// Makes each group of a freshly read configuration that equals an active group share
+    /// that group's copy: a reread of ten thousand unchanged programs then holds one copy of
+    /// them, not two, and the diff sees the same pointer.
+    pub(super) fn share_unchanged(&self, fresh: &mut Config) {
+        for g in fresh.groups.iter_mut() {
+            if let Some(active) = self.groups.get(&g.name) {
+                if *active.config == **g {
+                    *g = Arc::clone(&active.config);
+                }
+            }
+        }
     }
 
     fn resolve_log(
@@ -353,11 +366,7 @@ impl Supervisor {
         let (out_syslog, err_syslog) = (p.config.stdout.syslog, p.config.stderr.syslog);
         let group = p.group.clone();
         let log = &mut self.log;
-        let shared = self
-            .groups
-            .iter_mut()
-            .find(|g| g.config.name == group)
-            .and_then(|g| g.socket.as_mut());
+        let shared = self.groups.get_mut(&group).and_then(|g| g.socket.as_mut());
         let socket = match shared {
             Some(s) => match s.acquire(log) {
                 Ok(fd) => Some(fd),
@@ -462,23 +471,24 @@ impl Supervisor {
     /// Runs a Tick on every process in start order.
     pub fn tick_all(&mut self, now: Now) {
         let may_start = self.mood == Mood::Running;
-        // Indices rather than process_ids(): this runs every loop turn, and a tick never adds
-        // or removes groups or members (lengths are re-read anyway).
-        let mut g = 0;
-        while g < self.groups.len() {
-            let mut m = 0;
-            while let Some(&id) = self.groups.get(g).and_then(|grp| grp.members.get(m)) {
-                // Most processes are RUNNING, where a tick has nothing to do: with a thousand
-                // programs this loop runs on every wake-up.
-                if self
-                    .process(id)
-                    .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
-                {
-                    self.apply(id, Input::Tick { may_start }, now);
-                }
-                m += 1;
+        // The kept list rather than process_ids(): this runs every loop turn (without
+        // allocating), and a tick never adds or removes groups or members.
+        let order = match self.start_order.take() {
+            Some(order) => order,
+            None => self.process_ids(),
+        };
+        for &id in &order {
+            // Most processes are RUNNING, where a tick has nothing to do: with ten thousand
+            // programs this loop runs on every wake-up.
+            if self
+                .process(id)
+                .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
+            {
+                self.apply(id, Input::Tick { may_start }, now);
             }
-            g += 1;
+        }
+        if self.start_order.is_none() {
+            self.start_order = Some(order);
         }
     }
 
@@ -735,7 +745,7 @@ impl Supervisor {
     }
 
     fn release_socket(&mut self, group: &str) {
-        if let Some(g) = self.groups.iter_mut().find(|g| g.config.name == group) {
+        if let Some(g) = self.groups.get_mut(group) {
             if let Some(s) = g.socket.as_mut() {
                 s.release(&mut self.log);
             }
@@ -792,83 +802,5 @@ impl Supervisor {
         for f in failures {
             self.log.error(&f);
         }
-    }
-
-    /// One step of the stop phase of shutdown/restart: groups are stopped one after another
-    /// from the highest priority down, each waiting for its processes to exit. Returns true
-    /// when nothing is left running.
-    pub fn shutdown_step(&mut self, now: Now) -> bool {
-        let mut order = match self.stop_order.take() {
-            Some(o) => o,
-            None => {
-                self.emit(Event::new("SUPERVISOR_STATE_CHANGE_STOPPING", ""));
-                // Programs first (highest priority down), listener pools last.
-                let (pools, programs): (Vec<&Group>, Vec<&Group>) =
-                    self.groups.iter().partition(|g| g.pool.is_some());
-                pools
-                    .into_iter()
-                    .chain(programs)
-                    .map(|g| (g.config.name.clone(), (g.config.priority, g.pool.is_some())))
-                    .collect()
-            }
-        };
-        // Groups of the same priority (and kind) are stopped together, as one wave; the next
-        // wave starts when every process of this one is stopped. Supervisor stops them one
-        // group at a time, so a shutdown took the sum of their stop times, not the longest.
-        while let Some(&(_, wave_key)) = order.last() {
-            let wave = order
-                .iter()
-                .rev()
-                .take_while(|(_, k)| *k == wave_key)
-                .count();
-            let names: Vec<String> = order[order.len() - wave..]
-                .iter()
-                .map(|(n, _)| n.clone())
-                .collect();
-            let mut done = true;
-            for name in &names {
-                if !self.drained(name, now) {
-                    done = false;
-                    continue;
-                }
-                let members = self
-                    .groups
-                    .iter()
-                    .find(|g| &g.config.name == name)
-                    .map(|g| g.members.clone())
-                    .unwrap_or_default();
-                for &id in &members {
-                    self.apply(id, Input::StopForShutdown, now);
-                }
-                done &= members.iter().all(|&id| {
-                    self.process(id)
-                        .is_none_or(|p| p.machine.state().is_stopped())
-                });
-            }
-            if !done {
-                break;
-            }
-            order.truncate(order.len() - wave);
-        }
-        self.stop_order = Some(order);
-        let unstopped: Vec<String> = self
-            .process_ids()
-            .into_iter()
-            .filter_map(|id| self.process(id))
-            .filter(|p| !p.machine.state().is_stopped())
-            .map(|p| p.config.name.clone())
-            .collect();
-        if unstopped.is_empty() {
-            return true;
-        }
-        if self
-            .last_wait_log
-            .is_none_or(|t| now.mono.duration_since(t) >= Duration::from_secs(3))
-        {
-            self.last_wait_log = Some(now.mono);
-            self.log
-                .info(&format!("waiting for {} to die", unstopped.join(", ")));
-        }
-        false
     }
 }
