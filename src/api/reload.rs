@@ -249,6 +249,36 @@ mod tests {
     }
 
     #[test]
+    fn reread_shares_unchanged_groups_with_the_active_ones() {
+        use crate::daemon::supervisor::Supervisor;
+        use crate::testutil::TempDir;
+        let t = TempDir::new("reread");
+        let text = |b: &str| {
+            format!(
+                "[supervisord]\n[program:a]\ncommand=/bin/sleep 1\n\
+                 [program:b]\ncommand=/bin/sleep {b}\n"
+            )
+        };
+        let path = t.write("s.conf", &text("2"));
+        let o = Default::default();
+        let loaded = crate::config::load(std::path::Path::new(&path), &o).unwrap();
+        let mut sup =
+            Supervisor::new(loaded.clone(), o, crate::log::MainLog::new(), Vec::new()).unwrap();
+        for g in loaded.groups {
+            sup.add_group(g);
+        }
+        t.write("s.conf", &text("3"));
+        sup.reread().unwrap();
+        let pending = sup.pending_config();
+        let active = |n: &str| &sup.group(n).unwrap().config;
+        assert!(Arc::ptr_eq(&pending.groups[0], active("a")));
+        assert!(!Arc::ptr_eq(&pending.groups[1], active("b")));
+        let (a, c, r) = diff(&sup.active_group_configs(), pending);
+        assert!(a.is_empty() && r.is_empty());
+        assert_eq!(c, ["b"]);
+    }
+
+    #[test]
     fn diff_of_many_groups_is_linear() {
         // 10^5 groups: a scan of the active groups per pending one would be 10^10 steps.
         let n = 100_000;

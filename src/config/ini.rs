@@ -7,12 +7,13 @@ use super::pyrepr::{is_space, repr, strip};
 use super::ConfigError;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Where something was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
-    /// The file name as it was given to the parser.
-    pub file: String,
+    /// The file name as it was given to the parser (one shared copy per file, not per key).
+    pub file: Rc<str>,
     /// 1-based line number (of the key line for multi-line values).
     pub line: usize,
 }
@@ -177,6 +178,7 @@ impl Ini {
         let mut errors: Vec<(usize, String)> = Vec::new();
 
         let text = universal_newlines(text);
+        let file_name: Rc<str> = Rc::from(file);
         for (idx, line) in text.split_inclusive('\n').enumerate() {
             let lineno = idx + 1;
             let comment_start = comment_start(line);
@@ -204,7 +206,7 @@ impl Ini {
             }
             indent_level = cur_indent;
             let loc = Location {
-                file: file.to_string(),
+                file: Rc::clone(&file_name),
                 line: lineno,
             };
             if let Some(name) = section_header(value) {
@@ -484,14 +486,14 @@ mod tests {
             .unwrap();
         ini.read_str("[b]\nz=3\n[a]\ny=9\n", "/two.conf").unwrap();
         let x = ini.get("a", "x").unwrap();
-        assert_eq!((x.loc.file.as_str(), x.loc.line), ("/one.conf", 3));
+        assert_eq!((&*x.loc.file, x.loc.line), ("/one.conf", 3));
         let y = ini.get("a", "y").unwrap();
         assert_eq!(
-            (y.loc.file.as_str(), y.loc.line, y.value.as_str()),
+            (&*y.loc.file, y.loc.line, y.value.as_str()),
             ("/two.conf", 4, "9")
         );
         let b = ini.section("b").unwrap();
-        assert_eq!((b.loc.file.as_str(), b.loc.line), ("/two.conf", 1));
+        assert_eq!((&*b.loc.file, b.loc.line), ("/two.conf", 1));
     }
 
     #[test]

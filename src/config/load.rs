@@ -19,6 +19,16 @@ use super::{known, load_groups, load_servers, ConfigError};
 /// Reads and validates the configuration at `path` for supervisord, with `overrides` (the
 /// command-line options) taking precedence over the file's `[supervisord]` values.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+    load_sharing(path, overrides, &|_| None)
+}
+
+/// `load`, where `reuse` may give a group configuration equal to one just read (a reread
+/// keeps the active groups' copies of unchanged groups).
+pub fn load_sharing(
+    path: &Path,
+    overrides: &Overrides,
+    reuse: load_groups::Reuse,
+) -> Result<Config, ConfigError> {
     validate_overrides(overrides)?;
     let host = host_node_name();
     let env = process_env_names();
@@ -39,7 +49,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
 
     let (mut supervisord, config_user) = supervisord_section(&mut ctx, overrides)?;
     let rpcinterfaces = load_servers::rpcinterfaces(&ctx)?;
-    let groups = load_groups::groups(&mut ctx)?;
+    let groups = load_groups::groups(&mut ctx, reuse)?;
     let servers = load_servers::servers(&ctx)?;
 
     // Like 4.3, the user is resolved only after everything else parsed, and only the effective

@@ -24,16 +24,23 @@ pub const RESULT_HANDLERS: &[&str] = &[
 
 const DEFAULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
 
+/// Gives, for a group just read, an equal configuration already held elsewhere to use
+/// instead (see `load_sharing`).
+pub type Reuse<'r> = &'r dyn Fn(&GroupConfig) -> Option<Arc<GroupConfig>>;
+
 /// Every group of the configuration, sorted by (priority, name). A later group with the name
 /// of an earlier one is dropped with a warning (4.3 silently keeps only the first).
-pub fn groups(ctx: &mut Ctx) -> Result<Vec<Arc<GroupConfig>>, ConfigError> {
+pub fn groups(ctx: &mut Ctx, reuse: Reuse) -> Result<Vec<Arc<GroupConfig>>, ConfigError> {
     let sections: Vec<String> = ctx.ini.sections().iter().map(|s| s.name.clone()).collect();
-    let mut found: Vec<(GroupConfig, String)> = Vec::new();
+    let mut found: Vec<(Arc<GroupConfig>, String)> = Vec::new();
+    // Each group is swapped for its reused twin as soon as it is read, so a reread of
+    // unchanged programs never holds a second copy of them all at once.
+    let share = |g: GroupConfig| reuse(&g).unwrap_or_else(|| Arc::new(g));
     // program section -> the [group:x] section that took it
     let mut grouped: HashMap<String, String> = HashMap::new();
 
     for s in sections.iter().filter(|s| s.starts_with("group:")) {
-        found.push((heterogeneous(ctx, s, &mut grouped)?, s.clone()));
+        found.push((share(heterogeneous(ctx, s, &mut grouped)?), s.clone()));
     }
     for s in sections.iter().filter(|s| s.starts_with("program:")) {
         if grouped.contains_key(s) {
@@ -44,21 +51,21 @@ pub fn groups(ctx: &mut Ctx) -> Result<Vec<Arc<GroupConfig>>, ConfigError> {
         let priority = sec.conv("priority", "999", &ctx.here_names(), integer)?;
         let processes = processes(ctx, s, &name)?;
         found.push((
-            GroupConfig {
+            share(GroupConfig {
                 name,
                 priority,
                 kind: GroupKind::Program,
                 processes,
-            },
+            }),
             s.clone(),
         ));
     }
     for s in sections.iter().filter(|s| s.starts_with("eventlistener:")) {
-        found.push((listener_pool(ctx, s)?, s.clone()));
+        found.push((share(listener_pool(ctx, s)?), s.clone()));
     }
     for s in sections.iter().filter(|s| s.starts_with("fcgi-program:")) {
         if !grouped.contains_key(s) {
-            found.push((fcgi_group(ctx, s)?, s.clone()));
+            found.push((share(fcgi_group(ctx, s)?), s.clone()));
         }
     }
 
@@ -74,7 +81,7 @@ pub fn groups(ctx: &mut Ctx) -> Result<Vec<Arc<GroupConfig>>, ConfigError> {
             continue;
         }
         owner.insert(g.name.clone(), section);
-        out.push(Arc::new(g));
+        out.push(g);
     }
     Ok(out)
 }

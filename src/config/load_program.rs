@@ -57,7 +57,7 @@ pub fn processes(
     let serverurl = sec
         .get("serverurl", &common)?
         .filter(|u| !u.trim().is_empty() && !u.trim().eq_ignore_ascii_case("AUTO"));
-    let user = sec.conv_opt("user", &common, resolve_user)?;
+    let user = sec.conv_opt("user", &common, resolve_user)?.map(Box::new);
     let umask = sec.conv_opt("umask", &common, octal)?;
     let process_name = sec.check(
         "process_name",

@@ -7,6 +7,7 @@ use super::expand::{expand, Names, Val};
 use super::ini::{Entry, Ini, Location};
 use super::pyrepr::repr;
 use super::ConfigError;
+use std::rc::Rc;
 
 /// The state shared by every section's validation.
 pub struct Ctx<'a> {
@@ -84,7 +85,7 @@ impl<'a> Sec<'a> {
             .section(self.name)
             .map(|s| s.loc.clone())
             .unwrap_or(Location {
-                file: String::new(),
+                file: Rc::from(""),
                 line: 0,
             })
     }

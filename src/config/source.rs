@@ -255,7 +255,7 @@ mod tests {
             format!("{root}/conf.d")
         );
         let a = src.ini.section("program:a").unwrap();
-        assert_eq!(a.loc.file, format!("{root}/conf.d/a.conf"));
+        assert_eq!(&*a.loc.file, format!("{root}/conf.d/a.conf"));
         // An included [include] only changes the value; it is never followed.
         assert_eq!(src.ini.get("include", "files").unwrap().value, "x");
     }

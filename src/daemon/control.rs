@@ -240,9 +240,9 @@ impl Supervisor {
 
     /// reloadConfig: parses the file again; the result becomes the pending configuration.
     pub fn reread(&mut self) -> Result<(), String> {
-        let mut fresh =
-            config::load(&self.config.path, &self.overrides).map_err(|e| e.to_string())?;
-        self.share_unchanged(&mut fresh);
+        let fresh =
+            config::load_sharing(&self.config.path, &self.overrides, &|g| self.unchanged(g))
+                .map_err(|e| e.to_string())?;
         self.pending_index = super::supervisor::index_groups(&fresh);
         self.pending = Some(fresh);
         Ok(())

@@ -46,7 +46,7 @@ pub struct PoolState {
 /// The pool of the group named `group`. A free function so that callers can hold a process
 /// (borrowed from `procs`) while they use it.
 fn pool_of<'a>(groups: &'a mut Groups, group: &str) -> Option<&'a mut PoolState> {
-    groups.get_mut(group).and_then(|g| g.pool.as_mut())
+    groups.get_mut(group).and_then(|g| g.pool.as_deref_mut())
 }
 
 impl Supervisor {

@@ -46,10 +46,11 @@ pub struct Group {
     by_name: Vec<usize>,
     /// `[supervisord] environment` when the group was created (a change means "changed").
     pub global_env: Arc<[(String, String)]>,
-    /// The listening socket of an fcgi-program group.
-    pub socket: Option<SharedSocket>,
+    /// The listening socket of an fcgi-program group (boxed, like `pool`: most groups
+    /// have neither, and ten thousand groups each carrying room for both add up).
+    pub socket: Option<Box<SharedSocket>>,
     /// The buffer, handler and trigger of an event listener pool.
-    pub pool: Option<PoolState>,
+    pub pool: Option<Box<PoolState>>,
 }
 
 /// Members up to this many are found by a scan; a larger group keeps a sorted index.
@@ -76,8 +77,8 @@ impl Group {
             members,
             by_name,
             global_env,
-            socket,
-            pool,
+            socket: socket.map(Box::new),
+            pool: pool.map(Box::new),
         }
     }
 

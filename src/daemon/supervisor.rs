@@ -48,7 +48,9 @@ pub struct Process {
     pub stdin: Option<OwnedFd>,
     /// sendProcessStdin data the pipe did not take yet.
     pub(super) stdin_buf: Vec<u8>,
-    pub(super) channels: [Option<OutputChannel>; 2],
+    /// Boxed: a channel exists only while the process runs, and most configured processes
+    /// do not (inline, the two made every process record 500 bytes larger).
+    pub(super) channels: [Option<Box<OutputChannel>>; 2],
     /// This process holds a reference on its group's fcgi socket.
     pub(super) holds_socket: bool,
     /// Event listener protocol state (listener processes only).
@@ -216,7 +218,7 @@ impl Supervisor {
                 id,
                 group: gc.name.clone(),
                 config: Arc::clone(pc),
-                machine: Machine::new(&pc.name),
+                machine: Machine::new(),
                 stdout_path,
                 stderr_path,
                 stdin: None,
@@ -250,17 +252,12 @@ impl Supervisor {
         ));
     }
 
-    /// Makes each group of a freshly read configuration that equals an active group share
-    /// that group's copy: a reread of ten thousand unchanged programs then holds one copy of
-    /// them, not two, and the diff sees the same pointer.
-    pub(super) fn share_unchanged(&self, fresh: &mut Config) {
-        for g in fresh.groups.iter_mut() {
-            if let Some(active) = self.groups.get(&g.name) {
-                if *active.config == **g {
-                    *g = Arc::clone(&active.config);
-                }
-            }
-        }
+    /// The active group's configuration if it equals `g`, which a reread then shares: ten
+    /// thousand unchanged programs are held once, not twice, and the diff sees the same
+    /// pointer.
+    pub(super) fn unchanged(&self, g: &GroupConfig) -> Option<Arc<GroupConfig>> {
+        let active = self.groups.get(&g.name)?;
+        (*active.config == *g).then(|| Arc::clone(&active.config))
     }
 
     fn resolve_log(
@@ -428,7 +425,7 @@ impl Supervisor {
         if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
             // For fcgi programs fd 0 is the socket: the stdin pipe is not kept.
             p.stdin = socket.is_none().then_some(child.stdin);
-            p.channels = [Some(out), err];
+            p.channels = [Some(Box::new(out)), err.map(Box::new)];
             p.holds_socket = socket.is_some();
             p.collect_by = None;
             if p.listener.is_some() {

@@ -68,7 +68,6 @@ pub enum Effect {
 /// One process's runtime record.
 #[derive(Debug, Clone)]
 pub struct Machine {
-    pub name: String,
     state: ProcessState,
     pub pid: i32,
     /// Consecutive failed starts.
@@ -95,10 +94,17 @@ fn secs(n: i64) -> Duration {
     Duration::from_secs(n.max(0) as u64)
 }
 
+impl Default for Machine {
+    fn default() -> Machine {
+        Machine::new()
+    }
+}
+
 impl Machine {
-    pub fn new(name: &str) -> Machine {
+    /// A STOPPED process's machine. Its name is its configuration's (passed to `step`): not
+    /// a copy per process.
+    pub fn new() -> Machine {
         Machine {
-            name: name.to_string(),
             state: ProcessState::Stopped,
             pid: 0,
             backoff: 0,
@@ -178,7 +184,7 @@ impl Machine {
             // do we (a second copy would orphan the first, which nobody would kill).
             Input::Start if self.pid != 0 => fx.push(Effect::Log(
                 LogLevel::Warn,
-                format!("process '{}' already running", self.name),
+                format!("process '{}' already running", cfg.name),
             )),
             Input::Start => self.start(now, &mut fx),
             Input::Stop => self.stop(cfg, false, now, &mut fx),
@@ -188,7 +194,7 @@ impl Machine {
                 self.last_pid = pid;
                 fx.push(Effect::Log(
                     LogLevel::Info,
-                    format!("spawned: '{}' with pid {pid}", self.name),
+                    format!("spawned: '{}' with pid {pid}", cfg.name),
                 ));
             }
             Input::SpawnFailed { message } => {
@@ -202,7 +208,7 @@ impl Machine {
                     LogLevel::Critical,
                     format!(
                         "unknown problem killing {} ({}):{message}",
-                        self.name, self.pid
+                        cfg.name, self.pid
                     ),
                 ));
                 self.killing = false;
@@ -254,7 +260,7 @@ impl Machine {
                         LogLevel::Info,
                         format!(
                             "gave up: {} entered FATAL state, too many start retries too quickly",
-                            self.name
+                            cfg.name
                         ),
                     ));
                 } else if may_start && self.delay.is_none_or(|d| now.mono >= d) {
@@ -270,7 +276,7 @@ impl Machine {
             ProcessState::Stopping if self.delay.is_some_and(|d| now.mono >= d) => {
                 fx.push(Effect::Log(
                     LogLevel::Warn,
-                    format!("killing '{}' ({}) with SIGKILL", self.name, self.pid),
+                    format!("killing '{}' ({}) with SIGKILL", cfg.name, self.pid),
                 ));
                 fx.push(Effect::Kill {
                     pid: self.pid,
@@ -294,7 +300,7 @@ impl Machine {
             LogLevel::Info,
             format!(
                 "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
-                self.name, cfg.startsecs
+                cfg.name, cfg.startsecs
             ),
         ));
     }
@@ -317,7 +323,7 @@ impl Machine {
                     LogLevel::Debug,
                     format!(
                         "killing {} (pid {}) {group}with signal {}",
-                        self.name,
+                        cfg.name,
                         self.pid,
                         signal_name(cfg.stopsignal)
                     ),
@@ -335,10 +341,7 @@ impl Machine {
             ProcessState::Backoff => {
                 fx.push(Effect::Log(
                     LogLevel::Debug,
-                    format!(
-                        "Attempted to kill {}, which is in BACKOFF state.",
-                        self.name
-                    ),
+                    format!("Attempted to kill {}, which is in BACKOFF state.", cfg.name),
                 ));
                 self.delay = None;
                 self.set_state(ProcessState::Stopped, fx);
@@ -368,7 +371,7 @@ impl Machine {
             };
             fx.push(Effect::Log(
                 level,
-                format!("stopped: {} ({desc})", self.name),
+                format!("stopped: {} ({desc})", cfg.name),
             ));
             self.pid = 0;
             self.set_state(ProcessState::Stopped, fx);
@@ -376,7 +379,7 @@ impl Machine {
                 self.give_up(fx);
                 fx.push(Effect::Log(
                     LogLevel::Info,
-                    format!("gave up: {} entered FATAL state, retired", self.name),
+                    format!("gave up: {} entered FATAL state, retired", cfg.name),
                 ));
             }
         } else if self.state == ProcessState::Starting && too_quick {
@@ -385,7 +388,7 @@ impl Machine {
             self.spawnerr = "Exited too quickly (process log may have details)".to_string();
             fx.push(Effect::Log(
                 LogLevel::Warn,
-                format!("exited: {} ({desc}; not expected)", self.name),
+                format!("exited: {} ({desc}; not expected)", cfg.name),
             ));
             self.fail_start(now, fx);
         } else {
@@ -400,13 +403,13 @@ impl Machine {
             if expected {
                 fx.push(Effect::Log(
                     LogLevel::Info,
-                    format!("exited: {} ({desc}; expected)", self.name),
+                    format!("exited: {} ({desc}; expected)", cfg.name),
                 ));
             } else {
                 self.spawnerr = format!("Bad exit code {code}");
                 fx.push(Effect::Log(
                     LogLevel::Warn,
-                    format!("exited: {} ({desc}; not expected)", self.name),
+                    format!("exited: {} ({desc}; not expected)", cfg.name),
                 ));
             }
             self.pid = 0;

@@ -17,7 +17,7 @@ struct Sim {
 impl Sim {
     fn new(cfg: ProcessConfig) -> Sim {
         Sim {
-            m: Machine::new(&cfg.name),
+            m: Machine::new(),
             cfg,
             t0: Instant::now(),
             at: Duration::ZERO,
