@@ -9,8 +9,10 @@ rotation, getAllProcessInfo's server share, the web status page, /metrics, idle 
 SIGTERM to exit. And 100,000 configured programs: launch to getState and RSS. Each figure is
 printed as a curve over N with the ratio per N and the growth time(10N)/time(N)."""
 
+import math
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -42,7 +44,21 @@ def ints(text):
 
 def fds_for(n):
     """minfds for n started programs: three pipes' ends each, and room for the rest."""
-    return max(8192, 3 * n + 1024)
+    return max(8192, 3 * n + 100)
+
+
+def startable(n):
+    """The largest count up to n that the hard RLIMIT_NOFILE lets a daemon start (each
+    started program holds three pipe ends in it: stdout, stderr, stdin). Raising the hard
+    limit needs CAP_SYS_RESOURCE, which a container may not have."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY or fds_for(n) <= hard:
+        return n
+    fit = (hard - 100) // 3
+    fit -= fit % 1000 if fit >= 1000 else 0
+    print(f"# scale: {n} started programs need {fds_for(n)} fds, the hard limit is {hard} "
+          f"(raising it needs CAP_SYS_RESOURCE): measured at {fit} instead", flush=True)
+    return fit
 
 
 def first_rpc(d, timeout=600):
@@ -225,7 +241,7 @@ def scale(a):
     if a.scale_big:
         big(a, a.scale_big)
     for n in ints(a.scale_started):
-        started(a, n)
+        started(a, startable(n))
     curves(bench.RESULTS[first:])
 
 
@@ -254,14 +270,18 @@ def curves(results):
                     if ours is not None:
                         c += f" ({ours / v[other]:.3g})"
             cells.append(c)
-        growth = [(lo, by_n[hi]["ours"] / by_n[lo]["ours"]) for lo, hi in zip(ns, ns[1:])
-                  if hi == 10 * lo and by_n[lo].get("ours") and by_n[hi].get("ours") is not None]
+        # value(hi)/value(lo) per step, and the exponent k of value ~ N^k over the last step
+        # (fixed costs flatten the small steps).
+        growth = [(lo, hi, by_n[hi]["ours"] / by_n[lo]["ours"]) for lo, hi in zip(ns, ns[1:])
+                  if by_n[lo].get("ours") and by_n[hi].get("ours")]
         verdict = ""
         if growth and unit in ("ms", "kB"):
-            lo, g = growth[-1]
-            order = ("sublinear" if g < 5 else "linear" if g <= 14 else "n log n" if g <= 20
-                     else "SUPERLINEAR")
-            verdict = f"  growth {' '.join(f'{x:.3g}' for _, x in growth)}: {order} ({lo}->{10 * lo})"
+            lo, hi, g = growth[-1]
+            k = math.log(g) / math.log(hi / lo)
+            order = ("sublinear" if k < 0.8 else "linear" if k <= 1.15 else "n log n or worse"
+                     if k <= 1.3 else "SUPERLINEAR")
+            steps = " ".join(f"x{g:.3g}/x{hi // lo}" for lo, hi, g in growth)
+            verdict = f"  growth {steps}: {order} (N^{k:.2f}, {lo}->{hi})"
         print(f"{key:45} {unit:5} " + "; ".join(cells) + verdict, flush=True)
 
 
