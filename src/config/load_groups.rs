@@ -221,12 +221,12 @@ fn listener_pool(ctx: &mut Ctx, s: &str) -> Result<GroupConfig, ConfigError> {
     Ok(GroupConfig {
         name: pool_name,
         priority,
-        kind: GroupKind::EventListener(ListenerPoolConfig {
+        kind: GroupKind::EventListener(Box::new(ListenerPoolConfig {
             events,
             buffer_size,
             result_handler,
             max_retry,
-        }),
+        })),
         processes,
     })
 }
@@ -267,7 +267,7 @@ fn fcgi_group(ctx: &mut Ctx, s: &str) -> Result<GroupConfig, ConfigError> {
     Ok(GroupConfig {
         name,
         priority,
-        kind: GroupKind::Fcgi(socket),
+        kind: GroupKind::Fcgi(Box::new(socket)),
         processes,
     })
 }

@@ -136,6 +136,25 @@ pub fn processes(
     Ok(out)
 }
 
+/// A channel's keys: `*_logfile`, `*_logfile_backups`, `*_logfile_maxbytes`, `*_syslog`.
+fn channel_keys(which: &str) -> [&'static str; 4] {
+    if which == "stdout" {
+        [
+            "stdout_logfile",
+            "stdout_logfile_backups",
+            "stdout_logfile_maxbytes",
+            "stdout_syslog",
+        ]
+    } else {
+        [
+            "stderr_logfile",
+            "stderr_logfile_backups",
+            "stderr_logfile_maxbytes",
+            "stderr_syslog",
+        ]
+    }
+}
+
 /// One output channel's keys. `*_logfile` is expanded twice, as in 4.3 (README C9).
 fn channel(
     ctx: &mut Ctx,
@@ -145,23 +164,17 @@ fn channel(
     capture_maxbytes: i64,
     events_enabled: bool,
 ) -> Result<ChannelConfig, ConfigError> {
-    let lf_key = format!("{which}_logfile");
-    let logfile = match sec.get(&lf_key, names)? {
+    let [lf_key, backups_key, maxbytes_key, sy_key] = channel_keys(which);
+    let logfile = match sec.get(lf_key, names)? {
         None => LogFileName::Auto,
         Some(v) => {
-            let twice = expand(&v, names, &lf_key).map_err(|m| sec.err(Some(&lf_key), m))?;
-            sec.check(&lf_key, logfile_name(&twice))?
+            let twice = expand(&v, names, lf_key).map_err(|m| sec.err(Some(lf_key), m))?;
+            sec.check(lf_key, logfile_name(&twice))?
         }
     };
-    let backups = sec.conv(&format!("{which}_logfile_backups"), "10", names, integer)?;
-    let maxbytes = sec.conv(
-        &format!("{which}_logfile_maxbytes"),
-        "50MB",
-        names,
-        byte_size,
-    )?;
-    let sy_key = format!("{which}_syslog");
-    let mut syslog = sec.conv(&sy_key, "false", names, boolean)?;
+    let backups = sec.conv(backups_key, "10", names, integer)?;
+    let maxbytes = sec.conv(maxbytes_key, "50MB", names, byte_size)?;
+    let mut syslog = sec.conv(sy_key, "false", names, boolean)?;
     let section = sec.name;
     let logfile = match logfile {
         LogFileName::Syslog => {

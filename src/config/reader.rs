@@ -1,6 +1,7 @@
 //! Reading keys of one section for validation: expansion with the right names, conversion, and
 //! errors that name the file, line, section and key the value came from.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 
 use super::expand::{expand, Names, Val};
@@ -112,12 +113,17 @@ impl<'a> Sec<'a> {
 
     /// The value expanded with `names` (errors say `section.key`).
     pub fn get(&self, key: &str, names: &Names) -> Result<Option<String>, ConfigError> {
+        Ok(self.get_cow(key, names)?.map(Cow::into_owned))
+    }
+
+    /// `get`, borrowing the value when it has nothing to expand (most values, and the
+    /// conversions only read them: one allocation less per key of every program).
+    fn get_cow(&self, key: &str, names: &Names) -> Result<Option<Cow<'a, str>>, ConfigError> {
         match self.entry(key) {
             None => Ok(None),
-            // Without a `%` there is nothing to expand (and no error text to prepare).
-            Some(e) if !e.value.contains('%') => Ok(Some(e.value.clone())),
+            Some(e) if !e.value.contains('%') => Ok(Some(Cow::Borrowed(&e.value))),
             Some(e) => expand(&e.value, names, &format!("{}.{key}", self.name))
-                .map(Some)
+                .map(|v| Some(Cow::Owned(v)))
                 .map_err(|m| located(m, self.name, &e.loc, Some(key))),
         }
     }
@@ -135,8 +141,8 @@ impl<'a> Sec<'a> {
         names: &Names,
         f: impl Fn(&str) -> Result<T, String>,
     ) -> Result<T, ConfigError> {
-        let v = self.get_or(key, default, names)?;
-        f(&v).map_err(|m| self.err(Some(key), m))
+        let v = self.get_cow(key, names)?;
+        f(v.as_deref().unwrap_or(default)).map_err(|m| self.err(Some(key), m))
     }
 
     /// Expanded and converted when present.
@@ -146,7 +152,7 @@ impl<'a> Sec<'a> {
         names: &Names,
         f: impl Fn(&str) -> Result<T, String>,
     ) -> Result<Option<T>, ConfigError> {
-        match self.get(key, names)? {
+        match self.get_cow(key, names)? {
             None => Ok(None),
             Some(v) => f(&v).map(Some).map_err(|m| self.err(Some(key), m)),
         }

@@ -685,12 +685,12 @@ mod tests {
         sup.add_group(GroupConfig {
             name: "lst".into(),
             priority: -1,
-            kind: GroupKind::EventListener(ListenerPoolConfig {
+            kind: GroupKind::EventListener(Box::new(ListenerPoolConfig {
                 events: events.iter().map(|e| e.to_string()).collect(),
                 buffer_size: 10,
                 result_handler: "standard".into(),
                 max_retry: 0,
-            }),
+            })),
             processes: vec![process_config("lst", "/bin/cat").into()],
         });
         sup

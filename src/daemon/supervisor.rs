@@ -237,7 +237,7 @@ impl Supervisor {
             self.global_env = Arc::from(self.config.supervisord.environment.as_slice());
         }
         let socket = match &gc.kind {
-            GroupKind::Fcgi(s) => Some(SharedSocket::new(s.clone())),
+            GroupKind::Fcgi(s) => Some(SharedSocket::new((**s).clone())),
             _ => None,
         };
         let name = gc.name.clone();
