@@ -22,6 +22,8 @@ pub enum Val {
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     base: Rc<BTreeMap<String, Val>>,
+    /// Names shared by a family of copies (a program's own, for each of its processes).
+    mid: Rc<Vec<(String, Val)>>,
     own: Vec<(String, Val)>,
 }
 
@@ -39,33 +41,54 @@ impl Names {
     }
 
     pub fn get(&self, key: &str) -> Option<&Val> {
-        match self.own.iter().rev().find(|(k, _)| k == key) {
-            Some((_, v)) => Some(v),
-            None => self.base.get(key),
+        fn find<'v>(layer: &'v [(String, Val)], key: &str) -> Option<&'v Val> {
+            layer.iter().find(|(k, _)| k == key).map(|(_, v)| v)
         }
+        find(&self.own, key)
+            .or_else(|| find(&self.mid, key))
+            .or_else(|| self.base.get(key))
     }
 
     /// Every name, sorted and once (error messages list them).
     pub fn keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self.base.keys().map(String::as_str).collect();
+        keys.extend(self.mid.iter().map(|(k, _)| k.as_str()));
         keys.extend(self.own.iter().map(|(k, _)| k.as_str()));
         keys.sort_unstable();
         keys.dedup();
         keys
     }
 
-    /// The same names with the own ones moved into a new shared base: for a set that many
-    /// others are made from.
+    /// The same names with the own ones moved into a new shared base: for a set that all
+    /// the others are made from (the `ENV_*` names with `[supervisord] environment`).
     pub fn shared(&self) -> Names {
-        if self.own.is_empty() {
+        if self.own.is_empty() && self.mid.is_empty() {
             return self.clone();
         }
         let mut base = (*self.base).clone();
-        for (k, v) in &self.own {
+        for (k, v) in self.mid.iter().chain(&self.own) {
             base.insert(k.clone(), v.clone());
         }
         Names {
             base: Rc::new(base),
+            mid: Rc::default(),
+            own: Vec::new(),
+        }
+    }
+
+    /// The same names with the own ones moved into a shared middle layer: for a program's
+    /// names, copied once per process (a copy then costs no allocation).
+    pub fn layered(&self) -> Names {
+        let mut mid: Vec<(String, Val)> = (*self.mid).clone();
+        for (k, v) in &self.own {
+            match mid.iter_mut().find(|(m, _)| m == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => mid.push((k.clone(), v.clone())),
+            }
+        }
+        Names {
+            base: Rc::clone(&self.base),
+            mid: Rc::new(mid),
             own: Vec::new(),
         }
     }
@@ -75,6 +98,7 @@ impl FromIterator<(String, Val)> for Names {
     fn from_iter<I: IntoIterator<Item = (String, Val)>>(iter: I) -> Names {
         Names {
             base: Rc::new(iter.into_iter().collect()),
+            mid: Rc::default(),
             own: Vec::new(),
         }
     }

@@ -106,7 +106,12 @@ impl Ini {
 
     /// A key of a section, falling back to `[DEFAULT]` (`key` must be lower case).
     pub fn get(&self, section: &str, key: &str) -> Option<&Entry> {
-        let own = self.section(section).and_then(|s| s.get(key));
+        self.get_in(self.section(section), key)
+    }
+
+    /// `get` for a section already looked up (or absent).
+    pub fn get_in<'s>(&'s self, section: Option<&'s Section>, key: &str) -> Option<&'s Entry> {
+        let own = section.and_then(|s| s.get(key));
         own.or_else(|| self.defaults.iter().find(|(k, _)| k == key).map(|(_, e)| e))
     }
 

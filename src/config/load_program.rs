@@ -27,12 +27,14 @@ pub fn processes(
 ) -> Result<Vec<Arc<ProcessConfig>>, ConfigError> {
     let sec = ctx.section(section);
     let program_name = sec.check_section(process_or_group_name(object_name(section)))?;
-    let common = ctx.names(&[
-        ("here", Val::Str(ctx.here.clone())),
-        ("program_name", Val::Str(program_name.clone())),
-        ("host_node_name", Val::Str(ctx.host.clone())),
-        ("group_name", Val::Str(group_name.to_string())),
-    ]);
+    let common = ctx
+        .names(&[
+            ("here", Val::Str(ctx.here.clone())),
+            ("program_name", Val::Str(program_name.clone())),
+            ("host_node_name", Val::Str(ctx.host.clone())),
+            ("group_name", Val::Str(group_name.to_string())),
+        ])
+        .layered();
     let priority = sec.conv("priority", "999", &common, integer)?;
     let autostart = sec.conv("autostart", "true", &common, boolean)?;
     let autorestart = sec.conv("autorestart", "unexpected", &common, auto_restart)?;

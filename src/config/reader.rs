@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt::Display;
 
 use super::expand::{expand, Names, Val};
-use super::ini::{Entry, Ini, Location};
+use super::ini::{Entry, Ini, Location, Section};
 use super::pyrepr::repr;
 use super::ConfigError;
 use std::rc::Rc;
@@ -44,10 +44,7 @@ impl<'a> Ctx<'a> {
     where
         'a: 's,
     {
-        Sec {
-            ini: self.ini,
-            name,
-        }
+        Sec::new(self.ini, name)
     }
 }
 
@@ -69,11 +66,21 @@ pub fn located(msg: impl Display, section: &str, loc: &Location, key: Option<&st
 pub struct Sec<'a> {
     pub ini: &'a Ini,
     pub name: &'a str,
+    /// Looked up once: a program's thirty-odd keys each hashed the section name before.
+    section: Option<&'a Section>,
 }
 
 impl<'a> Sec<'a> {
+    pub fn new(ini: &'a Ini, name: &'a str) -> Sec<'a> {
+        Sec {
+            ini,
+            name,
+            section: ini.section(name),
+        }
+    }
+
     pub fn entry(&self, key: &str) -> Option<&'a Entry> {
-        self.ini.get(self.name, key)
+        self.ini.get_in(self.section, key)
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -82,13 +89,10 @@ impl<'a> Sec<'a> {
 
     /// Where the section header is (first appearance).
     pub fn header(&self) -> Location {
-        self.ini
-            .section(self.name)
-            .map(|s| s.loc.clone())
-            .unwrap_or(Location {
-                file: Rc::from(""),
-                line: 0,
-            })
+        self.section.map(|s| s.loc.clone()).unwrap_or(Location {
+            file: Rc::from(""),
+            line: 0,
+        })
     }
 
     /// An error about `key` (located at its definition), or about the section as a whole when
@@ -187,10 +191,7 @@ mod tests {
     #[test]
     fn errors_name_file_line_section_key() {
         let ini = ini();
-        let s = Sec {
-            ini: &ini,
-            name: "program:x",
-        };
+        let s = Sec::new(&ini, "program:x");
         let e = s
             .conv("startsecs", "1", &Names::new(), integer)
             .unwrap_err();
@@ -215,10 +216,7 @@ mod tests {
     #[test]
     fn expansion_errors_are_located() {
         let ini = ini();
-        let s = Sec {
-            ini: &ini,
-            name: "program:x",
-        };
+        let s = Sec::new(&ini, "program:x");
         let e = s.get("n", &Names::new()).unwrap_err();
         assert_eq!(
             e.0,
@@ -231,10 +229,7 @@ mod tests {
     #[test]
     fn defaults_are_not_expanded() {
         let ini = ini();
-        let s = Sec {
-            ini: &ini,
-            name: "program:x",
-        };
+        let s = Sec::new(&ini, "program:x");
         assert_eq!(s.get_or("absent", "%(x)s", &Names::new()).unwrap(), "%(x)s");
     }
 }

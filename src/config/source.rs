@@ -96,10 +96,7 @@ fn read_includes(src: &mut Sources, env: &Names, host: &str) -> Result<(), Confi
     let mut names = env.clone();
     names.insert("here".into(), Val::Str(src.here.clone()));
     names.insert("host_node_name".into(), Val::Str(host.to_string()));
-    let sec = super::reader::Sec {
-        ini: &src.ini,
-        name: "include",
-    };
+    let sec = super::reader::Sec::new(&src.ini, "include");
     let Some(files) = sec.get("files", &names)? else {
         let header = sec.header();
         return Err(located(
