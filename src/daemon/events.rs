@@ -7,7 +7,7 @@ use super::supervisor::{Groups, Mood, Supervisor};
 use crate::config::{GroupConfig, GroupKind};
 use crate::events::event::{self, Event, StateInfo};
 use crate::events::handlers::{self, Action, ResultHandler, Verdict};
-use crate::events::listener::{ListenerState, Message, Protocol};
+use crate::events::listener::{ListenerState, Message};
 use crate::events::pool::{Pool, Queued};
 use crate::output::{ReadResult, Stream};
 use crate::process::waitstatus::signal_name;
@@ -165,7 +165,7 @@ impl Supervisor {
         self.groups[gi].members.iter().copied().find(|&id| {
             self.process(id).is_some_and(|p| {
                 p.machine.state() == ProcessState::Running
-                    && p.listener.as_ref().map(Protocol::state) == Some(ListenerState::Ready)
+                    && p.listener.as_ref().map(|l| l.protocol.state()) == Some(ListenerState::Ready)
             })
         })
     }
@@ -224,9 +224,9 @@ impl Supervisor {
             self.log
                 .debug_with(|| format!("event {} sent to listener {name}", q.serial));
             if let Some(l) = p.listener.as_mut() {
-                l.sent();
+                l.protocol.sent();
+                l.in_flight = Some(q);
             }
-            p.in_flight = Some(q);
             let idle = self.groups[gi]
                 .pool
                 .as_ref()
@@ -242,16 +242,16 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        let Some(ch) = p.channels[0].as_ref() else {
+        let (Some(ch), Some(l)) = (p.channels[0].as_ref(), p.listener.as_mut()) else {
             return;
         };
-        if p.collect_by.is_none() {
+        if l.collect_by.is_none() {
             let key = super::supervisor::fd_key(id, Stream::Stdout);
             if self.poller.modify(ch.fd.as_fd(), key, None).is_err() {
                 return;
             }
         }
-        p.collect_by = Some(Instant::now() + COLLECT_DELAY);
+        l.collect_by = Some(Instant::now() + COLLECT_DELAY);
     }
 
     /// Watches a parked listener's stdout again.
@@ -259,7 +259,11 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        if p.collect_by.take().is_none() {
+        if p.listener
+            .as_mut()
+            .and_then(|l| l.collect_by.take())
+            .is_none()
+        {
             return;
         }
         let Some(ch) = p.channels[0].as_ref() else {
@@ -275,7 +279,7 @@ impl Supervisor {
 
     /// Reads what a parked listener wrote (without waiting). True if it was parked.
     fn collect(&mut self, id: usize) -> bool {
-        if self.process(id).is_none_or(|p| p.collect_by.is_none()) {
+        if self.process(id).is_none_or(|p| p.collect_by().is_none()) {
             return false;
         }
         // Replies are a few bytes, so one short read nearly always empties the pipe; the
@@ -313,14 +317,20 @@ impl Supervisor {
     /// read their replies and watch them again.
     pub(super) fn collect_due(&mut self, now: Instant) {
         let stopping = self.mood != Mood::Running;
-        for id in 0..self.procs.len() {
-            let due = self
-                .process(id)
-                .and_then(|p| p.collect_by)
-                .is_some_and(|d| stopping || d <= now);
-            if due {
-                self.collect(id);
-                self.unpark(id);
+        // Only the pools' members can be parked: no walk over every process each turn.
+        for i in 0..self.groups.pools().len() {
+            let gid = self.groups.pools()[i];
+            let mut m = 0;
+            while let Some(&id) = self.groups.at(gid).and_then(|g| g.members.get(m)) {
+                let due = self
+                    .process(id)
+                    .and_then(|p| p.collect_by())
+                    .is_some_and(|d| stopping || d <= now);
+                if due {
+                    self.collect(id);
+                    self.unpark(id);
+                }
+                m += 1;
             }
         }
     }
@@ -369,7 +379,7 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        let Some(proto) = p.listener.as_mut() else {
+        let Some(proto) = p.listener.as_mut().map(|l| &mut l.protocol) else {
             return;
         };
         let mut messages = std::mem::take(&mut self.messages);
@@ -404,7 +414,7 @@ impl Supervisor {
                     // listener forever.
                     let max_retry = pool_of(&mut self.groups, &group).map_or(0, |ps| ps.max_retry);
                     let mut retire = false;
-                    if let Some(mut q) = self.process_mut(id).and_then(|p| p.in_flight.take()) {
+                    if let Some(mut q) = self.process_mut(id).and_then(|p| p.in_flight_take()) {
                         let count = q.rejected_by(id);
                         if max_retry > 0 && count >= max_retry {
                             self.log.error(&format!(
@@ -442,7 +452,7 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        let Some(mut q) = p.in_flight.take() else {
+        let Some(mut q) = p.in_flight_take() else {
             return;
         };
         let Some(ps) = pool_of(&mut self.groups, &p.group) else {
@@ -550,7 +560,7 @@ impl Supervisor {
 
     /// After a process exited: an in-flight event goes back, a pending restart happens.
     pub(super) fn after_exit(&mut self, id: usize) {
-        if let Some(q) = self.process_mut(id).and_then(|p| p.in_flight.take()) {
+        if let Some(q) = self.process_mut(id).and_then(|p| p.in_flight_take()) {
             let group = self
                 .process(id)
                 .map(|p| p.group.clone())
@@ -626,7 +636,10 @@ impl Supervisor {
             .sum();
         let busy = pools()
             .flat_map(|g| g.members.iter())
-            .filter(|&&id| self.process(id).is_some_and(|p| p.in_flight.is_some()))
+            .filter(|&&id| {
+                self.process(id)
+                    .is_some_and(|p| p.listener.as_ref().is_some_and(|l| l.in_flight.is_some()))
+            })
             .count();
         (buffered, busy)
     }

@@ -53,13 +53,8 @@ pub struct Process {
     pub(super) channels: [Option<Box<OutputChannel>>; 2],
     /// This process holds a reference on its group's fcgi socket.
     pub(super) holds_socket: bool,
-    /// Event listener protocol state (listener processes only).
-    pub listener: Option<Protocol>,
-    /// The event sent to this listener and not answered yet.
-    pub(super) in_flight: Option<Queued>,
-    /// A busy listener whose stdout is not watched (nothing else waits for it, see
-    /// `events::COLLECT_DELAY`): its reply is read when its pool needs it, or by this time.
-    pub(super) collect_by: Option<Instant>,
+    /// What only an event listener has (boxed: most processes are not listeners).
+    pub listener: Option<Box<Listener>>,
     /// Start again as soon as the stop in progress completes.
     pub(super) restart_pending: bool,
     /// Successful spawns since the process record was created (for /metrics).
@@ -113,6 +108,42 @@ pub struct Supervisor {
 /// The groups of a configuration by name.
 pub(super) fn index_groups(config: &Config) -> HashSet<ByName> {
     config.groups.iter().cloned().map(ByName).collect()
+}
+
+/// An event listener process's side of the protocol.
+pub struct Listener {
+    pub protocol: Protocol,
+    /// The event sent to this listener and not answered yet.
+    pub(super) in_flight: Option<Queued>,
+    /// A busy listener whose stdout is not watched (nothing else waits for it, see
+    /// `events::COLLECT_DELAY`): its reply is read when its pool needs it, or by this time.
+    pub(super) collect_by: Option<Instant>,
+}
+
+impl Listener {
+    fn new() -> Box<Listener> {
+        Box::new(Listener {
+            protocol: Protocol::new(),
+            in_flight: None,
+            collect_by: None,
+        })
+    }
+}
+
+impl Process {
+    pub(super) fn collect_by(&self) -> Option<Instant> {
+        self.listener.as_ref().and_then(|l| l.collect_by)
+    }
+
+    pub(super) fn in_flight_take(&mut self) -> Option<Queued> {
+        self.listener.as_mut().and_then(|l| l.in_flight.take())
+    }
+
+    fn clear_collect_by(&mut self) {
+        if let Some(l) = self.listener.as_mut() {
+            l.collect_by = None;
+        }
+    }
 }
 
 pub(super) fn fd_key(id: usize, stream: Stream) -> usize {
@@ -225,9 +256,7 @@ impl Supervisor {
                 stdin_buf: Vec::new(),
                 channels: [None, None],
                 holds_socket: false,
-                listener: is_pool.then(Protocol::new),
-                in_flight: None,
-                collect_by: None,
+                listener: is_pool.then(Listener::new),
                 restart_pending: false,
                 starts: 0,
             }));
@@ -427,9 +456,9 @@ impl Supervisor {
             p.stdin = socket.is_none().then_some(child.stdin);
             p.channels = [Some(Box::new(out)), err.map(Box::new)];
             p.holds_socket = socket.is_some();
-            p.collect_by = None;
-            if p.listener.is_some() {
-                p.listener = Some(Protocol::new());
+            if let Some(l) = p.listener.as_mut() {
+                l.protocol = Protocol::new();
+                l.collect_by = None;
             }
             p.starts += 1;
         }
@@ -506,10 +535,11 @@ impl Supervisor {
             }
         }
         let collect = self
-            .procs
+            .groups
+            .pools()
             .iter()
-            .flatten()
-            .filter_map(|p| p.collect_by)
+            .flat_map(|&gid| self.groups[gid].members.iter())
+            .filter_map(|&id| self.process(id).and_then(Process::collect_by))
             .min();
         for d in [
             self.tick_deadline(now),
@@ -637,7 +667,7 @@ impl Supervisor {
                         let _ = self.poller.delete(&ch.fd);
                     }
                     if protocol {
-                        p.collect_by = None;
+                        p.clear_collect_by();
                     }
                 }
             }
@@ -713,7 +743,7 @@ impl Supervisor {
             ch.finish(&p.config.name, &mut self.log);
             let _ = self.poller.delete(&ch.fd);
         }
-        p.collect_by = None;
+        p.clear_collect_by();
         if !last_words.is_empty() {
             // Like Supervisor's drain at exit: a result the listener wrote before it died
             // still counts (the event is not sent again).
