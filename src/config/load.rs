@@ -19,6 +19,16 @@ use super::{known, load_groups, load_servers, ConfigError};
 /// Reads and validates the configuration at `path` for supervisord, with `overrides` (the
 /// command-line options) taking precedence over the file's `[supervisord]` values.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+    load_sharing(path, overrides, &|_| None)
+}
+
+/// `load`, where `reuse` may give a group configuration equal to one just read (a reread
+/// keeps the active groups' copies of unchanged groups).
+pub fn load_sharing(
+    path: &Path,
+    overrides: &Overrides,
+    reuse: load_groups::Reuse,
+) -> Result<Config, ConfigError> {
     let host = host_node_name();
     let env = process_env_names();
     let src = read_sources(path, &env, &host)?;
@@ -39,7 +49,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
 
     let (mut supervisord, config_user) = supervisord_section(&mut ctx, overrides)?;
     let (rpcinterfaces, twiddlers) = load_servers::rpcinterfaces(&ctx)?;
-    let groups = load_groups::groups(&mut ctx)?;
+    let groups = load_groups::groups(&mut ctx, reuse)?;
     let servers = load_servers::servers(&ctx)?;
 
     // Like 4.3, the user is resolved only after everything else parsed, and only the effective
@@ -196,5 +206,7 @@ fn supervisord_section(
     for (k, v) in &config.environment {
         ctx.env.insert(format!("ENV_{k}"), Val::Str(v.clone()));
     }
+    // Every later section starts from these names.
+    ctx.env = ctx.env.shared();
     Ok((config, user))
 }

@@ -3,6 +3,7 @@
 
 pub use super::restart::{BackoffCurve, RestartPolicy};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Main-log / child-log verbosity, ordered like Supervisor's numeric levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,7 +103,8 @@ pub struct ProcessConfig {
     pub stopwaitsecs: i64,
     pub stopasgroup: bool,
     pub killasgroup: bool,
-    pub user: Option<UserSpec>,
+    /// Boxed: rarely set, and 80 bytes inline in every process's configuration.
+    pub user: Option<Box<UserSpec>>,
     pub redirect_stderr: bool,
     pub stdout: ChannelConfig,
     pub stderr: ChannelConfig,
@@ -152,8 +154,10 @@ pub struct ListenerPoolConfig {
 pub enum GroupKind {
     /// `[program:x]` (a homogeneous group) or `[group:x]`.
     Program,
-    EventListener(ListenerPoolConfig),
-    Fcgi(FcgiSocket),
+    /// Boxed, like `Fcgi`: inline, the largest variant made every program's group
+    /// configuration a hundred bytes larger.
+    EventListener(Box<ListenerPoolConfig>),
+    Fcgi(Box<FcgiSocket>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +166,8 @@ pub struct GroupConfig {
     pub priority: i64,
     pub kind: GroupKind,
     /// In start order: (priority, name) for homogeneous groups, `programs=` order for `[group:x]`.
-    pub processes: Vec<ProcessConfig>,
+    /// Shared with the daemon's process records (one copy per program, however many hold it).
+    pub processes: Vec<Arc<ProcessConfig>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,8 +257,9 @@ pub struct Config {
     /// The config file read (absolute).
     pub path: PathBuf,
     pub supervisord: SupervisordConfig,
-    /// Sorted by (priority, name).
-    pub groups: Vec<GroupConfig>,
+    /// Sorted by (priority, name). Shared with the daemon's active groups, and with a later
+    /// reread's configuration where a group is unchanged.
+    pub groups: Vec<Arc<GroupConfig>>,
     pub unix_servers: Vec<UnixServerConfig>,
     pub inet_servers: Vec<InetServerConfig>,
     /// The `x` of each `[rpcinterface:x]` section, in file order.
