@@ -829,3 +829,20 @@ fn duplicate_group_names_keep_the_first() {
         warnings(&c)
     );
 }
+
+#[test]
+fn text_in_memory_loads_as_the_file_holding_it() {
+    let t = TempDir::new("config");
+    t.write("more.ini", "[program:b]\ncommand=/bin/false\n");
+    for text in [
+        "[supervisord]\nlogfile=%(here)s/x.log\n[program:a]\ncommand=/bin/true\n\
+         [include]\nfiles=*.ini\n",
+        "[program:x]\ncommand=c\n",
+        "no header\n",
+    ] {
+        let path = t.write("supervisord.conf", text);
+        let path = Path::new(&path);
+        let o = Overrides::default();
+        assert_eq!(super::load_text(text, path, &o), load(path, &o), "{text}");
+    }
+}

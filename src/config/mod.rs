@@ -21,7 +21,7 @@ mod source;
 pub mod types;
 pub mod users;
 
-pub use load::{load, validate_overrides};
+pub use load::{load, load_text, validate_overrides};
 pub use load_groups::RESULT_HANDLERS;
 pub use model::*;
 pub use source::{find_config_file, host_node_name, search_paths};
