@@ -525,7 +525,7 @@ fn error(out: &mut File, status: u16) {
 }
 
 /// Serves one connection until it closes, errs, times out or asks to close.
-fn serve(conn: File, auth: Option<&Auth>, tx: &Sender<HttpRequest>, poller: &Poller) {
+pub(crate) fn serve(conn: File, auth: Option<&Auth>, tx: &Sender<HttpRequest>, poller: &Poller) {
     let fd = conn.as_raw_fd();
     set_timeout(fd, libc::SO_SNDTIMEO, IO_TIMEOUT);
     let Ok(mut out) = conn.try_clone() else {
