@@ -13,7 +13,7 @@ BINARIES = supervisord supervisorctl pidproxy echo_supervisord_conf
 TARGET ?= x86_64-unknown-linux-musl
 REL = target/$(TARGET)/release
 
-.PHONY: all build release test lint run install clean venv bench
+.PHONY: all build release test lint run install clean venv bench fuzz
 
 all: release
 
@@ -51,6 +51,13 @@ install: release
 clean:
 	$(CARGO) clean
 	rm -rf run
+
+# Fuzzing (docs/hardening.md): each cargo-fuzz target for FUZZ_SECS seconds, one at a time,
+# then a line per target; installs cargo-fuzz if missing. Runs on stable Rust (tools/fuzz.sh
+# says how). `make test` replays the committed seeds (fuzz/seeds) without it.
+FUZZ_SECS ?= 60
+fuzz:
+	CARGO=$(CARGO) FUZZ_SECS=$(FUZZ_SECS) ./tools/fuzz.sh
 
 # The pinned Python supervisor (reference clients for the interop tests).
 venv:
