@@ -429,3 +429,45 @@ pub fn free_port() -> u16 {
 /// The `[unix_http_server]` + `[rpcinterface:supervisor]` sections every control test needs.
 pub const RPC: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
+
+/// Whether this machine lets a test run `unshare --pid --fork --mount-proc` (util-linux; root
+/// or user namespaces); else a [`skip`] that says why not.
+pub fn unshare_or_skip() -> bool {
+    let why = match Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .output()
+    {
+        Ok(out) if out.status.success() => return true,
+        Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        Err(e) => format!("unshare not runnable: {e}"),
+    };
+    skip(&format!(
+        "permission for unshare --pid --fork --mount-proc (util-linux; root or user namespaces): {why}"
+    ));
+    false
+}
+
+/// Starts `supervisord -n -c <conf>` of `d` as PID 1 of a new PID namespace (the container
+/// case); the child is `unshare`, whose one child is the daemon.
+pub fn spawn_in_pid_namespace(d: &Daemon) -> Child {
+    Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(bin("supervisord"))
+        .args(["-n", "-c"])
+        .arg(&d.conf)
+        .current_dir(d.dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn unshare")
+}
+
+/// The children of `pid` (from /proc), empty once it is gone.
+pub fn children(pid: i32) -> Vec<i32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
