@@ -1,4 +1,5 @@
-//! Helpers shared by unit tests: unique temporary directories removed on drop.
+//! Helpers shared by unit tests: unique temporary directories removed on drop, configs with
+//! Supervisor's defaults, pipes, and owned string pairs.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,6 +46,15 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// `(key, value)` literals as the owned pairs that environments, program options and HTTP
+/// headers are.
+pub fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 use crate::config::{AutoRestart, ChannelConfig, LogFile, ProcessConfig};
