@@ -764,26 +764,30 @@ def event_latency(a):
     run_rounds("event_latency", a.rounds, one)
 
 
+def daemon_churn(impl, secs):
+    """10 programs that exit at once, restarted for `secs`: (restarts, daemon CPU seconds)."""
+    prog = programs(10, command="/bin/true", name="c",
+                    extra="autostart=true\nstartsecs=0\nautorestart=true\nstartretries=1000000\n"
+                          "stdout_logfile=NONE\nstderr_logfile=NONE\n")
+    with Daemon(impl, prog).start() as d:
+        d.wait_up()
+        time.sleep(1)
+
+        def exits():
+            with open(d.logfile, "rb") as f:
+                return f.read().count(b"exited: c")
+        e0, c0 = exits(), d.cpu()
+        time.sleep(secs)
+        return exits() - e0, d.cpu() - c0
+
+
 def spawn_churn(a):
     secs = a.churn_secs
 
     def one(impl):
-        prog = programs(10, command="/bin/true", name="c",
-                        extra="autostart=true\nstartsecs=0\nautorestart=true\nstartretries=1000000\n"
-                              "stdout_logfile=NONE\nstderr_logfile=NONE\n")
-        with Daemon(impl, prog).start() as d:
-            d.wait_up()
-            time.sleep(1)
-
-            def exits():
-                with open(d.logfile, "rb") as f:
-                    return f.read().count(b"exited: c")
-            e0, c0 = exits(), d.cpu()
-            time.sleep(secs)
-            e1, c1 = exits(), d.cpu()
-            k = e1 - e0
-            return {"restarts/s (10 programs exiting at once)": ("1/s", k / secs),
-                    "daemon CPU per restart": ("ms", (c1 - c0) * 1000 / max(1, k))}
+        k, cpu = daemon_churn(impl, secs)
+        return {"restarts/s (10 programs exiting at once)": ("1/s", k / secs),
+                "daemon CPU per restart": ("ms", cpu * 1000 / max(1, k))}
     run_rounds("spawn_churn", a.rounds, one)
 
 

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 
-from bench import Daemon, cpu_s, programs, run_rounds, vcsw
+from bench import Daemon, cpu_s, daemon_churn, programs, run_rounds, vcsw
 from scale import count_running
 
 IMPLS = ("ours", "python", "s6", "runit", "ours2")
@@ -169,20 +169,7 @@ def churn(a):
                 k = starts() - e0
                 cpu = sum(cpu_s(p) for p in pids) - c0
         else:
-            prog = programs(10, command="/bin/true", name="c",
-                            extra="autostart=true\nstartsecs=0\nautorestart=true\n"
-                                  "startretries=1000000\nstdout_logfile=NONE\nstderr_logfile=NONE\n")
-            with Daemon(impl, prog).start() as d:
-                d.wait_up()
-                time.sleep(1)
-
-                def exits():
-                    with open(d.logfile, "rb") as f:
-                        return f.read().count(b"exited: c")
-                e0, c0 = exits(), d.cpu()
-                time.sleep(secs)
-                k = exits() - e0
-                cpu = d.cpu() - c0
+            k, cpu = daemon_churn(impl, secs)
         return {"churn: restarts/s (10 services exiting at once)": ("1/s", k / secs),
                 "churn: supervisor CPU per restart": ("ms", cpu * 1000 / max(1, k))}
     run_rounds("s6_runit", a.rounds, one, impls=IMPLS)
