@@ -245,22 +245,28 @@ impl Daemon {
 
     /// Waits for the daemon to exit and returns its exit code.
     pub fn wait_exit(&mut self, secs: u64) -> Option<i32> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        let child = self.child.as_mut()?;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = child.try_wait() {
-                self.child = None;
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        wait_exit(&mut self.child, secs)
     }
 
     pub fn stop(&mut self) -> Option<i32> {
         self.signal(libc::SIGTERM);
         self.wait_exit(30)
     }
+}
+
+/// Waits up to `secs` for `child` to exit and returns its exit code (None on a timeout, a
+/// signal, or no child); an exited child is taken, so that drop does not signal its pid.
+fn wait_exit(child: &mut Option<Child>, secs: u64) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let running = child.as_mut()?;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = running.try_wait() {
+            *child = None;
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
 }
 
 /// Ends a daemon the test started: SIGTERM, up to 20 s to exit, then SIGKILL.
@@ -529,16 +535,7 @@ impl PyDaemon {
 
     /// Waits for the daemon to exit; its exit code.
     pub fn wait_exit(&mut self, secs: u64) -> Option<i32> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        let child = self.child.as_mut()?;
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = child.try_wait() {
-                self.child = None;
-                return st.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        wait_exit(&mut self.child, secs)
     }
 }
 
