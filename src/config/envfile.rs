@@ -345,34 +345,27 @@ mod tests {
 
     #[test]
     fn errors_name_file_and_line_but_not_the_text() {
-        let e = p("A=1\n\nsecret-value\n").unwrap_err();
-        assert_eq!(e, "/e.env, line 3: not an assignment (no '=')");
-        assert_eq!(
-            p("A=1\n1BAD=x\n").unwrap_err(),
-            "/e.env, line 2: invalid variable name"
-        );
-        assert_eq!(
-            p("A=1\nB-C=x\n").unwrap_err(),
-            "/e.env, line 2: invalid variable name"
-        );
-        assert_eq!(
-            p("A=1\nB='open\nC=2\n").unwrap_err(),
-            "/e.env, line 2: unterminated single quote"
-        );
-        assert_eq!(
-            p("A=\"x\n").unwrap_err(),
-            "/e.env, line 1: unterminated double quote"
-        );
-        assert_eq!(
-            p("A='a\nb'\nB\n").unwrap_err(),
-            "/e.env, line 3: not an assignment (no '=')",
-            "lines inside a quoted value are counted"
-        );
-        assert_eq!(
-            parse(b"A=1\nB=\xff\n", Path::new("/e.env")).unwrap_err(),
-            "/e.env, line 2: not valid UTF-8"
-        );
-        assert_eq!(p("A=1\nB=a\0b\n").unwrap_err(), "/e.env, line 2: NUL byte");
+        for (text, want) in [
+            (
+                &b"A=1\n\nsecret-value\n"[..],
+                "line 3: not an assignment (no '=')",
+            ),
+            (b"A=1\n1BAD=x\n", "line 2: invalid variable name"),
+            (b"A=1\nB-C=x\n", "line 2: invalid variable name"),
+            (b"A=1\nB='open\nC=2\n", "line 2: unterminated single quote"),
+            (b"A=\"x\n", "line 1: unterminated double quote"),
+            // Lines inside a quoted value are counted.
+            (b"A='a\nb'\nB\n", "line 3: not an assignment (no '=')"),
+            (b"A=1\nB=\xff\n", "line 2: not valid UTF-8"),
+            (b"A=1\nB=a\0b\n", "line 2: NUL byte"),
+        ] {
+            assert_eq!(
+                parse(text, Path::new("/e.env")),
+                Err(format!("/e.env, {want}")),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 
     #[test]
