@@ -279,13 +279,7 @@ fn parse_value(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::testutil::owned;
 
     fn p(text: &str) -> Result<Vec<(String, String)>, String> {
         parse(text.as_bytes(), Path::new("/e.env"))
@@ -296,7 +290,7 @@ mod tests {
         let text = "# comment\n; also\n\n   \nA=1\n  B = two words  \r\n\tC=\nD=x#y\n";
         assert_eq!(
             p(text),
-            Ok(env(&[
+            Ok(owned(&[
                 ("A", "1"),
                 ("B", "two words"),
                 ("C", ""),
@@ -304,78 +298,74 @@ mod tests {
             ]))
         );
         assert_eq!(p(""), Ok(vec![]));
-        assert_eq!(p("A=1"), Ok(env(&[("A", "1")])), "no final newline");
+        assert_eq!(p("A=1"), Ok(owned(&[("A", "1")])), "no final newline");
     }
 
     #[test]
     fn export_prefix() {
         assert_eq!(
             p("export A=1\nexport\tB=2\nexportC=3\n"),
-            Ok(env(&[("A", "1"), ("B", "2"), ("exportC", "3")]))
+            Ok(owned(&[("A", "1"), ("B", "2"), ("exportC", "3")]))
         );
     }
 
     #[test]
     fn quotes() {
-        assert_eq!(p("A='x \"y\" $z \\n'"), Ok(env(&[("A", "x \"y\" $z \\n")])));
+        assert_eq!(
+            p("A='x \"y\" $z \\n'"),
+            Ok(owned(&[("A", "x \"y\" $z \\n")]))
+        );
         assert_eq!(
             p(r#"A="a \"b\" \\ \$c \`d\` \n""#),
-            Ok(env(&[("A", r#"a "b" \ $c `d` \n"#)]))
+            Ok(owned(&[("A", r#"a "b" \ $c `d` \n"#)]))
         );
-        assert_eq!(p("A=  'a'b\"c d\"  \n"), Ok(env(&[("A", "abc d")])));
-        assert_eq!(p("A=' kept  '\n"), Ok(env(&[("A", " kept  ")])));
-        assert_eq!(p("A=\"\"\n"), Ok(env(&[("A", "")])));
+        assert_eq!(p("A=  'a'b\"c d\"  \n"), Ok(owned(&[("A", "abc d")])));
+        assert_eq!(p("A=' kept  '\n"), Ok(owned(&[("A", " kept  ")])));
+        assert_eq!(p("A=\"\"\n"), Ok(owned(&[("A", "")])));
     }
 
     #[test]
     fn multi_line_values_and_continuations() {
         assert_eq!(
             p("A='one\ntwo'\nB=\"x\\\ny\"\nC=un\\\nquoted\nD=4\n"),
-            Ok(env(&[
+            Ok(owned(&[
                 ("A", "one\ntwo"),
                 ("B", "xy"),
                 ("C", "unquoted"),
                 ("D", "4")
             ]))
         );
-        assert_eq!(p("A=\\ lead\\#\n"), Ok(env(&[("A", " lead#")])));
+        assert_eq!(p("A=\\ lead\\#\n"), Ok(owned(&[("A", " lead#")])));
     }
 
     #[test]
     fn later_assignment_wins() {
-        assert_eq!(p("A=1\nB=2\nA=3\n"), Ok(env(&[("A", "3"), ("B", "2")])));
+        assert_eq!(p("A=1\nB=2\nA=3\n"), Ok(owned(&[("A", "3"), ("B", "2")])));
     }
 
     #[test]
     fn errors_name_file_and_line_but_not_the_text() {
-        let e = p("A=1\n\nsecret-value\n").unwrap_err();
-        assert_eq!(e, "/e.env, line 3: not an assignment (no '=')");
-        assert_eq!(
-            p("A=1\n1BAD=x\n").unwrap_err(),
-            "/e.env, line 2: invalid variable name"
-        );
-        assert_eq!(
-            p("A=1\nB-C=x\n").unwrap_err(),
-            "/e.env, line 2: invalid variable name"
-        );
-        assert_eq!(
-            p("A=1\nB='open\nC=2\n").unwrap_err(),
-            "/e.env, line 2: unterminated single quote"
-        );
-        assert_eq!(
-            p("A=\"x\n").unwrap_err(),
-            "/e.env, line 1: unterminated double quote"
-        );
-        assert_eq!(
-            p("A='a\nb'\nB\n").unwrap_err(),
-            "/e.env, line 3: not an assignment (no '=')",
-            "lines inside a quoted value are counted"
-        );
-        assert_eq!(
-            parse(b"A=1\nB=\xff\n", Path::new("/e.env")).unwrap_err(),
-            "/e.env, line 2: not valid UTF-8"
-        );
-        assert_eq!(p("A=1\nB=a\0b\n").unwrap_err(), "/e.env, line 2: NUL byte");
+        for (text, want) in [
+            (
+                &b"A=1\n\nsecret-value\n"[..],
+                "line 3: not an assignment (no '=')",
+            ),
+            (b"A=1\n1BAD=x\n", "line 2: invalid variable name"),
+            (b"A=1\nB-C=x\n", "line 2: invalid variable name"),
+            (b"A=1\nB='open\nC=2\n", "line 2: unterminated single quote"),
+            (b"A=\"x\n", "line 1: unterminated double quote"),
+            // Lines inside a quoted value are counted.
+            (b"A='a\nb'\nB\n", "line 3: not an assignment (no '=')"),
+            (b"A=1\nB=\xff\n", "line 2: not valid UTF-8"),
+            (b"A=1\nB=a\0b\n", "line 2: NUL byte"),
+        ] {
+            assert_eq!(
+                parse(text, Path::new("/e.env")),
+                Err(format!("/e.env, {want}")),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 
     #[test]
@@ -414,7 +404,7 @@ mod tests {
         ];
         let mut env = vec![("B".to_string(), "old".to_string())];
         read_into(&files, &mut env).unwrap();
-        assert_eq!(env, super::tests::env(&[("B", "2"), ("A", "1")]));
+        assert_eq!(env, super::tests::owned(&[("B", "2"), ("A", "1")]));
 
         let missing = EnvFile {
             path: dir.path().join("missing.env"),

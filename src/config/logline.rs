@@ -37,13 +37,7 @@ impl Timestamps {
     /// Appends the timestamp of `t` to `out`; false (nothing appended) if strftime gave nothing.
     pub fn render(&self, t: SystemTime, out: &mut Vec<u8>) -> bool {
         let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let secs = d.as_secs() as libc::time_t;
-        // SAFETY: localtime_r only writes into the tm we hand it.
-        let tm = unsafe {
-            let mut tm: libc::tm = std::mem::zeroed();
-            libc::localtime_r(&secs, &mut tm);
-            tm
-        };
+        let tm = crate::sys::tm::local(d.as_secs() as libc::time_t);
         match self {
             Timestamps::Iso8601 => {
                 let off = tm.tm_gmtoff;

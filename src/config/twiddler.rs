@@ -125,14 +125,7 @@ pub fn program(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::config;
-
-    fn opts(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::testutil::{config, owned};
 
     #[test]
     fn a_program_from_options_is_checked_like_a_files() {
@@ -142,7 +135,7 @@ mod tests {
             &c,
             "grp",
             "web",
-            &opts(&[
+            &owned(&[
                 (
                     "Command",
                     "echo %(ENV_GREETING)s %(group_name)s %(process_num)d",
@@ -161,7 +154,7 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("bogus"), "{warnings:?}");
 
-        let e = program(&c, "grp", "x", &opts(&[("autostart", "true")])).unwrap_err();
+        let e = program(&c, "grp", "x", &owned(&[("autostart", "true")])).unwrap_err();
         assert!(
             e.0.starts_with("program section program:x does not specify a command"),
             "{e}"
@@ -170,12 +163,12 @@ mod tests {
             &c,
             "grp",
             "x",
-            &opts(&[("command", "a"), ("startsecs", "soon")]),
+            &owned(&[("command", "a"), ("startsecs", "soon")]),
         )
         .unwrap_err();
         assert!(e.0.contains(ORIGIN) && e.0.contains("'startsecs'"), "{e}");
-        assert!(program(&c, "grp", "a:b", &opts(&[("command", "a")])).is_err());
-        let many = opts(&[
+        assert!(program(&c, "grp", "a:b", &owned(&[("command", "a")])).is_err());
+        let many = owned(&[
             ("command", "a"),
             ("numprocs", "100000000"),
             ("process_name", "%(process_num)d"),

@@ -164,24 +164,19 @@ impl Supervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{GroupConfig, GroupKind};
-    use crate::log::MainLog;
-    use crate::testutil::{config, process_config};
+    use crate::config::GroupConfig;
+    use crate::testutil::{process_config, program_group, supervisor};
 
     fn sup_with(groups: usize) -> Supervisor {
-        let mut sup =
-            Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
-        for i in 0..groups {
+        let groups = (0..groups).map(|i| {
             let mut pc = process_config(&format!("p{i}"), "/bin/true");
             pc.autostart = false;
-            sup.add_group(GroupConfig {
-                name: format!("p{i}"),
+            GroupConfig {
                 priority: (i % 3) as i64,
-                kind: GroupKind::Program,
-                processes: vec![pc.into()],
-            });
-        }
-        sup
+                ..program_group(&format!("p{i}"), vec![pc])
+            }
+        });
+        supervisor(groups.collect())
     }
 
     #[test]

@@ -91,20 +91,14 @@ impl Supervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::MainLog;
     use crate::process::{Input, Now, ProcessState};
-    use crate::testutil::{config, process_config};
+    use crate::testutil::{process_config, program_group, supervisor};
 
     fn sup() -> Supervisor {
-        let mut sup =
-            Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
-        sup.add_group(GroupConfig {
-            name: "grp".into(),
-            priority: 1,
-            kind: GroupKind::Program,
-            processes: vec![process_config("a", "/bin/cat").into()],
-        });
-        sup
+        supervisor(vec![program_group(
+            "grp",
+            vec![process_config("a", "/bin/cat")],
+        )])
     }
 
     #[test]

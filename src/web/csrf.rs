@@ -153,10 +153,7 @@ mod tests {
             method: "POST".into(),
             url: "/index.html".into(),
             host: Some("127.0.0.1:9001".into()),
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            headers: crate::testutil::owned(headers),
             body: Vec::new(),
             loopback_only: true,
             reply: mpsc::channel().0,

@@ -186,22 +186,15 @@ pub fn render(sup: &Supervisor, now: SystemTime) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{GroupConfig, GroupKind};
-    use crate::daemon::supervisor::Supervisor;
-    use crate::log::MainLog;
-    use crate::testutil::{config, process_config};
+    use crate::testutil::{process_config, program_group, supervisor};
 
     /// One naming scheme, and supervisord(8) documents every family with its type.
     #[test]
     fn one_prefix_total_counters_and_every_family_documented() {
-        let mut sup =
-            Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
-        sup.add_group(GroupConfig {
-            name: "g".into(),
-            priority: 1,
-            kind: GroupKind::Program,
-            processes: vec![process_config("p", "/bin/cat").into()],
-        });
+        let sup = supervisor(vec![program_group(
+            "g",
+            vec![process_config("p", "/bin/cat")],
+        )]);
         let text = super::render(&sup, std::time::SystemTime::now());
         let man = include_str!("../../man/supervisord.8");
         let families: Vec<(&str, &str)> = text

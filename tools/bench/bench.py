@@ -45,6 +45,32 @@ def log(*a):
 
 # --- daemons -------------------------------------------------------------------------------------
 
+def cpu_s(pid):
+    """CPU seconds of pid (children excluded), summed over its live threads from
+    /proc/PID/task/*/schedstat (nanoseconds; /proc/PID/stat counts 10 ms ticks, too coarse
+    for a 0.3 s burst); 0 once it is gone."""
+    ns = 0
+    for st in glob.glob(f"/proc/{pid}/task/*/schedstat"):
+        try:
+            ns += int(open(st).read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return ns / 1e9
+
+
+def vcsw(pid):
+    """Voluntary context switches of pid, summed over its live threads: its wake-ups."""
+    n = 0
+    for st in glob.glob(f"/proc/{pid}/task/*/status"):
+        try:
+            for line in open(st):
+                if line.startswith("voluntary_ctxt_switches"):
+                    n += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return n
+
+
 class Daemon:
     """One supervisord (ours or Python's) in the foreground in its own session, in a temp dir."""
 
@@ -121,28 +147,13 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
         raise RuntimeError(f"{self.impl}: not all {state} after {timeout} s")
 
     def cpu(self):
-        """Daemon's own CPU seconds (children excluded), summed over its live threads from
-        /proc/PID/task/*/schedstat (nanoseconds; /proc/PID/stat counts 10 ms ticks, too coarse
-        for a 0.3 s burst). Threads that exited inside the window are missed: every scenario
-        keeps its one RPC connection open across the window, so nothing it measures exits."""
-        ns = 0
-        for st in glob.glob(f"/proc/{self.pid}/task/*/schedstat"):
-            try:
-                ns += int(open(st).read().split()[0])
-            except (FileNotFoundError, ProcessLookupError):
-                pass
-        return ns / 1e9
+        """Daemon's own CPU seconds (children excluded): `cpu_s`. Threads that exited inside
+        the window are missed: every scenario keeps its one RPC connection open across the
+        window, so nothing it measures exits."""
+        return cpu_s(self.pid)
 
     def vcsw(self):
-        n = 0
-        for st in glob.glob(f"/proc/{self.pid}/task/*/status"):
-            try:
-                for line in open(st):
-                    if line.startswith("voluntary_ctxt_switches"):
-                        n += int(line.split()[1])
-            except FileNotFoundError:
-                pass
-        return n
+        return vcsw(self.pid)
 
     def rss_kb(self):
         for line in open(f"/proc/{self.pid}/status"):
@@ -753,26 +764,30 @@ def event_latency(a):
     run_rounds("event_latency", a.rounds, one)
 
 
+def daemon_churn(impl, secs):
+    """10 programs that exit at once, restarted for `secs`: (restarts, daemon CPU seconds)."""
+    prog = programs(10, command="/bin/true", name="c",
+                    extra="autostart=true\nstartsecs=0\nautorestart=true\nstartretries=1000000\n"
+                          "stdout_logfile=NONE\nstderr_logfile=NONE\n")
+    with Daemon(impl, prog).start() as d:
+        d.wait_up()
+        time.sleep(1)
+
+        def exits():
+            with open(d.logfile, "rb") as f:
+                return f.read().count(b"exited: c")
+        e0, c0 = exits(), d.cpu()
+        time.sleep(secs)
+        return exits() - e0, d.cpu() - c0
+
+
 def spawn_churn(a):
     secs = a.churn_secs
 
     def one(impl):
-        prog = programs(10, command="/bin/true", name="c",
-                        extra="autostart=true\nstartsecs=0\nautorestart=true\nstartretries=1000000\n"
-                              "stdout_logfile=NONE\nstderr_logfile=NONE\n")
-        with Daemon(impl, prog).start() as d:
-            d.wait_up()
-            time.sleep(1)
-
-            def exits():
-                with open(d.logfile, "rb") as f:
-                    return f.read().count(b"exited: c")
-            e0, c0 = exits(), d.cpu()
-            time.sleep(secs)
-            e1, c1 = exits(), d.cpu()
-            k = e1 - e0
-            return {"restarts/s (10 programs exiting at once)": ("1/s", k / secs),
-                    "daemon CPU per restart": ("ms", (c1 - c0) * 1000 / max(1, k))}
+        k, cpu = daemon_churn(impl, secs)
+        return {"restarts/s (10 programs exiting at once)": ("1/s", k / secs),
+                "daemon CPU per restart": ("ms", cpu * 1000 / max(1, k))}
     run_rounds("spawn_churn", a.rounds, one)
 
 

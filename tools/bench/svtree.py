@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 
-from bench import Daemon, programs, run_rounds
+from bench import Daemon, cpu_s, daemon_churn, programs, run_rounds, vcsw
 from scale import count_running
 
 IMPLS = ("ours", "python", "s6", "runit", "ours2")
@@ -28,49 +28,25 @@ def args(ap):
     ap.add_argument("--svtree-idle-secs", type=int, default=10)
 
 
-def proc_stat(pid, field):
-    """A numeric field of /proc/PID/status (kB or a count); 0 if the process is gone."""
+def proc_field(path, field):
+    """A numeric field of a /proc `Field: value [kB]` file; 0 if the process is gone."""
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(path) as f:
             for line in f:
                 if line.startswith(field + ":"):
                     return int(line.split()[1])
     except (FileNotFoundError, ProcessLookupError):
         pass
     return 0
+
+
+def proc_stat(pid, field):
+    """A numeric field of /proc/PID/status (kB or a count); 0 if the process is gone."""
+    return proc_field(f"/proc/{pid}/status", field)
 
 
 def smaps(pid, field):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return 0
-
-
-def cpu_s(pid):
-    total = 0
-    for st in glob.glob(f"/proc/{pid}/task/*/schedstat"):
-        try:
-            total += int(open(st).read().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total / 1e9
-
-
-def vcsw(pid):
-    n = 0
-    for st in glob.glob(f"/proc/{pid}/task/*/status"):
-        try:
-            for line in open(st):
-                if line.startswith("voluntary_ctxt_switches"):
-                    n += int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return n
+    return proc_field(f"/proc/{pid}/smaps_rollup", field)
 
 
 def children(pid):
@@ -193,20 +169,7 @@ def churn(a):
                 k = starts() - e0
                 cpu = sum(cpu_s(p) for p in pids) - c0
         else:
-            prog = programs(10, command="/bin/true", name="c",
-                            extra="autostart=true\nstartsecs=0\nautorestart=true\n"
-                                  "startretries=1000000\nstdout_logfile=NONE\nstderr_logfile=NONE\n")
-            with Daemon(impl, prog).start() as d:
-                d.wait_up()
-                time.sleep(1)
-
-                def exits():
-                    with open(d.logfile, "rb") as f:
-                        return f.read().count(b"exited: c")
-                e0, c0 = exits(), d.cpu()
-                time.sleep(secs)
-                k = exits() - e0
-                cpu = d.cpu() - c0
+            k, cpu = daemon_churn(impl, secs)
         return {"churn: restarts/s (10 services exiting at once)": ("1/s", k / secs),
                 "churn: supervisor CPU per restart": ("ms", cpu * 1000 / max(1, k))}
     run_rounds("s6_runit", a.rounds, one, impls=IMPLS)
