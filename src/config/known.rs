@@ -74,6 +74,8 @@ const PROGRAM: &[&str] = &[
     "umask",
     "serverurl",
     "essential",
+    "depends_on",
+    "depends_on_restart",
     "backoff",
     "backoff_max_secs",
     "backoff_jitter",

@@ -59,6 +59,8 @@ pub fn processes(
     // Project extensions (issue #20): restart policy and essential programs.
     let restart = super::restart::read(&sec, &common)?;
     let essential = sec.conv("essential", "false", &common, boolean)?;
+    // depends_on itself is resolved once every group exists (config::depends).
+    let depends_on_restart = sec.conv("depends_on_restart", "false", &common, boolean)?;
     let user = sec.conv_opt("user", &common, resolve_user)?;
     let umask = sec.conv_opt("umask", &common, octal)?;
     let process_name = sec.check(
@@ -134,6 +136,8 @@ pub fn processes(
             serverurl: serverurl.clone(),
             essential,
             restart,
+            depends_on: Vec::new(),
+            depends_on_restart,
         });
     }
     out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

@@ -2,6 +2,7 @@
 //! expansion, typed values, and validation into [`model::Config`].
 
 pub mod ctl;
+mod depends;
 mod envlist;
 pub mod expand;
 mod glob;

@@ -114,6 +114,11 @@ pub struct ProcessConfig {
     pub essential: bool,
     /// The backoff/restart keys (project extension, `config::restart`).
     pub restart: RestartPolicy,
+    /// `depends_on=` (project extension, `config::depends`): the processes (group, name)
+    /// this one waits for, resolved and checked for cycles at load.
+    pub depends_on: Vec<(String, String)>,
+    /// `depends_on_restart=`: restarted when a dependency restarts.
+    pub depends_on_restart: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

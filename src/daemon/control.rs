@@ -297,6 +297,7 @@ impl Supervisor {
             return;
         };
         let g = self.groups.remove(pos);
+        self.links.dirty = true;
         for id in g.members {
             if let Some(slot) = self.procs.get_mut(id) {
                 *slot = None;

@@ -10,6 +10,7 @@ pub mod eventloop;
 pub mod events;
 pub mod fcgi;
 pub mod options;
+pub mod order;
 pub mod signals;
 pub mod startup;
 pub mod supervisor;

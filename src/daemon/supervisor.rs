@@ -67,6 +67,8 @@ pub struct Process {
     pub(super) restart_pending: bool,
     /// Successful spawns since the process record was created (for /metrics).
     pub starts: u64,
+    /// Held starts, waiting stops and notes of dependency ordering (`order`).
+    pub dep: super::order::DepWait,
 }
 
 pub struct Group {
@@ -117,6 +119,8 @@ pub struct Supervisor {
     /// Channels (process id, channel index) holding log bytes back until their events went
     /// out (`flush_logs`; empty whenever the loop sleeps).
     pub(super) unlogged: Vec<(usize, usize)>,
+    /// Dependency links by process id (`order`).
+    pub(super) links: super::order::Links,
 }
 
 pub(super) fn fd_key(id: usize, stream: Stream) -> usize {
@@ -158,6 +162,7 @@ impl Supervisor {
             drain_done: false,
             rest_due: None,
             unlogged: Vec::new(),
+            links: Default::default(),
         })
     }
 
@@ -274,7 +279,9 @@ impl Supervisor {
             hangup_by: None,
             restart_pending: false,
             starts: 0,
+            dep: Default::default(),
         }));
+        self.links.dirty = true;
         id
     }
 
@@ -318,7 +325,7 @@ impl Supervisor {
             let effects = p.machine.step(&p.config, input, now);
             for effect in effects {
                 match effect {
-                    Effect::StateChanged { from, to } => self.on_state_change(id, from, to),
+                    Effect::StateChanged { from, to } => self.on_state_change(id, from, to, now),
                     Effect::Spawn => queue.push_back(self.do_spawn(id)),
                     Effect::Kill { pid, signal, group } => {
                         if let Some(next) = self.do_kill(id, pid, signal, group) {
@@ -332,7 +339,7 @@ impl Supervisor {
     }
 
     /// The choke point every state change passes through: logged, and emitted as events.
-    fn on_state_change(&mut self, id: usize, from: ProcessState, to: ProcessState) {
+    fn on_state_change(&mut self, id: usize, from: ProcessState, to: ProcessState, now: Now) {
         if let Some(p) = self.process(id) {
             let line = format!("{}: {} -> {}", p.config.name, from.name(), to.name());
             self.log.blather(&line);
@@ -342,6 +349,7 @@ impl Supervisor {
             self.listener_running(id);
         }
         self.essential_rule(id, to);
+        self.deps_state_change(id, from, to, now);
     }
 
     fn do_spawn(&mut self, id: usize) -> Input {
@@ -493,6 +501,7 @@ impl Supervisor {
 
     /// Runs a Tick on every process in start order.
     pub fn tick_all(&mut self, now: Now) {
+        self.relink();
         let may_start = self.mood == Mood::Running;
         // Indices rather than process_ids(): this runs every loop turn, and a tick never adds
         // or removes groups or members (lengths are re-read anyway).
@@ -506,6 +515,9 @@ impl Supervisor {
                     .process(id)
                     .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
                 {
+                    // Dependencies gate the start; a gated process wakes nobody
+                    // (`next_timeout`) until a dependency's state changes.
+                    let may_start = may_start && self.deps_ready(id);
                     self.apply(id, Input::Tick { may_start }, now);
                 }
                 m += 1;
@@ -523,8 +535,12 @@ impl Supervisor {
         }
         let mut best: Option<Instant> = None;
         for p in self.procs.iter().flatten() {
-            if p.machine.tick_due(&p.config, may_start) {
+            if p.machine.tick_due(&p.config, may_start) && self.deps_ready(p.id) {
                 return Some(Duration::ZERO);
+            }
+            if p.machine.state() == ProcessState::Backoff && !self.deps_ready(p.id) {
+                // Its retry waits for the dependency, whose state change wakes the loop.
+                continue;
             }
             if let Some(d) = p.machine.next_deadline(&p.config) {
                 best = Some(best.map_or(d, |b| b.min(d)));
@@ -872,7 +888,8 @@ impl Supervisor {
                     .map(|g| g.members.clone())
                     .unwrap_or_default();
                 for &id in &members {
-                    self.apply(id, Input::StopForShutdown, now);
+                    // Dependents (in any wave) first.
+                    self.stop_ordered(id, true, now);
                 }
                 done &= members.iter().all(|&id| {
                     self.process(id)
