@@ -14,6 +14,9 @@ pub struct Links {
     deps: Vec<Vec<usize>>,
     dependents: Vec<Vec<usize>>,
     pub(super) dirty: bool,
+    /// Dependents to look at on the next tick: a dependency became ready. Not at once, so
+    /// the dependency's own log lines (`success: ...`) come before the dependent's spawn.
+    pub(super) due: Vec<usize>,
 }
 
 /// A process's part in dependency ordering.
@@ -64,6 +67,7 @@ impl Supervisor {
             deps,
             dependents,
             dirty: false,
+            due: std::mem::take(&mut self.links.due),
         };
     }
 
@@ -296,16 +300,10 @@ impl Supervisor {
             }
         }
         if self.is_ready(id) {
-            for d in self.dependents_of(id).to_vec() {
-                let Some(p) = self.process(d) else { continue };
-                let (held, follow) = (p.dep.held, p.dep.follow);
-                if !self.deps_ready(d) || self.mood != Mood::Running {
-                    continue;
-                }
-                if held {
-                    self.release(d, now);
-                } else if follow {
-                    self.follow(d, now);
+            for i in 0..self.dependents_of(id).len() {
+                let d = self.links.dependents[id][i];
+                if self.process(d).is_some_and(|p| p.dep.held || p.dep.follow) {
+                    self.links.due.push(d);
                 }
             }
         }
@@ -323,6 +321,22 @@ impl Supervisor {
                 if let (Some(shutdown), true) = (waiting, clear) {
                     self.stop_ordered(d, shutdown, now);
                 }
+            }
+        }
+    }
+
+    /// Held starts and followed restarts whose dependency became ready (from `tick_all`).
+    pub(super) fn run_due(&mut self, now: Now) {
+        while let Some(d) = self.links.due.pop() {
+            let Some(p) = self.process(d) else { continue };
+            let (held, follow) = (p.dep.held, p.dep.follow);
+            if !self.deps_ready(d) || self.mood != Mood::Running {
+                continue;
+            }
+            if held {
+                self.release(d, now);
+            } else if follow {
+                self.follow(d, now);
             }
         }
     }

@@ -502,6 +502,7 @@ impl Supervisor {
     /// Runs a Tick on every process in start order.
     pub fn tick_all(&mut self, now: Now) {
         self.relink();
+        self.run_due(now);
         let may_start = self.mood == Mood::Running;
         // Indices rather than process_ids(): this runs every loop turn, and a tick never adds
         // or removes groups or members (lengths are re-read anyway).
@@ -530,7 +531,7 @@ impl Supervisor {
     /// (forever) when nothing is pending.
     pub fn next_timeout(&self, now: Instant) -> Option<Duration> {
         let may_start = self.mood == Mood::Running;
-        if self.dispatch_due() {
+        if self.dispatch_due() || !self.links.due.is_empty() {
             return Some(Duration::ZERO);
         }
         let mut best: Option<Instant> = None;
