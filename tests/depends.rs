@@ -189,3 +189,64 @@ fn a_cycle_is_a_config_error_naming_every_member() {
     assert!(err.contains("line: 5, key: 'depends_on'"), "{err}");
     assert!(err.contains("line: 8, key: 'depends_on'"), "{err}");
 }
+
+#[test]
+fn start_all_follows_dependencies_across_groups() {
+    let d = Daemon::start(
+        "deps-all",
+        &format!(
+            "{RPC}[program:front]\ncommand=sleep 1000\npriority=1\nstartsecs=1\nautostart=false\n\
+             depends_on=back:*\n\
+             [program:api]\ncommand=sleep 1000\nstartsecs=1\nautostart=false\n\
+             [program:cache]\ncommand=sleep 1000\nstartsecs=1\nautostart=false\n\
+             [group:back]\nprograms=api,cache\npriority=5\n"
+        ),
+    );
+    let r = call(&d.path("sock"), "supervisor.startAllProcesses", &[Value::Bool(true)])
+        .expect("startAllProcesses");
+    let Value::Array(results) = r else {
+        panic!("array expected: {r:?}")
+    };
+    assert_eq!(results.len(), 3, "{results:?}");
+    for res in &results {
+        assert_eq!(get(res, "description"), Some(&s("OK")), "{results:?}");
+    }
+    let log = d.log();
+    let front = line_of(&log, "spawned: 'front'");
+    assert!(line_of(&log, "success: api entered RUNNING") < front, "{log}");
+    assert!(line_of(&log, "success: cache entered RUNNING") < front, "{log}");
+}
+
+#[test]
+fn update_applies_added_and_changed_dependencies() {
+    let body = |deps: &str| {
+        format!(
+            "{RPC}[supervisorctl]\nserverurl=unix://{{dir}}/sock\n\
+             [program:db]\ncommand=sleep 1000\nstartsecs=0\n\
+             [program:app]\ncommand=sleep 1000\nstartsecs=0\n{deps}"
+        )
+    };
+    let d = Daemon::start("deps-update", &body(""));
+    wait_until(10, "app RUNNING", || state(&d, "app") == "RUNNING");
+    d.write_conf(&body(
+        "depends_on=db\n[program:worker]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=app\n",
+    ));
+    let out = std::process::Command::new(bin("supervisorctl"))
+        .arg("-c")
+        .arg(&d.conf)
+        .arg("update")
+        .output()
+        .expect("supervisorctl update");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("app: updated process group"), "{text}");
+    assert!(text.contains("worker: added process group"), "{text}");
+    wait_until(10, "worker RUNNING", || state(&d, "worker") == "RUNNING");
+    // The new links hold: stopping db stops worker, then app, first.
+    call(&d.path("sock"), "supervisor.stopProcess", &[s("db"), Value::Bool(true)])
+        .expect("stop db");
+    let log = d.log();
+    let db = log.rfind("stopped: db").expect("db stopped");
+    let app = log.rfind("stopped: app").expect("app stopped");
+    let worker = log.rfind("stopped: worker").expect("worker stopped");
+    assert!(worker < app && app < db, "{log}");
+}
