@@ -208,7 +208,8 @@ impl Supervisor {
                 if !shutdown && p.config.depends_on_restart {
                     p.dep.follow = true;
                 }
-                if p.dep.stop.is_some() {
+                // Already on its way down (another dependency's stop asked first).
+                if p.dep.stop.is_some() || p.machine.state() == ProcessState::Stopping {
                     continue;
                 }
             }
