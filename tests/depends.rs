@@ -62,14 +62,24 @@ fn chain_starts_in_dependency_order_and_stops_in_reverse_at_shutdown() {
 #[test]
 fn start_request_starts_stopped_dependencies_first() {
     let d = Daemon::start("deps-pull", &chain(false));
-    let r = call(&d.path("sock"), "supervisor.startProcess", &[s("worker"), Value::Bool(true)]);
+    let r = call(
+        &d.path("sock"),
+        "supervisor.startProcess",
+        &[s("worker"), Value::Bool(true)],
+    );
     assert_eq!(r, Ok(Value::Bool(true)));
     for name in ["db", "app", "worker"] {
         assert_eq!(state(&d, name), "RUNNING", "{name}");
     }
     let log = d.log();
-    assert!(log.contains("app: starting it first (dependency of worker)"), "{log}");
-    assert!(log.contains("db: starting it first (dependency of app)"), "{log}");
+    assert!(
+        log.contains("app: starting it first (dependency of worker)"),
+        "{log}"
+    );
+    assert!(
+        log.contains("db: starting it first (dependency of app)"),
+        "{log}"
+    );
     assert!(line_of(&log, "success: db entered RUNNING") < line_of(&log, "spawned: 'app'"));
     assert!(line_of(&log, "success: app entered RUNNING") < line_of(&log, "spawned: 'worker'"));
 }
@@ -78,7 +88,11 @@ fn start_request_starts_stopped_dependencies_first() {
 fn stop_of_a_dependency_stops_its_dependents_first() {
     let d = Daemon::start("deps-stop", &chain(true));
     d.wait_log("success: worker entered RUNNING", 20);
-    let r = call(&d.path("sock"), "supervisor.stopProcess", &[s("db"), Value::Bool(true)]);
+    let r = call(
+        &d.path("sock"),
+        "supervisor.stopProcess",
+        &[s("db"), Value::Bool(true)],
+    );
     assert_eq!(r, Ok(Value::Bool(true)));
     for name in ["db", "app", "worker"] {
         assert_eq!(state(&d, name), "STOPPED", "{name}");
@@ -87,10 +101,18 @@ fn stop_of_a_dependency_stops_its_dependents_first() {
     assert!(line_of(&log, "stopped: worker") < line_of(&log, "stopped: app"));
     assert!(line_of(&log, "stopped: app") < line_of(&log, "stopped: db"));
     // Stopping a dependent alone leaves its dependencies alone.
-    call(&d.path("sock"), "supervisor.startProcess", &[s("worker"), Value::Bool(true)])
-        .expect("start worker");
-    call(&d.path("sock"), "supervisor.stopProcess", &[s("worker"), Value::Bool(true)])
-        .expect("stop worker");
+    call(
+        &d.path("sock"),
+        "supervisor.startProcess",
+        &[s("worker"), Value::Bool(true)],
+    )
+    .expect("start worker");
+    call(
+        &d.path("sock"),
+        "supervisor.stopProcess",
+        &[s("worker"), Value::Bool(true)],
+    )
+    .expect("stop worker");
     assert_eq!(state(&d, "app"), "RUNNING");
     assert_eq!(state(&d, "db"), "RUNNING");
 }
@@ -105,11 +127,18 @@ fn a_fatal_dependency_leaves_the_dependent_stopped_and_named() {
              [program:app]\ncommand=sleep 1000\nautostart=false\ndepends_on=db\n"
         ),
     );
-    let r = call(&d.path("sock"), "supervisor.startProcess", &[s("app"), Value::Bool(true)]);
+    let r = call(
+        &d.path("sock"),
+        "supervisor.startProcess",
+        &[s("app"), Value::Bool(true)],
+    );
     assert!(matches!(r, Err((50, _))), "SPAWN_ERROR expected: {r:?}");
     assert_eq!(state(&d, "db"), "FATAL");
     assert_eq!(state(&d, "app"), "STOPPED");
-    assert_eq!(description(&d, "app"), "not started: dependency db is FATAL");
+    assert_eq!(
+        description(&d, "app"),
+        "not started: dependency db is FATAL"
+    );
     assert_eq!(d.count("spawned: 'app'"), 0);
 }
 
@@ -134,8 +163,12 @@ fn autostart_waits_for_a_dependency_started_by_hand() {
     let woke = switches() - before;
     assert!(woke <= 2, "the daemon woke {woke} times while app waited");
     assert_eq!(state(&d, "app"), "STOPPED");
-    call(&d.path("sock"), "supervisor.startProcess", &[s("db"), Value::Bool(true)])
-        .expect("start db");
+    call(
+        &d.path("sock"),
+        "supervisor.startProcess",
+        &[s("db"), Value::Bool(true)],
+    )
+    .expect("start db");
     wait_until(10, "app RUNNING", || state(&d, "app") == "RUNNING");
 }
 
@@ -154,10 +187,20 @@ fn depends_on_restart_follows_a_dependency_restart() {
         state(&d, "app") == "RUNNING" && state(&d, "other") == "RUNNING"
     });
     let sock = d.path("sock");
-    call(&sock, "supervisor.stopProcess", &[s("db"), Value::Bool(true)]).expect("stop");
+    call(
+        &sock,
+        "supervisor.stopProcess",
+        &[s("db"), Value::Bool(true)],
+    )
+    .expect("stop");
     assert_eq!(state(&d, "app"), "STOPPED");
     assert_eq!(state(&d, "other"), "STOPPED");
-    call(&sock, "supervisor.startProcess", &[s("db"), Value::Bool(true)]).expect("start");
+    call(
+        &sock,
+        "supervisor.startProcess",
+        &[s("db"), Value::Bool(true)],
+    )
+    .expect("start");
     // app follows db; other (no depends_on_restart) stays stopped.
     wait_until(10, "app RUNNING again", || state(&d, "app") == "RUNNING");
     assert_eq!(state(&d, "other"), "STOPPED");
@@ -185,7 +228,10 @@ fn a_cycle_is_a_config_error_naming_every_member() {
     let c = conf.display().to_string();
     let (code, _, err) = run_supervisord(&["-n", "-c", &c], dir.path());
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("depends_on makes a cycle: a -> b -> a"), "{err}");
+    assert!(
+        err.contains("depends_on makes a cycle: a -> b -> a"),
+        "{err}"
+    );
     assert!(err.contains("line: 5, key: 'depends_on'"), "{err}");
     assert!(err.contains("line: 8, key: 'depends_on'"), "{err}");
 }
@@ -202,8 +248,12 @@ fn start_all_follows_dependencies_across_groups() {
              [group:back]\nprograms=api,cache\npriority=5\n"
         ),
     );
-    let r = call(&d.path("sock"), "supervisor.startAllProcesses", &[Value::Bool(true)])
-        .expect("startAllProcesses");
+    let r = call(
+        &d.path("sock"),
+        "supervisor.startAllProcesses",
+        &[Value::Bool(true)],
+    )
+    .expect("startAllProcesses");
     let Value::Array(results) = r else {
         panic!("array expected: {r:?}")
     };
@@ -213,8 +263,14 @@ fn start_all_follows_dependencies_across_groups() {
     }
     let log = d.log();
     let front = line_of(&log, "spawned: 'front'");
-    assert!(line_of(&log, "success: api entered RUNNING") < front, "{log}");
-    assert!(line_of(&log, "success: cache entered RUNNING") < front, "{log}");
+    assert!(
+        line_of(&log, "success: api entered RUNNING") < front,
+        "{log}"
+    );
+    assert!(
+        line_of(&log, "success: cache entered RUNNING") < front,
+        "{log}"
+    );
 }
 
 #[test]
@@ -242,8 +298,12 @@ fn update_applies_added_and_changed_dependencies() {
     assert!(text.contains("worker: added process group"), "{text}");
     wait_until(10, "worker RUNNING", || state(&d, "worker") == "RUNNING");
     // The new links hold: stopping db stops worker, then app, first.
-    call(&d.path("sock"), "supervisor.stopProcess", &[s("db"), Value::Bool(true)])
-        .expect("stop db");
+    call(
+        &d.path("sock"),
+        "supervisor.stopProcess",
+        &[s("db"), Value::Bool(true)],
+    )
+    .expect("stop db");
     let log = d.log();
     let db = log.rfind("stopped: db").expect("db stopped");
     let app = log.rfind("stopped: app").expect("app stopped");

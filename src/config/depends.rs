@@ -231,7 +231,7 @@ fn cycle_error(ctx: &Ctx, nodes: &[(&GroupConfig, usize)], members: &[usize]) ->
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{load, ConfigError, Config, Overrides};
+    use crate::config::{load, Config, ConfigError, Overrides};
     use crate::testutil::TempDir;
     use std::path::Path;
 
@@ -255,7 +255,11 @@ mod tests {
         let (_t, _, r) = load_text(text);
         let c = r.unwrap_or_else(|e| panic!("{e}"));
         let g = c.groups.iter().find(|g| g.name == group).expect("group");
-        let p = g.processes.iter().find(|p| p.name == name).expect("process");
+        let p = g
+            .processes
+            .iter()
+            .find(|p| p.name == name)
+            .expect("process");
         p.depends_on.clone()
     }
 
@@ -295,22 +299,31 @@ mod tests {
         );
         assert!(err("[program:x]\ncommand=true\ndepends_on=g:*\n")
             .starts_with("depends_on names 'g:*', but there is no group 'g'"));
-        assert!(err(
-            "[program:a]\ncommand=true\n[program:x]\ncommand=true\ndepends_on=a:b\n"
-        )
-        .starts_with("depends_on names 'a:b', but group 'a' has no process 'b'"));
+        assert!(
+            err("[program:a]\ncommand=true\n[program:x]\ncommand=true\ndepends_on=a:b\n")
+                .starts_with("depends_on names 'a:b', but group 'a' has no process 'b'")
+        );
     }
 
     #[test]
     fn listeners_take_no_part() {
         let l = "[eventlistener:l]\ncommand=true\nevents=TICK_5\n";
-        assert!(err(&format!("{l}[program:x]\ncommand=true\ndepends_on=l\n"))
-            .starts_with("depends_on names 'l', an event listener"));
-        assert!(err(&format!("{l}[program:x]\ncommand=true\ndepends_on=l:*\n"))
-            .starts_with("depends_on names 'l:*', an event listener"));
-        let e = err("[program:x]\ncommand=true\n[eventlistener:l]\ncommand=true\n\
-                     events=TICK_5\ndepends_on=x\n");
-        assert!(e.starts_with("an event listener cannot have dependencies"), "{e}");
+        assert!(
+            err(&format!("{l}[program:x]\ncommand=true\ndepends_on=l\n"))
+                .starts_with("depends_on names 'l', an event listener")
+        );
+        assert!(
+            err(&format!("{l}[program:x]\ncommand=true\ndepends_on=l:*\n"))
+                .starts_with("depends_on names 'l:*', an event listener")
+        );
+        let e = err(
+            "[program:x]\ncommand=true\n[eventlistener:l]\ncommand=true\n\
+                     events=TICK_5\ndepends_on=x\n",
+        );
+        assert!(
+            e.starts_with("an event listener cannot have dependencies"),
+            "{e}"
+        );
     }
 
     #[test]

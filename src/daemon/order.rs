@@ -97,7 +97,10 @@ impl Supervisor {
 
     /// The first dependency of `id` that is not ready.
     pub fn unready_dep(&self, id: usize) -> Option<usize> {
-        self.deps_of(id).iter().copied().find(|&d| !self.is_ready(d))
+        self.deps_of(id)
+            .iter()
+            .copied()
+            .find(|&d| !self.is_ready(d))
     }
 
     /// Every dependency of `id` is ready (true without dependencies).
@@ -214,8 +217,9 @@ impl Supervisor {
                 }
             }
             let dname = self.name_of(d);
-            self.log
-                .info(&format!("{dname}: stopping it first (it depends on {name})"));
+            self.log.info(&format!(
+                "{dname}: stopping it first (it depends on {name})"
+            ));
             self.stop_ordered(d, shutdown, now);
         }
     }
