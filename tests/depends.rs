@@ -310,3 +310,44 @@ fn update_applies_added_and_changed_dependencies() {
     let worker = log.rfind("stopped: worker").expect("worker stopped");
     assert!(worker < app && app < db, "{log}");
 }
+
+#[test]
+fn stopping_a_starting_dependency_gives_up_the_held_start() {
+    let d = Daemon::start(
+        "deps-giveup",
+        &format!(
+            "{RPC}[program:db]\ncommand=sleep 1000\nstartsecs=3\nautostart=false\n\
+             [program:app]\ncommand=sleep 1000\nautostart=false\ndepends_on=db\n"
+        ),
+    );
+    let sock = d.path("sock");
+    // Not waiting: app is held while db is STARTING (for 3 s, time enough to stop it).
+    let r = call(
+        &sock,
+        "supervisor.startProcess",
+        &[s("app"), Value::Bool(false)],
+    );
+    assert_eq!(r, Ok(Value::Bool(true)));
+    assert_eq!(state(&d, "db"), "STARTING");
+    assert_eq!(description(&d, "app"), "waiting for db");
+    call(
+        &sock,
+        "supervisor.stopProcess",
+        &[s("db"), Value::Bool(true)],
+    )
+    .expect("stop db");
+    assert_eq!(
+        description(&d, "app"),
+        "not started: dependency db was stopped"
+    );
+    // A later start of db alone does not start app: its start was given up.
+    call(
+        &sock,
+        "supervisor.startProcess",
+        &[s("db"), Value::Bool(true)],
+    )
+    .expect("start db");
+    assert_eq!(state(&d, "db"), "RUNNING");
+    assert_eq!(state(&d, "app"), "STOPPED");
+    assert_eq!(d.count("spawned: 'app'"), 0);
+}

@@ -230,6 +230,9 @@ impl Supervisor {
             p.dep.follow = false;
         }
         self.stop_ordered(id, false, now);
+        // Starts held for it would wait until someone starts it again: they give up.
+        let why = format!("not started: dependency {} was stopped", self.name_of(id));
+        self.give_up_dependents(id, &why);
     }
 
     /// Orders `ids` so that each comes after the dependencies in the list (a start of a
@@ -398,6 +401,90 @@ impl Supervisor {
                 self.log.info(&format!("{name}: {why}"));
             }
             todo.extend_from_slice(self.dependents_of(d));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{GroupConfig, GroupKind};
+    use crate::log::MainLog;
+    use crate::testutil::{config, process_config};
+    use std::time::Instant;
+
+    /// db (autostart=false) <- app <- worker, each its own group; no process is spawned.
+    fn sup() -> Supervisor {
+        let mut s =
+            Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
+        let mut db = process_config("db", "/bin/cat");
+        db.autostart = false;
+        let mut app = process_config("app", "/bin/cat");
+        app.depends_on = vec![("db".into(), "db".into())];
+        let mut worker = process_config("worker", "/bin/cat");
+        worker.depends_on = vec![("app".into(), "app".into())];
+        for (i, pc) in [worker, app, db].into_iter().enumerate() {
+            s.add_group(GroupConfig {
+                name: pc.name.clone(),
+                priority: i as i64,
+                kind: GroupKind::Program,
+                processes: vec![pc],
+            });
+        }
+        s
+    }
+
+    fn id(s: &Supervisor, name: &str) -> usize {
+        s.find(name, name).expect("process")
+    }
+
+    #[test]
+    fn a_gated_autostart_does_not_wake_the_loop() {
+        let mut s = sup();
+        let now = Now::current();
+        s.tick_all(now);
+        // app and worker would autostart, but db is not RUNNING: nothing is due.
+        assert_eq!(s.next_timeout(Instant::now()), None);
+        for name in ["db", "app", "worker"] {
+            assert_eq!(s.state_of(id(&s, name)), Some(ProcessState::Stopped));
+        }
+        assert_eq!(s.unready_dep(id(&s, "worker")), Some(id(&s, "app")));
+        assert!(s.deps_ready(id(&s, "db")));
+    }
+
+    #[test]
+    fn group_starts_are_ordered_dependencies_first() {
+        let mut s = sup();
+        let (db, app, worker) = (id(&s, "db"), id(&s, "app"), id(&s, "worker"));
+        assert_eq!(
+            s.dependency_order(vec![worker, app, db]),
+            vec![db, app, worker]
+        );
+        // Outside the list a dependency is not added; the order of the rest is kept.
+        assert_eq!(s.dependency_order(vec![worker, db]), vec![worker, db]);
+    }
+
+    #[test]
+    fn a_fatal_dependency_gives_up_the_held_starts_behind_it() {
+        let mut s = sup();
+        let (db, app, worker) = (id(&s, "db"), id(&s, "app"), id(&s, "worker"));
+        s.relink();
+        for d in [app, worker] {
+            s.process_mut_for_tests(d).dep.held = true;
+        }
+        s.deps_state_change(
+            db,
+            ProcessState::Backoff,
+            ProcessState::Fatal,
+            Now::current(),
+        );
+        for d in [app, worker] {
+            let p = s.process(d).unwrap();
+            assert!(!p.dep.held);
+            assert_eq!(
+                p.dep.note.as_deref(),
+                Some("not started: dependency db is FATAL")
+            );
         }
     }
 }
