@@ -210,7 +210,7 @@ mod tests {
             kind: GroupKind::Program,
             processes: names
                 .iter()
-                .map(|n| process_config(n, "/bin/true"))
+                .map(|n| process_config(n, "/bin/true").into())
                 .collect(),
         });
         let now = Now::current();

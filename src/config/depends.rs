@@ -1,14 +1,26 @@
-//! `depends_on=` (project extension, issue #18): each program's dependencies read from its
-//! section, resolved to processes `(group, name)` and checked once at load (unknown names,
-//! event listeners, cycles), so the daemon only follows resolved keys.
+//! `depends_on=` (project extension, issue #18): the names a program depends on, resolved to
+//! processes `(group, name)` by one `Index` (at load, where unknown names, event listeners and
+//! cycles are errors, and by the daemon when processes come and go), so both agree.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use super::expand::Val;
 use super::model::{GroupConfig, GroupKind};
 use super::pyrepr::repr;
 use super::reader::Ctx;
 use super::ConfigError;
+
+/// The items of a `depends_on` value: comma-separated, blanks around them and empty ones
+/// dropped, duplicates kept once.
+pub fn items(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if !out.iter().any(|o| o == item) {
+            out.push(item.to_string());
+        }
+    }
+    out
+}
 
 /// The section a process of `g` was read from.
 fn section_of(g: &GroupConfig, program: &str) -> String {
@@ -28,144 +40,132 @@ fn display(group: &str, name: &str) -> String {
     }
 }
 
-/// Fills every process's `depends_on` from its section's `depends_on=` and checks the graph.
-pub fn resolve(ctx: &Ctx, groups: &mut [GroupConfig]) -> Result<(), ConfigError> {
-    // Indexes, linear in the number of processes.
-    let mut by_program: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    let mut by_group: HashMap<String, (bool, Vec<String>)> = HashMap::new();
-    let mut listeners: HashMap<String, ()> = HashMap::new();
-    for g in groups.iter() {
-        let pool = matches!(g.kind, GroupKind::EventListener(_));
-        let names = g.processes.iter().map(|p| p.name.clone()).collect();
-        by_group.insert(g.name.clone(), (pool, names));
-        for p in &g.processes {
-            if pool {
-                listeners.insert(p.program_name.clone(), ());
-            } else {
-                by_program
-                    .entry(p.program_name.clone())
-                    .or_default()
-                    .push((g.name.clone(), p.name.clone()));
-            }
-        }
-    }
-    let mut any = false;
-    for g in groups.iter_mut() {
-        let group_name = g.name.clone();
-        let pool = matches!(g.kind, GroupKind::EventListener(_));
-        for i in 0..g.processes.len() {
-            let program = g.processes[i].program_name.clone();
-            let section = section_of(g, &program);
-            let sec = ctx.section(&section);
-            if !sec.has("depends_on") {
-                continue;
-            }
-            if pool {
-                return Err(sec.err(
-                    Some("depends_on"),
-                    "an event listener cannot have dependencies (depends_on)",
-                ));
-            }
-            let names = ctx.names(&[
-                ("here", Val::Str(ctx.here.clone())),
-                ("program_name", Val::Str(program.clone())),
-                ("host_node_name", Val::Str(ctx.host.clone())),
-                ("group_name", Val::Str(group_name.clone())),
-            ]);
-            let text = sec.get("depends_on", &names)?.unwrap_or_default();
-            let mut deps: Vec<(String, String)> = Vec::new();
-            for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let found = lookup(item, &by_program, &by_group, &listeners)
-                    .map_err(|m| sec.err(Some("depends_on"), m))?;
-                for key in found {
-                    if !deps.contains(&key) {
-                        deps.push(key);
-                    }
+/// Processes by program name and by group, built in one pass over the groups.
+pub struct Index<'a> {
+    by_program: HashMap<&'a str, Vec<(&'a str, &'a str)>>,
+    by_group: HashMap<&'a str, (bool, Vec<&'a str>)>,
+    listeners: HashSet<&'a str>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(groups: impl IntoIterator<Item = &'a GroupConfig>) -> Index<'a> {
+        let mut ix = Index {
+            by_program: HashMap::new(),
+            by_group: HashMap::new(),
+            listeners: HashSet::new(),
+        };
+        for g in groups {
+            let pool = matches!(g.kind, GroupKind::EventListener(_));
+            let names = g.processes.iter().map(|p| p.name.as_str()).collect();
+            ix.by_group.insert(g.name.as_str(), (pool, names));
+            for p in &g.processes {
+                if pool {
+                    ix.listeners.insert(p.program_name.as_str());
+                } else {
+                    ix.by_program
+                        .entry(p.program_name.as_str())
+                        .or_default()
+                        .push((g.name.as_str(), p.name.as_str()));
                 }
             }
-            any |= !deps.is_empty();
-            g.processes[i].depends_on = deps;
         }
+        ix
     }
-    if any {
-        check_cycles(ctx, groups)?;
-    }
-    Ok(())
-}
 
-/// The processes one `depends_on` item names.
-fn lookup(
-    item: &str,
-    by_program: &HashMap<String, Vec<(String, String)>>,
-    by_group: &HashMap<String, (bool, Vec<String>)>,
-    listeners: &HashMap<String, ()>,
-) -> Result<Vec<(String, String)>, String> {
-    let listener = |what: &str| {
-        format!(
-            "depends_on names {}, an event listener: a listener cannot be a dependency",
-            repr(what)
-        )
-    };
-    match item.split_once(':') {
-        Some((group, name)) => {
-            let Some((pool, members)) = by_group.get(group) else {
-                return Err(format!(
-                    "depends_on names {}, but there is no group {}",
-                    repr(item),
-                    repr(group)
-                ));
-            };
-            if *pool {
-                return Err(listener(item));
+    /// The processes one `depends_on` item names: `program`, `group:name` or `group:*`.
+    pub fn lookup(&self, item: &str) -> Result<Vec<(&'a str, &'a str)>, String> {
+        let listener = |what: &str| {
+            format!(
+                "depends_on names {}, an event listener: a listener cannot be a dependency",
+                repr(what)
+            )
+        };
+        match item.split_once(':') {
+            Some((group, name)) => {
+                let Some((g, (pool, members))) = self.by_group.get_key_value(group) else {
+                    return Err(format!(
+                        "depends_on names {}, but there is no group {}",
+                        repr(item),
+                        repr(group)
+                    ));
+                };
+                if *pool {
+                    return Err(listener(item));
+                }
+                if name == "*" {
+                    return Ok(members.iter().map(|&n| (*g, n)).collect());
+                }
+                match members.iter().find(|&&n| n == name) {
+                    Some(&n) => Ok(vec![(*g, n)]),
+                    None => Err(format!(
+                        "depends_on names {}, but group {} has no process {}",
+                        repr(item),
+                        repr(group),
+                        repr(name)
+                    )),
+                }
             }
-            if name == "*" {
-                return Ok(members
-                    .iter()
-                    .map(|n| (group.to_string(), n.clone()))
-                    .collect());
-            }
-            if members.iter().any(|n| n == name) {
-                return Ok(vec![(group.to_string(), name.to_string())]);
-            }
-            Err(format!(
-                "depends_on names {}, but group {} has no process {}",
-                repr(item),
-                repr(group),
-                repr(name)
-            ))
+            None => match self.by_program.get(item) {
+                Some(keys) => Ok(keys.clone()),
+                None if self.listeners.contains(item) => Err(listener(item)),
+                None => Err(format!(
+                    "depends_on names {}, but there is no [program:{item}] \
+                     (processes of a group are named group:name or group:*)",
+                    repr(item)
+                )),
+            },
         }
-        None => match by_program.get(item) {
-            Some(keys) => Ok(keys.clone()),
-            None if listeners.contains_key(item) => Err(listener(item)),
-            None => Err(format!(
-                "depends_on names {}, but there is no [program:{item}] \
-                 (processes of a group are named group:name or group:*)",
-                repr(item)
-            )),
-        },
     }
 }
 
-/// A cycle is an error naming every member with the file and line of its `depends_on`.
-fn check_cycles(ctx: &Ctx, groups: &[GroupConfig]) -> Result<(), ConfigError> {
-    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+/// Checks every `depends_on` of the configuration: names that resolve to programs, no event
+/// listener on either side, no cycle.
+pub fn check(ctx: &Ctx, groups: &[Arc<GroupConfig>]) -> Result<(), ConfigError> {
+    if !groups
+        .iter()
+        .any(|g| g.processes.iter().any(|p| !p.depends_on.is_empty()))
+    {
+        return Ok(());
+    }
+    let ix = Index::new(groups.iter().map(|g| &**g));
     let mut nodes: Vec<(&GroupConfig, usize)> = Vec::new();
+    let mut ids: HashMap<(&str, &str), usize> = HashMap::new();
     for g in groups {
         for (i, p) in g.processes.iter().enumerate() {
-            index.insert((g.name.as_str(), p.name.as_str()), nodes.len());
+            ids.insert((g.name.as_str(), p.name.as_str()), nodes.len());
             nodes.push((g, i));
         }
     }
-    let edges: Vec<Vec<usize>> = nodes
-        .iter()
-        .map(|(g, i)| {
-            g.processes[*i]
-                .depends_on
-                .iter()
-                .filter_map(|(gn, n)| index.get(&(gn.as_str(), n.as_str())).copied())
-                .collect()
-        })
-        .collect();
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (n, &(g, i)) in nodes.iter().enumerate() {
+        let p = &g.processes[i];
+        if p.depends_on.is_empty() {
+            continue;
+        }
+        let section = section_of(g, &p.program_name);
+        let sec = ctx.section(&section);
+        if matches!(g.kind, GroupKind::EventListener(_)) {
+            return Err(sec.err(
+                Some("depends_on"),
+                "an event listener cannot have dependencies (depends_on)",
+            ));
+        }
+        for item in &p.depends_on {
+            let found = ix
+                .lookup(item)
+                .map_err(|m| sec.err(Some("depends_on"), m))?;
+            edges[n].extend(found.into_iter().filter_map(|k| ids.get(&k).copied()));
+        }
+    }
+    check_cycles(ctx, &nodes, &edges)
+}
+
+/// A cycle is an error naming every member with the file and line of its `depends_on`.
+fn check_cycles(
+    ctx: &Ctx,
+    nodes: &[(&GroupConfig, usize)],
+    edges: &[Vec<usize>],
+) -> Result<(), ConfigError> {
     // Iterative depth-first search: 0 unseen, 1 on the path, 2 done. Chains can be long.
     let mut color = vec![0u8; nodes.len()];
     for root in 0..nodes.len() {
@@ -186,7 +186,7 @@ fn check_cycles(ctx: &Ctx, groups: &[GroupConfig]) -> Result<(), ConfigError> {
                     1 => {
                         let at = path.iter().position(|&(n, _)| n == to).unwrap_or(0);
                         let members: Vec<usize> = path[at..].iter().map(|&(n, _)| n).collect();
-                        return Err(cycle_error(ctx, &nodes, &members));
+                        return Err(cycle_error(ctx, nodes, &members));
                     }
                     _ => {}
                 }
@@ -260,7 +260,16 @@ mod tests {
             .iter()
             .find(|p| p.name == name)
             .expect("process");
-        p.depends_on.clone()
+        let ix = super::Index::new(c.groups.iter().map(|g| &**g));
+        let mut out: Vec<(String, String)> = Vec::new();
+        for item in &p.depends_on {
+            for (g, n) in ix.lookup(item).expect("resolves") {
+                if !out.contains(&key(g, n)) {
+                    out.push(key(g, n));
+                }
+            }
+        }
+        out
     }
 
     fn key(g: &str, n: &str) -> (String, String) {

@@ -96,10 +96,7 @@ fn read_includes(src: &mut Sources, env: &Names, host: &str) -> Result<(), Confi
     let mut names = env.clone();
     names.insert("here".into(), Val::Str(src.here.clone()));
     names.insert("host_node_name".into(), Val::Str(host.to_string()));
-    let sec = super::reader::Sec {
-        ini: &src.ini,
-        name: "include",
-    };
+    let sec = super::reader::Sec::new(&src.ini, "include");
     let Some(files) = sec.get("files", &names)? else {
         let header = sec.header();
         return Err(located(
@@ -255,7 +252,7 @@ mod tests {
             format!("{root}/conf.d")
         );
         let a = src.ini.section("program:a").unwrap();
-        assert_eq!(a.loc.file, format!("{root}/conf.d/a.conf"));
+        assert_eq!(&*a.loc.file, format!("{root}/conf.d/a.conf"));
         // An included [include] only changes the value; it is never followed.
         assert_eq!(src.ini.get("include", "files").unwrap().value, "x");
     }

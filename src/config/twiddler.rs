@@ -71,7 +71,7 @@ pub fn program(
     group: &str,
     name: &str,
     options: &[(String, String)],
-) -> Result<(Vec<ProcessConfig>, Vec<String>), ConfigError> {
+) -> Result<(Vec<std::sync::Arc<ProcessConfig>>, Vec<String>), ConfigError> {
     let section = format!("program:{name}");
     let mut ini = Ini::new();
     ini.add_section(

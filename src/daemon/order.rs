@@ -5,6 +5,7 @@
 //! so a process waiting for a dependency costs the loop nothing until that dependency moves.
 
 use super::supervisor::{Mood, Supervisor};
+use crate::config::depends::Index;
 use crate::process::{Input, Now, ProcessState};
 use std::collections::HashMap;
 
@@ -53,14 +54,25 @@ impl Supervisor {
         for p in self.procs.iter().flatten() {
             ids.insert((p.group.as_str(), p.config.name.as_str()), p.id);
         }
-        let mut deps = vec![Vec::new(); n];
-        let mut dependents = vec![Vec::new(); n];
+        // The same resolution as at load, over the groups as they are now (a process added
+        // by twiddler is found; a name that no longer resolves links nothing).
+        let ix = Index::new(self.groups.iter().map(|g| &*g.config));
+        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
         for p in self.procs.iter().flatten() {
-            for (g, name) in &p.config.depends_on {
-                if let Some(&d) = ids.get(&(g.as_str(), name.as_str())) {
-                    deps[p.id].push(d);
-                    dependents[d].push(p.id);
-                }
+            let list = &mut deps[p.id];
+            for item in &p.config.depends_on {
+                let keys = ix.lookup(item).unwrap_or_default();
+                list.extend(keys.iter().filter_map(|k| ids.get(k).copied()));
+            }
+            // `db, group:*` may name db twice: sorted and deduplicated, not searched.
+            list.sort_unstable();
+            list.dedup();
+            list.retain(|&d| d != p.id);
+        }
+        let mut dependents = vec![Vec::new(); n];
+        for (id, list) in deps.iter().enumerate() {
+            for &d in list {
+                dependents[d].push(id);
             }
         }
         self.links = Links {
@@ -420,15 +432,15 @@ mod tests {
         let mut db = process_config("db", "/bin/cat");
         db.autostart = false;
         let mut app = process_config("app", "/bin/cat");
-        app.depends_on = vec![("db".into(), "db".into())];
+        app.depends_on = vec!["db".into()];
         let mut worker = process_config("worker", "/bin/cat");
-        worker.depends_on = vec![("app".into(), "app".into())];
+        worker.depends_on = vec!["app".into()];
         for (i, pc) in [worker, app, db].into_iter().enumerate() {
             s.add_group(GroupConfig {
                 name: pc.name.clone(),
                 priority: i as i64,
                 kind: GroupKind::Program,
-                processes: vec![pc],
+                processes: vec![pc.into()],
             });
         }
         s

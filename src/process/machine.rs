@@ -86,7 +86,6 @@ pub enum Effect {
 /// One process's runtime record.
 #[derive(Debug, Clone)]
 pub struct Machine {
-    pub name: String,
     state: ProcessState,
     pub pid: i32,
     /// Consecutive failed starts.
@@ -138,10 +137,17 @@ fn secs(n: i64) -> Duration {
     Duration::from_secs(n.max(0) as u64)
 }
 
+impl Default for Machine {
+    fn default() -> Machine {
+        Machine::new()
+    }
+}
+
 impl Machine {
-    pub fn new(name: &str) -> Machine {
+    /// A STOPPED process's machine. Its name is its configuration's (passed to `step`): not
+    /// a copy per process.
+    pub fn new() -> Machine {
         Machine {
-            name: name.to_string(),
             state: ProcessState::Stopped,
             pid: 0,
             backoff: 0,
@@ -165,10 +171,10 @@ impl Machine {
     }
 
     /// The machine of an event listener (see `greets`).
-    pub fn listener(name: &str) -> Machine {
+    pub fn listener() -> Machine {
         Machine {
             greets: true,
-            ..Machine::new(name)
+            ..Machine::new()
         }
     }
 
@@ -218,7 +224,7 @@ impl Machine {
                 .wall
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            self.jitter = Jitter::seeded(backoff::seed(&self.name, nanos));
+            self.jitter = Jitter::seeded(backoff::seed(&cfg.name, nanos));
         }
         backoff::wait(&cfg.restart, base, n, &mut self.jitter)
     }
@@ -291,7 +297,7 @@ impl Machine {
             // do we (a second copy would orphan the first, which nobody would kill).
             Input::Start if self.pid != 0 => fx.push(Effect::Log(
                 LogLevel::Warn,
-                format!("process '{}' already running", self.name),
+                format!("process '{}' already running", cfg.name),
             )),
             Input::Start => {
                 // Asked for by hand: earlier crashes no longer count.
@@ -305,7 +311,7 @@ impl Machine {
                 self.last_pid = pid;
                 fx.push(Effect::Log(
                     LogLevel::Info,
-                    format!("spawned: '{}' with pid {pid}", self.name),
+                    format!("spawned: '{}' with pid {pid}", cfg.name),
                 ));
             }
             Input::SpawnFailed { message } => {
@@ -319,7 +325,7 @@ impl Machine {
                     LogLevel::Critical,
                     format!(
                         "unknown problem killing {} ({}):{message}",
-                        self.name, self.pid
+                        cfg.name, self.pid
                     ),
                 ));
                 self.killing = false;
@@ -393,7 +399,7 @@ impl Machine {
             format!(
                 "waiting {:.1}s before restarting {} (restart {})",
                 wait.as_secs_f64(),
-                self.name,
+                cfg.name,
                 self.restarts
             ),
         ));
@@ -413,7 +419,7 @@ impl Machine {
                         LogLevel::Info,
                         format!(
                             "gave up: {} entered FATAL state, too many start retries too quickly",
-                            self.name
+                            cfg.name
                         ),
                     ));
                 } else if may_start && self.delay.is_none_or(|d| now.mono >= d) {
@@ -429,7 +435,7 @@ impl Machine {
             ProcessState::Stopping if self.delay.is_some_and(|d| now.mono >= d) => {
                 fx.push(Effect::Log(
                     LogLevel::Warn,
-                    format!("killing '{}' ({}) with SIGKILL", self.name, self.pid),
+                    format!("killing '{}' ({}) with SIGKILL", cfg.name, self.pid),
                 ));
                 fx.push(Effect::Kill {
                     pid: self.pid,
@@ -455,7 +461,7 @@ impl Machine {
             LogLevel::Info,
             format!(
                 "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
-                self.name, cfg.startsecs
+                cfg.name, cfg.startsecs
             ),
         ));
     }
@@ -479,7 +485,7 @@ impl Machine {
                     LogLevel::Debug,
                     format!(
                         "killing {} (pid {}) {group}with signal {}",
-                        self.name,
+                        cfg.name,
                         self.pid,
                         signal_name(cfg.stopsignal)
                     ),
@@ -503,10 +509,7 @@ impl Machine {
             ProcessState::Backoff => {
                 fx.push(Effect::Log(
                     LogLevel::Debug,
-                    format!(
-                        "Attempted to kill {}, which is in BACKOFF state.",
-                        self.name
-                    ),
+                    format!("Attempted to kill {}, which is in BACKOFF state.", cfg.name),
                 ));
                 self.delay = None;
                 self.restart_wait = false;
@@ -539,7 +542,7 @@ impl Machine {
             };
             fx.push(Effect::Log(
                 level,
-                format!("stopped: {} ({desc})", self.name),
+                format!("stopped: {} ({desc})", cfg.name),
             ));
             if after == AfterStop::Backoff {
                 self.fail_start(cfg, now, fx);
@@ -551,7 +554,7 @@ impl Machine {
                 self.give_up(fx);
                 fx.push(Effect::Log(
                     LogLevel::Info,
-                    format!("gave up: {} entered FATAL state, retired", self.name),
+                    format!("gave up: {} entered FATAL state, retired", cfg.name),
                 ));
             }
         } else if self.state == ProcessState::Starting && too_quick {
@@ -560,7 +563,7 @@ impl Machine {
             self.spawnerr = "Exited too quickly (process log may have details)".to_string();
             fx.push(Effect::Log(
                 LogLevel::Warn,
-                format!("exited: {} ({desc}; not expected)", self.name),
+                format!("exited: {} ({desc}; not expected)", cfg.name),
             ));
             self.fail_start(cfg, now, fx);
         } else {
@@ -581,13 +584,13 @@ impl Machine {
             if expected {
                 fx.push(Effect::Log(
                     LogLevel::Info,
-                    format!("exited: {} ({desc}; expected)", self.name),
+                    format!("exited: {} ({desc}; expected)", cfg.name),
                 ));
             } else {
                 self.spawnerr = format!("Bad exit code {code}");
                 fx.push(Effect::Log(
                     LogLevel::Warn,
-                    format!("exited: {} ({desc}; not expected)", self.name),
+                    format!("exited: {} ({desc}; not expected)", cfg.name),
                 ));
             }
             self.pid = 0;

@@ -132,7 +132,7 @@ mod tests {
             name: "g<i>\"&".into(),
             priority: 1,
             kind: GroupKind::Program,
-            processes: vec![process_config("a'<x>", "/bin/cat"), manual],
+            processes: vec![process_config("a'<x>", "/bin/cat").into(), manual.into()],
         });
         sup
     }
