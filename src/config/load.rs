@@ -9,7 +9,7 @@ use super::expand::{expand, Names, Val};
 use super::model::{Config, LogLevel, MainLogTarget, Overrides, SupervisordConfig};
 use super::pypath;
 use super::reader::Ctx;
-use super::source::{host_node_name, read_sources};
+use super::source::{host_node_name, read_sources, sources_from_text, Sources};
 use super::types::{
     boolean, byte_size, existing_directory, existing_dirpath, integer, log_level, octal,
 };
@@ -32,6 +32,27 @@ pub fn load_sharing(
     let host = host_node_name();
     let env = process_env_names();
     let src = read_sources(path, &env, &host)?;
+    validate(src, path, host, env, overrides, reuse)
+}
+
+/// `load` with the main file's text already in memory, as `path` would hold it (the fuzzer's
+/// way in, `crate::fuzz::config`). `[include]` still reads the files it names.
+pub fn load_text(text: &str, path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+    let host = host_node_name();
+    let env = process_env_names();
+    let src = sources_from_text(text, path, &env, &host)?;
+    validate(src, path, host, env, overrides, &|_| None)
+}
+
+/// Everything after reading: the sections in 4.3's order of checks.
+fn validate(
+    src: Sources,
+    path: &Path,
+    host: String,
+    env: Names,
+    overrides: &Overrides,
+    reuse: load_groups::Reuse,
+) -> Result<Config, ConfigError> {
     if !src.ini.has_section("supervisord") {
         return Err(ConfigError(
             ".ini file does not include supervisord section".to_string(),

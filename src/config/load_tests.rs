@@ -847,3 +847,20 @@ fn many_programs_and_a_large_group_load_in_linear_time() {
         .collect();
     assert!(order.windows(2).all(|w| w[0] <= w[1]));
 }
+
+#[test]
+fn text_in_memory_loads_as_the_file_holding_it() {
+    let t = TempDir::new("config");
+    t.write("more.ini", "[program:b]\ncommand=/bin/false\n");
+    for text in [
+        "[supervisord]\nlogfile=%(here)s/x.log\n[program:a]\ncommand=/bin/true\n\
+         [include]\nfiles=*.ini\n",
+        "[program:x]\ncommand=c\n",
+        "no header\n",
+    ] {
+        let path = t.write("supervisord.conf", text);
+        let path = Path::new(&path);
+        let o = Overrides::default();
+        assert_eq!(super::load_text(text, path, &o), load(path, &o), "{text}");
+    }
+}

@@ -26,7 +26,7 @@ pub mod twiddler;
 pub mod types;
 pub mod users;
 
-pub use load::{load, load_sharing};
+pub use load::{load, load_sharing, load_text};
 pub use load_groups::RESULT_HANDLERS;
 pub use model::*;
 pub use source::{find_config_file, host_node_name, search_paths};

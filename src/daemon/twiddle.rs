@@ -59,6 +59,8 @@ impl Supervisor {
         if let Some(g) = self.groups.get_mut(group) {
             g.add_members(ids, procs);
         }
+        // The cached start order lists members: it is made again with the new ones.
+        self.groups_changed();
         Ok(())
     }
 
@@ -78,6 +80,7 @@ impl Supervisor {
         if let Some(g) = self.groups.get_mut(group) {
             g.remove_member(id, name);
         }
+        self.groups_changed();
         if let Some(slot) = self.procs.get_mut(id) {
             *slot = None;
         }
