@@ -84,7 +84,6 @@ impl Supervisor {
         if let Some(slot) = self.procs.get_mut(id) {
             *slot = None;
         }
-        self.links.dirty = true;
         Ok(())
     }
 }
