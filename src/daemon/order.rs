@@ -121,41 +121,43 @@ impl Supervisor {
     }
 
     /// What a start request must do about dependencies: `false` when `id` may start now;
-    /// `true` when it waits (held), its stopped dependencies having been started first.
+    /// `true` when it waits (held), its stopped dependencies having been started first
+    /// (theirs before them; a walk with a stack, not recursion: chains can be long).
     pub fn hold_for_deps(&mut self, id: usize, now: Now) -> bool {
         self.relink();
-        let Some(dep) = self.unready_dep(id) else {
+        if self.deps_ready(id) {
             if let Some(p) = self.process_mut(id) {
                 p.dep.note = None;
             }
             return false;
-        };
-        let note = format!("waiting for {}", self.name_of(dep));
-        if let Some(p) = self.process_mut(id) {
-            p.dep.held = true;
-            p.dep.note = Some(note);
         }
-        let name = self.name_of(id);
-        for d in self.deps_of(id).to_vec() {
-            let Some(state) = self.state_of(d) else {
-                continue;
-            };
-            let held = self.process(d).is_some_and(|p| p.dep.held);
-            if held || !is_down(state) {
-                if state == ProcessState::Stopping {
-                    // A start after the stop in progress, as a restart does.
-                    self.start_after_stop(d);
+        self.hold(id);
+        let mut todo = vec![id];
+        while let Some(x) = todo.pop() {
+            for d in self.deps_of(x).to_vec() {
+                let Some(state) = self.state_of(d) else {
+                    continue;
+                };
+                let held = self.process(d).is_some_and(|p| p.dep.held);
+                if held || !is_down(state) {
+                    if state == ProcessState::Stopping {
+                        // A start after the stop in progress, as a restart does.
+                        self.start_after_stop(d);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let dname = self.name_of(d);
-            self.log.info(&format!(
-                "{dname}: starting it first (dependency of {name})"
-            ));
-            if !self.hold_for_deps(d, now) {
-                self.apply(d, Input::Start, now);
-                // startsecs=0 is RUNNING at once, as after any start request.
-                self.apply(d, Input::Tick { may_start: true }, now);
+                let (dname, xname) = (self.name_of(d), self.name_of(x));
+                self.log.info(&format!(
+                    "{dname}: starting it first (dependency of {xname})"
+                ));
+                if self.deps_ready(d) {
+                    self.apply(d, Input::Start, now);
+                    // startsecs=0 is RUNNING at once, as after any start request.
+                    self.apply(d, Input::Tick { may_start: true }, now);
+                } else {
+                    self.hold(d);
+                    todo.push(d);
+                }
             }
         }
         // The dependencies may all be up now (startsecs=0).
@@ -163,6 +165,17 @@ impl Supervisor {
             self.release(id, now);
         }
         self.process(id).is_some_and(|p| p.dep.held)
+    }
+
+    /// Marks a start of `id` as waiting for its first unready dependency.
+    fn hold(&mut self, id: usize) {
+        let note = self
+            .unready_dep(id)
+            .map(|d| format!("waiting for {}", self.name_of(d)));
+        if let Some(p) = self.process_mut(id) {
+            p.dep.held = true;
+            p.dep.note = note;
+        }
     }
 
     /// A held start whose dependencies are ready goes ahead.
@@ -189,50 +202,54 @@ impl Supervisor {
         }
     }
 
-    /// Stops `id` after its running dependents (which stop the same way, so a chain stops
-    /// from its end). `shutdown`: the stop of shutdown (BACKOFF becomes FATAL).
+    /// Stops `id` after its running dependents, which stop the same way (a chain stops from
+    /// its end; a walk with a stack, not recursion). `shutdown`: the stop of shutdown
+    /// (BACKOFF becomes FATAL).
     pub fn stop_ordered(&mut self, id: usize, shutdown: bool, now: Now) {
         self.relink();
-        let running: Vec<usize> = self
-            .dependents_of(id)
-            .iter()
-            .copied()
-            .filter(|&d| self.state_of(d).is_some_and(|s| !s.is_stopped()))
-            .collect();
-        if running.is_empty() {
-            if let Some(p) = self.process_mut(id) {
-                p.dep.stop = None;
-            }
-            let input = if shutdown {
-                Input::StopForShutdown
-            } else {
-                Input::Stop
-            };
-            self.apply(id, input, now);
-            return;
-        }
-        if self.process(id).is_some_and(|p| p.dep.stop.is_some()) {
-            return;
-        }
-        if let Some(p) = self.process_mut(id) {
-            p.dep.stop = Some(shutdown);
-        }
-        let name = self.name_of(id);
-        for d in running {
-            if let Some(p) = self.process_mut(d) {
-                if !shutdown && p.config.depends_on_restart {
-                    p.dep.follow = true;
+        let mut todo = vec![id];
+        while let Some(x) = todo.pop() {
+            let running: Vec<usize> = self
+                .dependents_of(x)
+                .iter()
+                .copied()
+                .filter(|&d| self.state_of(d).is_some_and(|s| !s.is_stopped()))
+                .collect();
+            if running.is_empty() {
+                if let Some(p) = self.process_mut(x) {
+                    p.dep.stop = None;
                 }
-                // Already on its way down (another dependency's stop asked first).
-                if p.dep.stop.is_some() || p.machine.state() == ProcessState::Stopping {
-                    continue;
-                }
+                let input = if shutdown {
+                    Input::StopForShutdown
+                } else {
+                    Input::Stop
+                };
+                self.apply(x, input, now);
+                continue;
             }
-            let dname = self.name_of(d);
-            self.log.info(&format!(
-                "{dname}: stopping it first (it depends on {name})"
-            ));
-            self.stop_ordered(d, shutdown, now);
+            if self.process(x).is_some_and(|p| p.dep.stop.is_some()) {
+                continue;
+            }
+            if let Some(p) = self.process_mut(x) {
+                p.dep.stop = Some(shutdown);
+            }
+            let name = self.name_of(x);
+            for d in running {
+                if let Some(p) = self.process_mut(d) {
+                    if !shutdown && p.config.depends_on_restart {
+                        p.dep.follow = true;
+                    }
+                    // Already on its way down (another dependency's stop asked first).
+                    if p.dep.stop.is_some() || p.machine.state() == ProcessState::Stopping {
+                        continue;
+                    }
+                }
+                let dname = self.name_of(d);
+                self.log.info(&format!(
+                    "{dname}: stopping it first (it depends on {name})"
+                ));
+                todo.push(d);
+            }
         }
     }
 
