@@ -352,6 +352,16 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_loads() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/conf/depends.conf");
+        let c = load(Path::new(path), &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+        let ix = super::Index::new(c.groups.iter().map(|g| &**g));
+        let web = c.groups.iter().find(|g| g.name == "web").expect("web");
+        let found = ix.lookup(&web.processes[0].depends_on[0]).expect("resolves");
+        assert_eq!(found, vec![("backend", "db"), ("backend", "queue")]);
+    }
+
+    #[test]
     fn a_long_chain_is_no_cycle_and_no_recursion() {
         let mut text = String::from("[program:p0]\ncommand=true\n");
         for i in 1..1000 {
