@@ -351,3 +351,33 @@ fn stopping_a_starting_dependency_gives_up_the_held_start() {
     assert_eq!(state(&d, "app"), "STOPPED");
     assert_eq!(d.count("spawned: 'app'"), 0);
 }
+
+#[test]
+fn a_stop_request_cancels_a_held_start() {
+    let d = Daemon::start(
+        "deps-cancel",
+        &format!(
+            "{RPC}[program:db]\ncommand=sleep 1000\nstartsecs=3\nautostart=false\n\
+             [program:app]\ncommand=sleep 1000\nstartsecs=0\nautostart=false\ndepends_on=db\n"
+        ),
+    );
+    let sock = d.path("sock");
+    let r = call(
+        &sock,
+        "supervisor.startProcess",
+        &[s("app"), Value::Bool(false)],
+    );
+    assert_eq!(r, Ok(Value::Bool(true)));
+    assert_eq!(description(&d, "app"), "waiting for db");
+    // The held start is cancelled (no NOT_RUNNING fault: there was something to stop).
+    let r = call(
+        &sock,
+        "supervisor.stopProcess",
+        &[s("app"), Value::Bool(true)],
+    );
+    assert_eq!(r, Ok(Value::Bool(true)));
+    assert_eq!(description(&d, "app"), "Not started");
+    wait_until(10, "db RUNNING", || state(&d, "db") == "RUNNING");
+    assert_eq!(state(&d, "app"), "STOPPED");
+    assert_eq!(d.count("spawned: 'app'"), 0);
+}

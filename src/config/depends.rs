@@ -357,7 +357,9 @@ mod tests {
         let c = load(Path::new(path), &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
         let ix = super::Index::new(c.groups.iter().map(|g| &**g));
         let web = c.groups.iter().find(|g| g.name == "web").expect("web");
-        let found = ix.lookup(&web.processes[0].depends_on[0]).expect("resolves");
+        let found = ix
+            .lookup(&web.processes[0].depends_on[0])
+            .expect("resolves");
         assert_eq!(found, vec![("backend", "db"), ("backend", "queue")]);
     }
 

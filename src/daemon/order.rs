@@ -190,15 +190,19 @@ impl Supervisor {
         }
     }
 
-    /// A stop request on a process with a held start cancels it; true if there was one.
+    /// A stop request on a process that is not running: it no longer follows its
+    /// dependencies, and a held start is cancelled; true if there was one.
     pub fn cancel_hold(&mut self, id: usize) -> bool {
         match self.process_mut(id) {
-            Some(p) if p.dep.held => {
-                p.dep.held = false;
-                p.dep.note = None;
-                true
+            Some(p) => {
+                p.dep.follow = false;
+                let held = std::mem::take(&mut p.dep.held);
+                if held {
+                    p.dep.note = None;
+                }
+                held
             }
-            _ => false,
+            None => false,
         }
     }
 
