@@ -381,3 +381,35 @@ fn a_stop_request_cancels_a_held_start() {
     assert_eq!(state(&d, "app"), "STOPPED");
     assert_eq!(d.count("spawned: 'app'"), 0);
 }
+
+#[test]
+fn update_replacing_a_dependency_brings_following_dependents_back() {
+    let body = |db_cmd: &str| {
+        format!(
+            "{RPC}[supervisorctl]\nserverurl=unix://{{dir}}/sock\n\
+             [program:db]\ncommand={db_cmd}\nstartsecs=0\n\
+             [program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db\n\
+             depends_on_restart=true\n\
+             [program:other]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db\n"
+        )
+    };
+    let d = Daemon::start("deps-replace", &body("sleep 1000"));
+    wait_until(10, "all RUNNING", || {
+        state(&d, "app") == "RUNNING" && state(&d, "other") == "RUNNING"
+    });
+    let app_pid = d.pid_of("app").expect("app pid");
+    d.write_conf(&body("sleep 1001"));
+    let out = std::process::Command::new(bin("supervisorctl"))
+        .arg("-c")
+        .arg(&d.conf)
+        .arg("update")
+        .output()
+        .expect("supervisorctl update");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("db: updated process group"), "{text}");
+    wait_until(10, "app RUNNING again", || {
+        state(&d, "app") == "RUNNING" && d.pid_of("app").is_some_and(|p| p != app_pid)
+    });
+    // Without depends_on_restart, the dependent stopped for db's replacement stays stopped.
+    assert_eq!(state(&d, "other"), "STOPPED");
+}
