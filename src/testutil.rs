@@ -121,6 +121,8 @@ pub fn process_config(name: &str, command: &str) -> ProcessConfig {
         serverurl: None,
         essential: false,
         restart: Default::default(),
+        depends_on: Vec::new(),
+        depends_on_restart: false,
     }
 }
 

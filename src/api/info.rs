@@ -80,6 +80,9 @@ pub fn description(p: &Process, now: Now) -> String {
                 m.spawnerr.clone()
             }
         }
+        ProcessState::Stopped | ProcessState::Exited if p.dep.note.is_some() => {
+            p.dep.note.clone().unwrap_or_default()
+        }
         ProcessState::Stopped | ProcessState::Exited => {
             if start == 0 {
                 "Not started".to_string()

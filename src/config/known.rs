@@ -80,6 +80,8 @@ const PROGRAM: &[&str] = &[
     "umask",
     "serverurl",
     "essential",
+    "depends_on",
+    "depends_on_restart",
     "backoff",
     "backoff_max_secs",
     "backoff_jitter",

@@ -14,7 +14,7 @@ use super::types::{
     boolean, byte_size, existing_directory, existing_dirpath, integer, log_level, octal,
 };
 use super::users::resolve_user;
-use super::{known, load_groups, load_servers, ConfigError};
+use super::{depends, known, load_groups, load_servers, ConfigError};
 
 /// Reads and validates the configuration at `path` for supervisord, with `overrides` (the
 /// command-line options) taking precedence over the file's `[supervisord]` values.
@@ -71,6 +71,7 @@ fn validate(
     let (mut supervisord, config_user) = supervisord_section(&mut ctx, overrides)?;
     let (rpcinterfaces, twiddlers) = load_servers::rpcinterfaces(&ctx)?;
     let groups = load_groups::groups(&mut ctx, reuse)?;
+    depends::check(&ctx, &groups)?;
     let servers = load_servers::servers(&ctx)?;
 
     // Like 4.3, the user is resolved only after everything else parsed, and only the effective

@@ -64,6 +64,11 @@ pub fn processes(
     // Project extensions (issue #20): restart policy and essential programs.
     let restart = super::restart::read(&sec, &common)?;
     let essential = sec.conv("essential", "false", &common, boolean)?;
+    // Resolved and checked once every group exists (config::depends).
+    let depends_on = sec
+        .get("depends_on", &common)?
+        .map_or_else(Vec::new, |t| super::depends::items(&t));
+    let depends_on_restart = sec.conv("depends_on_restart", "false", &common, boolean)?;
     let user = sec.conv_opt("user", &common, resolve_user)?.map(Box::new);
     let umask = sec.conv_opt("umask", &common, octal)?;
     let process_name = sec.check(
@@ -143,6 +148,8 @@ pub fn processes(
             serverurl: serverurl.clone(),
             essential,
             restart,
+            depends_on: depends_on.clone(),
+            depends_on_restart,
         }));
     }
     out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

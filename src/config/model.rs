@@ -120,6 +120,11 @@ pub struct ProcessConfig {
     pub essential: bool,
     /// The backoff/restart keys (project extension, `config::restart`).
     pub restart: RestartPolicy,
+    /// `depends_on=` (project extension, `config::depends`): the names as written (expanded,
+    /// split at commas), checked at load; resolved to processes by `depends::Index`.
+    pub depends_on: Vec<String>,
+    /// `depends_on_restart=`: restarted when a dependency restarts.
+    pub depends_on_restart: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

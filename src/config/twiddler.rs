@@ -118,6 +118,14 @@ pub fn program(
             format!("numprocs={numprocs}: one program added at run time has at most {MAX_PROCESSES} processes"),
         ));
     }
+    if sec.has("depends_on") {
+        // Dependencies are checked as a whole graph (cycles) when a file is read; one
+        // program added at run time cannot be.
+        return Err(sec.err(
+            Some("depends_on"),
+            "depends_on is only read from the configuration file, not for a program added at run time",
+        ));
+    }
     let procs = processes(&mut ctx, &section, group)?;
     Ok((procs, ctx.warnings))
 }
@@ -126,6 +134,21 @@ pub fn program(
 mod tests {
     use super::*;
     use crate::testutil::{config, owned};
+
+    #[test]
+    fn dependencies_are_refused_at_run_time() {
+        let e = program(
+            &config(),
+            "grp",
+            "web",
+            &opts(&[("command", "sleep 1"), ("depends_on", "db")]),
+        )
+        .unwrap_err();
+        assert!(e
+            .0
+            .starts_with("depends_on is only read from the configuration file"));
+        assert!(e.0.contains("key: 'depends_on'"), "{}", e.0);
+    }
 
     #[test]
     fn a_program_from_options_is_checked_like_a_files() {

@@ -601,11 +601,11 @@ impl Supervisor {
             let state = self.process(id).map(|p| p.machine.state());
             match &action {
                 Action::Start(_) => {
-                    if !state.is_some_and(|s| s.is_running()) {
+                    if !state.is_some_and(|s| s.is_running()) && !self.hold_for_deps(id, now) {
                         self.apply(id, Input::Start, now);
                     }
                 }
-                Action::Stop(_) => self.apply(id, Input::Stop, now),
+                Action::Stop(_) => self.stop_by_request(id, now),
                 Action::Restart(_) => {
                     if state.is_some_and(|s| s.is_running()) {
                         if let Some(p) = self.process_mut(id) {
@@ -644,8 +644,9 @@ impl Supervisor {
             if let Some(p) = self.process_mut(id) {
                 p.restart_pending = false;
             }
-            if self.mood == Mood::Running {
-                self.apply(id, Input::Start, Now::current());
+            let now = Now::current();
+            if self.mood == Mood::Running && !self.hold_for_deps(id, now) {
+                self.apply(id, Input::Start, now);
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use super::supervisor::Supervisor;
 use crate::events::Event;
-use crate::process::{Input, Now};
+use crate::process::Now;
 use std::time::Duration;
 
 /// What groups stopped together share: priority, and being a listener pool.
@@ -50,7 +50,8 @@ impl Supervisor {
                             .map(|g| g.members.clone())
                             .unwrap_or_default();
                         for &id in &members {
-                            self.apply(id, Input::StopForShutdown, now);
+                            // Its dependents (in any wave) first (`order`).
+                            self.stop_ordered(id, true, now);
                         }
                         order.waiting.extend(members.into_iter().rev());
                     }
@@ -72,7 +73,7 @@ impl Supervisor {
             // since its wave stopped, which is stopped now.
             let late = self.unstopped();
             for &id in &late {
-                self.apply(id, Input::StopForShutdown, now);
+                self.stop_ordered(id, true, now);
             }
             late.is_empty()
         };
@@ -133,7 +134,7 @@ impl Supervisor {
                 waiting.pop();
             } else if !told {
                 told = true;
-                self.apply(id, Input::StopForShutdown, now);
+                self.stop_ordered(id, true, now);
             } else {
                 break;
             }

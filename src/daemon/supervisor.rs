@@ -59,6 +59,8 @@ pub struct Process {
     pub(super) restart_pending: bool,
     /// Successful spawns since the process record was created (for /metrics).
     pub starts: u64,
+    /// Held starts, waiting stops and notes of dependency ordering (`order`).
+    pub dep: super::order::DepWait,
 }
 
 pub struct Supervisor {
@@ -105,6 +107,8 @@ pub struct Supervisor {
     /// Channels (process id, channel index) holding log bytes back until their events went
     /// out (`flush_logs`; empty whenever the loop sleeps).
     pub(super) unlogged: Vec<(usize, usize)>,
+    /// Dependency links by process id (`order`).
+    pub(super) links: super::order::Links,
 }
 
 /// The groups of a configuration by name.
@@ -196,6 +200,7 @@ impl Supervisor {
             drain_done: false,
             rest_due: None,
             unlogged: Vec::new(),
+            links: Default::default(),
         })
     }
 
@@ -231,6 +236,7 @@ impl Supervisor {
 
     pub(super) fn groups_changed(&mut self) {
         self.start_order = None;
+        self.links.dirty = true;
     }
 
     /// Every live process sorted by group name, then name: 4.3's `lexical` order, which
@@ -312,7 +318,9 @@ impl Supervisor {
             listener: listener.then(Listener::new),
             restart_pending: false,
             starts: 0,
+            dep: Default::default(),
         }));
+        self.links.dirty = true;
         id
     }
 
@@ -364,7 +372,7 @@ impl Supervisor {
             let effects = p.machine.step(&p.config, input, now);
             for effect in effects {
                 match effect {
-                    Effect::StateChanged { from, to } => self.on_state_change(id, from, to),
+                    Effect::StateChanged { from, to } => self.on_state_change(id, from, to, now),
                     Effect::Spawn => queue.push_back(self.do_spawn(id)),
                     Effect::Kill { pid, signal, group } => {
                         if let Some(next) = self.do_kill(id, pid, signal, group) {
@@ -378,7 +386,7 @@ impl Supervisor {
     }
 
     /// The choke point every state change passes through: logged, and emitted as events.
-    fn on_state_change(&mut self, id: usize, from: ProcessState, to: ProcessState) {
+    fn on_state_change(&mut self, id: usize, from: ProcessState, to: ProcessState, now: Now) {
         if let Some(p) = self.process(id) {
             let line = format!("{}: {} -> {}", p.config.name, from.name(), to.name());
             self.log.blather(&line);
@@ -388,6 +396,7 @@ impl Supervisor {
             self.listener_running(id);
         }
         self.essential_rule(id, to);
+        self.deps_state_change(id, from, to, now);
     }
 
     fn do_spawn(&mut self, id: usize) -> Input {
@@ -540,6 +549,8 @@ impl Supervisor {
 
     /// Runs a Tick on every process in start order.
     pub fn tick_all(&mut self, now: Now) {
+        self.relink();
+        self.run_due(now);
         let may_start = self.mood == Mood::Running;
         // The kept list rather than process_ids(): this runs every loop turn (without
         // allocating), and a tick never adds or removes groups or members.
@@ -554,6 +565,9 @@ impl Supervisor {
                 .process(id)
                 .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
             {
+                // Dependencies gate the start; a gated process wakes nobody
+                // (`next_timeout`) until a dependency's state changes.
+                let may_start = may_start && self.deps_ready(id);
                 self.apply(id, Input::Tick { may_start }, now);
             }
         }
@@ -566,13 +580,17 @@ impl Supervisor {
     /// (forever) when nothing is pending.
     pub fn next_timeout(&self, now: Instant) -> Option<Duration> {
         let may_start = self.mood == Mood::Running;
-        if self.dispatch_due() {
+        if self.dispatch_due() || !self.links.due.is_empty() {
             return Some(Duration::ZERO);
         }
         let mut best: Option<Instant> = None;
         for p in self.procs.iter().flatten() {
-            if p.machine.tick_due(&p.config, may_start) {
+            if p.machine.tick_due(&p.config, may_start) && self.deps_ready(p.id) {
                 return Some(Duration::ZERO);
+            }
+            if p.machine.state() == ProcessState::Backoff && !self.deps_ready(p.id) {
+                // Its retry waits for the dependency, whose state change wakes the loop.
+                continue;
             }
             if let Some(d) = p.machine.next_deadline(&p.config) {
                 best = Some(best.map_or(d, |b| b.min(d)));

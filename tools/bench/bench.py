@@ -7,7 +7,8 @@ Both daemons are driven identically over the unix socket with supervisor's own x
 
 Usage: .venv/bin/python tools/bench/bench.py [--rounds 3] [--only a,b] [--skip a,b] [--json FILE]
 Scenarios: footprint idle_rss idle_wakeups ctl_status rpc_latency start_all log_throughput
-log_lines event_throughput event_latency spawn_churn scale (scale.py) s6_runit (svtree.py).
+log_lines event_throughput event_latency spawn_churn scale (scale.py) s6_runit (svtree.py)
+depends_chain.
 Needs the release binaries (make bench builds them; BENCH_REL says where)."""
 
 import argparse
@@ -460,6 +461,27 @@ def start_all(a):
     run_rounds("start_all", a.rounds, one, impls=("ours", "python", "ours2", "raw"))
 
 
+def depends_chain(a):
+    """A chain of N programs (p1 depends_on p0, ...) from launch to all RUNNING, against the same
+    N with no dependencies. Ours only: Supervisor 4.3 ignores depends_on."""
+    n = a.chain
+    base = "autostart=true\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n"
+    chain = "".join(
+        f"[program:p{i}]\ncommand=/bin/sleep 1000000\n{base}"
+        + (f"depends_on=p{i - 1}\n" if i else "") + "\n"
+        for i in range(n))
+
+    def one(impl):
+        out = {}
+        for label, progs in (("no dependencies", programs(n)), ("chain", chain)):
+            with Daemon(impl, progs).start() as d:
+                s = d.wait_up()
+                t = d.wait_all(s, n=n, poll=0.005)
+                out[f"launch to {n} RUNNING, {label}"] = ("ms", (t - d.t_launch) * 1000)
+        return out
+    run_rounds("depends_chain", a.rounds, one, impls=("ours", "ours2"))
+
+
 def log_throughput(a):
     mb = a.log_mb
     src = os.path.join(tempfile.gettempdir(), f"bench-src-{os.getpid()}.bin")
@@ -793,7 +815,7 @@ def spawn_churn(a):
 
 SCENARIOS = ["footprint", "idle_rss", "idle_wakeups", "ctl_status", "rpc_latency", "start_all",
              "log_throughput", "log_lines", "event_throughput", "event_latency", "spawn_churn",
-             "scale", "s6_runit"]
+             "scale", "s6_runit", "depends_chain"]
 
 # The scenarios in their own files import their helpers from this module: under the name
 # `bench`, not as a second copy of `__main__`.
@@ -825,6 +847,7 @@ def main():
     ap.add_argument("--churn-secs", type=int, default=5)
     ap.add_argument("--log-mb", type=int, default=200)
     ap.add_argument("--event-lines", type=int, default=20000)
+    ap.add_argument("--chain", type=int, default=100)
     ap.add_argument("--json", default="")
     _scale.args(ap)
     _svtree.args(ap)
