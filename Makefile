@@ -21,7 +21,7 @@ REL = target/$(BUILD_TARGET)/release
 # Where tests record what they skipped (tests/common skip()), one file per run.
 SKIPS = $(CURDIR)/target/test-skips
 
-.PHONY: all build release test lint run install clean venv bench
+.PHONY: all build release test lint run install clean venv bench fuzz
 
 all: release
 
@@ -65,6 +65,13 @@ install: release
 clean:
 	$(CARGO) clean
 	rm -rf run
+
+# Fuzzing (docs/hardening.md): each cargo-fuzz target for FUZZ_SECS seconds, one at a time,
+# then a line per target; installs cargo-fuzz if missing. Runs on stable Rust (tools/fuzz.sh
+# says how). `make test` replays the committed seeds (fuzz/seeds) without it.
+FUZZ_SECS ?= 60
+fuzz:
+	CARGO=$(CARGO) FUZZ_SECS=$(FUZZ_SECS) ./tools/fuzz.sh
 
 # The pinned Python supervisor (reference clients for the interop tests).
 venv:

@@ -5,6 +5,7 @@ pub mod config;
 pub mod ctl;
 pub mod daemon;
 pub mod events;
+pub mod fuzz;
 pub mod getopt;
 pub mod http;
 pub mod json;

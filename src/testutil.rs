@@ -1,4 +1,5 @@
-//! Helpers shared by unit tests: unique temporary directories removed on drop.
+//! Helpers shared by unit tests: unique temporary directories removed on drop, configs with
+//! Supervisor's defaults, pipes, and owned string pairs.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,7 +48,42 @@ impl Drop for TempDir {
     }
 }
 
-use crate::config::{AutoRestart, ChannelConfig, LogFile, ProcessConfig};
+/// `(key, value)` literals as the owned pairs that environments, program options and HTTP
+/// headers are.
+pub fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+use crate::config::{AutoRestart, ChannelConfig, GroupConfig, GroupKind, LogFile, ProcessConfig};
+use crate::daemon::supervisor::Supervisor;
+
+/// A supervisord with [`config`] and these groups, never started (no process spawned).
+pub fn supervisor(groups: Vec<GroupConfig>) -> Supervisor {
+    let mut sup = Supervisor::new(
+        config(),
+        Default::default(),
+        crate::log::MainLog::new(),
+        Vec::new(),
+    )
+    .expect("supervisor from the test config");
+    for g in groups {
+        sup.add_group(g);
+    }
+    sup
+}
+
+/// A `[program:x]`-style group of `processes` at priority 1.
+pub fn program_group(name: &str, processes: Vec<ProcessConfig>) -> GroupConfig {
+    GroupConfig {
+        name: name.into(),
+        priority: 1,
+        kind: GroupKind::Program,
+        processes: processes.into_iter().map(Into::into).collect(),
+    }
+}
 
 /// A program with Supervisor's defaults, for tests that need a ProcessConfig.
 pub fn process_config(name: &str, command: &str) -> ProcessConfig {
@@ -80,10 +116,14 @@ pub fn process_config(name: &str, command: &str) -> ProcessConfig {
         stdout: channel.clone(),
         stderr: channel,
         environment: Vec::new(),
+        environment_files: Vec::new(),
+        log_prefix: None,
         serverurl: None,
         essential: false,
         restart: Default::default(),
         probe: Default::default(),
+        depends_on: Vec::new(),
+        depends_on_restart: false,
     }
 }
 
@@ -109,6 +149,7 @@ pub fn config() -> crate::config::Config {
             directory: None,
             strip_ansi: false,
             environment: Vec::new(),
+            environment_files: Vec::new(),
             identifier: "supervisor".to_string(),
             event_drain_secs: 5,
             exit_on_fatal: false,

@@ -347,20 +347,28 @@ fn sigusr2_reopens_logs() {
     d.wait_log("'talker' stdout output", 10);
 }
 
+/// Runs `supervisord -c <conf>` of `d` without -n and returns the pid in its pidfile and the
+/// parent's stdout and stderr; the parent must exit 0 (once the daemon is ready). The caller
+/// stops the daemon by that pid.
+fn daemonize(d: &Daemon) -> (i32, String, String) {
+    let (code, out, err) = run_supervisord(&["-c", d.conf.to_str().unwrap()], d.dir.path());
+    assert_eq!(code, 0, "{err}");
+    let pid = fs::read_to_string(d.path("supervisord.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (pid, out, err)
+}
+
 #[test]
 fn daemonizes_and_writes_pidfile() {
     let d = Daemon::configure(
         "daemonize",
         "[program:s]\ncommand=sleep 3001\nstartsecs=0\n",
     );
-    let (code, _, err) = run_supervisord(&["-c", d.conf.to_str().unwrap()], d.dir.path());
-    assert_eq!(code, 0, "{err}");
     // The parent waited for readiness: the pidfile is already there.
-    let pid: i32 = fs::read_to_string(d.path("supervisord.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let (pid, _, _) = daemonize(&d);
     assert!(pid_alive(pid));
     assert_eq!(
         proc_status_field(pid, "PPid").as_deref().map(|p| p != "0"),
@@ -649,13 +657,7 @@ fn config_warnings_reach_stderr_before_detaching() {
     }
     body.push_str("[program:a]\nstopwaitsecs=5\n");
     let d = Daemon::configure("warnstderr", &body);
-    let (code, out, err) = run_supervisord(&["-c", d.conf.to_str().unwrap()], d.dir.path());
-    assert_eq!(code, 0, "{err}");
-    let pid: i32 = fs::read_to_string(d.path("supervisord.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let (pid, out, err) = daemonize(&d);
     // SAFETY: stopping the daemon we started, by its pid (before any assertion can fail).
     let stop = || unsafe { libc::kill(pid, libc::SIGTERM) };
     let conf = d.conf.display().to_string();

@@ -417,17 +417,19 @@ fn cross_site_and_rebinding_requests_are_refused() {
     let (d, port) = start("xsite", "username=user\npassword=pass\n", "");
     let sock = d.path("sock");
     let here = format!("127.0.0.1:{port}");
-    let stop = xml_call("supervisor.stopProcess", &[s("p")]);
-    let post = |host: &str, extra: &str| -> u16 {
+    // The status of one authorised POST of `body` to /RPC2 with this Host and extra headers.
+    let post_call = |body: &str, host: &str, extra: &str| -> u16 {
         let mut c = tcp(port);
         let head = rpc_head(
             host,
             &format!("Authorization: {BASIC}\r\nConnection: close\r\n{extra}"),
-            stop.len(),
+            body.len(),
         );
-        c.write_all(format!("{head}{stop}").as_bytes()).unwrap();
+        c.write_all(format!("{head}{body}").as_bytes()).unwrap();
         response(&mut c).unwrap().0
     };
+    let stop = xml_call("supervisor.stopProcess", &[s("p")]);
+    let post = |host: &str, extra: &str| post_call(&stop, host, extra);
     for ctype in [
         "text/plain",
         "text/plain;charset=UTF-8",
@@ -471,17 +473,8 @@ fn cross_site_and_rebinding_requests_are_refused() {
         d.log()
     );
     // Loopback Hosts, a same-origin Origin, no Content-Type: served.
-    let get_state = |host: &str, extra: &str| -> u16 {
-        let body = xml_call("supervisor.getState", &[]);
-        let mut c = tcp(port);
-        let head = rpc_head(
-            host,
-            &format!("Authorization: {BASIC}\r\nConnection: close\r\n{extra}"),
-            body.len(),
-        );
-        c.write_all(format!("{head}{body}").as_bytes()).unwrap();
-        response(&mut c).unwrap().0
-    };
+    let state = xml_call("supervisor.getState", &[]);
+    let get_state = |host: &str, extra: &str| post_call(&state, host, extra);
     for host in [
         here.clone(),
         format!("localhost:{port}"),

@@ -6,27 +6,6 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::process::{Command, Stdio};
-
-fn unshare_permitted() -> Result<(), String> {
-    let out = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "true"])
-        .output()
-        .map_err(|e| format!("unshare not runnable: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
-}
-
-fn children(pid: i32) -> Vec<i32> {
-    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
 
 fn zombies_of(parent: i32) -> Vec<i32> {
     let mut found = Vec::new();
@@ -52,27 +31,14 @@ fn zombies_of(parent: i32) -> Vec<i32> {
 
 #[test]
 fn pid1_reaps_orphans_and_exits_0_on_sigterm() {
-    if let Err(why) = unshare_permitted() {
-        skip(&format!(
-            "permission for unshare --pid --fork --mount-proc (util-linux; root or user namespaces): {why}"
-        ));
+    if !unshare_or_skip() {
         return;
     }
     let d = Daemon::configure(
         "pid1",
         "[program:orphaner]\ncommand=/bin/sh -c 'for i in 1 2 3; do (sleep 0.3 &); done; exec sleep 1000'\nstartsecs=0\n",
     );
-    let mut unshare = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc"])
-        .arg(bin("supervisord"))
-        .args(["-n", "-c"])
-        .arg(&d.conf)
-        .current_dir(d.dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn unshare");
+    let mut unshare = spawn_in_pid_namespace(&d);
     let upid = unshare.id() as i32;
     let mut daemon = 0;
     wait_until(10, "daemon inside the namespace", || {

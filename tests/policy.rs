@@ -289,24 +289,9 @@ fn restarts_stops_and_clean_shutdowns_of_essential_programs_do_not_count() {
     assert!(!d.log().contains("shutting down (supervisord exit status"));
 }
 
-fn unshare_permitted() -> Result<(), String> {
-    let out = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "true"])
-        .output()
-        .map_err(|e| format!("unshare not runnable: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
-}
-
 #[test]
 fn as_pid_1_an_essential_programs_exit_status_is_the_containers() {
-    if let Err(why) = unshare_permitted() {
-        skip(&format!(
-            "permission for unshare --pid --fork --mount-proc (util-linux; root or user namespaces): {why}"
-        ));
+    if !unshare_or_skip() {
         return;
     }
     let d = Daemon::configure(
@@ -314,17 +299,7 @@ fn as_pid_1_an_essential_programs_exit_status_is_the_containers() {
         "[program:main]\ncommand=/bin/sh -c 'sleep 1; exit 42'\nstartsecs=0\nautorestart=false\n\
          essential=true\n\n[program:side]\ncommand=sleep 1000\nstartsecs=0\n",
     );
-    let mut unshare = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc"])
-        .arg(bin("supervisord"))
-        .args(["-n", "-c"])
-        .arg(&d.conf)
-        .current_dir(d.dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn unshare");
+    let mut unshare = spawn_in_pid_namespace(&d);
     let deadline = Instant::now() + Duration::from_secs(30);
     let code = loop {
         if let Ok(Some(status)) = unshare.try_wait() {
@@ -332,13 +307,7 @@ fn as_pid_1_an_essential_programs_exit_status_is_the_containers() {
         }
         if Instant::now() > deadline {
             // Killing unshare would leave the namespace running: end its PID 1 instead.
-            let upid = unshare.id();
-            let inner = std::fs::read_to_string(format!("/proc/{upid}/task/{upid}/children"))
-                .unwrap_or_default();
-            for pid in inner
-                .split_whitespace()
-                .filter_map(|p| p.parse::<i32>().ok())
-            {
+            for pid in children(unshare.id() as i32) {
                 // SAFETY: signalling the daemon this test started (unshare's child).
                 unsafe { libc::kill(pid, libc::SIGKILL) };
             }

@@ -331,7 +331,9 @@ fn readme_session_and_faults_match_python_with_supervisor_twiddler() {
         return;
     }
     let body = format!("{RPC}{TWIDDLER}{PROGRAMS}");
-    let python = PyDaemon::start(&body);
+    let Some(python) = PyDaemon::start("twiddler-side-py", &body) else {
+        return;
+    };
     let ours = Daemon::start("twiddler-side-ours", &body);
     let theirs = probe(&python.dir.path().join("sock"));
     let mine = probe(&ours.path("sock"));
@@ -354,57 +356,5 @@ fn readme_session_and_faults_match_python_with_supervisor_twiddler() {
     for level in ["WARN twiddled: by name", "ERRO twiddled: lower case"] {
         assert!(python.log().contains(level), "{}", python.log());
         assert!(ours.log().contains(level), "{}", ours.log());
-    }
-}
-
-/// Python's supervisord 4.3.0 from the venv, `-n`, in its own temp dir; killed on drop.
-struct PyDaemon {
-    dir: TempDir,
-    child: Option<std::process::Child>,
-}
-
-impl PyDaemon {
-    fn start(body: &str) -> PyDaemon {
-        let dir = TempDir::new("twiddler-side-py");
-        let d = dir.path().display().to_string();
-        let conf = dir.path().join("supervisord.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
-                 childlogdir={d}\n\n{}",
-                body.replace("{dir}", &d)
-            ),
-        )
-        .expect("write conf");
-        let child = Command::new(venv_bin("supervisord").expect("venv supervisord"))
-            .arg("-n")
-            .arg("-c")
-            .arg(&conf)
-            .current_dir(dir.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("python supervisord");
-        let p = PyDaemon {
-            dir,
-            child: Some(child),
-        };
-        wait_until(30, "python supervisord", || {
-            p.log().contains("supervisord started with pid")
-        });
-        p
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("supervisord.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for PyDaemon {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.take() {
-            stop_child(child);
-        }
     }
 }

@@ -32,23 +32,14 @@ pub fn uptime(secs: i64) -> String {
 
 /// `%b %d %I:%M %p` in local time, C locale (`Nov 26 10:48 PM`).
 pub fn stop_time(secs: i64) -> String {
-    let t = secs as _;
-    // SAFETY: localtime_r writes into the tm we pass.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&t, &mut tm);
-        tm
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    let tm = crate::sys::tm::local(secs as libc::time_t);
     let hour12 = match tm.tm_hour % 12 {
         0 => 12,
         h => h,
     };
     format!(
         "{} {:02} {:02}:{:02} {}",
-        MONTHS[tm.tm_mon.clamp(0, 11) as usize],
+        crate::sys::tm::MONTHS[tm.tm_mon.clamp(0, 11) as usize],
         tm.tm_mday,
         hour12,
         tm.tm_min,
@@ -94,6 +85,9 @@ pub fn description(p: &Process, now: Now) -> String {
             } else {
                 m.spawnerr.clone()
             }
+        }
+        ProcessState::Stopped | ProcessState::Exited if p.dep.note.is_some() => {
+            p.dep.note.clone().unwrap_or_default()
         }
         ProcessState::Stopped | ProcessState::Exited => {
             if start == 0 {
@@ -213,7 +207,7 @@ mod tests {
             kind: GroupKind::Program,
             processes: names
                 .iter()
-                .map(|n| process_config(n, "/bin/true"))
+                .map(|n| process_config(n, "/bin/true").into())
                 .collect(),
         });
         let now = Now::current();

@@ -69,6 +69,18 @@ impl Deferred for StartWait {
         let Some(p) = ctx.sup.process(self.id) else {
             return Some(Err(Fault::new(faults::ABNORMAL_TERMINATION, &self.name)));
         };
+        // A start held for its dependencies (`daemon::order`) waits; one given up because
+        // a dependency went FATAL is a spawn error (its description names the dependency).
+        let down = matches!(
+            p.machine.state(),
+            ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal
+        );
+        if down && p.dep.held {
+            return None;
+        }
+        if down && p.dep.note.is_some() {
+            return Some(Err(Fault::new(faults::SPAWN_ERROR, &self.name)));
+        }
         if !p.machine.spawnerr.is_empty() {
             return Some(Err(Fault::new(faults::SPAWN_ERROR, &self.name)));
         }
@@ -101,9 +113,12 @@ fn start_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
         }
         _ => {}
     }
-    ctx.sup.apply(id, Input::Start, ctx.now);
-    // Like Supervisor's transition() right after the spawn: startsecs=0 is RUNNING at once.
-    ctx.sup.apply(id, Input::Tick { may_start: true }, ctx.now);
+    // Dependencies first: a held start begins when they are ready (`daemon::order`).
+    if !ctx.sup.hold_for_deps(id, ctx.now) {
+        ctx.sup.apply(id, Input::Start, ctx.now);
+        // Like Supervisor's transition() right after the spawn: startsecs=0 is RUNNING at once.
+        ctx.sup.apply(id, Input::Tick { may_start: true }, ctx.now);
+    }
     let mut wait_for = StartWait {
         id,
         name: name.to_string(),
@@ -149,9 +164,13 @@ impl Deferred for StopWait {
 
 fn stop_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
     if !state(ctx, id).is_some_and(|s| s.is_running()) {
+        if ctx.sup.cancel_hold(id) {
+            return Outcome::Done(Ok(Value::Bool(true)));
+        }
         return Outcome::Done(Err(Fault::new(faults::NOT_RUNNING, name)));
     }
-    ctx.sup.apply(id, Input::Stop, ctx.now);
+    // Its running dependents stop first (`daemon::order`).
+    ctx.sup.stop_by_request(id, ctx.now);
     if state(ctx, id) == Some(ProcessState::Unknown) {
         let msg = ctx
             .sup
@@ -187,6 +206,8 @@ impl Many {
             results: Vec::new(),
             pending: Vec::new(),
         };
+        // Dependencies before their dependents, so a start pulls in nothing twice.
+        let ids = ctx.sup.dependency_order(ids);
         for id in ids {
             let name = namespec(ctx, id);
             match op(ctx, id, &name, wait) {

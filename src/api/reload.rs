@@ -4,27 +4,47 @@
 use super::faults::{self, Fault};
 use super::params;
 use super::{Ctx, Outcome};
+use crate::config::envfile::EnvFile;
 use crate::config::{AutoRestart, ChannelConfig, Config, GroupConfig, LogFile};
 use crate::rpc::value::{Key, Value};
+use std::collections::{HashMap, HashSet};
 
-/// (added, changed, removed) group names.
+/// An active group's configuration and the global environment it was made with.
+pub type Active<'a> = (&'a GroupConfig, &'a [(String, String)]);
+
+/// (added, changed, removed) group names: `active` holds each active group's configuration
+/// and the global environment it was made with. Linear: a group is looked up by name, and
+/// an unchanged one usually is the very same configuration (`share_unchanged`).
+/// `active_files` is the `[supervisord] environment_file` list in use: like a changed
+/// `[supervisord] environment`, a changed list changes every group.
 pub fn diff(
-    active: &[(GroupConfig, Vec<(String, String)>)],
+    active: &[Active],
+    active_files: &[EnvFile],
     pending: &Config,
 ) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let env = &pending.supervisord.environment;
+    let env = pending.supervisord.environment.as_slice();
+    let files_changed = active_files != pending.supervisord.environment_files.as_slice();
+    let by_name: HashMap<&str, Active> = active
+        .iter()
+        .map(|&(g, e)| (g.name.as_str(), (g, e)))
+        .collect();
     let mut added = Vec::new();
     let mut changed = Vec::new();
     for g in &pending.groups {
-        match active.iter().find(|(a, _)| a.name == g.name) {
+        match by_name.get(g.name.as_str()) {
             None => added.push(g.name.clone()),
-            Some((a, a_env)) if a != g || a_env != env => changed.push(g.name.clone()),
-            Some(_) => {}
+            Some(&(a, a_env)) => {
+                let same = std::ptr::eq(a, &**g) || *a == **g;
+                if !same || a_env != env || files_changed {
+                    changed.push(g.name.clone());
+                }
+            }
         }
     }
+    let kept: HashSet<&str> = pending.groups.iter().map(|g| g.name.as_str()).collect();
     let removed = active
         .iter()
-        .filter(|(a, _)| !pending.groups.iter().any(|g| g.name == a.name))
+        .filter(|(a, _)| !kept.contains(a.name.as_str()))
         .map(|(a, _)| a.name.clone())
         .collect();
     (added, changed, removed)
@@ -38,7 +58,11 @@ pub fn reload_config(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
     if let Err(e) = ctx.sup.reread() {
         return Outcome::Done(Err(Fault::new(faults::CANT_REREAD, e)));
     }
-    let (a, c, r) = diff(&ctx.sup.active_group_configs(), ctx.sup.pending_config());
+    let (a, c, r) = diff(
+        &ctx.sup.active_group_configs(),
+        &ctx.sup.config.supervisord.environment_files,
+        ctx.sup.pending_config(),
+    );
     Outcome::Done(Ok(Value::Array(vec![Value::Array(vec![
         names(a),
         names(c),
@@ -53,13 +77,7 @@ pub fn add_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     };
     // As in Supervisor, the configuration read last decides first: a group removed from it
     // is BAD_NAME even while it is still active.
-    if !ctx
-        .sup
-        .pending_config()
-        .groups
-        .iter()
-        .any(|g| g.name == name)
-    {
+    if ctx.sup.pending_group(&name).is_none() {
         return Outcome::Done(Err(Fault::new(faults::BAD_NAME, &name)));
     }
     if ctx.sup.group(&name).is_some() {
@@ -197,6 +215,14 @@ pub fn all_config_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
                     AutoRestart::Unexpected => Value::String("unexpected".into()),
                 },
             ));
+            // The files' names only: their contents may be secrets. Absent when unused, so
+            // an existing configuration's answer stays as it was.
+            if !pc.environment_files.is_empty() {
+                m.push((
+                    "environment_file".into(),
+                    Value::String(crate::config::envfile::display_list(&pc.environment_files)),
+                ));
+            }
             entries.push((pc.name.clone(), Value::Struct(m)));
         }
     }
@@ -211,32 +237,92 @@ mod tests {
     use super::*;
     use crate::config::GroupKind;
     use crate::testutil::{config, process_config};
+    use std::sync::Arc;
 
-    fn group(name: &str, cmd: &str) -> GroupConfig {
-        GroupConfig {
+    fn group(name: &str, cmd: &str) -> Arc<GroupConfig> {
+        Arc::new(GroupConfig {
             name: name.into(),
             priority: 999,
             kind: GroupKind::Program,
-            processes: vec![process_config(name, cmd)],
-        }
+            processes: vec![process_config(name, cmd).into()],
+        })
     }
 
     #[test]
     fn diff_added_changed_removed() {
-        let active = vec![
-            (group("same", "a"), vec![]),
-            (group("changed", "a"), vec![]),
-            (group("gone", "a"), vec![]),
+        let groups = [
+            group("same", "a"),
+            group("changed", "a"),
+            group("gone", "a"),
         ];
+        let active: Vec<Active> = groups.iter().map(|g| (&**g, &[][..])).collect();
         let mut pending = config();
         pending.groups = vec![group("same", "a"), group("changed", "b"), group("new", "a")];
-        let (a, c, r) = diff(&active, &pending);
+        let (a, c, r) = diff(&active, &[], &pending);
         assert_eq!(a, vec!["new"]);
         assert_eq!(c, vec!["changed"]);
         assert_eq!(r, vec!["gone"]);
         // A changed global environment changes every group.
         pending.supervisord.environment = vec![("X".into(), "1".into())];
-        let (_, c, _) = diff(&active, &pending);
+        let (_, c, _) = diff(&active, &[], &pending);
         assert_eq!(c, vec!["same", "changed"]);
+        // So does a changed [supervisord] environment_file list (not the files' contents,
+        // which are read at every spawn anyway).
+        pending.supervisord.environment = vec![];
+        pending.supervisord.environment_files = vec![EnvFile {
+            path: "/etc/a.env".into(),
+            optional: true,
+        }];
+        let (_, c, _) = diff(&active, &[], &pending);
+        assert_eq!(c, vec!["same", "changed"]);
+        let (_, c, _) = diff(&active, &pending.supervisord.environment_files, &pending);
+        assert_eq!(c, vec!["changed"]);
+    }
+
+    #[test]
+    fn reread_shares_unchanged_groups_with_the_active_ones() {
+        use crate::daemon::supervisor::Supervisor;
+        use crate::testutil::TempDir;
+        let t = TempDir::new("reread");
+        let text = |b: &str| {
+            format!(
+                "[supervisord]\n[program:a]\ncommand=/bin/sleep 1\n\
+                 [program:b]\ncommand=/bin/sleep {b}\n"
+            )
+        };
+        let path = t.write("s.conf", &text("2"));
+        let o = Default::default();
+        let loaded = crate::config::load(std::path::Path::new(&path), &o).unwrap();
+        let mut sup =
+            Supervisor::new(loaded.clone(), o, crate::log::MainLog::new(), Vec::new()).unwrap();
+        for g in loaded.groups {
+            sup.add_group(g);
+        }
+        t.write("s.conf", &text("3"));
+        sup.reread().unwrap();
+        let pending = sup.pending_config();
+        let active = |n: &str| &sup.group(n).unwrap().config;
+        assert!(Arc::ptr_eq(&pending.groups[0], active("a")));
+        assert!(!Arc::ptr_eq(&pending.groups[1], active("b")));
+        let (a, c, r) = diff(&sup.active_group_configs(), &[], pending);
+        assert!(a.is_empty() && r.is_empty());
+        assert_eq!(c, ["b"]);
+    }
+
+    #[test]
+    fn diff_of_many_groups_is_linear() {
+        // 10^5 groups: a scan of the active groups per pending one would be 10^10 steps.
+        let n = 100_000;
+        let groups: Vec<_> = (0..n).map(|i| group(&format!("g{i}"), "a")).collect();
+        let active: Vec<Active> = groups.iter().map(|g| (&**g, &[][..])).collect();
+        let mut pending = config();
+        pending.groups = groups[1..].to_vec();
+        pending.groups[0] = group("g1", "b");
+        pending.groups.push(group("new", "a"));
+        let (a, c, r) = diff(&active, &[], &pending);
+        assert_eq!(
+            (a, c, r),
+            (vec!["new".into()], vec!["g1".into()], vec!["g0".into()])
+        );
     }
 }

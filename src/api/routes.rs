@@ -267,10 +267,7 @@ mod tests {
     use super::*;
 
     fn req(method: &str, url: &str, loopback_only: bool, headers: &[(&str, &str)]) -> HttpRequest {
-        let headers: Vec<(String, String)> = headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let headers = crate::testutil::owned(headers);
         HttpRequest {
             method: method.into(),
             url: url.into(),

@@ -203,10 +203,8 @@ pub fn multicall(ctx: &mut Ctx, p: &[Value]) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::daemon::supervisor::Supervisor;
-    use crate::log::MainLog;
     use crate::process::Now;
-    use crate::testutil::config;
+    use crate::testutil::supervisor;
 
     fn calls(names: &[&str]) -> Value {
         Value::Array(
@@ -219,8 +217,7 @@ mod tests {
 
     /// The multicall's reply as `codec::encode_response` would write it, and its length.
     fn run(budget: usize, names: &[&str]) -> Result<String, Fault> {
-        let mut sup =
-            Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
+        let mut sup = supervisor(Vec::new());
         let mut ctx = Ctx::new(&mut sup, Now::current());
         ctx.budget = budget;
         match multicall(&mut ctx, &[calls(names)]) {

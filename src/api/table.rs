@@ -90,8 +90,69 @@ fn remote_comm_event(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     done(Value::Bool(true))
 }
 
+/// `name` as another name of `of`: 4.3 makes these aliases by assignment
+/// (`readProcessLog = readProcessStdoutLog`), so they share its implementation, signature and
+/// docstring.
+const fn alias(name: &'static str, of: MethodDef) -> MethodDef {
+    MethodDef { name, ..of }
+}
+
 // The help texts are Supervisor 4.3's docstrings as written (leading space, indentation and
 // `@param` columns kept): `system.methodHelp` returns them verbatim, as 4.3 does.
+//
+// The methods 4.3 gives an alias, defined once for both rows of the table.
+#[rustfmt::skip]
+const GET_API_VERSION: MethodDef = m("supervisor.getAPIVersion", &["string"], 0, true, api_version,
+      " Return the version of the RPC API used by supervisord
+
+        @return string version id
+        ");
+#[rustfmt::skip]
+const READ_LOG: MethodDef = m("supervisor.readLog", &["string", "int", "int"], 2, true, logs::read_main,
+      " Read length bytes from the main log starting at offset
+
+        @param int offset         offset to start reading from.
+        @param int length         number of bytes to read from the log.
+        @return string result     Bytes of log
+        ");
+#[rustfmt::skip]
+const READ_PROCESS_STDOUT_LOG: MethodDef = m("supervisor.readProcessStdoutLog", &["string", "string", "int", "int"], 3, true, logs::read_stdout,
+      " Read length bytes from name's stdout log starting at offset
+
+        @param string name        the name of the process (or 'group:name')
+        @param int offset         offset to start reading from.
+        @param int length         number of bytes to read from the log.
+        @return string result     Bytes of log
+        ");
+#[rustfmt::skip]
+const TAIL_PROCESS_STDOUT_LOG: MethodDef = m("supervisor.tailProcessStdoutLog", &["array", "string", "int", "int"], 3, true, logs::tail_stdout,
+      "
+        Provides a more efficient way to tail the (stdout) log than
+        readProcessStdoutLog().  Use readProcessStdoutLog() to read
+        chunks and tailProcessStdoutLog() to tail.
+
+        Requests (length) bytes from the (name)'s log, starting at
+        (offset).  If the total log size is greater than (offset +
+        length), the overflow flag is set and the (offset) is
+        automatically increased to position the buffer at the end of
+        the log.  If less than (length) bytes are available, the
+        maximum number of available bytes will be returned.  (offset)
+        returned is always the last offset in the log +1.
+
+        @param string name         the name of the process (or 'group:name')
+        @param int offset          offset to start reading from
+        @param int length          maximum number of bytes to return
+        @return array result       [string bytes, int offset, bool overflow]
+        ");
+#[rustfmt::skip]
+const CLEAR_PROCESS_LOG: MethodDef = m("supervisor.clearProcessLog", &["boolean", "string"], 1, true, logs::clear_process,
+      " Clear the stdout and stderr logs for the named process and
+        reopen them.
+
+        @param string name   The name of the process (or 'group:name')
+        @return boolean result      Always True unless error
+        ");
+
 #[rustfmt::skip]
 pub static METHODS: &[MethodDef] = &[
     m("supervisor.addProcessGroup", &["boolean", "string"], 1, true, reload::add_group,
@@ -110,25 +171,9 @@ pub static METHODS: &[MethodDef] = &[
 
         @return boolean result always returns True unless error
         "),
-    m("supervisor.clearProcessLog", &["boolean", "string"], 1, true, logs::clear_process,
-      " Clear the stdout and stderr logs for the named process and
-        reopen them.
-
-        @param string name   The name of the process (or 'group:name')
-        @return boolean result      Always True unless error
-        "),
-    m("supervisor.clearProcessLogs", &["boolean", "string"], 1, true, logs::clear_process,
-      " Clear the stdout and stderr logs for the named process and
-        reopen them.
-
-        @param string name   The name of the process (or 'group:name')
-        @return boolean result      Always True unless error
-        "),
-    m("supervisor.getAPIVersion", &["string"], 0, true, api_version,
-      " Return the version of the RPC API used by supervisord
-
-        @return string version id
-        "),
+    CLEAR_PROCESS_LOG,
+    alias("supervisor.clearProcessLogs", CLEAR_PROCESS_LOG),
+    GET_API_VERSION,
     m("supervisor.getAllConfigInfo", &["array"], 0, true, reload::all_config_info,
       " Get info about all available process configurations. Each struct
         represents a single process (i.e. groups get flattened).
@@ -174,33 +219,10 @@ pub static METHODS: &[MethodDef] = &[
 
         @return string version id
         "),
-    m("supervisor.getVersion", &["string"], 0, true, api_version,
-      " Return the version of the RPC API used by supervisord
-
-        @return string version id
-        "),
-    m("supervisor.readLog", &["string", "int", "int"], 2, true, logs::read_main,
-      " Read length bytes from the main log starting at offset
-
-        @param int offset         offset to start reading from.
-        @param int length         number of bytes to read from the log.
-        @return string result     Bytes of log
-        "),
-    m("supervisor.readMainLog", &["string", "int", "int"], 2, true, logs::read_main,
-      " Read length bytes from the main log starting at offset
-
-        @param int offset         offset to start reading from.
-        @param int length         number of bytes to read from the log.
-        @return string result     Bytes of log
-        "),
-    m("supervisor.readProcessLog", &["string", "string", "int", "int"], 3, true, logs::read_stdout,
-      " Read length bytes from name's stdout log starting at offset
-
-        @param string name        the name of the process (or 'group:name')
-        @param int offset         offset to start reading from.
-        @param int length         number of bytes to read from the log.
-        @return string result     Bytes of log
-        "),
+    alias("supervisor.getVersion", GET_API_VERSION),
+    READ_LOG,
+    alias("supervisor.readMainLog", READ_LOG),
+    alias("supervisor.readProcessLog", READ_PROCESS_STDOUT_LOG),
     m("supervisor.readProcessStderrLog", &["string", "string", "int", "int"], 3, true, logs::read_stderr,
       " Read length bytes from name's stderr log starting at offset
 
@@ -209,14 +231,7 @@ pub static METHODS: &[MethodDef] = &[
         @param int length         number of bytes to read from the log.
         @return string result     Bytes of log
         "),
-    m("supervisor.readProcessStdoutLog", &["string", "string", "int", "int"], 3, true, logs::read_stdout,
-      " Read length bytes from name's stdout log starting at offset
-
-        @param string name        the name of the process (or 'group:name')
-        @param int offset         offset to start reading from.
-        @param int length         number of bytes to read from the log.
-        @return string result     Bytes of log
-        "),
+    READ_PROCESS_STDOUT_LOG,
     m("supervisor.reloadConfig", &["array"], 0, true, reload::reload_config,
       "
         Reload the configuration.
@@ -331,25 +346,7 @@ pub static METHODS: &[MethodDef] = &[
         @param boolean wait    Wait for each process to be fully stopped
         @return array result   An array of process status info structs
         "),
-    m("supervisor.tailProcessLog", &["array", "string", "int", "int"], 3, true, logs::tail_stdout,
-      "
-        Provides a more efficient way to tail the (stdout) log than
-        readProcessStdoutLog().  Use readProcessStdoutLog() to read
-        chunks and tailProcessStdoutLog() to tail.
-
-        Requests (length) bytes from the (name)'s log, starting at
-        (offset).  If the total log size is greater than (offset +
-        length), the overflow flag is set and the (offset) is
-        automatically increased to position the buffer at the end of
-        the log.  If less than (length) bytes are available, the
-        maximum number of available bytes will be returned.  (offset)
-        returned is always the last offset in the log +1.
-
-        @param string name         the name of the process (or 'group:name')
-        @param int offset          offset to start reading from
-        @param int length          maximum number of bytes to return
-        @return array result       [string bytes, int offset, bool overflow]
-        "),
+    alias("supervisor.tailProcessLog", TAIL_PROCESS_STDOUT_LOG),
     m("supervisor.tailProcessStderrLog", &["array", "string", "int", "int"], 3, true, logs::tail_stderr,
       "
         Provides a more efficient way to tail the (stderr) log than
@@ -369,25 +366,7 @@ pub static METHODS: &[MethodDef] = &[
         @param int length          maximum number of bytes to return
         @return array result       [string bytes, int offset, bool overflow]
         "),
-    m("supervisor.tailProcessStdoutLog", &["array", "string", "int", "int"], 3, true, logs::tail_stdout,
-      "
-        Provides a more efficient way to tail the (stdout) log than
-        readProcessStdoutLog().  Use readProcessStdoutLog() to read
-        chunks and tailProcessStdoutLog() to tail.
-
-        Requests (length) bytes from the (name)'s log, starting at
-        (offset).  If the total log size is greater than (offset +
-        length), the overflow flag is set and the (offset) is
-        automatically increased to position the buffer at the end of
-        the log.  If less than (length) bytes are available, the
-        maximum number of available bytes will be returned.  (offset)
-        returned is always the last offset in the log +1.
-
-        @param string name         the name of the process (or 'group:name')
-        @param int offset          offset to start reading from
-        @param int length          maximum number of bytes to return
-        @return array result       [string bytes, int offset, bool overflow]
-        "),
+    TAIL_PROCESS_STDOUT_LOG,
     m("system.listMethods", &["array"], 0, false, system::list_methods,
       " Return an array listing the available method names
 

@@ -37,9 +37,15 @@ pub fn read_ctl_config(path: &Path) -> Result<Option<CtlSection>, ConfigError> {
         })?,
         Err(_) => return Err(ConfigError(format!("could not read config file {name}"))),
     };
+    ctl_config_from_text(&text, &name)
+}
+
+/// `read_ctl_config` of text already in memory, as the file `name` would hold it (the
+/// fuzzer's way in, `crate::fuzz::config`).
+pub fn ctl_config_from_text(text: &str, name: &str) -> Result<Option<CtlSection>, ConfigError> {
     let mut ini = Ini::new();
-    ini.read_str(&text, &name)?;
-    let here = pypath::dirname(&pypath::normalize_path(&name));
+    ini.read_str(text, name)?;
+    let here = pypath::dirname(&pypath::normalize_path(name));
     parse_section(&ini, &here, env_names())
 }
 
@@ -99,6 +105,16 @@ mod tests {
         let mut env = Names::new();
         env.insert("ENV_HOME".into(), Val::Str("/home/u".into()));
         parse_section(&ini, "/etc/x", env)
+    }
+
+    #[test]
+    fn text_in_memory_reads_as_the_file_holding_it() {
+        let t = crate::testutil::TempDir::new("ctlconf");
+        let text = "[supervisorctl]\nserverurl=unix://%(here)s/s.sock\nprompt=%(ENV_HOME)s\n";
+        let path = t.write("c.conf", text);
+        let from_file = read_ctl_config(Path::new(&path));
+        assert!(matches!(&from_file, Ok(Some(c)) if c.serverurl.is_some()));
+        assert_eq!(ctl_config_from_text(text, &path), from_file);
     }
 
     #[test]

@@ -151,38 +151,35 @@ pub fn environment(s: &str) -> Result<Vec<(String, String)>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::testutil::owned;
 
     #[test]
     fn environment_common_forms() {
-        assert_eq!(environment("A=1,B=2"), Ok(env(&[("A", "1"), ("B", "2")])));
+        assert_eq!(environment("A=1,B=2"), Ok(owned(&[("A", "1"), ("B", "2")])));
         assert_eq!(
             environment("A=\"x y\",B='z'"),
-            Ok(env(&[("A", "x y"), ("B", "z")]))
+            Ok(owned(&[("A", "x y"), ("B", "z")]))
         );
-        assert_eq!(environment("A=1,"), Ok(env(&[("A", "1")])));
+        assert_eq!(environment("A=1,"), Ok(owned(&[("A", "1")])));
         assert_eq!(environment(""), Ok(vec![]));
         assert_eq!(
             environment("A=/a:b.c+d-e(f)"),
-            Ok(env(&[("A", "/a:b.c+d-e(f)")]))
+            Ok(owned(&[("A", "/a:b.c+d-e(f)")]))
         );
         assert_eq!(
             environment("A = 1 , B = 2"),
-            Ok(env(&[("A", "1"), ("B", "2")]))
+            Ok(owned(&[("A", "1"), ("B", "2")]))
         );
-        assert_eq!(environment("A=1,\nB=2"), Ok(env(&[("A", "1"), ("B", "2")])));
-        assert_eq!(environment("A=1,A=2"), Ok(env(&[("A", "2")])));
-        assert_eq!(environment("A='a,b'"), Ok(env(&[("A", "a,b")])));
-        assert_eq!(environment("A=\"$HOME\""), Ok(env(&[("A", "$HOME")])));
-        assert_eq!(environment("A=x'y'"), Ok(env(&[("A", "x'y")])));
-        assert_eq!(environment("A=\"\""), Ok(env(&[("A", "")])));
-        assert_eq!(environment("A=é"), Ok(env(&[("A", "é")])));
+        assert_eq!(
+            environment("A=1,\nB=2"),
+            Ok(owned(&[("A", "1"), ("B", "2")]))
+        );
+        assert_eq!(environment("A=1,A=2"), Ok(owned(&[("A", "2")])));
+        assert_eq!(environment("A='a,b'"), Ok(owned(&[("A", "a,b")])));
+        assert_eq!(environment("A=\"$HOME\""), Ok(owned(&[("A", "$HOME")])));
+        assert_eq!(environment("A=x'y'"), Ok(owned(&[("A", "x'y")])));
+        assert_eq!(environment("A=\"\""), Ok(owned(&[("A", "")])));
+        assert_eq!(environment("A=é"), Ok(owned(&[("A", "é")])));
     }
 
     #[test]

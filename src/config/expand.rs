@@ -4,6 +4,7 @@
 //! the repr of the whole name map (leaking every `ENV_*` into e.g. a command line).
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::pyrepr::{ascii, repr};
 
@@ -15,14 +16,103 @@ pub enum Val {
     Int(i64),
 }
 
-/// The names available to one value, sorted (error messages list them sorted).
-pub type Names = BTreeMap<String, Val>;
+/// The names available to one value: a shared base (the `ENV_*` names, the same for every
+/// section) and a few names of this value's own on top, which win. Every program used to
+/// copy the whole environment two or three times over; now a copy shares the base.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    base: Rc<BTreeMap<String, Val>>,
+    /// Names shared by a family of copies (a program's own, for each of its processes).
+    mid: Rc<Vec<(String, Val)>>,
+    own: Vec<(String, Val)>,
+}
+
+impl Names {
+    pub fn new() -> Names {
+        Names::default()
+    }
+
+    /// Sets `key`, replacing an earlier value.
+    pub fn insert(&mut self, key: String, val: Val) {
+        match self.own.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = val,
+            None => self.own.push((key, val)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Val> {
+        fn find<'v>(layer: &'v [(String, Val)], key: &str) -> Option<&'v Val> {
+            layer.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        }
+        find(&self.own, key)
+            .or_else(|| find(&self.mid, key))
+            .or_else(|| self.base.get(key))
+    }
+
+    /// Every name, sorted and once (error messages list them).
+    pub fn keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self.base.keys().map(String::as_str).collect();
+        keys.extend(self.mid.iter().map(|(k, _)| k.as_str()));
+        keys.extend(self.own.iter().map(|(k, _)| k.as_str()));
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// The same names with the own ones moved into a new shared base: for a set that all
+    /// the others are made from (the `ENV_*` names with `[supervisord] environment`).
+    pub fn shared(&self) -> Names {
+        if self.own.is_empty() && self.mid.is_empty() {
+            return self.clone();
+        }
+        let mut base = (*self.base).clone();
+        for (k, v) in self.mid.iter().chain(&self.own) {
+            base.insert(k.clone(), v.clone());
+        }
+        Names {
+            base: Rc::new(base),
+            mid: Rc::default(),
+            own: Vec::new(),
+        }
+    }
+
+    /// The same names with the own ones moved into a shared middle layer: for a program's
+    /// names, copied once per process (a copy then costs no allocation).
+    pub fn layered(&self) -> Names {
+        let mut mid: Vec<(String, Val)> = (*self.mid).clone();
+        for (k, v) in &self.own {
+            match mid.iter_mut().find(|(m, _)| m == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => mid.push((k.clone(), v.clone())),
+            }
+        }
+        Names {
+            base: Rc::clone(&self.base),
+            mid: Rc::new(mid),
+            own: Vec::new(),
+        }
+    }
+}
+
+impl FromIterator<(String, Val)> for Names {
+    fn from_iter<I: IntoIterator<Item = (String, Val)>>(iter: I) -> Names {
+        Names {
+            base: Rc::new(iter.into_iter().collect()),
+            mid: Rc::default(),
+            own: Vec::new(),
+        }
+    }
+}
 
 /// Expands `s`; `what` names the value in errors (`program:x.command`, `environment`).
 pub fn expand(s: &str, names: &Names, what: &str) -> Result<String, String> {
+    if !s.contains('%') {
+        // Most values name nothing: `format` would only copy them.
+        return Ok(s.to_string());
+    }
     format(s, names).map_err(|e| match e {
         FormatError::UnknownName(name) => {
-            let available: Vec<&str> = names.keys().map(String::as_str).collect();
+            let available = names.keys();
             format!(
                 "Format string {} for {} contains names ({}) which cannot be expanded. \
                  Available names: {}",

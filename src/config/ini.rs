@@ -6,12 +6,14 @@
 use super::pyrepr::{is_space, repr, strip};
 use super::ConfigError;
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Where something was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
-    /// The file name as it was given to the parser.
-    pub file: String,
+    /// The file name as it was given to the parser (one shared copy per file, not per key).
+    pub file: Rc<str>,
     /// 1-based line number (of the key line for multi-line values).
     pub line: usize,
 }
@@ -65,6 +67,13 @@ fn set(entries: &mut Vec<(String, Entry)>, key: String, entry: Entry) -> usize {
 pub struct Ini {
     sections: Vec<Section>,
     defaults: Vec<(String, Entry)>,
+    /// Section name -> index in `sections`: every key read looks its section up, so a
+    /// scan here made loading 10,000 programs quadratic.
+    index: HashMap<String, usize>,
+    /// Sections a file opened since the last `replace_here`, and whether it opened
+    /// `[DEFAULT]`: only those can hold a `%(here)s` that is not replaced yet.
+    touched: Vec<usize>,
+    defaults_touched: bool,
 }
 
 /// Which table the parser is currently filling.
@@ -85,7 +94,7 @@ impl Ini {
     }
 
     pub fn section(&self, name: &str) -> Option<&Section> {
-        self.sections.iter().find(|s| s.name == name)
+        self.index.get(name).map(|&i| &self.sections[i])
     }
 
     pub fn has_section(&self, name: &str) -> bool {
@@ -99,7 +108,12 @@ impl Ini {
 
     /// A key of a section, falling back to `[DEFAULT]` (`key` must be lower case).
     pub fn get(&self, section: &str, key: &str) -> Option<&Entry> {
-        let own = self.section(section).and_then(|s| s.get(key));
+        self.get_in(self.section(section), key)
+    }
+
+    /// `get` for a section already looked up (or absent).
+    pub fn get_in<'s>(&'s self, section: Option<&'s Section>, key: &str) -> Option<&'s Entry> {
+        let own = section.and_then(|s| s.get(key));
         own.or_else(|| self.defaults.iter().find(|(k, _)| k == key).map(|(_, e)| e))
     }
 
@@ -120,25 +134,42 @@ impl Ini {
     /// Supervisor's `expand_here`: textual replacement of `%(here)s` in every value visible in
     /// every section. A `[DEFAULT]` value is copied into the section it is replaced in (so later
     /// files still see the raw default), as Python's `set()` does.
+    ///
+    /// Python scans every section after every included file, which is quadratic with one file
+    /// per program. Only the sections the last file opened can change here: every other one
+    /// was scanned before, so its own values hold no `%(here)s` any more and it already has its
+    /// copy of each `%(here)s` default, unless that file changed `[DEFAULT]` (then all are).
     pub fn replace_here(&mut self, here: &str) {
+        let mut which = std::mem::take(&mut self.touched);
+        if std::mem::take(&mut self.defaults_touched) {
+            which = (0..self.sections.len()).collect();
+        } else {
+            which.sort_unstable();
+            which.dedup();
+        }
+        for i in which {
+            self.replace_here_in(i, here);
+        }
+    }
+
+    fn replace_here_in(&mut self, i: usize, here: &str) {
         const HERE: &str = "%(here)s";
-        for i in 0..self.sections.len() {
-            let keys: Vec<String> = self
-                .options(&self.sections[i].name.clone())
-                .into_iter()
-                .map(str::to_string)
-                .collect();
-            for key in keys {
-                let Some(entry) = self.get(&self.sections[i].name, &key) else {
-                    continue;
+        let name = self.sections[i].name.clone();
+        let keys: Vec<String> = self
+            .options(&name)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        for key in keys {
+            let Some(entry) = self.get(&name, &key) else {
+                continue;
+            };
+            if entry.value.contains(HERE) {
+                let replaced = Entry {
+                    value: entry.value.replace(HERE, here),
+                    loc: entry.loc.clone(),
                 };
-                if entry.value.contains(HERE) {
-                    let replaced = Entry {
-                        value: entry.value.replace(HERE, here),
-                        loc: entry.loc.clone(),
-                    };
-                    set(&mut self.sections[i].entries, key, replaced);
-                }
+                set(&mut self.sections[i].entries, key, replaced);
             }
         }
     }
@@ -154,6 +185,7 @@ impl Ini {
         let mut errors: Vec<(usize, String)> = Vec::new();
 
         let text = universal_newlines(text);
+        let file_name: Rc<str> = Rc::from(file);
         for (idx, line) in text.split_inclusive('\n').enumerate() {
             let lineno = idx + 1;
             let comment_start = comment_start(line);
@@ -181,7 +213,7 @@ impl Ini {
             }
             indent_level = cur_indent;
             let loc = Location {
-                file: file.to_string(),
+                file: Rc::clone(&file_name),
                 line: lineno,
             };
             if let Some(name) = section_header(value) {
@@ -245,26 +277,35 @@ impl Ini {
         let key = key.to_lowercase();
         if section == "DEFAULT" {
             set(&mut self.defaults, key, entry);
-        } else if let Some(s) = self.sections.iter_mut().find(|s| s.name == section) {
-            set(&mut s.entries, key, entry);
+        } else if let Some(&i) = self.index.get(section) {
+            set(&mut self.sections[i].entries, key, entry);
         }
     }
 
     fn open_section(&mut self, name: &str, loc: Location) -> Target {
         if name == "DEFAULT" {
+            self.defaults_touched = true;
             return Target::Defaults;
         }
-        if let Some(i) = self.sections.iter().position(|s| s.name == name) {
-            self.sections[i].repeats.push(loc);
-            return Target::Section(i);
-        }
-        self.sections.push(Section {
-            name: name.to_string(),
-            loc,
-            repeats: Vec::new(),
-            entries: Vec::new(),
-        });
-        Target::Section(self.sections.len() - 1)
+        let i = match self.index.get(name) {
+            Some(&i) => {
+                self.sections[i].repeats.push(loc);
+                i
+            }
+            None => {
+                self.sections.push(Section {
+                    name: name.to_string(),
+                    loc,
+                    repeats: Vec::new(),
+                    entries: Vec::new(),
+                });
+                let i = self.sections.len() - 1;
+                self.index.insert(name.to_string(), i);
+                i
+            }
+        };
+        self.touched.push(i);
+        Target::Section(i)
     }
 
     fn entry_in(&mut self, t: Target, key: usize) -> Option<&mut Entry> {
@@ -275,17 +316,20 @@ impl Ini {
         entries.get_mut(key).map(|(_, e)| e)
     }
 
-    /// Python joins multi-line values and `rstrip`s them after each file; values from earlier
-    /// files are already stripped, so stripping everything again is harmless.
+    /// Python joins multi-line values and `rstrip`s them after each file. Values of sections
+    /// the file did not open are stripped already (and there may be thousands of them).
     fn rstrip_values(&mut self) {
-        let all = self
-            .sections
-            .iter_mut()
-            .flat_map(|s| s.entries.iter_mut())
-            .chain(self.defaults.iter_mut());
-        for (_, e) in all {
-            let trimmed = e.value.trim_end_matches(is_space).len();
-            e.value.truncate(trimmed);
+        fn rstrip(entries: &mut [(String, Entry)]) {
+            for (_, e) in entries {
+                let trimmed = e.value.trim_end_matches(is_space).len();
+                e.value.truncate(trimmed);
+            }
+        }
+        for &i in &self.touched {
+            rstrip(&mut self.sections[i].entries);
+        }
+        if self.defaults_touched {
+            rstrip(&mut self.defaults);
         }
     }
 }
@@ -478,14 +522,14 @@ mod tests {
             .unwrap();
         ini.read_str("[b]\nz=3\n[a]\ny=9\n", "/two.conf").unwrap();
         let x = ini.get("a", "x").unwrap();
-        assert_eq!((x.loc.file.as_str(), x.loc.line), ("/one.conf", 3));
+        assert_eq!((&*x.loc.file, x.loc.line), ("/one.conf", 3));
         let y = ini.get("a", "y").unwrap();
         assert_eq!(
-            (y.loc.file.as_str(), y.loc.line, y.value.as_str()),
+            (&*y.loc.file, y.loc.line, y.value.as_str()),
             ("/two.conf", 4, "9")
         );
         let b = ini.section("b").unwrap();
-        assert_eq!((b.loc.file.as_str(), b.loc.line), ("/two.conf", 1));
+        assert_eq!((&*b.loc.file, b.loc.line), ("/two.conf", 1));
     }
 
     #[test]
@@ -551,5 +595,35 @@ mod tests {
         assert_eq!(val(&ini, "b", "d"), "/inc/d");
         // The raw default itself is untouched.
         assert_eq!(ini.defaults().next().unwrap().1.value, "%(here)s/d");
+        // A later file's default reaches the sections of earlier files, with its own here.
+        ini.read_str("[DEFAULT]\ne=%(here)s/e\n", "/late/c.conf")
+            .unwrap();
+        ini.replace_here("/late");
+        assert_eq!(val(&ini, "a", "e"), "/late/e");
+        assert_eq!(val(&ini, "b", "e"), "/late/e");
+        assert_eq!(val(&ini, "a", "x"), "/m/x");
+    }
+
+    #[test]
+    fn many_sections_and_included_files_cost_linear_time() {
+        // A scan of every section per header, per key read or per included file would be
+        // 10^9..10^10 steps here; the test would not finish.
+        let n = 100_000;
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!("[program:p{i}]\ncommand=%(here)s/run {i}\n"));
+        }
+        let mut ini = Ini::new();
+        ini.read_str(&text, "/m/main.conf").unwrap();
+        ini.replace_here("/m");
+        for i in 0..n / 10 {
+            let file = format!("/inc/{i}.conf");
+            ini.read_str(&format!("[x{i}]\ndir=%(here)s\n"), &file)
+                .unwrap();
+            ini.replace_here(&format!("/inc{i}"));
+        }
+        assert_eq!(val(&ini, "program:p99999", "command"), "/m/run 99999");
+        assert_eq!(val(&ini, "x9999", "dir"), "/inc9999");
+        assert_eq!(ini.sections().len(), n + n / 10);
     }
 }

@@ -4,23 +4,55 @@
 
 use std::path::{Path, PathBuf};
 
+use super::envfile::env_file_list;
 use super::expand::{expand, Names, Val};
 use super::model::{Config, LogLevel, MainLogTarget, Overrides, SupervisordConfig};
 use super::pypath;
 use super::reader::Ctx;
-use super::source::{host_node_name, read_sources};
+use super::source::{host_node_name, read_sources, sources_from_text, Sources};
 use super::types::{
     boolean, byte_size, existing_directory, existing_dirpath, integer, log_level, octal,
 };
 use super::users::resolve_user;
-use super::{known, load_groups, load_servers, ConfigError};
+use super::{depends, known, load_groups, load_servers, ConfigError};
 
 /// Reads and validates the configuration at `path` for supervisord, with `overrides` (the
 /// command-line options) taking precedence over the file's `[supervisord]` values.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+    load_sharing(path, overrides, &|_| None)
+}
+
+/// `load`, where `reuse` may give a group configuration equal to one just read (a reread
+/// keeps the active groups' copies of unchanged groups).
+pub fn load_sharing(
+    path: &Path,
+    overrides: &Overrides,
+    reuse: load_groups::Reuse,
+) -> Result<Config, ConfigError> {
     let host = host_node_name();
     let env = process_env_names();
     let src = read_sources(path, &env, &host)?;
+    validate(src, path, host, env, overrides, reuse)
+}
+
+/// `load` with the main file's text already in memory, as `path` would hold it (the fuzzer's
+/// way in, `crate::fuzz::config`). `[include]` still reads the files it names.
+pub fn load_text(text: &str, path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+    let host = host_node_name();
+    let env = process_env_names();
+    let src = sources_from_text(text, path, &env, &host)?;
+    validate(src, path, host, env, overrides, &|_| None)
+}
+
+/// Everything after reading: the sections in 4.3's order of checks.
+fn validate(
+    src: Sources,
+    path: &Path,
+    host: String,
+    env: Names,
+    overrides: &Overrides,
+    reuse: load_groups::Reuse,
+) -> Result<Config, ConfigError> {
     if !src.ini.has_section("supervisord") {
         return Err(ConfigError(
             ".ini file does not include supervisord section".to_string(),
@@ -38,7 +70,8 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
 
     let (mut supervisord, config_user) = supervisord_section(&mut ctx, overrides)?;
     let (rpcinterfaces, twiddlers) = load_servers::rpcinterfaces(&ctx)?;
-    let groups = load_groups::groups(&mut ctx)?;
+    let groups = load_groups::groups(&mut ctx, reuse)?;
+    depends::check(&ctx, &groups)?;
     let servers = load_servers::servers(&ctx)?;
 
     // Like 4.3, the user is resolved only after everything else parsed, and only the effective
@@ -143,6 +176,11 @@ fn supervisord_section(
             sec.check("environment", super::types::environment(&expanded))?
         }
     };
+    let environment_files = sec.conv("environment_file", "", &names, env_file_list)?;
+    // Checked here too, so that a bad default is found with no program using it.
+    if let Some(v) = sec.raw("log_timestamps") {
+        sec.check("log_timestamps", super::logline::timestamps(v))?;
+    }
     let event_drain_secs = sec.conv("event_drain_secs", "5", &names, integer)?;
     if event_drain_secs < 0 {
         return Err(sec.err(
@@ -182,6 +220,7 @@ fn supervisord_section(
         },
         strip_ansi: o.strip_ansi || strip_ansi,
         environment,
+        environment_files,
         identifier: o.identifier.clone().unwrap_or(identifier),
         event_drain_secs,
         exit_on_fatal,
@@ -189,5 +228,7 @@ fn supervisord_section(
     for (k, v) in &config.environment {
         ctx.env.insert(format!("ENV_{k}"), Val::Str(v.clone()));
     }
+    // Every later section starts from these names.
+    ctx.env = ctx.env.shared();
     Ok((config, user))
 }

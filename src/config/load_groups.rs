@@ -2,6 +2,7 @@
 //! `[fcgi-program:x]` groups, in 4.3's order of checks, sorted by (priority, name).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::expand::Val;
 use super::load_program::{object_name, processes};
@@ -19,20 +20,30 @@ pub const RESULT_HANDLERS: &[&str] = &[
     "supervisor.dispatchers:default_handler",
     "standard",
     "command",
+    // Built in: the PyPI package's handler, so its documented config runs unchanged.
+    "supervisor_stdlog:log_handler",
+    "supervisor_stdout:event_handler",
 ];
 
 const DEFAULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
 
+/// Gives, for a group just read, an equal configuration already held elsewhere to use
+/// instead (see `load_sharing`).
+pub type Reuse<'r> = &'r dyn Fn(&GroupConfig) -> Option<Arc<GroupConfig>>;
+
 /// Every group of the configuration, sorted by (priority, name). A later group with the name
 /// of an earlier one is dropped with a warning (4.3 silently keeps only the first).
-pub fn groups(ctx: &mut Ctx) -> Result<Vec<GroupConfig>, ConfigError> {
+pub fn groups(ctx: &mut Ctx, reuse: Reuse) -> Result<Vec<Arc<GroupConfig>>, ConfigError> {
     let sections: Vec<String> = ctx.ini.sections().iter().map(|s| s.name.clone()).collect();
-    let mut found: Vec<(GroupConfig, String)> = Vec::new();
+    let mut found: Vec<(Arc<GroupConfig>, String)> = Vec::new();
+    // Each group is swapped for its reused twin as soon as it is read, so a reread of
+    // unchanged programs never holds a second copy of them all at once.
+    let share = |g: GroupConfig| reuse(&g).unwrap_or_else(|| Arc::new(g));
     // program section -> the [group:x] section that took it
     let mut grouped: HashMap<String, String> = HashMap::new();
 
     for s in sections.iter().filter(|s| s.starts_with("group:")) {
-        found.push((heterogeneous(ctx, s, &sections, &mut grouped)?, s.clone()));
+        found.push((share(heterogeneous(ctx, s, &mut grouped)?), s.clone()));
     }
     for s in sections.iter().filter(|s| s.starts_with("program:")) {
         if grouped.contains_key(s) {
@@ -43,26 +54,26 @@ pub fn groups(ctx: &mut Ctx) -> Result<Vec<GroupConfig>, ConfigError> {
         let priority = sec.conv("priority", "999", &ctx.here_names(), integer)?;
         let processes = processes(ctx, s, &name)?;
         found.push((
-            GroupConfig {
+            share(GroupConfig {
                 name,
                 priority,
                 kind: GroupKind::Program,
                 processes,
-            },
+            }),
             s.clone(),
         ));
     }
     for s in sections.iter().filter(|s| s.starts_with("eventlistener:")) {
-        found.push((listener_pool(ctx, s)?, s.clone()));
+        found.push((share(listener_pool(ctx, s)?), s.clone()));
     }
     for s in sections.iter().filter(|s| s.starts_with("fcgi-program:")) {
         if !grouped.contains_key(s) {
-            found.push((fcgi_group(ctx, s)?, s.clone()));
+            found.push((share(fcgi_group(ctx, s)?), s.clone()));
         }
     }
 
     found.sort_by(|(a, _), (b, _)| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
-    let mut out: Vec<GroupConfig> = Vec::new();
+    let mut out: Vec<Arc<GroupConfig>> = Vec::new();
     let mut owner: HashMap<String, String> = HashMap::new();
     for (g, section) in found {
         if let Some(first) = owner.get(&g.name) {
@@ -83,7 +94,6 @@ pub fn groups(ctx: &mut Ctx) -> Result<Vec<GroupConfig>, ConfigError> {
 fn heterogeneous(
     ctx: &mut Ctx,
     s: &str,
-    sections: &[String],
     grouped: &mut HashMap<String, String>,
 ) -> Result<GroupConfig, ConfigError> {
     let sec = ctx.section(s);
@@ -95,8 +105,8 @@ fn heterogeneous(
     for program in programs {
         let program_section = format!("program:{program}");
         let fcgi_section = format!("fcgi-program:{program}");
-        let has_program = sections.contains(&program_section);
-        let has_fcgi = sections.contains(&fcgi_section);
+        let has_program = ctx.ini.has_section(&program_section);
+        let has_fcgi = ctx.ini.has_section(&fcgi_section);
         let target = match (has_program, has_fcgi) {
             (false, false) => {
                 return Err(sec.err(
@@ -214,12 +224,12 @@ fn listener_pool(ctx: &mut Ctx, s: &str) -> Result<GroupConfig, ConfigError> {
     Ok(GroupConfig {
         name: pool_name,
         priority,
-        kind: GroupKind::EventListener(ListenerPoolConfig {
+        kind: GroupKind::EventListener(Box::new(ListenerPoolConfig {
             events,
             buffer_size,
             result_handler,
             max_retry,
-        }),
+        })),
         processes,
     })
 }
@@ -260,7 +270,7 @@ fn fcgi_group(ctx: &mut Ctx, s: &str) -> Result<GroupConfig, ConfigError> {
     Ok(GroupConfig {
         name,
         priority,
-        kind: GroupKind::Fcgi(socket),
+        kind: GroupKind::Fcgi(Box::new(socket)),
         processes,
     })
 }

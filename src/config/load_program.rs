@@ -2,7 +2,9 @@
 //! section-wide keys first, then one [`ProcessConfig`] per `process_num` with the per-process
 //! expansion names (config.md §3.3, §5.5).
 
+use super::envfile::env_file_list;
 use super::expand::{expand, Names, Val};
+use super::logline::line_prefix;
 use super::model::{ChannelConfig, LogFile, ProcessConfig};
 use super::reader::{Ctx, Sec};
 use super::types::{
@@ -11,6 +13,7 @@ use super::types::{
 };
 use super::users::resolve_user;
 use super::ConfigError;
+use std::sync::Arc;
 
 /// The part after the first `:` of a section name.
 pub fn object_name(section: &str) -> &str {
@@ -23,15 +26,17 @@ pub fn processes(
     ctx: &mut Ctx,
     section: &str,
     group_name: &str,
-) -> Result<Vec<ProcessConfig>, ConfigError> {
+) -> Result<Vec<Arc<ProcessConfig>>, ConfigError> {
     let sec = ctx.section(section);
     let program_name = sec.check_section(process_or_group_name(object_name(section)))?;
-    let common = ctx.names(&[
-        ("here", Val::Str(ctx.here.clone())),
-        ("program_name", Val::Str(program_name.clone())),
-        ("host_node_name", Val::Str(ctx.host.clone())),
-        ("group_name", Val::Str(group_name.to_string())),
-    ]);
+    let common = ctx
+        .names(&[
+            ("here", Val::Str(ctx.here.clone())),
+            ("program_name", Val::Str(program_name.clone())),
+            ("host_node_name", Val::Str(ctx.host.clone())),
+            ("group_name", Val::Str(group_name.to_string())),
+        ])
+        .layered();
     let priority = sec.conv("priority", "999", &common, integer)?;
     let autostart = sec.conv("autostart", "true", &common, boolean)?;
     let autorestart = sec.conv("autorestart", "unexpected", &common, auto_restart)?;
@@ -103,7 +108,12 @@ pub fn processes(
     if probe.watchdog_secs > 0 && !probe.notify() {
         return Err(sec.err(Some("watchdog_secs"), "watchdog_secs needs ready=notify"));
     }
-    let user = sec.conv_opt("user", &common, resolve_user)?;
+    // Resolved and checked once every group exists (config::depends).
+    let depends_on = sec
+        .get("depends_on", &common)?
+        .map_or_else(Vec::new, |t| super::depends::items(&t));
+    let depends_on_restart = sec.conv("depends_on_restart", "false", &common, boolean)?;
+    let user = sec.conv_opt("user", &common, resolve_user)?.map(Box::new);
     let umask = sec.conv_opt("umask", &common, octal)?;
     let process_name = sec.check(
         "process_name",
@@ -134,6 +144,8 @@ pub fn processes(
         for (k, v) in &env {
             names.insert(format!("ENV_{k}"), Val::Str(v.clone()));
         }
+        let environment_files = sec.conv("environment_file", "", &names, env_file_list)?;
+        let log_prefix = line_prefix(ctx, sec, &names)?;
         let directory = sec.get("directory", &names)?;
         let stdout = channel(ctx, sec, "stdout", &names, stdout_capture, stdout_events)?;
         let mut stderr = channel(ctx, sec, "stderr", &names, stderr_capture, stderr_events)?;
@@ -154,7 +166,7 @@ pub fn processes(
         };
         let name = expand(&process_name, &names, "process_name")
             .map_err(|m| sec.err(Some("process_name"), m))?;
-        out.push(ProcessConfig {
+        out.push(Arc::new(ProcessConfig {
             name,
             program_name: program_name.clone(),
             command,
@@ -175,14 +187,37 @@ pub fn processes(
             stdout,
             stderr,
             environment: env,
+            environment_files,
+            log_prefix,
             serverurl: serverurl.clone(),
             essential,
             restart,
             probe: probe.clone(),
-        });
+            depends_on: depends_on.clone(),
+            depends_on_restart,
+        }));
     }
     out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
     Ok(out)
+}
+
+/// A channel's keys: `*_logfile`, `*_logfile_backups`, `*_logfile_maxbytes`, `*_syslog`.
+fn channel_keys(which: &str) -> [&'static str; 4] {
+    if which == "stdout" {
+        [
+            "stdout_logfile",
+            "stdout_logfile_backups",
+            "stdout_logfile_maxbytes",
+            "stdout_syslog",
+        ]
+    } else {
+        [
+            "stderr_logfile",
+            "stderr_logfile_backups",
+            "stderr_logfile_maxbytes",
+            "stderr_syslog",
+        ]
+    }
 }
 
 /// One output channel's keys. `*_logfile` is expanded twice, as in 4.3 (README C9).
@@ -194,23 +229,17 @@ fn channel(
     capture_maxbytes: i64,
     events_enabled: bool,
 ) -> Result<ChannelConfig, ConfigError> {
-    let lf_key = format!("{which}_logfile");
-    let logfile = match sec.get(&lf_key, names)? {
+    let [lf_key, backups_key, maxbytes_key, sy_key] = channel_keys(which);
+    let logfile = match sec.get(lf_key, names)? {
         None => LogFileName::Auto,
         Some(v) => {
-            let twice = expand(&v, names, &lf_key).map_err(|m| sec.err(Some(&lf_key), m))?;
-            sec.check(&lf_key, logfile_name(&twice))?
+            let twice = expand(&v, names, lf_key).map_err(|m| sec.err(Some(lf_key), m))?;
+            sec.check(lf_key, logfile_name(&twice))?
         }
     };
-    let backups = sec.conv(&format!("{which}_logfile_backups"), "10", names, integer)?;
-    let maxbytes = sec.conv(
-        &format!("{which}_logfile_maxbytes"),
-        "50MB",
-        names,
-        byte_size,
-    )?;
-    let sy_key = format!("{which}_syslog");
-    let mut syslog = sec.conv(&sy_key, "false", names, boolean)?;
+    let backups = sec.conv(backups_key, "10", names, integer)?;
+    let maxbytes = sec.conv(maxbytes_key, "50MB", names, byte_size)?;
+    let mut syslog = sec.conv(sy_key, "false", names, boolean)?;
     let section = sec.name;
     let logfile = match logfile {
         LogFileName::Syslog => {

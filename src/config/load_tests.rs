@@ -820,3 +820,47 @@ fn duplicate_group_names_keep_the_first() {
         warnings(&c)
     );
 }
+
+#[test]
+fn many_programs_and_a_large_group_load_in_linear_time() {
+    // 20,000 programs, half of them in one [group:x]. A scan over all sections per key read
+    // or per listed program (as there was) is 10^9 steps here.
+    let n = 20_000;
+    let mut text = String::from("[supervisord]\n[group:big]\nprograms=");
+    let listed: Vec<String> = (0..n / 2).map(|i| format!("p{i}")).collect();
+    text.push_str(&listed.join(","));
+    text.push('\n');
+    for i in 0..n {
+        text.push_str(&format!(
+            "[program:p{i}]\ncommand=/bin/sleep {i}\nautostart=false\npriority={}\n",
+            i % 3
+        ));
+    }
+    let (_t, c) = ok(&text);
+    assert_eq!(c.groups.len(), n / 2 + 1);
+    assert_eq!(group(&c, "big").processes.len(), n / 2);
+    assert_eq!(group(&c, "big").processes[4999].command, "/bin/sleep 4999");
+    let order: Vec<(i64, &str)> = c
+        .groups
+        .iter()
+        .map(|g| (g.priority, g.name.as_str()))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn text_in_memory_loads_as_the_file_holding_it() {
+    let t = TempDir::new("config");
+    t.write("more.ini", "[program:b]\ncommand=/bin/false\n");
+    for text in [
+        "[supervisord]\nlogfile=%(here)s/x.log\n[program:a]\ncommand=/bin/true\n\
+         [include]\nfiles=*.ini\n",
+        "[program:x]\ncommand=c\n",
+        "no header\n",
+    ] {
+        let path = t.write("supervisord.conf", text);
+        let path = Path::new(&path);
+        let o = Overrides::default();
+        assert_eq!(super::load_text(text, path, &o), load(path, &o), "{text}");
+    }
+}

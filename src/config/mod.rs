@@ -2,6 +2,8 @@
 //! expansion, typed values, and validation into [`model::Config`].
 
 pub mod ctl;
+pub mod depends;
+pub mod envfile;
 mod envlist;
 pub mod expand;
 mod glob;
@@ -13,6 +15,7 @@ mod load_program;
 mod load_servers;
 #[cfg(test)]
 mod load_tests;
+pub mod logline;
 pub mod model;
 pub mod pypath;
 pub mod pyrepr;
@@ -23,7 +26,7 @@ pub mod twiddler;
 pub mod types;
 pub mod users;
 
-pub use load::load;
+pub use load::{load, load_sharing, load_text};
 pub use load_groups::RESULT_HANDLERS;
 pub use model::*;
 pub use source::{find_config_file, host_node_name, search_paths};

@@ -3,6 +3,7 @@
 
 pub use super::restart::{BackoffCurve, RestartPolicy};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Main-log / child-log verbosity, ordered like Supervisor's numeric levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,12 +103,17 @@ pub struct ProcessConfig {
     pub stopwaitsecs: i64,
     pub stopasgroup: bool,
     pub killasgroup: bool,
-    pub user: Option<UserSpec>,
+    /// Boxed: rarely set, and 80 bytes inline in every process's configuration.
+    pub user: Option<Box<UserSpec>>,
     pub redirect_stderr: bool,
     pub stdout: ChannelConfig,
     pub stderr: ChannelConfig,
     /// The program's own `environment=` pairs, in file order.
     pub environment: Vec<(String, String)>,
+    /// `environment_file=`: read at every spawn, between `[supervisord]`'s and `environment=`.
+    pub environment_files: Vec<super::envfile::EnvFile>,
+    /// `log_prefix=` / `log_timestamps=` (or `[supervisord]`'s): rewrites lines in log files.
+    pub log_prefix: Option<super::logline::LinePrefix>,
     /// `serverurl=`; `None` means AUTO.
     pub serverurl: Option<String>,
     /// `essential=` (project extension): its end ends supervisord (daemon::supervisor).
@@ -116,6 +122,11 @@ pub struct ProcessConfig {
     pub restart: RestartPolicy,
     /// `ready=` and `watchdog_secs=` (project extension, `probe::spec`).
     pub probe: crate::probe::ProbeConfig,
+    /// `depends_on=` (project extension, `config::depends`): the names as written (expanded,
+    /// split at commas), checked at load; resolved to processes by `depends::Index`.
+    pub depends_on: Vec<String>,
+    /// `depends_on_restart=`: restarted when a dependency restarts.
+    pub depends_on_restart: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,8 +161,10 @@ pub struct ListenerPoolConfig {
 pub enum GroupKind {
     /// `[program:x]` (a homogeneous group) or `[group:x]`.
     Program,
-    EventListener(ListenerPoolConfig),
-    Fcgi(FcgiSocket),
+    /// Boxed, like `Fcgi`: inline, the largest variant made every program's group
+    /// configuration a hundred bytes larger.
+    EventListener(Box<ListenerPoolConfig>),
+    Fcgi(Box<FcgiSocket>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,7 +173,8 @@ pub struct GroupConfig {
     pub priority: i64,
     pub kind: GroupKind,
     /// In start order: (priority, name) for homogeneous groups, `programs=` order for `[group:x]`.
-    pub processes: Vec<ProcessConfig>,
+    /// Shared with the daemon's process records (one copy per program, however many hold it).
+    pub processes: Vec<Arc<ProcessConfig>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +228,8 @@ pub struct SupervisordConfig {
     pub directory: Option<PathBuf>,
     pub strip_ansi: bool,
     pub environment: Vec<(String, String)>,
+    /// `environment_file=`: read at every spawn, before `environment=`.
+    pub environment_files: Vec<super::envfile::EnvFile>,
     pub identifier: String,
     /// Project extension: seconds to keep serving listeners at shutdown (issue: events).
     pub event_drain_secs: i64,
@@ -248,8 +264,9 @@ pub struct Config {
     /// The config file read (absolute).
     pub path: PathBuf,
     pub supervisord: SupervisordConfig,
-    /// Sorted by (priority, name).
-    pub groups: Vec<GroupConfig>,
+    /// Sorted by (priority, name). Shared with the daemon's active groups, and with a later
+    /// reread's configuration where a group is unchanged.
+    pub groups: Vec<Arc<GroupConfig>>,
     pub unix_servers: Vec<UnixServerConfig>,
     pub inet_servers: Vec<InetServerConfig>,
     /// The `x` of each `[rpcinterface:x]` section, in file order.

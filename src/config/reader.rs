@@ -1,12 +1,14 @@
 //! Reading keys of one section for validation: expansion with the right names, conversion, and
 //! errors that name the file, line, section and key the value came from.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 
 use super::expand::{expand, Names, Val};
-use super::ini::{Entry, Ini, Location};
+use super::ini::{Entry, Ini, Location, Section};
 use super::pyrepr::repr;
 use super::ConfigError;
+use std::rc::Rc;
 
 /// The state shared by every section's validation.
 pub struct Ctx<'a> {
@@ -42,10 +44,7 @@ impl<'a> Ctx<'a> {
     where
         'a: 's,
     {
-        Sec {
-            ini: self.ini,
-            name,
-        }
+        Sec::new(self.ini, name)
     }
 }
 
@@ -67,11 +66,21 @@ pub fn located(msg: impl Display, section: &str, loc: &Location, key: Option<&st
 pub struct Sec<'a> {
     pub ini: &'a Ini,
     pub name: &'a str,
+    /// Looked up once: a program's thirty-odd keys each hashed the section name before.
+    section: Option<&'a Section>,
 }
 
 impl<'a> Sec<'a> {
+    pub fn new(ini: &'a Ini, name: &'a str) -> Sec<'a> {
+        Sec {
+            ini,
+            name,
+            section: ini.section(name),
+        }
+    }
+
     pub fn entry(&self, key: &str) -> Option<&'a Entry> {
-        self.ini.get(self.name, key)
+        self.ini.get_in(self.section, key)
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -80,13 +89,10 @@ impl<'a> Sec<'a> {
 
     /// Where the section header is (first appearance).
     pub fn header(&self) -> Location {
-        self.ini
-            .section(self.name)
-            .map(|s| s.loc.clone())
-            .unwrap_or(Location {
-                file: String::new(),
-                line: 0,
-            })
+        self.section.map(|s| s.loc.clone()).unwrap_or(Location {
+            file: Rc::from(""),
+            line: 0,
+        })
     }
 
     /// An error about `key` (located at its definition), or about the section as a whole when
@@ -111,10 +117,17 @@ impl<'a> Sec<'a> {
 
     /// The value expanded with `names` (errors say `section.key`).
     pub fn get(&self, key: &str, names: &Names) -> Result<Option<String>, ConfigError> {
+        Ok(self.get_cow(key, names)?.map(Cow::into_owned))
+    }
+
+    /// `get`, borrowing the value when it has nothing to expand (most values, and the
+    /// conversions only read them: one allocation less per key of every program).
+    fn get_cow(&self, key: &str, names: &Names) -> Result<Option<Cow<'a, str>>, ConfigError> {
         match self.entry(key) {
             None => Ok(None),
+            Some(e) if !e.value.contains('%') => Ok(Some(Cow::Borrowed(&e.value))),
             Some(e) => expand(&e.value, names, &format!("{}.{key}", self.name))
-                .map(Some)
+                .map(|v| Some(Cow::Owned(v)))
                 .map_err(|m| located(m, self.name, &e.loc, Some(key))),
         }
     }
@@ -132,8 +145,8 @@ impl<'a> Sec<'a> {
         names: &Names,
         f: impl Fn(&str) -> Result<T, String>,
     ) -> Result<T, ConfigError> {
-        let v = self.get_or(key, default, names)?;
-        f(&v).map_err(|m| self.err(Some(key), m))
+        let v = self.get_cow(key, names)?;
+        f(v.as_deref().unwrap_or(default)).map_err(|m| self.err(Some(key), m))
     }
 
     /// Expanded and converted when present.
@@ -143,7 +156,7 @@ impl<'a> Sec<'a> {
         names: &Names,
         f: impl Fn(&str) -> Result<T, String>,
     ) -> Result<Option<T>, ConfigError> {
-        match self.get(key, names)? {
+        match self.get_cow(key, names)? {
             None => Ok(None),
             Some(v) => f(&v).map(Some).map_err(|m| self.err(Some(key), m)),
         }
@@ -178,10 +191,7 @@ mod tests {
     #[test]
     fn errors_name_file_line_section_key() {
         let ini = ini();
-        let s = Sec {
-            ini: &ini,
-            name: "program:x",
-        };
+        let s = Sec::new(&ini, "program:x");
         let e = s
             .conv("startsecs", "1", &Names::new(), integer)
             .unwrap_err();
@@ -206,10 +216,7 @@ mod tests {
     #[test]
     fn expansion_errors_are_located() {
         let ini = ini();
-        let s = Sec {
-            ini: &ini,
-            name: "program:x",
-        };
+        let s = Sec::new(&ini, "program:x");
         let e = s.get("n", &Names::new()).unwrap_err();
         assert_eq!(
             e.0,
@@ -222,10 +229,7 @@ mod tests {
     #[test]
     fn defaults_are_not_expanded() {
         let ini = ini();
-        let s = Sec {
-            ini: &ini,
-            name: "program:x",
-        };
+        let s = Sec::new(&ini, "program:x");
         assert_eq!(s.get_or("absent", "%(x)s", &Names::new()).unwrap(), "%(x)s");
     }
 }

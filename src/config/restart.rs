@@ -125,7 +125,7 @@ mod tests {
             .filter(|(l, _)| *l >= LogLevel::Warn)
             .collect();
         assert!(warned.is_empty(), "no unknown-key warnings: {warned:?}");
-        c.groups[0].processes[0].clone()
+        (*c.groups[0].processes[0]).clone()
     }
 
     #[test]

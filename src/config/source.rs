@@ -60,24 +60,38 @@ fn read_text(path: &str) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| "the file is not valid UTF-8".to_string())
 }
 
-/// Reads the main file (named as given, so messages show it as the user wrote it) and the
-/// files its `[include]` section names. `env` holds the `ENV_*` names.
+/// Reads the main file and the files its `[include]` section names.
 pub fn read_sources(path: &Path, env: &Names, host: &str) -> Result<Sources, ConfigError> {
-    let name = path.to_string_lossy().into_owned();
+    sources_from_text(&read_main(path)?, path, env, host)
+}
+
+/// The main file's text, with 4.3's messages for a missing or unreadable file.
+fn read_main(path: &Path) -> Result<String, ConfigError> {
+    let name = path.to_string_lossy();
     if !path.exists() {
         return Err(ConfigError(format!("could not find config file {name}")));
     }
-    let text = match read_text(&name) {
-        Ok(t) => t,
-        Err(why) if why.contains("UTF-8") => {
-            return Err(ConfigError(format!(
-                "could not read config file {name}: {why}"
-            )))
-        }
-        Err(_) => return Err(ConfigError(format!("could not read config file {name}"))),
-    };
+    match read_text(&name) {
+        Ok(t) => Ok(t),
+        Err(why) if why.contains("UTF-8") => Err(ConfigError(format!(
+            "could not read config file {name}: {why}"
+        ))),
+        Err(_) => Err(ConfigError(format!("could not read config file {name}"))),
+    }
+}
+
+/// Parses `text` as the main file `path` (named as given, so messages show it as the user
+/// wrote it) and reads the files its `[include]` section names. `env` holds the `ENV_*`
+/// names. Separate from reading the file so that the fuzzer (`crate::fuzz`) runs it in memory.
+pub fn sources_from_text(
+    text: &str,
+    path: &Path,
+    env: &Names,
+    host: &str,
+) -> Result<Sources, ConfigError> {
+    let name = path.to_string_lossy().into_owned();
     let mut ini = Ini::new();
-    ini.read_str(&text, &name)?;
+    ini.read_str(text, &name)?;
     let here = pypath::abspath(&pypath::dirname(&name));
     let mut src = Sources {
         ini,
@@ -96,10 +110,7 @@ fn read_includes(src: &mut Sources, env: &Names, host: &str) -> Result<(), Confi
     let mut names = env.clone();
     names.insert("here".into(), Val::Str(src.here.clone()));
     names.insert("host_node_name".into(), Val::Str(host.to_string()));
-    let sec = super::reader::Sec {
-        ini: &src.ini,
-        name: "include",
-    };
+    let sec = super::reader::Sec::new(&src.ini, "include");
     let Some(files) = sec.get("files", &names)? else {
         let header = sec.header();
         return Err(located(
@@ -255,7 +266,7 @@ mod tests {
             format!("{root}/conf.d")
         );
         let a = src.ini.section("program:a").unwrap();
-        assert_eq!(a.loc.file, format!("{root}/conf.d/a.conf"));
+        assert_eq!(&*a.loc.file, format!("{root}/conf.d/a.conf"));
         // An included [include] only changes the value; it is never followed.
         assert_eq!(src.ini.get("include", "files").unwrap().value, "x");
     }

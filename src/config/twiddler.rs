@@ -71,7 +71,7 @@ pub fn program(
     group: &str,
     name: &str,
     options: &[(String, String)],
-) -> Result<(Vec<ProcessConfig>, Vec<String>), ConfigError> {
+) -> Result<(Vec<std::sync::Arc<ProcessConfig>>, Vec<String>), ConfigError> {
     let section = format!("program:{name}");
     let mut ini = Ini::new();
     ini.add_section(
@@ -118,6 +118,14 @@ pub fn program(
             format!("numprocs={numprocs}: one program added at run time has at most {MAX_PROCESSES} processes"),
         ));
     }
+    if sec.has("depends_on") {
+        // Dependencies are checked as a whole graph (cycles) when a file is read; one
+        // program added at run time cannot be.
+        return Err(sec.err(
+            Some("depends_on"),
+            "depends_on is only read from the configuration file, not for a program added at run time",
+        ));
+    }
     let procs = processes(&mut ctx, &section, group)?;
     Ok((procs, ctx.warnings))
 }
@@ -125,13 +133,21 @@ pub fn program(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::config;
+    use crate::testutil::{config, owned};
 
-    fn opts(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    #[test]
+    fn dependencies_are_refused_at_run_time() {
+        let e = program(
+            &config(),
+            "grp",
+            "web",
+            &opts(&[("command", "sleep 1"), ("depends_on", "db")]),
+        )
+        .unwrap_err();
+        assert!(e
+            .0
+            .starts_with("depends_on is only read from the configuration file"));
+        assert!(e.0.contains("key: 'depends_on'"), "{}", e.0);
     }
 
     #[test]
@@ -142,7 +158,7 @@ mod tests {
             &c,
             "grp",
             "web",
-            &opts(&[
+            &owned(&[
                 (
                     "Command",
                     "echo %(ENV_GREETING)s %(group_name)s %(process_num)d",
@@ -161,7 +177,7 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("bogus"), "{warnings:?}");
 
-        let e = program(&c, "grp", "x", &opts(&[("autostart", "true")])).unwrap_err();
+        let e = program(&c, "grp", "x", &owned(&[("autostart", "true")])).unwrap_err();
         assert!(
             e.0.starts_with("program section program:x does not specify a command"),
             "{e}"
@@ -170,12 +186,12 @@ mod tests {
             &c,
             "grp",
             "x",
-            &opts(&[("command", "a"), ("startsecs", "soon")]),
+            &owned(&[("command", "a"), ("startsecs", "soon")]),
         )
         .unwrap_err();
         assert!(e.0.contains(ORIGIN) && e.0.contains("'startsecs'"), "{e}");
-        assert!(program(&c, "grp", "a:b", &opts(&[("command", "a")])).is_err());
-        let many = opts(&[
+        assert!(program(&c, "grp", "a:b", &owned(&[("command", "a")])).is_err());
+        let many = owned(&[
             ("command", "a"),
             ("numprocs", "100000000"),
             ("process_name", "%(process_num)d"),

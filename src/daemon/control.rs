@@ -12,6 +12,7 @@ use crate::sys::poller::Interest;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A write to a child's stdin failed: the pipe is gone (closed by the child, or EPIPE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +84,7 @@ impl Supervisor {
     }
 
     pub fn group(&self, name: &str) -> Option<&Group> {
-        self.groups.iter().find(|g| g.config.name == name)
+        self.groups.get(name)
     }
 
     pub fn last_kill_error(&self) -> Option<&str> {
@@ -93,7 +94,12 @@ impl Supervisor {
     /// Resolves the command as a spawn would; the error is the spawnerr text.
     pub fn spawn_check(&self, id: usize) -> Result<(), String> {
         let p = self.process(id).ok_or("no such process")?;
-        let env = super::environment::build(&self.base_env, &self.config, &p.group, &p.config);
+        // An unreadable environment file is no command fault: the spawn reports it as its
+        // spawn error (BACKOFF), as any other failure to start.
+        let Ok(env) = super::environment::build(&self.base_env, &self.config, &p.group, &p.config)
+        else {
+            return Ok(());
+        };
         spawn::prepare(&p.config, &env).map(|_| ())
     }
 
@@ -263,40 +269,51 @@ impl Supervisor {
 
     /// reloadConfig: parses the file again; the result becomes the pending configuration.
     pub fn reread(&mut self) -> Result<(), String> {
-        let fresh = config::load(&self.config.path, &self.overrides).map_err(|e| e.to_string())?;
+        let fresh =
+            config::load_sharing(&self.config.path, &self.overrides, &|g| self.unchanged(g))
+                .map_err(|e| e.to_string())?;
+        self.pending_index = super::supervisor::index_groups(&fresh);
         self.pending = Some(fresh);
         Ok(())
+    }
+
+    /// The group of the pending configuration called `name`.
+    pub fn pending_group(&self, name: &str) -> Option<&Arc<GroupConfig>> {
+        self.pending_index.get(name).map(|g| &g.0)
     }
 
     pub fn pending_config(&self) -> &Config {
         self.pending.as_ref().unwrap_or(&self.config)
     }
 
-    pub fn active_group_configs(&self) -> Vec<(GroupConfig, Vec<(String, String)>)> {
+    /// The active groups' configurations and the global environment each was made with.
+    pub fn active_group_configs(&self) -> Vec<(&GroupConfig, &[(String, String)])> {
         self.groups
             .iter()
-            .map(|g| (g.config.clone(), g.global_env.clone()))
+            .map(|g| (&*g.config, &*g.global_env))
             .collect()
     }
 
     /// addProcessGroup: creates the group from the pending configuration.
     pub fn add_pending_group(&mut self, name: &str) -> bool {
         let pending = self.pending_config();
-        let Some(gc) = pending.groups.iter().find(|g| g.name == name).cloned() else {
+        let Some(gc) = self.pending_group(name).cloned() else {
             return false;
         };
         let env = pending.supervisord.environment.clone();
+        let files = pending.supervisord.environment_files.clone();
         self.config.supervisord.environment = env;
+        self.config.supervisord.environment_files = files;
         self.add_group(gc);
         true
     }
 
     /// removeProcessGroup: forgets a group whose processes are all stopped.
     pub fn remove_group(&mut self, name: &str) {
-        let Some(pos) = self.groups.iter().position(|g| g.config.name == name) else {
+        let Some(g) = self.groups.remove(name) else {
             return;
         };
-        let g = self.groups.remove(pos);
+        self.groups_changed();
         for id in g.members {
             if let Some(slot) = self.procs.get_mut(id) {
                 *slot = None;

@@ -1,6 +1,8 @@
 //! A child's environment, built in Supervisor's order (process.md §8.4): supervisord's own
-//! environment, the SUPERVISOR_* variables, `[supervisord] environment`, the program's own.
+//! environment, the SUPERVISOR_* variables, `[supervisord] environment`, the program's own;
+//! with the `environment_file=` files (read here, at every spawn) before each `environment=`.
 
+use crate::config::envfile;
 use crate::config::{Config, ProcessConfig};
 
 /// The URL children find in SUPERVISOR_SERVER_URL when their `serverurl` is AUTO.
@@ -25,12 +27,14 @@ fn set(env: &mut Vec<(String, String)>, key: &str, value: &str) {
     }
 }
 
+/// The environment of `process`'s next child. The error (an environment file that cannot be
+/// read or parsed) names the file and is the spawn error; it never quotes the file's text.
 pub fn build(
     base: &[(String, String)],
     config: &Config,
     group: &str,
     process: &ProcessConfig,
-) -> Vec<(String, String)> {
+) -> Result<Vec<(String, String)>, String> {
     let mut env = base.to_vec();
     set(&mut env, "SUPERVISOR_ENABLED", "1");
     let url = process
@@ -42,15 +46,15 @@ pub fn build(
     }
     set(&mut env, "SUPERVISOR_PROCESS_NAME", &process.name);
     set(&mut env, "SUPERVISOR_GROUP_NAME", group);
-    for (k, v) in config
-        .supervisord
-        .environment
-        .iter()
-        .chain(process.environment.iter())
-    {
+    envfile::read_into(&config.supervisord.environment_files, &mut env)?;
+    for (k, v) in &config.supervisord.environment {
         set(&mut env, k, v);
     }
-    env
+    envfile::read_into(&process.environment_files, &mut env)?;
+    for (k, v) in &process.environment {
+        set(&mut env, k, v);
+    }
+    Ok(env)
 }
 
 /// supervisord's own environment, captured once at startup (kept across restarts).
@@ -75,7 +79,7 @@ mod tests {
             ("HOME".to_string(), "/root".to_string()),
             ("A".to_string(), "base".to_string()),
         ];
-        let env = build(&base, &cfg, "web", &p);
+        let env = build(&base, &cfg, "web", &p).unwrap();
         let get = |k: &str| env.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
         assert_eq!(get("HOME"), Some("/root"));
         assert_eq!(get("A"), Some("global"));
@@ -84,5 +88,46 @@ mod tests {
         assert_eq!(get("SUPERVISOR_PROCESS_NAME"), Some("web_01"));
         assert_eq!(get("SUPERVISOR_GROUP_NAME"), Some("web"));
         assert_eq!(get("SUPERVISOR_SERVER_URL"), None);
+    }
+
+    #[test]
+    fn environment_files_precedence() {
+        use crate::config::envfile::EnvFile;
+        let dir = crate::testutil::TempDir::new("envprec");
+        let file = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            EnvFile {
+                path,
+                optional: false,
+            }
+        };
+        let mut cfg = config();
+        cfg.supervisord.environment_files =
+            vec![file("g.env", "A=gfile\nB=gfile\nC=gfile\nD=gfile\n")];
+        cfg.supervisord.environment =
+            vec![("B".into(), "genv".into()), ("C".into(), "genv".into())];
+        let mut p = process_config("web", "x");
+        p.environment_files = vec![file("p.env", "C=pfile\nD=pfile\nSUPERVISOR_ENABLED=file\n")];
+        p.environment = vec![("D".into(), "penv".into())];
+        let base = vec![
+            ("A".to_string(), "base".to_string()),
+            ("Z".to_string(), "base".to_string()),
+        ];
+        let env = build(&base, &cfg, "web", &p).unwrap();
+        let get = |k: &str| env.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("Z"), Some("base"));
+        assert_eq!(get("A"), Some("gfile"));
+        assert_eq!(get("B"), Some("genv"));
+        assert_eq!(get("C"), Some("pfile"));
+        assert_eq!(get("D"), Some("penv"));
+        assert_eq!(get("SUPERVISOR_ENABLED"), Some("file"));
+
+        p.environment_files.push(EnvFile {
+            path: dir.path().join("gone.env"),
+            optional: false,
+        });
+        let e = build(&base, &cfg, "web", &p).unwrap_err();
+        assert!(e.contains("gone.env"), "{e}");
     }
 }

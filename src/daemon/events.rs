@@ -3,11 +3,11 @@
 //! protocol on their stdout, result handlers and their actions, max_retry, TICK timers and the
 //! shutdown drain.
 
-use super::supervisor::{Mood, Supervisor};
+use super::supervisor::{Groups, Mood, Supervisor};
 use crate::config::{GroupConfig, GroupKind};
 use crate::events::event::{self, Event, StateInfo};
 use crate::events::handlers::{self, Action, ResultHandler, Verdict};
-use crate::events::listener::{ListenerState, Message, Protocol};
+use crate::events::listener::{ListenerState, Message};
 use crate::events::pool::{Pool, Queued};
 use crate::output::{ReadResult, Stream};
 use crate::process::waitstatus::signal_name;
@@ -50,14 +50,8 @@ pub struct PoolState {
 
 /// The pool of the group named `group`. A free function so that callers can hold a process
 /// (borrowed from `procs`) while they use it.
-fn pool_of<'a>(
-    groups: &'a mut [super::supervisor::Group],
-    group: &str,
-) -> Option<&'a mut PoolState> {
-    groups
-        .iter_mut()
-        .find(|g| g.config.name == group)
-        .and_then(|g| g.pool.as_mut())
+fn pool_of<'a>(groups: &'a mut Groups, group: &str) -> Option<&'a mut PoolState> {
+    groups.get_mut(group).and_then(|g| g.pool.as_deref_mut())
 }
 
 impl Supervisor {
@@ -82,8 +76,13 @@ impl Supervisor {
         let ev = Rc::new(ev);
         let mut serial = None;
         let log = &mut self.log;
-        for g in self.groups.iter_mut() {
-            let Some(ps) = g.pool.as_mut() else { continue };
+        // Only the pools: with thousands of program groups, a walk over every group for every
+        // state change made starting them all quadratic.
+        for i in 0..self.groups.pools().len() {
+            let gid = self.groups.pools()[i];
+            let Some(ps) = self.groups.at_mut(gid).and_then(|g| g.pool.as_mut()) else {
+                continue;
+            };
             if !ps.pool.subscribes(ev.kind) {
                 continue;
             }
@@ -140,11 +139,13 @@ impl Supervisor {
     /// pending after that makes `next_timeout` zero and is delivered on the next turn.
     /// Then the log bytes held back for those events are written (`Supervisor::unlogged`).
     pub(super) fn dispatch_pending(&mut self) {
-        for _ in 0..=self.groups.len() {
+        for _ in 0..=self.groups.pools().len() {
             let Some(gi) = self
                 .groups
+                .pools()
                 .iter()
-                .position(|g| g.pool.as_ref().is_some_and(|p| p.pending))
+                .copied()
+                .find(|&gid| self.groups[gid].pool.as_ref().is_some_and(|p| p.pending))
             else {
                 break;
             };
@@ -159,16 +160,17 @@ impl Supervisor {
     /// Some pool holds events not yet offered to its listeners.
     pub(super) fn dispatch_due(&self) -> bool {
         self.groups
+            .pools()
             .iter()
-            .any(|g| g.pool.as_ref().is_some_and(|p| p.pending))
+            .any(|&gid| self.groups[gid].pool.as_ref().is_some_and(|p| p.pending))
     }
 
-    /// A RUNNING, READY listener of group `gi`.
+    /// A RUNNING, READY listener of the pool with group id `gi`.
     fn ready_listener(&self, gi: usize) -> Option<usize> {
         self.groups[gi].members.iter().copied().find(|&id| {
             self.process(id).is_some_and(|p| {
                 p.machine.state() == ProcessState::Running
-                    && p.listener.as_ref().map(Protocol::state) == Some(ListenerState::Ready)
+                    && p.listener.as_ref().map(|l| l.protocol.state()) == Some(ListenerState::Ready)
             })
         })
     }
@@ -178,7 +180,7 @@ impl Supervisor {
     pub(super) fn dispatch(&mut self, gi: usize) {
         let mut collected = false;
         loop {
-            let Some(ps) = self.groups.get(gi).and_then(|g| g.pool.as_ref()) else {
+            let Some(ps) = self.groups.at(gi).and_then(|g| g.pool.as_ref()) else {
                 return;
             };
             if ps.pool.is_empty() {
@@ -227,9 +229,9 @@ impl Supervisor {
             self.log
                 .debug_with(|| format!("event {} sent to listener {name}", q.serial));
             if let Some(l) = p.listener.as_mut() {
-                l.sent();
+                l.protocol.sent();
+                l.in_flight = Some(q);
             }
-            p.in_flight = Some(q);
             let idle = self.groups[gi]
                 .pool
                 .as_ref()
@@ -245,16 +247,16 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        let Some(ch) = p.channels[0].as_ref() else {
+        let (Some(ch), Some(l)) = (p.channels[0].as_ref(), p.listener.as_mut()) else {
             return;
         };
-        if p.collect_by.is_none() {
+        if l.collect_by.is_none() {
             let key = super::supervisor::fd_key(id, Stream::Stdout);
             if self.poller.modify(ch.fd.as_fd(), key, None).is_err() {
                 return;
             }
         }
-        p.collect_by = Some(Instant::now() + COLLECT_DELAY);
+        l.collect_by = Some(Instant::now() + COLLECT_DELAY);
     }
 
     /// Watches a parked listener's stdout again.
@@ -262,7 +264,11 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        if p.collect_by.take().is_none() {
+        if p.listener
+            .as_mut()
+            .and_then(|l| l.collect_by.take())
+            .is_none()
+        {
             return;
         }
         let Some(ch) = p.channels[0].as_ref() else {
@@ -278,7 +284,7 @@ impl Supervisor {
 
     /// Reads what a parked listener wrote (without waiting). True if it was parked.
     fn collect(&mut self, id: usize) -> bool {
-        if self.process(id).is_none_or(|p| p.collect_by.is_none()) {
+        if self.process(id).is_none_or(|p| p.collect_by().is_none()) {
             return false;
         }
         // Replies are a few bytes, so one short read nearly always empties the pipe; the
@@ -296,7 +302,7 @@ impl Supervisor {
     fn collect_group(&mut self, gi: usize) -> bool {
         let mut any = false;
         let mut m = 0;
-        while let Some(&id) = self.groups.get(gi).and_then(|g| g.members.get(m)) {
+        while let Some(&id) = self.groups.at(gi).and_then(|g| g.members.get(m)) {
             any |= self.collect(id);
             m += 1;
         }
@@ -306,7 +312,7 @@ impl Supervisor {
     /// Nothing in the pool can take its next event: wake up for the listeners' replies.
     fn watch_group(&mut self, gi: usize) {
         let mut m = 0;
-        while let Some(&id) = self.groups.get(gi).and_then(|g| g.members.get(m)) {
+        while let Some(&id) = self.groups.at(gi).and_then(|g| g.members.get(m)) {
             self.unpark(id);
             m += 1;
         }
@@ -316,14 +322,20 @@ impl Supervisor {
     /// read their replies and watch them again.
     pub(super) fn collect_due(&mut self, now: Instant) {
         let stopping = self.mood != Mood::Running;
-        for id in 0..self.procs.len() {
-            let due = self
-                .process(id)
-                .and_then(|p| p.collect_by)
-                .is_some_and(|d| stopping || d <= now);
-            if due {
-                self.collect(id);
-                self.unpark(id);
+        // Only the pools' members can be parked: no walk over every process each turn.
+        for i in 0..self.groups.pools().len() {
+            let gid = self.groups.pools()[i];
+            let mut m = 0;
+            while let Some(&id) = self.groups.at(gid).and_then(|g| g.members.get(m)) {
+                let due = self
+                    .process(id)
+                    .and_then(|p| p.collect_by())
+                    .is_some_and(|d| stopping || d <= now);
+                if due {
+                    self.collect(id);
+                    self.unpark(id);
+                }
+                m += 1;
             }
         }
     }
@@ -372,7 +384,7 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        let Some(proto) = p.listener.as_mut() else {
+        let Some(proto) = p.listener.as_mut().map(|l| &mut l.protocol) else {
             return;
         };
         let mut messages = std::mem::take(&mut self.messages);
@@ -420,8 +432,8 @@ impl Supervisor {
         let Some(p) = self.process_mut(id) else {
             return;
         };
-        if let Some(proto) = p.listener.as_mut() {
-            proto.hang_up();
+        if let Some(l) = p.listener.as_mut() {
+            l.protocol.hang_up();
         }
         let (name, group) = (p.config.name.clone(), p.group.clone());
         let before = if p.machine.awaits_ready() {
@@ -433,7 +445,7 @@ impl Supervisor {
             p.machine.state(),
             ProcessState::Starting | ProcessState::Running
         );
-        let held = p.in_flight.take();
+        let held = p.in_flight_take();
         let now = Now::current();
         let mut outcome = if running {
             "; stopping it as a failed start".to_string()
@@ -467,24 +479,33 @@ impl Supervisor {
     /// A listener's stdout reached its end (`Supervisor::read_channel`): it can never answer
     /// again. If it is still running `HANGUP_GRACE` later, that is a violation.
     pub(super) fn listener_hangup(p: &mut super::supervisor::Process) {
-        if let Some(proto) = p.listener.as_mut() {
-            proto.hang_up();
-        }
-        if p.machine.pid != 0 {
-            p.hangup_by = Some(Instant::now() + HANGUP_GRACE);
+        let running = p.machine.pid != 0;
+        if let Some(l) = p.listener.as_mut() {
+            l.protocol.hang_up();
+            if running {
+                l.hangup_by = Some(Instant::now() + HANGUP_GRACE);
+            }
         }
     }
 
     /// Listeners that closed their stdout and did not exit within `HANGUP_GRACE`.
     pub(super) fn hangups_due(&mut self, now: Instant) {
-        for id in 0..self.procs.len() {
+        // Only listeners can hang up: the pools' members, not every process.
+        let listeners: Vec<usize> = self
+            .groups
+            .pools()
+            .iter()
+            .flat_map(|&gid| self.groups[gid].members.iter().copied())
+            .collect();
+        for id in listeners {
             let due = self
                 .process(id)
-                .and_then(|p| p.hangup_by)
+                .and_then(|p| p.listener.as_ref())
+                .and_then(|l| l.hangup_by)
                 .is_some_and(|d| d <= now);
             if due {
-                if let Some(p) = self.process_mut(id) {
-                    p.hangup_by = None;
+                if let Some(l) = self.process_mut(id).and_then(|p| p.listener.as_mut()) {
+                    l.hangup_by = None;
                 }
                 self.listener_failed(id, "closed its stdout and kept running");
             }
@@ -495,7 +516,7 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        let Some(mut q) = p.in_flight.take() else {
+        let Some(mut q) = p.in_flight_take() else {
             return;
         };
         let Some(ps) = pool_of(&mut self.groups, &p.group) else {
@@ -543,8 +564,7 @@ impl Supervisor {
         if name.is_empty() || name == "*" {
             return self
                 .groups
-                .iter()
-                .find(|g| g.config.name == group)
+                .get(group)
                 .map(|g| g.members.clone())
                 .unwrap_or_default();
         }
@@ -554,6 +574,10 @@ impl Supervisor {
     /// Carries out a `command` handler action, logging what was done.
     fn run_action(&mut self, listener: &str, action: Action) {
         let (verb, spec) = match &action {
+            Action::Print(stream, bytes) => {
+                print_own(*stream, bytes);
+                return;
+            }
             Action::Start(s) => ("start", s.clone()),
             Action::Stop(s) => ("stop", s.clone()),
             Action::Restart(s) => ("restart", s.clone()),
@@ -577,11 +601,11 @@ impl Supervisor {
             let state = self.process(id).map(|p| p.machine.state());
             match &action {
                 Action::Start(_) => {
-                    if !state.is_some_and(|s| s.is_running()) {
+                    if !state.is_some_and(|s| s.is_running()) && !self.hold_for_deps(id, now) {
                         self.apply(id, Input::Start, now);
                     }
                 }
-                Action::Stop(_) => self.apply(id, Input::Stop, now),
+                Action::Stop(_) => self.stop_by_request(id, now),
                 Action::Restart(_) => {
                     if state.is_some_and(|s| s.is_running()) {
                         if let Some(p) = self.process_mut(id) {
@@ -598,13 +622,15 @@ impl Supervisor {
                     }
                     Err(e) => self.log.error(&format!("{listener}: command handler: {e}")),
                 },
+                // Returned before any process was looked up.
+                Action::Print(..) => {}
             }
         }
     }
 
     /// After a process exited: an in-flight event goes back, a pending restart happens.
     pub(super) fn after_exit(&mut self, id: usize) {
-        if let Some(q) = self.process_mut(id).and_then(|p| p.in_flight.take()) {
+        if let Some(q) = self.process_mut(id).and_then(|p| p.in_flight_take()) {
             let group = self
                 .process(id)
                 .map(|p| p.group.clone())
@@ -618,8 +644,9 @@ impl Supervisor {
             if let Some(p) = self.process_mut(id) {
                 p.restart_pending = false;
             }
-            if self.mood == Mood::Running {
-                self.apply(id, Input::Start, Now::current());
+            let now = Now::current();
+            if self.mood == Mood::Running && !self.hold_for_deps(id, now) {
+                self.apply(id, Input::Start, now);
             }
         }
     }
@@ -627,8 +654,9 @@ impl Supervisor {
     /// Some pool subscribes to `TICKS[i]`.
     fn tick_subscribed(&self, i: usize) -> bool {
         self.groups
+            .pools()
             .iter()
-            .filter_map(|g| g.pool.as_ref())
+            .filter_map(|&gid| self.groups[gid].pool.as_ref())
             .any(|ps| ps.ticks[i])
     }
 
@@ -672,18 +700,17 @@ impl Supervisor {
 
     /// Buffered events and busy listeners of every pool: what a drain waits for.
     pub(super) fn undelivered(&self) -> (usize, usize) {
-        let buffered = self
-            .groups
-            .iter()
+        let pools = || self.groups.pools().iter().map(|&gid| &self.groups[gid]);
+        let buffered = pools()
             .filter_map(|g| g.pool.as_ref())
             .map(|ps| ps.pool.len())
             .sum();
-        let busy = self
-            .groups
-            .iter()
-            .filter(|g| g.pool.is_some())
+        let busy = pools()
             .flat_map(|g| g.members.iter())
-            .filter(|&&id| self.process(id).is_some_and(|p| p.in_flight.is_some()))
+            .filter(|&&id| {
+                self.process(id)
+                    .is_some_and(|p| p.listener.as_ref().is_some_and(|l| l.in_flight.is_some()))
+            })
             .count();
         (buffered, busy)
     }
@@ -692,12 +719,9 @@ impl Supervisor {
 impl Supervisor {
     /// Shutdown drain (project extension): before a listener pool is stopped, keep serving it
     /// until nothing is buffered or in flight, or `event_drain_secs` pass. True when the group
-    /// `name` may be stopped now.
-    pub(super) fn drained(&mut self, name: &str, now: Now) -> bool {
-        let is_pool = self
-            .groups
-            .iter()
-            .any(|g| g.config.name == name && g.pool.is_some());
+    /// with id `gid` may be stopped now.
+    pub(super) fn drained(&mut self, gid: usize, now: Now) -> bool {
+        let is_pool = self.groups.at(gid).is_some_and(|g| g.pool.is_some());
         if !is_pool || self.drain_done {
             return true;
         }
@@ -732,6 +756,20 @@ impl Supervisor {
     }
 }
 
+/// Writes a handler's output on supervisord's own stdout or stderr, blocking as Python's
+/// print in the handler would. A write error (EPIPE, EBADF: nobody reads our output) drops
+/// the lines; the event was delivered all the same.
+fn print_own(stream: Stream, bytes: &[u8]) {
+    use std::io::Write;
+    let _ = match stream {
+        Stream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).and_then(|_| out.flush())
+        }
+        Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -745,20 +783,20 @@ mod tests {
         sup.add_group(GroupConfig {
             name: "lst".into(),
             priority: -1,
-            kind: GroupKind::EventListener(ListenerPoolConfig {
+            kind: GroupKind::EventListener(Box::new(ListenerPoolConfig {
                 events: events.iter().map(|e| e.to_string()).collect(),
                 buffer_size: 10,
                 result_handler: "standard".into(),
                 max_retry: 0,
-            }),
-            processes: vec![process_config("lst", "/bin/cat")],
+            })),
+            processes: vec![process_config("lst", "/bin/cat").into()],
         });
         sup
     }
 
     /// The event at the head of the pool's buffer.
     fn head(sup: &Supervisor) -> Option<(String, String)> {
-        let q = sup.groups[0].pool.as_ref()?.pool.peek()?;
+        let q = sup.groups.get("lst")?.pool.as_ref()?.pool.peek()?;
         Some((q.event.kind.to_string(), q.event.payload.clone()))
     }
 
@@ -773,7 +811,7 @@ mod tests {
             ))
         );
         sup.enter_fatal("disk on fire");
-        let ps = sup.groups[0].pool.as_mut().unwrap();
+        let ps = sup.groups.get_mut("lst").unwrap().pool.as_mut().unwrap();
         assert_eq!(ps.pool.len(), 2);
         ps.pool.pop();
         let q = ps.pool.pop().unwrap();

@@ -1,8 +1,8 @@
 //! `Supervisor`: the one owner of the daemon's state (groups, processes, pipes, the main log)
 //! and the place where the state machine's effects are carried out (spawn, kill, log).
 
-use super::events::PoolState;
 use super::fcgi::SharedSocket;
+pub use super::groups::{ByName, Group, Groups};
 use super::source::Source;
 use super::{autolog, environment};
 use crate::config::{
@@ -17,15 +17,12 @@ use crate::process::machine::{Effect, Input, Machine, Now};
 use crate::process::{spawn, ProcessState, WaitStatus};
 use crate::sys::errno::{self, errno_name};
 use crate::sys::poller::{Interest, Poller};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What groups stopped together at shutdown share: priority, and being a listener pool.
-type WaveKey = (i64, bool);
 
 /// Poller key of the signal self-pipe (the others: `source::Source`).
 pub const SIGNAL_KEY: usize = 0;
@@ -42,7 +39,8 @@ pub enum Mood {
 pub struct Process {
     pub id: usize,
     pub group: String,
-    pub config: ProcessConfig,
+    /// Shared with the group's configuration.
+    pub config: Arc<ProcessConfig>,
     pub machine: Machine,
     /// Resolved log paths (AUTO names are fixed when the group is created).
     pub stdout_path: Option<PathBuf>,
@@ -50,42 +48,29 @@ pub struct Process {
     pub stdin: Option<OwnedFd>,
     /// sendProcessStdin data the pipe did not take yet.
     pub(super) stdin_buf: Vec<u8>,
-    pub(super) channels: [Option<OutputChannel>; 2],
+    /// Boxed: a channel exists only while the process runs, and most configured processes
+    /// do not (inline, the two made every process record 500 bytes larger).
+    pub(super) channels: [Option<Box<OutputChannel>>; 2],
     /// This process holds a reference on its group's fcgi socket.
     pub(super) holds_socket: bool,
-    /// Event listener protocol state (listener processes only).
-    pub listener: Option<Protocol>,
-    /// The event sent to this listener and not answered yet.
-    pub(super) in_flight: Option<Queued>,
-    /// A busy listener whose stdout is not watched (nothing else waits for it, see
-    /// `events::COLLECT_DELAY`): its reply is read when its pool needs it, or by this time.
-    pub(super) collect_by: Option<Instant>,
-    /// A listener whose stdout reached its end while it ran: if it still runs at this time
-    /// (`events::HANGUP_GRACE`), it has broken the protocol rather than begun to exit.
-    pub(super) hangup_by: Option<Instant>,
+    /// What only an event listener has (boxed: most processes are not listeners).
+    pub listener: Option<Box<Listener>>,
     /// Start again as soon as the stop in progress completes.
     pub(super) restart_pending: bool,
     /// Successful spawns since the process record was created (for /metrics).
     pub starts: u64,
     /// Readiness probe and sd_notify state (`daemon::probes`).
     pub probe: crate::probe::ProbeState,
-}
-
-pub struct Group {
-    pub config: GroupConfig,
-    pub members: Vec<usize>,
-    /// `[supervisord] environment` when the group was created (a change means "changed").
-    pub global_env: Vec<(String, String)>,
-    /// The listening socket of an fcgi-program group.
-    pub socket: Option<SharedSocket>,
-    /// The buffer, handler and trigger of an event listener pool.
-    pub pool: Option<PoolState>,
+    /// Held starts, waiting stops and notes of dependency ordering (`order`).
+    pub dep: super::order::DepWait,
 }
 
 pub struct Supervisor {
     pub config: Config,
     /// The configuration read by the last reloadConfig (reread); `config` until then.
     pub(super) pending: Option<Config>,
+    /// The groups of `pending_config()` by name.
+    pub(super) pending_index: HashSet<ByName>,
     pub(super) overrides: Overrides,
     pub log: MainLog,
     pub mood: Mood,
@@ -98,7 +83,12 @@ pub struct Supervisor {
     pub(super) procs: Vec<Option<Process>>,
     /// By priority; equal priorities in the order they were added (the configuration's
     /// order, by name, at start; `update` adds after them).
-    pub groups: Vec<Group>,
+    pub groups: Groups,
+    /// `[supervisord] environment` as the groups created last saw it, shared by them.
+    global_env: Arc<[(String, String)]>,
+    /// Every process id in start order, for the loop's walk every turn; `None` after
+    /// groups came or went (remade on the next walk, not once per group added).
+    start_order: Option<Vec<usize>>,
     pub(super) pids: HashMap<i32, usize>,
     pub(super) base_env: Vec<(String, String)>,
     pub(super) buf: Vec<u8>,
@@ -107,7 +97,7 @@ pub struct Supervisor {
     /// Listener messages parsed from one read (reused: one per delivered event).
     pub(super) messages: Vec<crate::events::listener::Message>,
     /// Groups still to stop during shutdown/restart, ascending priority (last is stopped next).
-    pub(super) stop_order: Option<Vec<(String, WaveKey)>>,
+    pub(super) stop_order: Option<super::shutdown::StopOrder>,
     pub(super) last_wait_log: Option<Instant>,
     /// Last seen period of TICK_5/60/3600 (None while nobody subscribes).
     pub(super) tick_periods: [Option<u64>; 3],
@@ -121,6 +111,55 @@ pub struct Supervisor {
     pub(super) unlogged: Vec<(usize, usize)>,
     /// Running probe commands: pid -> process id (reaped by `reap`, never "unknown").
     pub(super) probe_pids: HashMap<i32, (usize, crate::probe::Purpose)>,
+    /// Dependency links by process id (`order`).
+    pub(super) links: super::order::Links,
+}
+
+/// The groups of a configuration by name.
+pub(super) fn index_groups(config: &Config) -> HashSet<ByName> {
+    config.groups.iter().cloned().map(ByName).collect()
+}
+
+/// An event listener process's side of the protocol.
+pub struct Listener {
+    pub protocol: Protocol,
+    /// The event sent to this listener and not answered yet.
+    pub(super) in_flight: Option<Queued>,
+    /// A busy listener whose stdout is not watched (nothing else waits for it, see
+    /// `events::COLLECT_DELAY`): its reply is read when its pool needs it, or by this time.
+    pub(super) collect_by: Option<Instant>,
+    /// A listener whose stdout reached its end while it ran: if it still runs at this time
+    /// (`events::HANGUP_GRACE`), it has broken the protocol rather than begun to exit.
+    pub(super) hangup_by: Option<Instant>,
+}
+
+impl Listener {
+    fn new() -> Box<Listener> {
+        Box::new(Listener {
+            protocol: Protocol::new(),
+            in_flight: None,
+            collect_by: None,
+            hangup_by: None,
+        })
+    }
+}
+
+impl Process {
+    pub(super) fn collect_by(&self) -> Option<Instant> {
+        self.listener.as_ref().and_then(|l| l.collect_by)
+    }
+
+    pub(super) fn in_flight_take(&mut self) -> Option<Queued> {
+        self.listener.as_mut().and_then(|l| l.in_flight.take())
+    }
+
+    /// Forgets both listener deadlines (the reply to collect, the hang-up grace).
+    fn clear_collect_by(&mut self) {
+        if let Some(l) = self.listener.as_mut() {
+            l.collect_by = None;
+            l.hangup_by = None;
+        }
+    }
 }
 
 pub(super) fn fd_key(id: usize, stream: Stream) -> usize {
@@ -139,6 +178,7 @@ impl Supervisor {
         base_env: Vec<(String, String)>,
     ) -> io::Result<Self> {
         Ok(Supervisor {
+            pending_index: index_groups(&config),
             config,
             pending: None,
             overrides,
@@ -149,7 +189,9 @@ impl Supervisor {
             last_kill_error: None,
             poller: Arc::new(Poller::new()?),
             procs: Vec::new(),
-            groups: Vec::new(),
+            groups: Groups::new(),
+            global_env: Arc::from([]),
+            start_order: None,
             pids: HashMap::new(),
             base_env,
             buf: vec![0; READ_CHUNK],
@@ -163,6 +205,7 @@ impl Supervisor {
             rest_due: None,
             unlogged: Vec::new(),
             probe_pids: HashMap::new(),
+            links: Default::default(),
         })
     }
 
@@ -186,10 +229,19 @@ impl Supervisor {
 
     /// Every live process id, in start order (group priority, then member order).
     pub fn process_ids(&self) -> Vec<usize> {
-        self.groups
-            .iter()
-            .flat_map(|g| g.members.iter().copied())
-            .collect()
+        match &self.start_order {
+            Some(ids) => ids.clone(),
+            None => self
+                .groups
+                .iter()
+                .flat_map(|g| g.members.iter().copied())
+                .collect(),
+        }
+    }
+
+    pub(super) fn groups_changed(&mut self) {
+        self.start_order = None;
+        self.links.dirty = true;
     }
 
     /// Every live process sorted by group name, then name: 4.3's `lexical` order, which
@@ -205,44 +257,34 @@ impl Supervisor {
     }
 
     pub fn find(&self, group: &str, name: &str) -> Option<usize> {
-        let g = self.groups.iter().find(|g| g.config.name == group)?;
-        g.members
-            .iter()
-            .copied()
-            .find(|&id| self.process(id).is_some_and(|p| p.config.name == name))
+        self.groups
+            .get(group)?
+            .member(name, |id| self.process(id).map(|p| p.config.name.as_str()))
     }
 
     /// Creates a group's processes (STOPPED) and fixes their AUTO log names; a listener
     /// pool subscribes; PROCESS_GROUP_ADDED is emitted.
-    pub fn add_group(&mut self, gc: GroupConfig) {
+    pub fn add_group(&mut self, gc: impl Into<Arc<GroupConfig>>) {
+        let gc: Arc<GroupConfig> = gc.into();
         let pool = self.make_pool(&gc);
         let is_pool = pool.is_some();
-        let mut members = Vec::new();
+        let mut members = Vec::with_capacity(gc.processes.len());
         for pc in &gc.processes {
             members.push(self.new_process(&gc.name, pc, is_pool));
         }
-        // After the groups of lower or equal priority: Supervisor sorts its groups by
-        // priority alone, keeping the order they were added in, so a group added (or changed)
-        // by `update` comes last among its equals, in "all" results and in start order.
-        let at = self
-            .groups
-            .partition_point(|g| g.config.priority <= gc.priority);
-        let global_env = self.config.supervisord.environment.clone();
+        if *self.global_env != *self.config.supervisord.environment {
+            self.global_env = Arc::from(self.config.supervisord.environment.as_slice());
+        }
         let socket = match &gc.kind {
-            GroupKind::Fcgi(s) => Some(SharedSocket::new(s.clone())),
+            GroupKind::Fcgi(s) => Some(SharedSocket::new((**s).clone())),
             _ => None,
         };
         let name = gc.name.clone();
-        self.groups.insert(
-            at,
-            Group {
-                config: gc,
-                members,
-                global_env,
-                socket,
-                pool,
-            },
-        );
+        let global_env = Arc::clone(&self.global_env);
+        // After the groups of lower or equal priority (`Groups::insert`).
+        self.groups
+            .insert(Group::new(gc, members, global_env, socket, pool));
+        self.groups_changed();
         self.emit(Event::new(
             "PROCESS_GROUP_ADDED",
             format!("groupname:{name}\n"),
@@ -250,7 +292,12 @@ impl Supervisor {
     }
 
     /// A process record (STOPPED) for `pc` in `group`, with its AUTO log names fixed; its id.
-    pub(super) fn new_process(&mut self, group: &str, pc: &ProcessConfig, listener: bool) -> usize {
+    pub(super) fn new_process(
+        &mut self,
+        group: &str,
+        pc: &Arc<ProcessConfig>,
+        listener: bool,
+    ) -> usize {
         let stdout_path = self.resolve_log(pc, &pc.stdout, Stream::Stdout);
         let stderr_path = if pc.redirect_stderr {
             None
@@ -261,11 +308,11 @@ impl Supervisor {
         self.procs.push(Some(Process {
             id,
             group: group.to_string(),
-            config: pc.clone(),
+            config: Arc::clone(pc),
             machine: if listener {
-                Machine::listener(&pc.name)
+                Machine::listener()
             } else {
-                Machine::new(&pc.name)
+                Machine::new()
             },
             stdout_path,
             stderr_path,
@@ -273,15 +320,22 @@ impl Supervisor {
             stdin_buf: Vec::new(),
             channels: [None, None],
             holds_socket: false,
-            listener: listener.then(Protocol::new),
-            in_flight: None,
-            collect_by: None,
-            hangup_by: None,
+            listener: listener.then(Listener::new),
             restart_pending: false,
             starts: 0,
             probe: Default::default(),
+            dep: Default::default(),
         }));
+        self.links.dirty = true;
         id
+    }
+
+    /// The active group's configuration if it equals `g`, which a reread then shares: ten
+    /// thousand unchanged programs are held once, not twice, and the diff sees the same
+    /// pointer.
+    pub(super) fn unchanged(&self, g: &GroupConfig) -> Option<Arc<GroupConfig>> {
+        let active = self.groups.get(&g.name)?;
+        (*active.config == *g).then(|| Arc::clone(&active.config))
     }
 
     fn resolve_log(
@@ -325,7 +379,7 @@ impl Supervisor {
             for effect in effects {
                 match effect {
                     Effect::StateChanged { from, to } => {
-                        self.on_state_change(id, from, to);
+                        self.on_state_change(id, from, to, now);
                         self.probe_state_change(id, to, now.mono);
                     }
                     Effect::Spawn => queue.push_back(self.do_spawn(id)),
@@ -341,7 +395,7 @@ impl Supervisor {
     }
 
     /// The choke point every state change passes through: logged, and emitted as events.
-    fn on_state_change(&mut self, id: usize, from: ProcessState, to: ProcessState) {
+    fn on_state_change(&mut self, id: usize, from: ProcessState, to: ProcessState, now: Now) {
         if let Some(p) = self.process(id) {
             let line = format!("{}: {} -> {}", p.config.name, from.name(), to.name());
             self.log.blather(&line);
@@ -351,6 +405,7 @@ impl Supervisor {
             self.listener_running(id);
         }
         self.essential_rule(id, to);
+        self.deps_state_change(id, from, to, now);
     }
 
     fn do_spawn(&mut self, id: usize) -> Input {
@@ -360,7 +415,10 @@ impl Supervisor {
             };
         };
         let name = p.config.name.clone();
-        let mut env = environment::build(&self.base_env, &self.config, &p.group, &p.config);
+        let mut env = match environment::build(&self.base_env, &self.config, &p.group, &p.config) {
+            Ok(env) => env,
+            Err(message) => return Input::SpawnFailed { message },
+        };
         match self.open_notify(id) {
             Ok(extra) => env.extend(extra),
             Err(message) => return Input::SpawnFailed { message },
@@ -402,11 +460,7 @@ impl Supervisor {
         let (out_syslog, err_syslog) = (p.config.stdout.syslog, p.config.stderr.syslog);
         let group = p.group.clone();
         let log = &mut self.log;
-        let shared = self
-            .groups
-            .iter_mut()
-            .find(|g| g.config.name == group)
-            .and_then(|g| g.socket.as_mut());
+        let shared = self.groups.get_mut(&group).and_then(|g| g.socket.as_mut());
         let socket = match shared {
             Some(s) => match s.acquire(log) {
                 Ok(fd) => Some(fd),
@@ -443,7 +497,8 @@ impl Supervisor {
             },
             p.config.stdout.events_enabled && !listener,
             listener,
-        );
+        )
+        .with_prefix(p.config.log_prefix.as_ref());
         let err = child.stderr.map(|fd| {
             OutputChannel::new(
                 Stream::Stderr,
@@ -454,6 +509,7 @@ impl Supervisor {
                 p.config.stderr.events_enabled,
                 false,
             )
+            .with_prefix(p.config.log_prefix.as_ref())
         });
         for ch in [Some(&out), err.as_ref()].into_iter().flatten() {
             // Registered while the channel owns the fd (see close_channels).
@@ -468,12 +524,12 @@ impl Supervisor {
         if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
             // For fcgi programs fd 0 is the socket: the stdin pipe is not kept.
             p.stdin = socket.is_none().then_some(child.stdin);
-            p.channels = [Some(out), err];
+            p.channels = [Some(Box::new(out)), err.map(Box::new)];
             p.holds_socket = socket.is_some();
-            p.collect_by = None;
-            p.hangup_by = None;
-            if p.listener.is_some() {
-                p.listener = Some(Protocol::new());
+            if let Some(l) = p.listener.as_mut() {
+                l.protocol = Protocol::new();
+                l.collect_by = None;
+                l.hangup_by = None;
             }
             p.starts += 1;
         }
@@ -511,24 +567,30 @@ impl Supervisor {
 
     /// Runs a Tick on every process in start order.
     pub fn tick_all(&mut self, now: Now) {
+        self.relink();
+        self.run_due(now);
         let may_start = self.mood == Mood::Running;
-        // Indices rather than process_ids(): this runs every loop turn, and a tick never adds
-        // or removes groups or members (lengths are re-read anyway).
-        let mut g = 0;
-        while g < self.groups.len() {
-            let mut m = 0;
-            while let Some(&id) = self.groups.get(g).and_then(|grp| grp.members.get(m)) {
-                // Most processes are RUNNING, where a tick has nothing to do: with a thousand
-                // programs this loop runs on every wake-up.
-                if self
-                    .process(id)
-                    .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
-                {
-                    self.apply(id, Input::Tick { may_start }, now);
-                }
-                m += 1;
+        // The kept list rather than process_ids(): this runs every loop turn (without
+        // allocating), and a tick never adds or removes groups or members.
+        let order = match self.start_order.take() {
+            Some(order) => order,
+            None => self.process_ids(),
+        };
+        for &id in &order {
+            // Most processes are RUNNING, where a tick has nothing to do: with ten thousand
+            // programs this loop runs on every wake-up.
+            if self
+                .process(id)
+                .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
+            {
+                // Dependencies gate the start; a gated process wakes nobody
+                // (`next_timeout`) until a dependency's state changes.
+                let may_start = may_start && self.deps_ready(id);
+                self.apply(id, Input::Tick { may_start }, now);
             }
-            g += 1;
+        }
+        if self.start_order.is_none() {
+            self.start_order = Some(order);
         }
     }
 
@@ -536,13 +598,17 @@ impl Supervisor {
     /// (forever) when nothing is pending.
     pub fn next_timeout(&self, now: Instant) -> Option<Duration> {
         let may_start = self.mood == Mood::Running;
-        if self.dispatch_due() {
+        if self.dispatch_due() || !self.links.due.is_empty() {
             return Some(Duration::ZERO);
         }
         let mut best: Option<Instant> = None;
         for p in self.procs.iter().flatten() {
-            if p.machine.tick_due(&p.config, may_start) {
+            if p.machine.tick_due(&p.config, may_start) && self.deps_ready(p.id) {
                 return Some(Duration::ZERO);
+            }
+            if p.machine.state() == ProcessState::Backoff && !self.deps_ready(p.id) {
+                // Its retry waits for the dependency, whose state change wakes the loop.
+                continue;
             }
             for d in [p.machine.next_deadline(&p.config), p.probe.next_deadline()]
                 .into_iter()
@@ -552,10 +618,14 @@ impl Supervisor {
             }
         }
         let collect = self
-            .procs
+            .groups
+            .pools()
             .iter()
-            .flatten()
-            .filter_map(|p| p.collect_by.into_iter().chain(p.hangup_by).min())
+            .flat_map(|&gid| self.groups[gid].members.iter())
+            .filter_map(|&id| {
+                let l = self.process(id)?.listener.as_ref()?;
+                l.collect_by.into_iter().chain(l.hangup_by).min()
+            })
             .min();
         for d in [
             self.tick_deadline(now),
@@ -682,7 +752,7 @@ impl Supervisor {
                         let _ = self.poller.delete(&ch.fd);
                     }
                     if protocol {
-                        p.collect_by = None;
+                        p.clear_collect_by();
                         Self::listener_hangup(p);
                     }
                 }
@@ -759,8 +829,7 @@ impl Supervisor {
             ch.finish(&p.config.name, &mut self.log);
             let _ = self.poller.delete(&ch.fd);
         }
-        p.collect_by = None;
-        p.hangup_by = None;
+        p.clear_collect_by();
         if !last_words.is_empty() {
             // Like Supervisor's drain at exit: a result the listener wrote before it died
             // still counts (the event is not sent again).
@@ -789,7 +858,7 @@ impl Supervisor {
     }
 
     fn release_socket(&mut self, group: &str) {
-        if let Some(g) = self.groups.iter_mut().find(|g| g.config.name == group) {
+        if let Some(g) = self.groups.get_mut(group) {
             if let Some(s) = g.socket.as_mut() {
                 s.release(&mut self.log);
             }
@@ -851,83 +920,5 @@ impl Supervisor {
         for f in failures {
             self.log.error(&f);
         }
-    }
-
-    /// One step of the stop phase of shutdown/restart: groups are stopped one after another
-    /// from the highest priority down, each waiting for its processes to exit. Returns true
-    /// when nothing is left running.
-    pub fn shutdown_step(&mut self, now: Now) -> bool {
-        let mut order = match self.stop_order.take() {
-            Some(o) => o,
-            None => {
-                self.emit(Event::new("SUPERVISOR_STATE_CHANGE_STOPPING", ""));
-                // Programs first (highest priority down), listener pools last.
-                let (pools, programs): (Vec<&Group>, Vec<&Group>) =
-                    self.groups.iter().partition(|g| g.pool.is_some());
-                pools
-                    .into_iter()
-                    .chain(programs)
-                    .map(|g| (g.config.name.clone(), (g.config.priority, g.pool.is_some())))
-                    .collect()
-            }
-        };
-        // Groups of the same priority (and kind) are stopped together, as one wave; the next
-        // wave starts when every process of this one is stopped. Supervisor stops them one
-        // group at a time, so a shutdown took the sum of their stop times, not the longest.
-        while let Some(&(_, wave_key)) = order.last() {
-            let wave = order
-                .iter()
-                .rev()
-                .take_while(|(_, k)| *k == wave_key)
-                .count();
-            let names: Vec<String> = order[order.len() - wave..]
-                .iter()
-                .map(|(n, _)| n.clone())
-                .collect();
-            let mut done = true;
-            for name in &names {
-                if !self.drained(name, now) {
-                    done = false;
-                    continue;
-                }
-                let members = self
-                    .groups
-                    .iter()
-                    .find(|g| &g.config.name == name)
-                    .map(|g| g.members.clone())
-                    .unwrap_or_default();
-                for &id in &members {
-                    self.apply(id, Input::StopForShutdown, now);
-                }
-                done &= members.iter().all(|&id| {
-                    self.process(id)
-                        .is_none_or(|p| p.machine.state().is_stopped())
-                });
-            }
-            if !done {
-                break;
-            }
-            order.truncate(order.len() - wave);
-        }
-        self.stop_order = Some(order);
-        let unstopped: Vec<String> = self
-            .process_ids()
-            .into_iter()
-            .filter_map(|id| self.process(id))
-            .filter(|p| !p.machine.state().is_stopped())
-            .map(|p| p.config.name.clone())
-            .collect();
-        if unstopped.is_empty() {
-            return true;
-        }
-        if self
-            .last_wait_log
-            .is_none_or(|t| now.mono.duration_since(t) >= Duration::from_secs(3))
-        {
-            self.last_wait_log = Some(now.mono);
-            self.log
-                .info(&format!("waiting for {} to die", unstopped.join(", ")));
-        }
-        false
     }
 }

@@ -6,6 +6,7 @@
 
 use super::supervisor::Supervisor;
 use crate::config::{GroupConfig, GroupKind, ProcessConfig};
+use std::sync::Arc;
 
 /// Why a twiddle was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +43,7 @@ impl Supervisor {
     pub fn add_processes(
         &mut self,
         group: &str,
-        procs: Vec<ProcessConfig>,
+        procs: Vec<Arc<ProcessConfig>>,
     ) -> Result<(), TwiddleError> {
         let g = self.group(group).ok_or(TwiddleError::NoSuchGroup)?;
         if !matches!(g.config.kind, GroupKind::Program) {
@@ -55,10 +56,11 @@ impl Supervisor {
             .iter()
             .map(|pc| self.new_process(group, pc, false))
             .collect();
-        if let Some(g) = self.groups.iter_mut().find(|g| g.config.name == group) {
-            g.members.extend(ids);
-            g.config.processes.extend(procs);
+        if let Some(g) = self.groups.get_mut(group) {
+            g.add_members(ids, procs);
         }
+        // The cached start order lists members: it is made again with the new ones.
+        self.groups_changed();
         Ok(())
     }
 
@@ -75,10 +77,10 @@ impl Supervisor {
         if running {
             return Err(TwiddleError::StillRunning);
         }
-        if let Some(g) = self.groups.iter_mut().find(|g| g.config.name == group) {
-            g.members.retain(|&m| m != id);
-            g.config.processes.retain(|pc| pc.name != name);
+        if let Some(g) = self.groups.get_mut(group) {
+            g.remove_member(id, name);
         }
+        self.groups_changed();
         if let Some(slot) = self.procs.get_mut(id) {
             *slot = None;
         }
@@ -89,36 +91,33 @@ impl Supervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::MainLog;
     use crate::process::{Input, Now, ProcessState};
-    use crate::testutil::{config, process_config};
+    use crate::testutil::{process_config, program_group, supervisor};
 
     fn sup() -> Supervisor {
-        let mut sup =
-            Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
-        sup.add_group(GroupConfig {
-            name: "grp".into(),
-            priority: 1,
-            kind: GroupKind::Program,
-            processes: vec![process_config("a", "/bin/cat")],
-        });
-        sup
+        supervisor(vec![program_group(
+            "grp",
+            vec![process_config("a", "/bin/cat")],
+        )])
     }
 
     #[test]
     fn processes_join_and_leave_a_running_group() {
         let mut s = sup();
         assert_eq!(
-            s.add_processes("grp", vec![process_config("a", "/bin/true")]),
+            s.add_processes("grp", vec![process_config("a", "/bin/true").into()]),
             Err(TwiddleError::Exists("a".into()))
         );
         assert_eq!(
-            s.add_processes("nope", vec![process_config("b", "/bin/true")]),
+            s.add_processes("nope", vec![process_config("b", "/bin/true").into()]),
             Err(TwiddleError::NoSuchGroup)
         );
         s.add_processes(
             "grp",
-            vec![process_config("b", "/bin/true"), process_config("c", "x")],
+            vec![
+                process_config("b", "/bin/true").into(),
+                process_config("c", "x").into(),
+            ],
         )
         .unwrap();
         let b = s.find("grp", "b").expect("b was added");
@@ -153,7 +152,7 @@ mod tests {
         assert!(!s.add_empty_group("grp", 5));
         assert!(s.add_empty_group("dyn", 5));
         assert_eq!(s.group("dyn").map(|g| g.members.len()), Some(0));
-        s.add_processes("dyn", vec![process_config("x", "/bin/true")])
+        s.add_processes("dyn", vec![process_config("x", "/bin/true").into()])
             .unwrap();
         assert!(s.find("dyn", "x").is_some());
     }

@@ -148,7 +148,13 @@ impl Protocol {
                     let n = match self.body_len {
                         Some(n) => n,
                         None => {
-                            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+                            // The limit holds for a whole line too: a line's fate must not
+                            // depend on how the pipe split it (found by fuzzing).
+                            let Some(nl) = rest
+                                .iter()
+                                .take(MAX_RESULT_LINE + 1)
+                                .position(|&b| b == b'\n')
+                            else {
                                 if rest.len() > MAX_RESULT_LINE {
                                     return self.garbage(rest, out, pos);
                                 }
@@ -294,6 +300,34 @@ mod tests {
         assert!(p.feed(head.as_bytes()).is_empty());
         let m = p.feed(&vec![b'y'; MAX_RESULT_BODY]);
         assert!(matches!(&m[..], [Message::Result(b)] if b.len() == MAX_RESULT_BODY));
+    }
+
+    #[test]
+    fn a_result_line_over_the_limit_is_garbage_in_one_read_or_in_pieces() {
+        let line = format!("RESULT{}2\n", " ".repeat(MAX_RESULT_LINE - 6));
+        let mut whole = busy();
+        assert!(matches!(
+            whole.feed(line.as_bytes())[..],
+            [Message::Garbage(_)]
+        ));
+        let mut pieces = busy();
+        let mut got = Vec::new();
+        for b in line.as_bytes() {
+            pieces.feed_into(std::slice::from_ref(b), &mut got);
+        }
+        assert!(matches!(got[..], [Message::Garbage(_)]));
+        // At the limit, both ways accept it.
+        let line = format!("RESULT{}2\nOK", " ".repeat(MAX_RESULT_LINE - 7));
+        assert_eq!(
+            busy().feed(line.as_bytes()),
+            vec![Message::Result(b"OK".to_vec())]
+        );
+        let mut pieces = busy();
+        let mut got = Vec::new();
+        for b in line.as_bytes() {
+            pieces.feed_into(std::slice::from_ref(b), &mut got);
+        }
+        assert_eq!(got, vec![Message::Result(b"OK".to_vec())]);
     }
 
     #[test]

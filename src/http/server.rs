@@ -222,6 +222,23 @@ fn refuse(slot: &Slot, status: u16, extra: &[(&'static str, String)], t: &Timeou
     }
 }
 
+/// Serves `conn` as a listener without auth serves an accepted connection, with the default
+/// deadlines: the fuzzer's way in (`crate::fuzz::http`), so it runs exactly this code.
+pub(crate) fn serve_connection(conn: File, tx: Sender<HttpRequest>, poller: Arc<Poller>) {
+    let server = Server {
+        auth: None,
+        tx,
+        poller,
+        table: Table::new(1),
+        loopback_only: false,
+        timeouts: Timeouts::DEFAULT,
+    };
+    let now = Instant::now();
+    if let Ok(slot) = server.table.admit(conn, now) {
+        serve(slot, now, &server);
+    }
+}
+
 /// Serves one connection until it closes, errs, misses a deadline, is evicted or asks to
 /// close.
 fn serve(slot: Slot, accepted: Instant, server: &Server) {

@@ -61,22 +61,14 @@ pub fn httpdate_fmt(t: std::time::SystemTime) -> String {
     let secs = t
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0) as _;
-    // SAFETY: gmtime_r writes into the tm we pass.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::gmtime_r(&secs, &mut tm);
-        tm
-    };
+        .unwrap_or(0) as libc::time_t;
+    let tm = crate::sys::tm::utc(secs);
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
         DAYS[tm.tm_wday.clamp(0, 6) as usize],
         tm.tm_mday,
-        MONTHS[tm.tm_mon.clamp(0, 11) as usize],
+        crate::sys::tm::MONTHS[tm.tm_mon.clamp(0, 11) as usize],
         tm.tm_year + 1900,
         tm.tm_hour,
         tm.tm_min,

@@ -163,13 +163,7 @@ impl MainLog {
 /// `YYYY-MM-DD HH:MM:SS,mmm` in local time, milliseconds truncated.
 pub fn timestamp(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as _;
-    // SAFETY: localtime_r only writes into the tm we hand it.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&secs, &mut tm);
-        tm
-    };
+    let tm = crate::sys::tm::local(d.as_secs() as libc::time_t);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
         tm.tm_year + 1900,

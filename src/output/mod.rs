@@ -3,7 +3,9 @@
 
 pub mod ansi;
 pub mod capture;
+pub mod prefix;
 
+use crate::config::logline::LinePrefix;
 use crate::config::pyrepr::repr;
 use crate::config::LogLevel;
 use crate::log::{syslog, MainLog, RotatingFile};
@@ -91,6 +93,8 @@ pub struct OutputChannel {
     pub rest_until: Option<Instant>,
     /// The owner stopped watching the pipe for a rest (and has not watched it again yet).
     pub silent: bool,
+    /// Rewrites the log file's bytes (`log_prefix`, `log_timestamps`); only the file's.
+    prefix: Option<prefix::Prefixer>,
 }
 
 impl OutputChannel {
@@ -123,7 +127,18 @@ impl OutputChannel {
             rest: false,
             rest_until: None,
             silent: false,
+            prefix: None,
         }
+    }
+
+    /// Prefixes every line written to the log file (not syslog, the main log or events,
+    /// which keep the child's bytes). The bytes are rewritten, so they are never spliced.
+    pub fn with_prefix(mut self, spec: Option<&LinePrefix>) -> OutputChannel {
+        if let (Some(spec), Some(_)) = (spec, &self.log) {
+            self.prefix = Some(prefix::Prefixer::new(spec.clone()));
+            self.splice = false;
+        }
+        self
     }
 
     /// True once after a read that should be followed by a rest: the owner then stops
@@ -350,12 +365,18 @@ impl OutputChannel {
         if data.is_empty() {
             return;
         }
+        let mut prefixer = self.prefix.take();
+        let logged = match prefixer.as_mut() {
+            Some(p) => p.apply(data, std::time::SystemTime::now),
+            None => data,
+        };
         if self.events && self.log.is_some() {
             // The owner sends the events of this read first, then calls flush_log.
-            self.unlogged.extend_from_slice(data);
+            self.unlogged.extend_from_slice(logged);
         } else {
-            self.write_file(process, data, mainlog);
+            self.write_file(process, logged, mainlog);
         }
+        self.prefix = prefixer;
         if self.syslog {
             syslog::send_child_output(process, data);
         }
@@ -447,6 +468,36 @@ mod tests {
             );
             ch.flush_log("p", &mut main);
             assert_eq!(std::fs::read(dir.path().join("out.log")).unwrap(), b"hi\n");
+        }
+    }
+
+    #[test]
+    fn prefixed_output_is_read_not_spliced_and_events_keep_the_raw_bytes() {
+        for events in [false, true] {
+            let dir = TempDir::new("out6");
+            let (ch, mut w) = channel(&dir, events, false);
+            let spec = LinePrefix {
+                text: "web | ".into(),
+                timestamps: None,
+            };
+            let mut ch = ch.with_prefix(Some(&spec));
+            let mut main = MainLog::new();
+            let mut buf = vec![0u8; 64];
+            w.write_all(b"one\ntw").unwrap();
+            assert!(matches!(
+                ch.read_once("p", &mut buf, false, &mut main),
+                ReadResult::Data(6)
+            ));
+            assert_eq!(&buf[..6], b"one\ntw", "read, not spliced");
+            w.write_all(b"o\n").unwrap();
+            ch.read_once("p", &mut buf, false, &mut main);
+            ch.flush_log("p", &mut main);
+            assert_eq!(
+                std::fs::read(dir.path().join("out.log")).unwrap(),
+                b"web | one\nweb | two\n"
+            );
+            let raw: &[u8] = if events { b"one\ntwo\n" } else { b"" };
+            assert_eq!(ch.visible, raw);
         }
     }
 

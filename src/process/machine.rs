@@ -98,7 +98,6 @@ pub enum Effect {
 /// One process's runtime record.
 #[derive(Debug, Clone)]
 pub struct Machine {
-    pub name: String,
     state: ProcessState,
     pub pid: i32,
     /// Consecutive failed starts.
@@ -150,10 +149,17 @@ fn secs(n: i64) -> Duration {
     Duration::from_secs(n.max(0) as u64)
 }
 
+impl Default for Machine {
+    fn default() -> Machine {
+        Machine::new()
+    }
+}
+
 impl Machine {
-    pub fn new(name: &str) -> Machine {
+    /// A STOPPED process's machine. Its name is its configuration's (passed to `step`): not
+    /// a copy per process.
+    pub fn new() -> Machine {
         Machine {
-            name: name.to_string(),
             state: ProcessState::Stopped,
             pid: 0,
             backoff: 0,
@@ -177,10 +183,10 @@ impl Machine {
     }
 
     /// The machine of an event listener (see `greets`).
-    pub fn listener(name: &str) -> Machine {
+    pub fn listener() -> Machine {
         Machine {
             greets: true,
-            ..Machine::new(name)
+            ..Machine::new()
         }
     }
 
@@ -235,7 +241,7 @@ impl Machine {
                 .wall
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            self.jitter = Jitter::seeded(backoff::seed(&self.name, nanos));
+            self.jitter = Jitter::seeded(backoff::seed(&cfg.name, nanos));
         }
         backoff::wait(&cfg.restart, base, n, &mut self.jitter)
     }
@@ -310,7 +316,7 @@ impl Machine {
             // do we (a second copy would orphan the first, which nobody would kill).
             Input::Start if self.pid != 0 => fx.push(Effect::Log(
                 LogLevel::Warn,
-                format!("process '{}' already running", self.name),
+                format!("process '{}' already running", cfg.name),
             )),
             Input::Start => {
                 // Asked for by hand: earlier crashes no longer count.
@@ -324,7 +330,7 @@ impl Machine {
                 self.last_pid = pid;
                 fx.push(Effect::Log(
                     LogLevel::Info,
-                    format!("spawned: '{}' with pid {pid}", self.name),
+                    format!("spawned: '{}' with pid {pid}", cfg.name),
                 ));
             }
             Input::SpawnFailed { message } => {
@@ -338,7 +344,7 @@ impl Machine {
                     LogLevel::Critical,
                     format!(
                         "unknown problem killing {} ({}):{message}",
-                        self.name, self.pid
+                        cfg.name, self.pid
                     ),
                 ));
                 self.killing = false;
@@ -370,7 +376,7 @@ impl Machine {
                         LogLevel::Info,
                         format!(
                             "success: {} entered RUNNING state, process is ready",
-                            self.name
+                            cfg.name
                         ),
                     ));
                 }
@@ -385,7 +391,7 @@ impl Machine {
                 if self.state == ProcessState::Running {
                     fx.push(Effect::Log(
                         LogLevel::Warn,
-                        format!("restarting {}: {message}", self.name),
+                        format!("restarting {}: {message}", cfg.name),
                     ));
                     self.stop(cfg, false, now, &mut fx);
                     self.after_stop = AfterStop::Restart;
@@ -397,7 +403,7 @@ impl Machine {
                         LogLevel::Info,
                         format!(
                             "{}: pid {} exited, following its main pid {pid} (MAINPID)",
-                            self.name, self.pid
+                            cfg.name, self.pid
                         ),
                     ));
                     self.pid = pid;
@@ -408,7 +414,7 @@ impl Machine {
                 if matches!(self.state, ProcessState::Running | ProcessState::Starting) {
                     fx.push(Effect::Log(
                         LogLevel::Info,
-                        format!("{} is stopping on its own (STOPPING=1)", self.name),
+                        format!("{} is stopping on its own (STOPPING=1)", cfg.name),
                     ));
                     self.killing = true;
                     self.delay = Some(now.mono + secs(cfg.stopwaitsecs));
@@ -460,7 +466,7 @@ impl Machine {
             format!(
                 "waiting {:.1}s before restarting {} (restart {})",
                 wait.as_secs_f64(),
-                self.name,
+                cfg.name,
                 self.restarts
             ),
         ));
@@ -480,7 +486,7 @@ impl Machine {
                         LogLevel::Info,
                         format!(
                             "gave up: {} entered FATAL state, too many start retries too quickly",
-                            self.name
+                            cfg.name
                         ),
                     ));
                 } else if may_start && self.delay.is_none_or(|d| now.mono >= d) {
@@ -496,7 +502,7 @@ impl Machine {
                     let message = format!("not ready within {} seconds (startsecs)", cfg.startsecs);
                     fx.push(Effect::Log(
                         LogLevel::Warn,
-                        format!("{}: {message}", self.name),
+                        format!("{}: {message}", cfg.name),
                     ));
                     self.stop(cfg, false, now, fx);
                     self.after_stop = AfterStop::Backoff;
@@ -506,7 +512,7 @@ impl Machine {
             ProcessState::Stopping if self.delay.is_some_and(|d| now.mono >= d) => {
                 fx.push(Effect::Log(
                     LogLevel::Warn,
-                    format!("killing '{}' ({}) with SIGKILL", self.name, self.pid),
+                    format!("killing '{}' ({}) with SIGKILL", cfg.name, self.pid),
                 ));
                 fx.push(Effect::Kill {
                     pid: self.pid,
@@ -532,7 +538,7 @@ impl Machine {
             LogLevel::Info,
             format!(
                 "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
-                self.name, cfg.startsecs
+                cfg.name, cfg.startsecs
             ),
         ));
     }
@@ -556,7 +562,7 @@ impl Machine {
                     LogLevel::Debug,
                     format!(
                         "killing {} (pid {}) {group}with signal {}",
-                        self.name,
+                        cfg.name,
                         self.pid,
                         signal_name(cfg.stopsignal)
                     ),
@@ -583,10 +589,7 @@ impl Machine {
             ProcessState::Backoff => {
                 fx.push(Effect::Log(
                     LogLevel::Debug,
-                    format!(
-                        "Attempted to kill {}, which is in BACKOFF state.",
-                        self.name
-                    ),
+                    format!("Attempted to kill {}, which is in BACKOFF state.", cfg.name),
                 ));
                 self.delay = None;
                 self.restart_wait = false;
@@ -619,7 +622,7 @@ impl Machine {
             };
             fx.push(Effect::Log(
                 level,
-                format!("stopped: {} ({desc})", self.name),
+                format!("stopped: {} ({desc})", cfg.name),
             ));
             if after == AfterStop::Backoff {
                 self.fail_start(cfg, now, fx);
@@ -635,7 +638,7 @@ impl Machine {
                 self.give_up(fx);
                 fx.push(Effect::Log(
                     LogLevel::Info,
-                    format!("gave up: {} entered FATAL state, retired", self.name),
+                    format!("gave up: {} entered FATAL state, retired", cfg.name),
                 ));
             }
         } else if self.state == ProcessState::Starting && (too_quick || self.probed(cfg)) {
@@ -649,7 +652,7 @@ impl Machine {
             .to_string();
             fx.push(Effect::Log(
                 LogLevel::Warn,
-                format!("exited: {} ({desc}; not expected)", self.name),
+                format!("exited: {} ({desc}; not expected)", cfg.name),
             ));
             self.fail_start(cfg, now, fx);
         } else {
@@ -670,13 +673,13 @@ impl Machine {
             if expected {
                 fx.push(Effect::Log(
                     LogLevel::Info,
-                    format!("exited: {} ({desc}; expected)", self.name),
+                    format!("exited: {} ({desc}; expected)", cfg.name),
                 ));
             } else {
                 self.spawnerr = format!("Bad exit code {code}");
                 fx.push(Effect::Log(
                     LogLevel::Warn,
-                    format!("exited: {} ({desc}; not expected)", self.name),
+                    format!("exited: {} ({desc}; not expected)", cfg.name),
                 ));
             }
             self.pid = 0;

@@ -3,3 +3,4 @@
 pub mod errno;
 pub mod poller;
 pub mod quota;
+pub mod tm;

@@ -63,8 +63,20 @@ fn unix_now() -> u64 {
 
 /// A fresh token for a page rendered now: `<issued>.<hmac>`.
 pub fn token() -> String {
+    // Made once per second, not once per form: the status page has a form per process,
+    // and an HMAC per row was a large part of rendering ten thousand of them.
+    thread_local! {
+        static LAST: std::cell::RefCell<(u64, String)> =
+            const { std::cell::RefCell::new((0, String::new())) };
+    }
     let t = unix_now();
-    format!("{t}.{}", mac(t))
+    LAST.with_borrow_mut(|(at, token)| {
+        if *at != t || token.is_empty() {
+            *at = t;
+            *token = format!("{t}.{}", mac(t));
+        }
+        token.clone()
+    })
 }
 
 /// Checks a token from a form: well formed, made by this daemon, not expired.
@@ -141,10 +153,7 @@ mod tests {
             method: "POST".into(),
             url: "/index.html".into(),
             host: Some("127.0.0.1:9001".into()),
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            headers: crate::testutil::owned(headers),
             body: Vec::new(),
             loopback_only: true,
             reply: mpsc::channel().0,

@@ -116,25 +116,16 @@ pub fn handle(ctx: &mut Ctx, req: &HttpRequest) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{GroupConfig, GroupKind};
     use crate::daemon::supervisor::Supervisor;
-    use crate::log::MainLog;
     use crate::process::Now;
-    use crate::testutil::{config, process_config};
+    use crate::testutil::{process_config, program_group, supervisor};
 
     /// A daemon with a hostile-named group of two programs (one not autostarted), never started.
     fn sup() -> Supervisor {
-        let mut sup =
-            Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
         let mut manual = process_config("m<u>", "/bin/cat");
         manual.autostart = false;
-        sup.add_group(GroupConfig {
-            name: "g<i>\"&".into(),
-            priority: 1,
-            kind: GroupKind::Program,
-            processes: vec![process_config("a'<x>", "/bin/cat"), manual],
-        });
-        sup
+        let programs = vec![process_config("a'<x>", "/bin/cat"), manual];
+        supervisor(vec![program_group("g<i>\"&", programs)])
     }
 
     #[test]

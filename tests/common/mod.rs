@@ -245,22 +245,28 @@ impl Daemon {
 
     /// Waits for the daemon to exit and returns its exit code.
     pub fn wait_exit(&mut self, secs: u64) -> Option<i32> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        let child = self.child.as_mut()?;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = child.try_wait() {
-                self.child = None;
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        wait_exit(&mut self.child, secs)
     }
 
     pub fn stop(&mut self) -> Option<i32> {
         self.signal(libc::SIGTERM);
         self.wait_exit(30)
     }
+}
+
+/// Waits up to `secs` for `child` to exit and returns its exit code (None on a timeout, a
+/// signal, or no child); an exited child is taken, so that drop does not signal its pid.
+fn wait_exit(child: &mut Option<Child>, secs: u64) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let running = child.as_mut()?;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = running.try_wait() {
+            *child = None;
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
 }
 
 /// Ends a daemon the test started: SIGTERM, up to 20 s to exit, then SIGKILL.
@@ -429,3 +435,114 @@ pub fn free_port() -> u16 {
 /// The `[unix_http_server]` + `[rpcinterface:supervisor]` sections every control test needs.
 pub const RPC: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
+
+/// Whether this machine lets a test run `unshare --pid --fork --mount-proc` (util-linux; root
+/// or user namespaces); else a [`skip`] that says why not.
+pub fn unshare_or_skip() -> bool {
+    let why = match Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .output()
+    {
+        Ok(out) if out.status.success() => return true,
+        Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        Err(e) => format!("unshare not runnable: {e}"),
+    };
+    skip(&format!(
+        "permission for unshare --pid --fork --mount-proc (util-linux; root or user namespaces): {why}"
+    ));
+    false
+}
+
+/// Starts `supervisord -n -c <conf>` of `d` as PID 1 of a new PID namespace (the container
+/// case); the child is `unshare`, whose one child is the daemon.
+pub fn spawn_in_pid_namespace(d: &Daemon) -> Child {
+    Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(bin("supervisord"))
+        .args(["-n", "-c"])
+        .arg(&d.conf)
+        .current_dir(d.dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn unshare")
+}
+
+/// The children of `pid` (from /proc), empty once it is gone.
+pub fn children(pid: i32) -> Vec<i32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Python's supervisord 4.3.0 running `-n` in a temp dir; killed by pid on drop.
+pub struct PyDaemon {
+    pub dir: TempDir,
+    pub conf: PathBuf,
+    child: Option<Child>,
+    pub pid: i32,
+}
+
+impl PyDaemon {
+    /// Writes `body` (with `{dir}`) under a [supervisord] section and starts the daemon; None
+    /// (or a panic under CI) when the venv is missing.
+    pub fn start(tag: &str, body: &str) -> Option<PyDaemon> {
+        let bin = venv_bin("supervisord")?;
+        let dir = TempDir::new(tag);
+        let d = dir.path().display().to_string();
+        let conf = dir.path().join("supervisord.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
+                 childlogdir={d}\nloglevel=debug\n\n{}",
+                body.replace("{dir}", &d)
+            ),
+        )
+        .expect("write conf");
+        let child = Command::new(bin)
+            .arg("-n")
+            .arg("-c")
+            .arg(&conf)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("stderr.txt")).expect("stderr"))
+            .spawn()
+            .expect("spawn python supervisord");
+        let pd = PyDaemon {
+            pid: child.id() as i32,
+            child: Some(child),
+            conf,
+            dir,
+        };
+        wait_until(30, "python supervisord to start", || {
+            pd.log().contains("supervisord started with pid")
+        });
+        Some(pd)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path("supervisord.log")).unwrap_or_default()
+    }
+
+    /// Waits for the daemon to exit; its exit code.
+    pub fn wait_exit(&mut self, secs: u64) -> Option<i32> {
+        wait_exit(&mut self.child, secs)
+    }
+}
+
+impl Drop for PyDaemon {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.take() {
+            stop_child(child);
+        }
+    }
+}

@@ -4,10 +4,10 @@
 
 #![allow(dead_code)]
 
-use crate::common::{skip, venv_bin, wait_until, TempDir};
+use crate::common::{skip, venv_bin, wait_until};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn our_ctl() -> PathBuf {
@@ -127,84 +127,6 @@ impl Ctl {
                 return out;
             }
             std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-/// Python's supervisord 4.3.0 running `-n` in a temp dir; killed by pid on drop.
-pub struct PyDaemon {
-    pub dir: TempDir,
-    pub conf: PathBuf,
-    child: Option<Child>,
-    pub pid: i32,
-}
-
-impl PyDaemon {
-    /// Writes `body` (with `{dir}`) under a [supervisord] section and starts the daemon; None
-    /// (or a panic under CI) when the venv is missing.
-    pub fn start(tag: &str, body: &str) -> Option<PyDaemon> {
-        let bin = venv_bin("supervisord")?;
-        let dir = TempDir::new(tag);
-        let d = dir.path().display().to_string();
-        let conf = dir.path().join("supervisord.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
-                 childlogdir={d}\nloglevel=debug\n\n{}",
-                body.replace("{dir}", &d)
-            ),
-        )
-        .expect("write conf");
-        let child = Command::new(bin)
-            .arg("-n")
-            .arg("-c")
-            .arg(&conf)
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("stderr.txt")).expect("stderr"))
-            .spawn()
-            .expect("spawn python supervisord");
-        let pd = PyDaemon {
-            pid: child.id() as i32,
-            child: Some(child),
-            conf,
-            dir,
-        };
-        wait_until(30, "python supervisord to start", || {
-            pd.log().contains("supervisord started with pid")
-        });
-        Some(pd)
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.path("supervisord.log")).unwrap_or_default()
-    }
-
-    /// Waits for the daemon to exit; its exit code.
-    pub fn wait_exit(&mut self, secs: u64) -> Option<i32> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        let child = self.child.as_mut()?;
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = child.try_wait() {
-                self.child = None;
-                return st.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-impl Drop for PyDaemon {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.take() {
-            crate::common::stop_child(child);
         }
     }
 }

@@ -17,7 +17,7 @@ struct Sim {
 impl Sim {
     fn new(cfg: ProcessConfig) -> Sim {
         Sim {
-            m: Machine::new(&cfg.name),
+            m: Machine::new(),
             cfg,
             t0: Instant::now(),
             at: Duration::ZERO,
@@ -541,7 +541,7 @@ fn listener(startsecs: i64) -> Sim {
     cfg.startsecs = startsecs;
     cfg.startretries = 2;
     let mut s = Sim::new(cfg);
-    s.m = Machine::listener("l");
+    s.m = Machine::listener();
     s
 }
 

@@ -1,0 +1,27 @@
+//! Broken-down calendar time (`struct tm`) of seconds since the epoch, for the timestamp
+//! formats of the logs, the status display and HTTP.
+
+/// `%b` of the C locale and RFC 1123's month names, indexed by `tm_mon`.
+pub const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `secs` in local time (TZ and the system zone apply), with `tm_gmtoff` set.
+pub fn local(secs: libc::time_t) -> libc::tm {
+    // SAFETY: localtime_r only writes into the tm we hand it; all-zero is a valid tm.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&secs, &mut tm);
+        tm
+    }
+}
+
+/// `secs` in UTC.
+pub fn utc(secs: libc::time_t) -> libc::tm {
+    // SAFETY: gmtime_r only writes into the tm we hand it; all-zero is a valid tm.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::gmtime_r(&secs, &mut tm);
+        tm
+    }
+}
