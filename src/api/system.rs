@@ -2,9 +2,10 @@
 //! order; a deferred call holds back the ones after it; successes are bare values, R6; all
 //! results together within one reply budget, `budget`).
 
+use super::budget::{self, Bound, Budget};
 use super::faults::{self, Fault};
 use super::table::{self, METHODS};
-use super::{budget, params, twiddler, CallResult, Ctx, Deferred, Outcome};
+use super::{params, twiddler, CallResult, Ctx, Deferred, Outcome};
 use crate::rpc::codec;
 use crate::rpc::value::{Encoded, Value};
 
@@ -75,6 +76,8 @@ struct Multi {
     left: usize,
     /// The encoded `spent()` fault: kept free for each call not answered yet.
     slot: usize,
+    /// What bounded the multicall's budget when it started (for its calls' faults).
+    by: Bound,
     current: Option<Box<dyn Deferred>>,
 }
 
@@ -120,7 +123,11 @@ impl Multi {
             }
         }
         while let Some(call) = self.calls.next() {
-            let outer = std::mem::replace(&mut ctx.budget, self.room());
+            let inner = Budget {
+                left: self.room(),
+                by: self.by,
+            };
+            let outer = std::mem::replace(&mut ctx.budget, inner);
             let outcome = match one(ctx, &call) {
                 Ok(o) => o,
                 Err(f) => Outcome::Done(Err(f)),
@@ -178,7 +185,7 @@ pub fn multicall(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     let mut slot = String::new();
     codec::encode_value(&fault_value(&spent()), &mut slot);
     let frame = codec::ARRAY_OPEN.len() + codec::ARRAY_CLOSE.len();
-    let most = ctx.budget.saturating_sub(frame) / slot.len();
+    let most = ctx.budget.left.saturating_sub(frame) / slot.len();
     if calls.len() > most {
         return Outcome::Done(Err(Fault::new(
             faults::FAILED,
@@ -193,8 +200,9 @@ pub fn multicall(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     let multi = Multi {
         calls: calls.clone().into_iter(),
         out,
-        left: ctx.budget - frame,
+        left: ctx.budget.left - frame,
         slot: slot.len(),
+        by: ctx.budget.by,
         current: None,
     };
     super::settle(ctx, Outcome::Later(Box::new(multi)))
@@ -222,7 +230,7 @@ mod tests {
         let mut sup =
             Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
         let mut ctx = Ctx::new(&mut sup, Now::current());
-        ctx.budget = budget;
+        ctx.budget = Budget::reply(budget);
         match multicall(&mut ctx, &[calls(names)]) {
             Outcome::Done(r) => r.map(codec::encode_response_owned),
             Outcome::Later(_) => panic!("nothing here waits"),
