@@ -271,7 +271,11 @@ fn slow_readers_of_large_logs_hold_at_most_the_replies_budget() {
             held += 1;
         }
     }
-    println!("{held} replies held, {busy} clients told the server is busy");
+    let peak = kib(d.pid, "VmHWM") * 1024;
+    println!(
+        "{held} replies held, {busy} clients told the server is busy; daemon peak RSS {} MiB",
+        peak >> 20
+    );
     assert_eq!(held, READS_HELD / LOG, "replies held at once");
     assert_eq!(busy, CLIENTS - held);
     // The admin's status, while all those replies wait for their readers.
@@ -287,11 +291,6 @@ fn slow_readers_of_large_logs_hold_at_most_the_replies_budget() {
         stdout.starts_with("p ") && stdout.contains("STOPPED"),
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
-    );
-    let peak = kib(d.pid, "VmHWM") * 1024;
-    println!(
-        "daemon peak RSS with {CLIENTS} slow readers: {} MiB",
-        peak >> 20
     );
     assert!(
         peak < READS_HELD + 2 * BUDGET,
@@ -346,12 +345,6 @@ fn large_bodies_being_read_at_once_stay_within_their_budget() {
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("Retry-After: 1"), "{answer}");
     assert!(call(&sock, "supervisor.getState", &[]).is_ok());
-    let peak = kib(d.pid, "VmHWM") * 1024;
-    println!(
-        "daemon peak RSS with {} bodies promised: {} MiB",
-        stalled.len(),
-        peak >> 20
-    );
     drop(stalled);
     wait_until(20, "a large body taken again", || {
         let mut c = connect();
