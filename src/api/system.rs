@@ -190,8 +190,14 @@ pub fn multicall(ctx: &mut Ctx, p: &[Value]) -> Outcome {
         return Outcome::Done(Err(Fault::new(
             faults::FAILED,
             format!(
-                "too many calls: {} in one multicall, at most {most} fit in the reply budget",
-                calls.len()
+                "too many calls: {} in one multicall, at most {most} fit in the reply budget{}",
+                calls.len(),
+                match ctx.budget.by {
+                    Bound::Held =>
+                        " now (the server is busy with other large replies; \
+                                    retry later)",
+                    Bound::Reply => "",
+                }
             ),
         )));
     }
@@ -227,10 +233,14 @@ mod tests {
 
     /// The multicall's reply as `codec::encode_response` would write it, and its length.
     fn run(budget: usize, names: &[&str]) -> Result<String, Fault> {
+        run_within(Budget::reply(budget), names)
+    }
+
+    fn run_within(budget: Budget, names: &[&str]) -> Result<String, Fault> {
         let mut sup =
             Supervisor::new(config(), Default::default(), MainLog::new(), Vec::new()).unwrap();
         let mut ctx = Ctx::new(&mut sup, Now::current());
-        ctx.budget = Budget::reply(budget);
+        ctx.budget = budget;
         match multicall(&mut ctx, &[calls(names)]) {
             Outcome::Done(r) => r.map(codec::encode_response_owned),
             Outcome::Later(_) => panic!("nothing here waits"),
@@ -258,6 +268,17 @@ mod tests {
         assert!(
             f.text
                 .starts_with("FAILED: too many calls: 10 in one multicall, at most"),
+            "{}",
+            f.text
+        );
+        assert!(!f.text.contains("busy"), "{}", f.text);
+        // Cut short by a busy server: says so.
+        let f = run_within(Budget::within(2000), &["supervisor.getAPIVersion"; 10]).unwrap_err();
+        assert!(
+            f.text.ends_with(
+                "fit in the reply budget now (the server is busy with other large replies; \
+                 retry later)"
+            ),
             "{}",
             f.text
         );

@@ -89,7 +89,7 @@ impl ReplyTo {
         self.send_within(&REPLIES, reply, refusal);
     }
 
-    /// `send_or` for replies that are small by construction (error pages, refusals).
+    /// `send_or` with HTTP 503 and the reason as the refusal: for pages and error replies.
     pub fn send(&self, reply: Reply) {
         self.send_or(reply, |busy| Reply::refused(503, &busy.to_string()));
     }
@@ -120,8 +120,9 @@ pub fn reads_room() -> usize {
 /// `SMALL_BODY - ENVELOPE` bytes makes a small body.
 pub const ENVELOPE: usize = 1024;
 
-/// Counts a request body of `len` bytes from before it is allocated; `None` when a large one
-/// does not fit (the request gets 503).
+/// Counts a request body of `len` bytes from before it is allocated: the grant of a large one
+/// (`None` for a small one, which is not counted), or `None` when a large one does not fit
+/// (the request gets 503).
 pub fn body(len: usize) -> Option<Option<Grant>> {
     if len <= SMALL_BODY {
         return Some(None);

@@ -5,10 +5,10 @@
 //! 5 s, body ≤ 4 MiB within 5 s + its size at 64 KiB/s, 10 s idle between kept-alive
 //! requests), checks auth, hands the request to the main loop (channel + poller wake-up) and
 //! writes the reply when it comes back (`response`). Large bodies, of requests being read and
-//! of replies not yet written, are counted against process-wide budgets (`held`). A refused request is answered and read
-//! away before the close (`linger`). A slow or stuck client only ever holds its own thread,
-//! for a bounded time: the loop never blocks on a socket. (tiny_http, the first choice, has
-//! no limit on header size or time.)
+//! of replies not yet written, are counted against process-wide budgets (`held`). A refused
+//! request is answered and read away before the close (`linger`). A slow or stuck client only
+//! ever holds its own thread, for a bounded time: the loop never blocks on a socket.
+//! (tiny_http, the first choice, has no limit on header size or time.)
 
 use super::auth;
 use super::held::{self, ReplyTo};
