@@ -1,7 +1,7 @@
 //! Log methods: read/tail/clear of the main log and of process logs (rpc.md §6.1, §6.2).
 //! Text is decoded lossily, so a window that splits a UTF-8 character still answers (R3).
 
-use super::budget;
+use super::budget::{self, Budget};
 use super::faults::{self, Fault};
 use super::info;
 use super::params;
@@ -16,7 +16,12 @@ use std::path::Path;
 
 /// The bytes `read*Log(offset, length)` returns, or the fault: also when they are more than
 /// `budget` (whose XML can only be larger), before anything is allocated.
-pub fn read_window(path: &Path, offset: i64, length: i64, budget: usize) -> Result<Vec<u8>, Fault> {
+pub fn read_window(
+    path: &Path,
+    offset: i64,
+    length: i64,
+    budget: Budget,
+) -> Result<Vec<u8>, Fault> {
     if (offset < 0 && length != 0) || (offset >= 0 && length < 0) {
         return Err(Fault::plain(faults::BAD_ARGUMENTS));
     }
@@ -36,7 +41,7 @@ pub fn read_window(path: &Path, offset: i64, length: i64, budget: usize) -> Resu
         return Ok(Vec::new());
     }
     let len = len.min(size - start) as usize;
-    if len > budget {
+    if len > budget.left {
         return Err(budget::too_large(len, budget, budget::READ_HINT));
     }
     let mut buf = vec![0; len];
@@ -48,7 +53,7 @@ pub fn read_window(path: &Path, offset: i64, length: i64, budget: usize) -> Resu
 
 /// `[data, size, overflow]` with Supervisor's tail semantics (R16: the last `length` bytes,
 /// whatever the offset, once anything is past it), or the fault for data over `budget`.
-pub fn tail_window(path: &Path, offset: i64, length: i64, budget: usize) -> Result<Value, Fault> {
+pub fn tail_window(path: &Path, offset: i64, length: i64, budget: Budget) -> Result<Value, Fault> {
     let Ok(mut f) = File::open(path) else {
         return Ok(Value::Array(vec![
             Value::String(String::new()),
@@ -61,7 +66,7 @@ pub fn tail_window(path: &Path, offset: i64, length: i64, budget: usize) -> Resu
     let mut data = Vec::new();
     if offset < size && length > 0 {
         let n = length.min(size);
-        if n as u64 > budget as u64 {
+        if n as u64 > budget.left as u64 {
             return Err(budget::too_large(n as usize, budget, budget::TAIL_HINT));
         }
         let _ = f
@@ -203,7 +208,7 @@ mod tests {
     }
 
     fn tail(p: &Path, o: i64, l: i64) -> (String, i64, bool) {
-        match tail_window(p, o, l, budget::REPLY_BUDGET).unwrap() {
+        match tail_window(p, o, l, B).unwrap() {
             Value::Array(v) => match (&v[0], &v[1], &v[2]) {
                 (Value::String(s), Value::Int(n), Value::Bool(b)) => (s.clone(), *n, *b),
                 _ => panic!("shape"),
@@ -232,15 +237,19 @@ mod tests {
     #[test]
     fn a_tail_over_the_budget_faults_and_an_empty_one_never_does() {
         let (_d, p) = sample();
-        assert!(tail_window(&p, 0, 10, 10).is_ok());
-        let f = tail_window(&p, 0, 11, 10).unwrap_err();
+        let b = Budget::reply;
+        assert!(tail_window(&p, 0, 10, b(10)).is_ok());
+        let f = tail_window(&p, 0, 11, b(10)).unwrap_err();
         assert!(f.text.contains("ask for a smaller length"), "{}", f.text);
         // Only what would be returned counts: a huge length on a small log, or nothing to read.
-        assert!(tail_window(&p, 0, 1 << 40, 42).is_ok());
-        assert!(tail_window(&p, 100, 1 << 40, 0).is_ok());
+        assert!(tail_window(&p, 0, 1 << 40, b(42)).is_ok());
+        assert!(tail_window(&p, 100, 1 << 40, b(0)).is_ok());
     }
 
-    const B: usize = budget::REPLY_BUDGET;
+    const B: Budget = Budget {
+        left: budget::REPLY_BUDGET,
+        by: budget::Bound::Reply,
+    };
 
     #[test]
     fn read_windows() {
@@ -258,9 +267,9 @@ mod tests {
             faults::BAD_ARGUMENTS
         );
         // Over the budget: a fault before anything is read, whatever the request.
-        assert_eq!(read_window(&p, 0, 0, 42).unwrap().len(), 42);
+        assert_eq!(read_window(&p, 0, 0, Budget::reply(42)).unwrap().len(), 42);
         for (o, l) in [(0, 0), (-100, 0), (0, 43), (0, 1 << 40)] {
-            let f = read_window(&p, o, l, 41).unwrap_err();
+            let f = read_window(&p, o, l, Budget::reply(41)).unwrap_err();
             assert_eq!(f.code, faults::FAILED, "{o} {l}");
             assert!(f.text.contains("reply too large"), "{}", f.text);
         }

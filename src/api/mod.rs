@@ -24,9 +24,9 @@ pub use faults::Fault;
 pub struct Ctx<'a> {
     pub sup: &'a mut Supervisor,
     pub now: Now,
-    /// Bytes of XML the result of the call may take: `budget::REPLY_BUDGET`, or what is
-    /// left of it for a call inside a multicall.
-    pub budget: usize,
+    /// Bytes of XML the result of the call may take: `budget::REPLY_BUDGET`, what is left of
+    /// it for a call inside a multicall, or less while the server holds many large replies.
+    pub budget: budget::Budget,
 }
 
 impl<'a> Ctx<'a> {
@@ -34,7 +34,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             sup,
             now,
-            budget: budget::REPLY_BUDGET,
+            budget: budget::Budget::now(),
         }
     }
 }

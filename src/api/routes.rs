@@ -1,21 +1,23 @@
 //! Routing an HTTP request that reached the main loop: `/RPC2` (XML-RPC), `/logtail/...`,
 //! `/mainlogtail`, `/ok.html`, and the web UI, `/metrics` and `/healthz` (in `crate::web`),
 //! after refusing what a browser could have been made to send (`refusal`). Deferred RPC
-//! results are kept here until they complete.
+//! results are kept here until they complete. Every reply leaves through `ReplyTo`, which
+//! refuses a large one when the server holds too many already (`http::held`).
 
+use super::faults::{self, Fault};
 use super::procs::{resolve, Target};
 use super::{call, Ctx, Deferred, Outcome};
 use crate::config::LogLevel;
+use crate::http::held::ReplyTo;
 use crate::http::server::{HttpRequest, Reply};
 use crate::rpc::codec;
 use crate::web::csrf;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::mpsc::Sender;
 
 /// An RPC whose answer is not known yet.
 pub struct Pending {
     method: String,
-    reply: Sender<Reply>,
+    reply: ReplyTo,
     deferred: Box<dyn Deferred>,
 }
 
@@ -42,7 +44,9 @@ fn xml(body: String) -> Reply {
     Reply::ok("text/xml", body)
 }
 
-fn answer(ctx: &mut Ctx, method: &str, r: super::CallResult) -> Reply {
+/// Sends the result of an RPC; one too large for what the server may hold now becomes a
+/// FAILED fault that says so.
+fn answer(ctx: &mut Ctx, method: &str, r: super::CallResult, to: &ReplyTo) {
     if ctx.sup.log.enabled(LogLevel::Trace) {
         match &r {
             Ok(_) => ctx.sup.log.log(
@@ -58,15 +62,21 @@ fn answer(ctx: &mut Ctx, method: &str, r: super::CallResult) -> Reply {
             ),
         }
     }
-    match r {
+    let reply = match r {
         Ok(v) => xml(codec::encode_response_owned(v)),
         Err(f) => xml(codec::encode_fault(f.code, &f.text)),
-    }
+    };
+    to.send_or(reply, |busy| {
+        xml(codec::encode_fault(
+            faults::FAILED,
+            &Fault::new(faults::FAILED, busy).text,
+        ))
+    });
 }
 
 fn rpc(ctx: &mut Ctx, req: HttpRequest) -> Option<Pending> {
     if req.method != "POST" {
-        let _ = req.reply.send(Reply::error(400));
+        req.reply.send(Reply::error(400));
         return None;
     }
     let (method, params) = match codec::parse_call(&req.body) {
@@ -76,7 +86,7 @@ fn rpc(ctx: &mut Ctx, req: HttpRequest) -> Option<Pending> {
                 "XML-RPC request data {:?} is invalid: unmarshallable ({e})",
                 String::from_utf8_lossy(&req.body[..req.body.len().min(200)])
             ));
-            let _ = req.reply.send(Reply::error(400));
+            req.reply.send(Reply::error(400));
             return None;
         }
     };
@@ -85,7 +95,7 @@ fn rpc(ctx: &mut Ctx, req: HttpRequest) -> Option<Pending> {
             "XML-RPC request data {:?} is invalid: no method name",
             String::from_utf8_lossy(&req.body[..req.body.len().min(200)])
         ));
-        let _ = req.reply.send(Reply::error(400));
+        req.reply.send(Reply::error(400));
         return None;
     }
     if ctx.sup.log.enabled(LogLevel::Trace) {
@@ -96,8 +106,7 @@ fn rpc(ctx: &mut Ctx, req: HttpRequest) -> Option<Pending> {
     }
     match call(ctx, &method, &params) {
         Outcome::Done(r) => {
-            let reply = answer(ctx, &method, r);
-            let _ = req.reply.send(reply);
+            answer(ctx, &method, r, &req.reply);
             None
         }
         Outcome::Later(deferred) => Some(Pending {
@@ -214,7 +223,7 @@ pub fn handle(ctx: &mut Ctx, req: HttpRequest) -> Option<Pending> {
             "HTTP: refused {} {:?}: {why}",
             req.method, req.url
         ));
-        let _ = req.reply.send(Reply::refused(status, &why));
+        req.reply.send(Reply::refused(status, &why));
         return None;
     }
     let url = req.url.clone();
@@ -243,7 +252,7 @@ pub fn handle(ctx: &mut Ctx, req: HttpRequest) -> Option<Pending> {
     } else {
         Reply::error(404)
     };
-    let _ = req.reply.send(reply);
+    req.reply.send(reply);
     None
 }
 
@@ -254,8 +263,7 @@ pub fn poll_pending(ctx: &mut Ctx, pending: &mut Vec<Pending>) {
         match pending[i].deferred.poll(ctx) {
             Some(r) => {
                 let p = pending.swap_remove(i);
-                let reply = answer(ctx, &p.method, r);
-                let _ = p.reply.send(reply);
+                answer(ctx, &p.method, r, &p.reply);
             }
             None => i += 1,
         }
@@ -278,7 +286,7 @@ mod tests {
             headers,
             body: Vec::new(),
             loopback_only,
-            reply: std::sync::mpsc::channel().0,
+            reply: ReplyTo::channel().0,
         }
     }
 

@@ -2,9 +2,10 @@
 //! order; a deferred call holds back the ones after it; successes are bare values, R6; all
 //! results together within one reply budget, `budget`).
 
+use super::budget::{self, Bound, Budget};
 use super::faults::{self, Fault};
 use super::table::{self, METHODS};
-use super::{budget, params, twiddler, CallResult, Ctx, Deferred, Outcome};
+use super::{params, twiddler, CallResult, Ctx, Deferred, Outcome};
 use crate::rpc::codec;
 use crate::rpc::value::{Encoded, Value};
 
@@ -75,6 +76,8 @@ struct Multi {
     left: usize,
     /// The encoded `spent()` fault: kept free for each call not answered yet.
     slot: usize,
+    /// What bounded the multicall's budget when it started (for its calls' faults).
+    by: Bound,
     current: Option<Box<dyn Deferred>>,
 }
 
@@ -120,7 +123,11 @@ impl Multi {
             }
         }
         while let Some(call) = self.calls.next() {
-            let outer = std::mem::replace(&mut ctx.budget, self.room());
+            let inner = Budget {
+                left: self.room(),
+                by: self.by,
+            };
+            let outer = std::mem::replace(&mut ctx.budget, inner);
             let outcome = match one(ctx, &call) {
                 Ok(o) => o,
                 Err(f) => Outcome::Done(Err(f)),
@@ -178,13 +185,19 @@ pub fn multicall(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     let mut slot = String::new();
     codec::encode_value(&fault_value(&spent()), &mut slot);
     let frame = codec::ARRAY_OPEN.len() + codec::ARRAY_CLOSE.len();
-    let most = ctx.budget.saturating_sub(frame) / slot.len();
+    let most = ctx.budget.left.saturating_sub(frame) / slot.len();
     if calls.len() > most {
         return Outcome::Done(Err(Fault::new(
             faults::FAILED,
             format!(
-                "too many calls: {} in one multicall, at most {most} fit in the reply budget",
-                calls.len()
+                "too many calls: {} in one multicall, at most {most} fit in the reply budget{}",
+                calls.len(),
+                match ctx.budget.by {
+                    Bound::Held =>
+                        " now (the server is busy with other large replies; \
+                                    retry later)",
+                    Bound::Reply => "",
+                }
             ),
         )));
     }
@@ -193,8 +206,9 @@ pub fn multicall(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     let multi = Multi {
         calls: calls.clone().into_iter(),
         out,
-        left: ctx.budget - frame,
+        left: ctx.budget.left - frame,
         slot: slot.len(),
+        by: ctx.budget.by,
         current: None,
     };
     super::settle(ctx, Outcome::Later(Box::new(multi)))
@@ -217,6 +231,10 @@ mod tests {
 
     /// The multicall's reply as `codec::encode_response` would write it, and its length.
     fn run(budget: usize, names: &[&str]) -> Result<String, Fault> {
+        run_within(Budget::reply(budget), names)
+    }
+
+    fn run_within(budget: Budget, names: &[&str]) -> Result<String, Fault> {
         let mut sup = supervisor(Vec::new());
         let mut ctx = Ctx::new(&mut sup, Now::current());
         ctx.budget = budget;
@@ -247,6 +265,17 @@ mod tests {
         assert!(
             f.text
                 .starts_with("FAILED: too many calls: 10 in one multicall, at most"),
+            "{}",
+            f.text
+        );
+        assert!(!f.text.contains("busy"), "{}", f.text);
+        // Cut short by a busy server: says so.
+        let f = run_within(Budget::within(2000), &["supervisor.getAPIVersion"; 10]).unwrap_err();
+        assert!(
+            f.text.ends_with(
+                "fit in the reply budget now (the server is busy with other large replies; \
+                 retry later)"
+            ),
             "{}",
             f.text
         );

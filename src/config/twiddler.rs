@@ -141,7 +141,7 @@ mod tests {
             &config(),
             "grp",
             "web",
-            &opts(&[("command", "sleep 1"), ("depends_on", "db")]),
+            &owned(&[("command", "sleep 1"), ("depends_on", "db")]),
         )
         .unwrap_err();
         assert!(e

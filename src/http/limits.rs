@@ -11,6 +11,28 @@ pub const MAX_BODY: usize = 4 * 1024 * 1024;
 pub const MAX_HEAD: usize = 64 * 1024;
 pub const MAX_HEADERS: usize = 100;
 
+/// A reply or request body of at most this many bytes is never counted against the budgets
+/// below, nor refused by them: an administrator's status call or small request always goes
+/// through. 128 connections per listener hold at most 8 MiB of such bodies each way.
+pub const SMALL_BODY: usize = 64 * 1024;
+
+/// Most bytes of larger reply bodies held at once, all connections together: built by the
+/// loop, not yet written by their connection threads (a slow reader may hold its reply for
+/// 5 s + its size at 64 KiB/s, about 9 minutes for a 32 MiB reply). Three replies of the
+/// per-reply budget (`api::budget::REPLY_BUDGET`). A reply over what is free is not sent:
+/// an XML-RPC call gets a FAILED fault, a page HTTP 503 (`held`).
+pub const REPLIES_HELD: usize = 96 << 20;
+
+/// Of `REPLIES_HELD`, what replies whose size the client chooses (log reads and tails,
+/// multicalls: the calls bounded by `api::Ctx::budget`) may fill: two full-budget log reads at
+/// once. The rest is kept for replies whose size the configuration decides (getAllProcessInfo
+/// of 1000 processes is 1.2 MB), so a flood of log reads does not refuse an admin's status.
+pub const READS_HELD: usize = 64 << 20;
+
+/// Most bytes of larger request bodies being read at once, all connections together (each is
+/// allocated at its Content-Length before it arrives). A body over what is free gets 503.
+pub const BODIES_HELD: usize = 32 << 20;
+
 /// Connections one listener serves at once. Each holds a thread and up to a 4 MiB body;
 /// every listener has its own table, so clients of the TCP server can never take the slots
 /// of the unix socket (the local admin's way in).

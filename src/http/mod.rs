@@ -2,6 +2,7 @@
 //! request hand-off to the main loop, and log-tail streaming.
 
 pub mod auth;
+pub mod held;
 pub mod limits;
 mod linger;
 pub mod listen;

@@ -4,12 +4,14 @@
 //! that reads a bounded request under deadlines (`request`, `limits`: head ≤ 64 KiB within
 //! 5 s, body ≤ 4 MiB within 5 s + its size at 64 KiB/s, 10 s idle between kept-alive
 //! requests), checks auth, hands the request to the main loop (channel + poller wake-up) and
-//! writes the reply when it comes back (`response`). A refused request is answered and read
-//! away before the close (`linger`). A slow or stuck client only ever holds its own thread,
-//! for a bounded time: the loop never blocks on a socket. (tiny_http, the first choice, has
-//! no limit on header size or time.)
+//! writes the reply when it comes back (`response`). Large bodies, of requests being read and
+//! of replies not yet written, are counted against process-wide budgets (`held`). A refused
+//! request is answered and read away before the close (`linger`). A slow or stuck client only
+//! ever holds its own thread, for a bounded time: the loop never blocks on a socket.
+//! (tiny_http, the first choice, has no limit on header size or time.)
 
 use super::auth;
+use super::held::{self, ReplyTo};
 use super::limits::{self, Timeouts, MAX_PER_LISTENER};
 use super::linger;
 use super::request::{read_head, HeadError, Input};
@@ -25,7 +27,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -42,7 +44,7 @@ pub struct HttpRequest {
     /// It came to an inet server bound to a loopback address: only a loopback Host is
     /// accepted (`api::routes`, against DNS rebinding).
     pub loopback_only: bool,
-    pub reply: Sender<Reply>,
+    pub reply: ReplyTo,
 }
 
 impl HttpRequest {
@@ -269,6 +271,11 @@ fn serve(slot: Slot, accepted: Instant, server: &Server) {
             Err(s) => return refuse(&slot, s, &[], t),
         };
         let keep_alive = head.keep_alive();
+        // Counted from before it is allocated until the request is answered; refused before
+        // a `100 Continue` could invite it.
+        let Some(body_grant) = held::body(length) else {
+            return refuse(&slot, 503, &[("Retry-After", "1".to_string())], t);
+        };
         if head
             .header("Expect")
             .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
@@ -285,7 +292,7 @@ fn serve(slot: Slot, accepted: Instant, server: &Server) {
             Err(e) if e.kind() == io::ErrorKind::TimedOut => return refuse(&slot, 408, &[], t),
             Err(_) => return,
         }
-        let (rtx, rrx) = mpsc::channel();
+        let (rtx, rrx) = ReplyTo::channel();
         // Taken before the loop can see the request, given back once the reply is written.
         let answering = ANSWERING.take();
         let req = HttpRequest {
@@ -301,12 +308,14 @@ fn serve(slot: Slot, accepted: Instant, server: &Server) {
             return write_error(out, 503, &[], t);
         }
         let _ = server.poller.notify();
-        let reply = match rrx.recv() {
-            Ok(r) => r,
+        let answer = match rrx.recv() {
+            Ok(a) => a,
             // The loop dropped the request (shutting down).
             Err(_) => return write_error(out, 503, &[], t),
         };
-        match reply {
+        drop(body_grant);
+        // `answer` keeps the reply's share of the budget until it is written or dropped.
+        match &answer.reply {
             Reply::Response {
                 status,
                 content_type,
@@ -314,8 +323,10 @@ fn serve(slot: Slot, accepted: Instant, server: &Server) {
                 body,
             } => {
                 let written =
-                    write_response(out, status, content_type, &headers, &body, keep_alive, t);
-                recycle(body);
+                    write_response(out, *status, content_type, headers, body, keep_alive, t);
+                if let Reply::Response { body, .. } = answer.into_reply() {
+                    recycle(body);
+                }
                 drop(answering);
                 if written.is_err() {
                     return;
@@ -324,7 +335,7 @@ fn serve(slot: Slot, accepted: Instant, server: &Server) {
             Reply::Follow { path, accel_header } => {
                 drop(answering);
                 let chunked = head.version >= (1, 1);
-                return tail::follow(out, chunked, &path, accel_header);
+                return tail::follow(out, chunked, path, *accel_header);
             }
         }
         if !keep_alive {

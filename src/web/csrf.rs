@@ -146,7 +146,6 @@ pub fn same_origin(req: &HttpRequest) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc;
 
     fn req(headers: &[(&str, &str)]) -> HttpRequest {
         HttpRequest {
@@ -156,7 +155,7 @@ mod tests {
             headers: crate::testutil::owned(headers),
             body: Vec::new(),
             loopback_only: true,
-            reply: mpsc::channel().0,
+            reply: crate::http::held::ReplyTo::channel().0,
         }
     }
 
