@@ -15,6 +15,8 @@ mod follow;
 mod harness;
 #[path = "ctl/ops.rs"]
 mod ops;
+#[path = "ctl/rotate.rs"]
+mod rotate;
 #[path = "ctl/shell.rs"]
 mod shell;
 

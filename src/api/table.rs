@@ -251,6 +251,30 @@ pub static METHODS: &[MethodDef] = &[
 
         @return boolean result  always return True unless error
         "),
+    // Rotation on demand: extensions, not in Supervisor 4.3.
+    m("supervisor.rotateAllProcessLogs", &["array"], 0, true, logs::rotate_all,
+      " Rotate every process's log files now (an extension: not in Supervisor 4.3).
+
+        @return array result   One struct per log file: string group, string name,
+                               string channel, string logfile, boolean rotated,
+                               int status, string description
+        "),
+    m("supervisor.rotateLog", &["array"], 0, true, logs::rotate_main,
+      " Rotate the main log now (an extension: not in Supervisor 4.3).
+
+        @return array result   One struct, as rotateProcessLogs returns them
+        "),
+    m("supervisor.rotateProcessLogs", &["array", "string"], 1, true, logs::rotate_process,
+      " Rotate the stdout and stderr logs of the named process now, as size
+        rotation does, whatever logfile_maxbytes says (an extension: not in
+        Supervisor 4.3). An empty file, a file with backups=0 and a console
+        stream are left as they are; a file moved by someone else is reopened.
+
+        @param string name   The name of the process (or 'group:name', or 'group:*')
+        @return array result   One struct per log file: string group, string name,
+                               string channel, string logfile, boolean rotated,
+                               int status, string description
+        "),
     m("supervisor.sendProcessStdin", &["boolean", "string", "string"], 2, true, procs::send_stdin,
       " Send a string of chars to the stdin of the process name.
         If non-7-bit data is sent (unicode), it is encoded to utf-8
@@ -422,8 +446,8 @@ mod tests {
 
     #[test]
     fn forty_one_methods_and_twiddlers_sorted_and_unique() {
-        // Supervisor 4.3's 41, and supervisor_twiddler's 5 plus addGroup.
-        assert_eq!(METHODS.len(), 47);
+        // Supervisor 4.3's 41, supervisor_twiddler's 5 plus addGroup, 3 rotate methods.
+        assert_eq!(METHODS.len(), 50);
         for w in METHODS.windows(2) {
             assert!(w[0].name < w[1].name, "{} !< {}", w[0].name, w[1].name);
         }

@@ -11,6 +11,7 @@ pub mod events;
 pub mod fcgi;
 pub mod groups;
 pub mod options;
+pub mod rotate;
 pub mod shutdown;
 pub mod signals;
 pub mod startup;

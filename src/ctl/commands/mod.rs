@@ -9,6 +9,7 @@ mod follow;
 mod help;
 mod logs;
 mod parallel;
+mod rotate;
 mod status;
 
 use super::client::CallError;
@@ -199,6 +200,18 @@ pub static COMMANDS: &[Command] = &[
         Processes,
     )
     .flags(&["--no-wait"]),
+    cmd(
+        "rotate",
+        &[
+            "rotate <name>\t\tRotate a process' log files now (see supervisorctl(1))",
+            "rotate <gname>:*\tRotate the log files of all processes in a group",
+            "rotate <name> <name>\tRotate the log files of several processes or groups",
+            "rotate main\t\tRotate supervisord's own log",
+            "rotate all\t\tRotate every process' log files and supervisord's log",
+        ],
+        rotate::rotate,
+        Processes,
+    ),
     cmd(
         "shutdown",
         &["shutdown \tShut the remote supervisord down."],
