@@ -251,7 +251,33 @@ pub static METHODS: &[MethodDef] = &[
 
         @return boolean result  always return True unless error
         "),
-    // Rotation on demand: extensions, not in Supervisor 4.3.
+    // restart* and rotate*: extensions, not in Supervisor 4.3.
+    m("supervisor.restartAllProcesses", &["array", "boolean"], 0, true, procs::restart_all,
+      " Restart every process: stop those running, then start each as soon
+        as it has stopped; start those not running (an extension: not in
+        Supervisor 4.3).
+
+        @param boolean wait    Wait for each process to be running again
+        @return array result   An array of process status info structs
+        "),
+    m("supervisor.restartProcess", &["boolean", "string", "boolean"], 1, true, procs::restart_process,
+      " Restart a process: stop it, and start it as soon as it has stopped;
+        start it if it is not running (an extension: not in Supervisor 4.3).
+        With wait=False the call returns at once and the start follows the
+        stop by itself.
+
+        @param string name Process name (or ``group:name``, or ``group:*``)
+        @param boolean wait Wait for the process to be running again
+        @return boolean result     Always true unless error
+        "),
+    m("supervisor.restartProcessGroup", &["array", "string", "boolean"], 1, true, procs::restart_group,
+      " Restart all processes in the group named 'name' (an extension: not
+        in Supervisor 4.3), as restartProcess does for each.
+
+        @param string name     The group name
+        @param boolean wait    Wait for each process to be running again
+        @return array result   An array of process status info structs
+        "),
     m("supervisor.rotateAllProcessLogs", &["array"], 0, true, logs::rotate_all,
       " Rotate every process's log files now (an extension: not in Supervisor 4.3).
 
@@ -446,8 +472,9 @@ mod tests {
 
     #[test]
     fn forty_one_methods_and_twiddlers_sorted_and_unique() {
-        // Supervisor 4.3's 41, supervisor_twiddler's 5 plus addGroup, 3 rotate methods.
-        assert_eq!(METHODS.len(), 50);
+        // Supervisor 4.3's 41, supervisor_twiddler's 5 plus addGroup, 3 restart and 3 rotate
+        // methods.
+        assert_eq!(METHODS.len(), 53);
         for w in METHODS.windows(2) {
             assert!(w[0].name < w[1].name, "{} !< {}", w[0].name, w[1].name);
         }

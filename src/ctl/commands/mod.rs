@@ -193,7 +193,7 @@ pub static COMMANDS: &[Command] = &[
             "restart <gname>:*\tRestart all processes in a group",
             "restart <name> <name>\tRestart multiple processes or groups",
             "restart all\t\tRestart all processes",
-            "restart --no-wait <name> [...]\tWait for the stops, not for the starts",
+            "restart --no-wait <name> [...]\tReturn at once; each start follows its stop",
             "Note: restart does not reread config files. For that, see reread and update.",
         ],
         control::restart,
