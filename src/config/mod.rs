@@ -2,6 +2,7 @@
 //! expansion, typed values, and validation into [`model::Config`].
 
 pub mod ctl;
+pub mod diff;
 pub mod envfile;
 mod envlist;
 pub mod expand;
