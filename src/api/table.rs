@@ -2,7 +2,7 @@
 //! `system.listMethods`, `methodSignature` and `methodHelp` are generated from it.
 
 use super::faults::{self, Fault};
-use super::{logs, procs, reload, system, twiddler, Ctx, Outcome};
+use super::{logs, procs, reload, system, twiddler, update, Ctx, Outcome};
 use crate::rpc::value::Value;
 
 pub type Handler = fn(&mut Ctx, &[Value]) -> Outcome;
@@ -240,6 +240,17 @@ pub static METHODS: &[MethodDef] = &[
         @return array result  [[added, changed, removed]]
 
         "),
+    m("supervisor.reloadConfigPlan", &["array"], 0, true, update::reload_config_plan,
+      " Reload the configuration, as reloadConfig does, and return what
+        updateProcessGroup would do (an extension: not in Supervisor 4.3).
+
+        One struct per change: string group, string name (empty for the
+        group itself), string action ('in place', 'restart', 'add',
+        'remove', 'priority', 'add group', 'remove group', 'replace
+        group') and array changes (the settings that changed).
+
+        @return array result  An array of change structs
+        "),
     m("supervisor.removeProcessGroup", &["boolean", "string"], 1, true, reload::remove_group,
       " Remove a stopped process from the active configuration.
 
@@ -409,6 +420,17 @@ pub static METHODS: &[MethodDef] = &[
         @return array result       [string bytes, int offset, bool overflow]
         "),
     TAIL_PROCESS_STDOUT_LOG,
+    m("supervisor.updateProcessGroup", &["array", "string"], 1, true, update::update_group,
+      " Bring an active process group in line with the configuration read
+        last, changing only what changed (an extension: not in Supervisor
+        4.3): settings that do not change how a child is spawned are applied
+        to the running process, changed processes are stopped and started
+        again, removed ones stopped and removed, new ones added. Returns
+        when the processes it stops have stopped.
+
+        @param string name     name of an active process group
+        @return array result   What was done, as reloadConfigPlan lists it
+        "),
     m("system.listMethods", &["array"], 0, false, system::list_methods,
       " Return an array listing the available method names
 
@@ -472,9 +494,9 @@ mod tests {
 
     #[test]
     fn forty_one_methods_and_twiddlers_sorted_and_unique() {
-        // Supervisor 4.3's 41, supervisor_twiddler's 5 plus addGroup, 3 restart and 3 rotate
-        // methods.
-        assert_eq!(METHODS.len(), 53);
+        // Supervisor 4.3's 41, supervisor_twiddler's 5 plus addGroup, 3 restart, 3 rotate and
+        // 2 update methods.
+        assert_eq!(METHODS.len(), 55);
         for w in METHODS.windows(2) {
             assert!(w[0].name < w[1].name, "{} !< {}", w[0].name, w[1].name);
         }

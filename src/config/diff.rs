@@ -46,7 +46,7 @@ pub enum GroupPlan {
 /// is copied from the new configuration onto the old.
 struct Setting {
     key: &'static str,
-    differs: fn(&ProcessConfig, &ProcessConfig) -> bool,
+    differs: Differs,
     copy: fn(&mut ProcessConfig, &ProcessConfig),
 }
 
@@ -86,15 +86,19 @@ const IN_PLACE: &[Setting] = &[
     setting!("restart_delay_secs", restart.restart_delay_secs),
 ];
 
+type Differs = fn(&ProcessConfig, &ProcessConfig) -> bool;
+
 /// Names for the settings that need a respawn, for reports. A difference none of them
 /// explains is reported as `other`.
-const RESPAWN: &[(&str, fn(&ProcessConfig, &ProcessConfig) -> bool)] = &[
+const RESPAWN: &[(&str, Differs)] = &[
     ("command", |a, b| a.command != b.command),
     ("directory", |a, b| a.directory != b.directory),
     ("umask", |a, b| a.umask != b.umask),
     ("user", |a, b| a.user != b.user),
     ("environment", |a, b| a.environment != b.environment),
-    ("environment_file", |a, b| a.environment_files != b.environment_files),
+    ("environment_file", |a, b| {
+        a.environment_files != b.environment_files
+    }),
     ("log_prefix", |a, b| a.log_prefix != b.log_prefix),
     ("redirect_stderr", |a, b| {
         a.redirect_stderr != b.redirect_stderr
@@ -162,8 +166,11 @@ pub fn group_plan(old: &GroupConfig, new: &GroupConfig, env_changed: bool) -> Op
     if old.kind != new.kind {
         return Some(GroupPlan::Replace(vec![kind_key(&new.kind)]));
     }
-    let olds: HashMap<&str, &ProcessConfig> =
-        old.processes.iter().map(|p| (p.name.as_str(), &**p)).collect();
+    let olds: HashMap<&str, &ProcessConfig> = old
+        .processes
+        .iter()
+        .map(|p| (p.name.as_str(), &**p))
+        .collect();
     let news: HashSet<&str> = new.processes.iter().map(|p| p.name.as_str()).collect();
     let mut processes = Vec::new();
     for n in &new.processes {
@@ -210,18 +217,23 @@ fn kind_key(kind: &GroupKind) -> &'static str {
     }
 }
 
+/// An active group's configuration and the global environment it was made with.
+pub type Active<'a> = (&'a GroupConfig, &'a [(String, String)]);
+
 /// Every group's plan, in the new configuration's order, then the removed groups.
 /// `active`: each active group's configuration and the global environment it was made with;
 /// `active_files`: the `[supervisord] environment_file` list in use. Linear in the groups.
 pub fn plan(
-    active: &[(&GroupConfig, &[(String, String)])],
+    active: &[Active],
     active_files: &[EnvFile],
     pending: &Config,
 ) -> Vec<(String, GroupPlan)> {
     let env = pending.supervisord.environment.as_slice();
     let files_changed = active_files != pending.supervisord.environment_files.as_slice();
-    let by_name: HashMap<&str, (&GroupConfig, &[(String, String)])> =
-        active.iter().map(|&(g, e)| (g.name.as_str(), (g, e))).collect();
+    let by_name: HashMap<&str, Active> = active
+        .iter()
+        .map(|&(g, e)| (g.name.as_str(), (g, e)))
+        .collect();
     let mut out = Vec::new();
     for g in &pending.groups {
         match by_name.get(g.name.as_str()) {

@@ -17,6 +17,7 @@ pub mod signals;
 pub mod startup;
 pub mod supervisor;
 pub mod twiddle;
+pub mod update;
 
 use crate::config::{self, Config, LogLevel, MainLogTarget, Overrides};
 use crate::http::listen;

@@ -368,6 +368,13 @@ impl RotatingFile {
         Ok(Rotation::Rotated)
     }
 
+    /// New rotation settings for the open file (`update` applies them in place); a file
+    /// already past a smaller `maxbytes` rotates at the next write.
+    pub fn set_limits(&mut self, maxbytes: i64, backups: i64) {
+        self.maxbytes = maxbytes.max(0) as u64;
+        self.backups = backups.clamp(0, 9999) as u32;
+    }
+
     /// Closes and reopens the same path (after an external logrotate moved the file).
     pub fn reopen(&mut self) -> io::Result<()> {
         let fresh = RotatingFile::open(&self.path, self.maxbytes as i64, self.backups as i64)?;
@@ -633,6 +640,17 @@ mod tests {
         f.reopen().unwrap();
         f.write_all(b"y").unwrap();
         assert_eq!(read(&p), b"y");
+    }
+
+    #[test]
+    fn new_limits_apply_to_the_open_file() {
+        let dir = TempDir::new("rot-limits");
+        let p = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&p, 0, 0).unwrap();
+        f.write_all(b"aaaa\nbbbb\n").unwrap();
+        f.set_limits(8, 1);
+        f.write_all(b"c\n").unwrap();
+        assert_eq!(files(&p), [&b"aaaa\nbbbb\n"[..], b"c\n"]);
     }
 
     #[test]
