@@ -19,6 +19,8 @@ mod ops;
 mod rotate;
 #[path = "ctl/shell.rs"]
 mod shell;
+#[path = "ctl/update.rs"]
+mod update;
 
 use common::*;
 use harness::*;

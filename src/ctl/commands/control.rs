@@ -3,7 +3,7 @@
 //! wait=False) and run several arguments in parallel (`parallel`).
 
 use super::parallel::{self, Report};
-use super::{flags_and_words, words};
+use super::{flags_and_words, has_method, words};
 use crate::api::faults;
 use crate::ctl::client::{CallError, Client};
 use crate::ctl::controller::{exit, Controller};
@@ -266,17 +266,6 @@ pub fn restart(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
             &names,
         ),
         None => Ok(()),
-    }
-}
-
-/// The server lists `method` (a server without `system.listMethods` has no extensions).
-fn has_method(ctl: &mut Controller, method: &str) -> Result<bool, CallError> {
-    match ctl.call("system.listMethods", &[]) {
-        Ok(v) => Ok(v
-            .as_array()
-            .is_some_and(|m| m.iter().any(|n| n.as_str() == Some(method)))),
-        Err(CallError::Fault { .. }) => Ok(false),
-        Err(e) => Err(e),
     }
 }
 

@@ -287,10 +287,12 @@ pub static COMMANDS: &[Command] = &[
             "update\t\t\tReload config and add/remove as necessary, and will restart affected programs",
             "update all\t\tReload config and add/remove as necessary, and will restart affected programs",
             "update <gname> [...]\tUpdate specific groups",
+            "update --dry-run [...]\tPrint what update would do, and do nothing",
         ],
         config::update,
         Groups,
-    ),
+    )
+    .flags(&["--dry-run"]),
     cmd(
         "version",
         &["version\t\t\tShow the version of the remote supervisord process"],
@@ -331,6 +333,18 @@ fn flags_and_words<'a>(command: &str, arg: &'a str) -> (Vec<&'static str>, Vec<&
         }
     }
     (given, rest)
+}
+
+/// The server lists `method`: one of this project's extensions (a server without
+/// `system.listMethods` has none).
+fn has_method(ctl: &mut Controller, method: &str) -> Result<bool, CallError> {
+    match ctl.call("system.listMethods", &[]) {
+        Ok(v) => Ok(v
+            .as_array()
+            .is_some_and(|m| m.iter().any(|n| n.as_str() == Some(method)))),
+        Err(CallError::Fault { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
