@@ -173,3 +173,82 @@ impl Supervisor {
         self.groups_changed();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::MainLog;
+    use crate::testutil::TempDir;
+
+    /// A supervisor with `text`'s groups active; the file is rewritten by the caller.
+    fn supervisor(t: &TempDir, text: &str) -> (Supervisor, String) {
+        let path = t.write("s.conf", text);
+        let o = Default::default();
+        let loaded = crate::config::load(std::path::Path::new(&path), &o).expect("config");
+        let mut sup = Supervisor::new(loaded.clone(), o, MainLog::new(), Vec::new()).unwrap();
+        for g in loaded.groups {
+            sup.add_group(g);
+        }
+        (sup, path)
+    }
+
+    #[test]
+    fn in_place_settings_reach_the_process_and_the_group() {
+        let t = TempDir::new("update-inplace");
+        let text = "[supervisord]\n[program:x]\ncommand=/bin/sleep 1\npriority=5\n";
+        let (mut sup, _) = supervisor(&t, text);
+        t.write(
+            "s.conf",
+            &text.replace("priority=5", "priority=7\nstartretries=9"),
+        );
+        sup.reread().unwrap();
+        let Some(GroupPlan::Update {
+            priority: true,
+            processes,
+        }) = sup.group_update_plan("x")
+        else {
+            panic!("no priority update planned");
+        };
+        let id = sup.find("x", "x").expect("x");
+        let new = sup.pending_process("x", "x").expect("pending x");
+        sup.apply_in_place(id, &new);
+        sup.finish_group_update("x", &processes, &[]);
+        assert_eq!(sup.find("x", "x"), Some(id), "the same process record");
+        let p = sup.process(id).expect("x");
+        assert_eq!((p.config.startretries, p.config.priority), (9, 7));
+        assert_eq!(sup.group("x").map(|g| g.config.priority), Some(7));
+        assert_eq!(sup.group_update_plan("x"), None);
+    }
+
+    #[test]
+    fn a_new_environment_file_list_respawns_every_group_one_update_at_a_time() {
+        let t = TempDir::new("update-envfile");
+        let a = t.write("a.env", "A=1\n");
+        let b = t.write("b.env", "B=1\n");
+        let text = |f: &str| {
+            format!(
+                "[supervisord]\nenvironment_file={f}\n[program:x]\ncommand=/bin/sleep 1\n\
+                 [program:y]\ncommand=/bin/sleep 1\n"
+            )
+        };
+        let (mut sup, _) = supervisor(&t, &text(&a));
+        t.write("s.conf", &text(&b));
+        sup.reread().unwrap();
+        let respawn = |sup: &Supervisor, g: &str| match sup.group_update_plan(g) {
+            Some(GroupPlan::Update { processes, .. }) => processes,
+            other => panic!("{g}: {other:?}"),
+        };
+        let x = respawn(&sup, "x");
+        assert_eq!(
+            x,
+            [(
+                "x".to_string(),
+                Change::Respawn(vec!["[supervisord] environment"])
+            )]
+        );
+        sup.finish_group_update("x", &x, &[]);
+        assert_eq!(sup.group_update_plan("x"), None);
+        // y was made with the old list: still to respawn after x took the new one.
+        assert_eq!(respawn(&sup, "y").len(), 1);
+    }
+}
