@@ -250,7 +250,7 @@ fn namespaces_whitelist_and_the_gate() {
         Err((1, "UNKNOWN_METHOD".into()))
     );
     let methods = rpc::call(&sock, "system.listMethods", &[]).expect("listMethods");
-    assert_eq!(methods.as_array().map(|m| m.len()), Some(41));
+    assert_eq!(methods.as_array().map(|m| m.len()), Some(49));
 }
 
 #[test]

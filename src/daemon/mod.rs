@@ -12,11 +12,13 @@ pub mod fcgi;
 pub mod groups;
 pub mod options;
 pub mod order;
+pub mod rotate;
 pub mod shutdown;
 pub mod signals;
 pub mod startup;
 pub mod supervisor;
 pub mod twiddle;
+pub mod update;
 
 use crate::config::{self, Config, LogLevel, MainLogTarget, Overrides};
 use crate::http::listen;
