@@ -15,8 +15,12 @@ mod follow;
 mod harness;
 #[path = "ctl/ops.rs"]
 mod ops;
+#[path = "ctl/rotate.rs"]
+mod rotate;
 #[path = "ctl/shell.rs"]
 mod shell;
+#[path = "ctl/update.rs"]
+mod update;
 
 use common::*;
 use harness::*;

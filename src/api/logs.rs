@@ -8,6 +8,8 @@ use super::params;
 use super::procs::{resolve, Target};
 use super::{Ctx, Outcome};
 use crate::config::MainLogTarget;
+use crate::daemon::rotate::Rotated;
+use crate::log::Rotation;
 use crate::output::Stream;
 use crate::rpc::value::Value;
 use std::fs::File;
@@ -193,6 +195,79 @@ pub fn clear_all(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
         }
     }
     Outcome::Done(Ok(Value::Array(out)))
+}
+
+// ---- rotation on demand (an extension: not in Supervisor 4.3) ----
+
+/// One rotated file as the rotate methods report it.
+fn rotated(group: &str, name: &str, r: &Rotated) -> Value {
+    let (status, rotated, description) = match &r.result {
+        Ok(rot) => (
+            faults::SUCCESS,
+            *rot == Rotation::Rotated,
+            rot.describe().to_string(),
+        ),
+        Err(e) => (faults::FAILED, false, e.clone()),
+    };
+    Value::Struct(vec![
+        ("group".into(), Value::String(group.into())),
+        ("name".into(), Value::String(name.into())),
+        ("channel".into(), Value::String(r.channel.into())),
+        (
+            "logfile".into(),
+            Value::String(r.path.display().to_string()),
+        ),
+        ("rotated".into(), Value::Bool(rotated)),
+        ("status".into(), Value::Int(status)),
+        ("description".into(), Value::String(description)),
+    ])
+}
+
+fn rotate_ids(ctx: &mut Ctx, ids: Vec<usize>, out: &mut Vec<Value>) {
+    for id in ids {
+        let (group, name) = match ctx.sup.process(id) {
+            Some(p) => (p.group.clone(), p.config.name.clone()),
+            None => continue,
+        };
+        for r in ctx.sup.rotate_process_logs(id) {
+            out.push(rotated(&group, &name, &r));
+        }
+    }
+}
+
+/// `supervisor.rotateProcessLogs(name)`: a process, or `group:*`.
+pub fn rotate_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let r = (|| {
+        let name = params::string(p, 0)?;
+        let ids = match resolve(ctx, &name)? {
+            Target::One(id) => vec![id],
+            Target::Group(g) => ctx
+                .sup
+                .group(&g)
+                .map(|g| g.members.clone())
+                .unwrap_or_default(),
+        };
+        let mut out = Vec::new();
+        rotate_ids(ctx, ids, &mut out);
+        Ok(Value::Array(out))
+    })();
+    Outcome::Done(r)
+}
+
+/// `supervisor.rotateAllProcessLogs()`.
+pub fn rotate_all(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
+    let mut out = Vec::new();
+    let ids = ctx.sup.process_ids();
+    rotate_ids(ctx, ids, &mut out);
+    Outcome::Done(Ok(Value::Array(out)))
+}
+
+/// `supervisor.rotateLog()`: supervisord's own log; NO_FILE when it goes to syslog.
+pub fn rotate_main(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
+    match ctx.sup.rotate_main_log() {
+        Some(r) => Outcome::Done(Ok(Value::Array(vec![rotated("", "supervisord", &r)]))),
+        None => Outcome::Done(Err(Fault::new(faults::NO_FILE, "syslog"))),
+    }
 }
 
 #[cfg(test)]

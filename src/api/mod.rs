@@ -14,6 +14,7 @@ pub mod statusdoc;
 pub mod system;
 pub mod table;
 pub mod twiddler;
+pub mod update;
 
 use crate::daemon::supervisor::Supervisor;
 use crate::process::Now;

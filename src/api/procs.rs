@@ -191,6 +191,70 @@ fn stop_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
     }
 }
 
+// ---- restart (an extension: Supervisor 4.3 can only stop, then start) ----
+
+/// Waits for a restart: the stop, then the start as `startProcess(wait=True)` waits for it.
+struct RestartWait {
+    start: StartWait,
+}
+
+impl Deferred for RestartWait {
+    fn poll(&mut self, ctx: &mut Ctx) -> Option<CallResult> {
+        if ctx.sup.restart_pending(self.start.id) {
+            return None;
+        }
+        self.start.poll(ctx)
+    }
+}
+
+/// Stops the process and queues its start behind the stop (the daemon's "start after stop",
+/// as the web UI's restart does), so the call need not wait for either; a process that is not
+/// running is just started.
+fn restart_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
+    match state(ctx, id) {
+        Some(s) if s.is_running() => {
+            if let Outcome::Done(Err(f)) = stop_one(ctx, id, name, false) {
+                return Outcome::Done(Err(f));
+            }
+        }
+        Some(ProcessState::Stopping) => {}
+        _ => return start_one(ctx, id, name, wait),
+    }
+    // BACKOFF stops at once: nothing to wait for.
+    if !ctx.sup.start_after_stop(id) {
+        return start_one(ctx, id, name, wait);
+    }
+    let w = RestartWait {
+        start: StartWait {
+            id,
+            name: name.to_string(),
+        },
+    };
+    match wait {
+        false => Outcome::Done(Ok(Value::Bool(true))),
+        true => Outcome::Later(Box::new(w)),
+    }
+}
+
+/// Every process of a group is restarted, running or not.
+fn all_of(_: &Ctx, ids: Vec<usize>) -> Vec<usize> {
+    ids
+}
+
+const RESTART: (Op, Select) = (restart_one, all_of);
+
+pub fn restart_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    on_process(ctx, p, RESTART)
+}
+
+pub fn restart_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    on_group(ctx, p, RESTART)
+}
+
+pub fn restart_all(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    on_all(ctx, p, RESTART)
+}
+
 // ---- group and all operations ----
 
 /// Acts on several processes at once and reports one status struct per process, in

@@ -2,7 +2,7 @@
 //! `system.listMethods`, `methodSignature` and `methodHelp` are generated from it.
 
 use super::faults::{self, Fault};
-use super::{logs, procs, reload, system, twiddler, Ctx, Outcome};
+use super::{logs, procs, reload, system, twiddler, update, Ctx, Outcome};
 use crate::rpc::value::Value;
 
 pub type Handler = fn(&mut Ctx, &[Value]) -> Outcome;
@@ -248,6 +248,17 @@ pub static METHODS: &[MethodDef] = &[
         @return array result  [[added, changed, removed]]
 
         "),
+    m("supervisor.reloadConfigPlan", &["array"], 0, true, update::reload_config_plan,
+      " Reload the configuration, as reloadConfig does, and return what
+        updateProcessGroup would do (an extension: not in Supervisor 4.3).
+
+        One struct per change: string group, string name (empty for the
+        group itself), string action ('in place', 'restart', 'add',
+        'remove', 'priority', 'add group', 'remove group', 'replace
+        group') and array changes (the settings that changed).
+
+        @return array result  An array of change structs
+        "),
     m("supervisor.removeProcessGroup", &["boolean", "string"], 1, true, reload::remove_group,
       " Remove a stopped process from the active configuration.
 
@@ -258,6 +269,56 @@ pub static METHODS: &[MethodDef] = &[
       " Restart the supervisor process
 
         @return boolean result  always return True unless error
+        "),
+    // restart* and rotate*: extensions, not in Supervisor 4.3.
+    m("supervisor.restartAllProcesses", &["array", "boolean"], 0, true, procs::restart_all,
+      " Restart every process: stop those running, then start each as soon
+        as it has stopped; start those not running (an extension: not in
+        Supervisor 4.3).
+
+        @param boolean wait    Wait for each process to be running again
+        @return array result   An array of process status info structs
+        "),
+    m("supervisor.restartProcess", &["boolean", "string", "boolean"], 1, true, procs::restart_process,
+      " Restart a process: stop it, and start it as soon as it has stopped;
+        start it if it is not running (an extension: not in Supervisor 4.3).
+        With wait=False the call returns at once and the start follows the
+        stop by itself.
+
+        @param string name Process name (or ``group:name``, or ``group:*``)
+        @param boolean wait Wait for the process to be running again
+        @return boolean result     Always true unless error
+        "),
+    m("supervisor.restartProcessGroup", &["array", "string", "boolean"], 1, true, procs::restart_group,
+      " Restart all processes in the group named 'name' (an extension: not
+        in Supervisor 4.3), as restartProcess does for each.
+
+        @param string name     The group name
+        @param boolean wait    Wait for each process to be running again
+        @return array result   An array of process status info structs
+        "),
+    m("supervisor.rotateAllProcessLogs", &["array"], 0, true, logs::rotate_all,
+      " Rotate every process's log files now (an extension: not in Supervisor 4.3).
+
+        @return array result   One struct per log file: string group, string name,
+                               string channel, string logfile, boolean rotated,
+                               int status, string description
+        "),
+    m("supervisor.rotateLog", &["array"], 0, true, logs::rotate_main,
+      " Rotate the main log now (an extension: not in Supervisor 4.3).
+
+        @return array result   One struct, as rotateProcessLogs returns them
+        "),
+    m("supervisor.rotateProcessLogs", &["array", "string"], 1, true, logs::rotate_process,
+      " Rotate the stdout and stderr logs of the named process now, as size
+        rotation does, whatever logfile_maxbytes says (an extension: not in
+        Supervisor 4.3). An empty file, a file with backups=0 and a console
+        stream are left as they are; a file moved by someone else is reopened.
+
+        @param string name   The name of the process (or 'group:name', or 'group:*')
+        @return array result   One struct per log file: string group, string name,
+                               string channel, string logfile, boolean rotated,
+                               int status, string description
         "),
     m("supervisor.sendProcessStdin", &["boolean", "string", "string"], 2, true, procs::send_stdin,
       " Send a string of chars to the stdin of the process name.
@@ -367,6 +428,17 @@ pub static METHODS: &[MethodDef] = &[
         @return array result       [string bytes, int offset, bool overflow]
         "),
     TAIL_PROCESS_STDOUT_LOG,
+    m("supervisor.updateProcessGroup", &["array", "string"], 1, true, update::update_group,
+      " Bring an active process group in line with the configuration read
+        last, changing only what changed (an extension: not in Supervisor
+        4.3): settings that do not change how a child is spawned are applied
+        to the running process, changed processes are stopped and started
+        again, removed ones stopped and removed, new ones added. Returns
+        when the processes it stops have stopped.
+
+        @param string name     name of an active process group
+        @return array result   What was done, as reloadConfigPlan lists it
+        "),
     m("system.listMethods", &["array"], 0, false, system::list_methods,
       " Return an array listing the available method names
 
@@ -430,8 +502,9 @@ mod tests {
 
     #[test]
     fn forty_one_methods_and_twiddlers_sorted_and_unique() {
-        // Supervisor 4.3's 41, supervisor_twiddler's 5 plus addGroup, getAllProcessHealth.
-        assert_eq!(METHODS.len(), 48);
+        // Supervisor 4.3's 41, supervisor_twiddler's 5 plus addGroup, 3 restart, 3 rotate and
+        // 2 update methods, getAllProcessHealth.
+        assert_eq!(METHODS.len(), 56);
         for w in METHODS.windows(2) {
             assert!(w[0].name < w[1].name, "{} !< {}", w[0].name, w[1].name);
         }

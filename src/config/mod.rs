@@ -3,6 +3,7 @@
 
 pub mod ctl;
 pub mod depends;
+pub mod diff;
 pub mod envfile;
 mod envlist;
 pub mod expand;

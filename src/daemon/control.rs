@@ -83,6 +83,11 @@ impl Supervisor {
         }
     }
 
+    /// A start is queued behind the stop in progress (`start_after_stop`).
+    pub fn restart_pending(&self, id: usize) -> bool {
+        self.process(id).is_some_and(|p| p.restart_pending)
+    }
+
     pub fn group(&self, name: &str) -> Option<&Group> {
         self.groups.get(name)
     }

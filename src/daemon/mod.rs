@@ -13,12 +13,14 @@ pub mod groups;
 pub mod options;
 pub mod order;
 mod probes;
+pub mod rotate;
 pub mod shutdown;
 pub mod signals;
 pub mod source;
 pub mod startup;
 pub mod supervisor;
 pub mod twiddle;
+pub mod update;
 
 use crate::config::{self, Config, LogLevel, MainLogTarget, Overrides};
 use crate::http::listen;

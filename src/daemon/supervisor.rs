@@ -90,6 +90,9 @@ pub struct Supervisor {
     /// groups came or went (remade on the next walk, not once per group added).
     start_order: Option<Vec<usize>>,
     pub(super) pids: HashMap<i32, usize>,
+    /// Active groups made with an older `[supervisord] environment_file` list than the one in
+    /// use, because `updateProcessGroup` brought another group in line first (`update`).
+    pub(super) old_env_files: std::collections::HashSet<String>,
     pub(super) base_env: Vec<(String, String)>,
     pub(super) buf: Vec<u8>,
     /// Where an event notification is written before it goes to a listener's stdin.
@@ -193,6 +196,7 @@ impl Supervisor {
             global_env: Arc::from([]),
             start_order: None,
             pids: HashMap::new(),
+            old_env_files: Default::default(),
             base_env,
             buf: vec![0; READ_CHUNK],
             scratch: Vec::new(),

@@ -82,6 +82,14 @@ impl MainLog {
         }
     }
 
+    /// Rotation on demand (`supervisorctl rotate main`); None when the log is not a file.
+    pub fn rotate(&mut self) -> Option<io::Result<super::rotating::Rotation>> {
+        match &mut self.target {
+            Target::File(f) => Some(f.rotate_now()),
+            _ => None,
+        }
+    }
+
     /// The file the log is written to, if it is a file.
     pub fn file_path(&self) -> Option<&Path> {
         match &self.target {

@@ -6,4 +6,4 @@ pub mod rotating;
 pub mod syslog;
 
 pub use mainlog::MainLog;
-pub use rotating::RotatingFile;
+pub use rotating::{RotatingFile, Rotation};

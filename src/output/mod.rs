@@ -98,6 +98,24 @@ pub struct OutputChannel {
 }
 
 impl OutputChannel {
+    /// Only the log file wants the bytes, so they can be spliced into it.
+    fn splices(raw: bool, syslog: bool, events: bool, capture: bool, log: bool) -> bool {
+        !raw && !syslog && !events && !capture && log
+    }
+
+    /// PROCESS_LOG events on or off for the running child (`update` applies
+    /// `*_events_enabled` in place).
+    pub fn set_events(&mut self, on: bool) {
+        self.events = on;
+        self.splice = Self::splices(
+            self.raw,
+            self.syslog,
+            on,
+            self.capture.is_some(),
+            self.log.is_some(),
+        );
+    }
+
     /// `raw` says someone other than the log needs the bytes themselves (a listener's protocol
     /// on its stdout), which rules out splicing them past us.
     pub fn new(
@@ -109,7 +127,7 @@ impl OutputChannel {
         events: bool,
         raw: bool,
     ) -> OutputChannel {
-        let splice = !raw && !syslog && !events && capture.is_none() && log.is_some();
+        let splice = Self::splices(raw, syslog, events, capture.is_some(), log.is_some());
         OutputChannel {
             stream,
             fd,

@@ -5,8 +5,9 @@ use super::*;
 use std::fs;
 
 /// The command set every daemon must answer the same way (ours and Python's): names, groups,
-/// `all`, faults and exit statuses.
-fn command_set(ctl: &Ctl) {
+/// `all`, faults and exit statuses. `ours`: the daemon has the update extensions, so reread
+/// says what changed per process and update changes only that.
+fn command_set(ctl: &Ctl, ours: bool) {
     // status: table, exit 3 with stopped programs, 4 for bad names, names in given order.
     let out = ctl.run(&["status"]);
     assert_eq!(out.code, 3, "{}", out.all());
@@ -274,21 +275,23 @@ fn command_set(ctl: &Ctl) {
             + "\n[program:newprog]\ncommand=sleep 999\nstartsecs=0\n",
     )
     .expect("write conf");
-    expect(
-        &ctl.run(&["reread"]),
-        0,
-        "g2: available\ngrp: changed\nnewprog: available\n",
-    );
+    let reread = if ours {
+        "g2: available\ngrp: changed\n  grp:g2: gone: will be stopped and removed\nnewprog: available\n"
+    } else {
+        "g2: available\ngrp: changed\nnewprog: available\n"
+    };
+    expect(&ctl.run(&["reread"]), 0, reread);
     expect(
         &ctl.run(&["update", "nope", "newprog"]),
         1,
         "ERROR: no such group: nope\nnewprog: added process group\n",
     );
-    expect(
-        &ctl.run(&["update"]),
-        0,
-        "grp: stopped\ngrp: updated process group\ng2: added process group\n",
-    );
+    let update = if ours {
+        "grp:g2: stopped and removed\ng2: added process group\n"
+    } else {
+        "grp: stopped\ngrp: updated process group\ng2: added process group\n"
+    };
+    expect(&ctl.run(&["update"]), 0, update);
     expect(
         &ctl.run(&["add", "newprog"]),
         0,
@@ -321,11 +324,18 @@ fn command_set(ctl: &Ctl) {
         "newprog: added process group\n",
     );
     fs::write(&ctl.conf, text).expect("restore conf");
+    let update = if ours {
+        "grp:g2: added\n"
+    } else {
+        "grp: stopped\ngrp: updated process group\n"
+    };
     expect_any_order(
         &ctl.run(&["update"]),
         0,
-        "newprog: stopped\nnewprog: removed process group\ng2: stopped\ng2: removed process group\n\
-         grp: stopped\ngrp: updated process group\n",
+        &format!(
+            "newprog: stopped\nnewprog: removed process group\ng2: stopped\n\
+             g2: removed process group\n{update}"
+        ),
     );
 
     // help, syntax.
@@ -348,7 +358,7 @@ fn command_set(ctl: &Ctl) {
 #[test]
 fn every_command_against_our_daemon() {
     let (_d, ctl) = our_daemon("ctl-ours");
-    command_set(&ctl);
+    command_set(&ctl, true);
 }
 
 #[test]
@@ -358,7 +368,7 @@ fn every_command_against_python_supervisord() {
     };
     let ctl = Ctl::ours(&d.conf);
     wait_running(&ctl);
-    command_set(&ctl);
+    command_set(&ctl, false);
 }
 
 fn free_port() -> u16 {

@@ -357,8 +357,9 @@ fn wait_state(ctl: &Ctl, name: &str, state: &str) {
     });
 }
 
-/// The same checks on any daemon (`conf` names its socket).
-fn no_wait_and_parallel(ctl: &Ctl) {
+/// The same checks on any daemon (`conf` names its socket); `ours`: it has the
+/// `supervisor.restart*` methods.
+fn no_wait_and_parallel(ctl: &Ctl, ours: bool) {
     for p in ["sleeper", "slow5", "three:s1", "three:s2", "three:s3"] {
         wait_state(ctl, p, "RUNNING");
     }
@@ -419,20 +420,79 @@ fn no_wait_and_parallel(ctl: &Ctl) {
         ],
         "{out:?}"
     );
-    // restart --no-wait waits for the stop only.
+    // restart --no-wait of a stopped process: ours restarts it in one call; Python's
+    // supervisord has no such method, so the stop (here: none) is waited for.
     let out = ctl.run(&["restart", "--no-wait", "slowstart"]);
-    expect(
-        &out,
-        0,
-        "slowstart: ERROR (not running)\nslowstart: starting\n",
-    );
+    let want = if ours {
+        "slowstart: restarting\n"
+    } else {
+        "slowstart: ERROR (not running)\nslowstart: starting\n"
+    };
+    expect(&out, 0, want);
     assert_eq!(state_of(ctl, "slowstart"), "STARTING");
 }
 
 #[test]
 fn no_wait_and_parallel_arguments_on_our_daemon() {
     let d = crate::common::Daemon::start("ctl-nowait-ours", &format!("{RPC}{SLOW}"));
-    no_wait_and_parallel(&Ctl::ours(&d.conf));
+    no_wait_and_parallel(&Ctl::ours(&d.conf), true);
+}
+
+fn pid(d: &crate::common::Daemon, name: &str) -> i64 {
+    let info = rpc::call(
+        &d.path("sock"),
+        "supervisor.getProcessInfo",
+        &[rpc::s(name)],
+    );
+    info.ok()
+        .and_then(|i| rpc::get(&i, "pid").and_then(Value::as_int))
+        .unwrap_or(0)
+}
+
+/// Issue #19 item 4: `restart --no-wait` sends the requests and returns at once, and the
+/// daemon starts each process as soon as it has stopped (`supervisor.restartProcess`).
+#[test]
+fn restart_no_wait_returns_at_once_and_the_start_follows_the_stop() {
+    let d = crate::common::Daemon::start("ctl-restart-nowait", &format!("{RPC}{SLOW}"));
+    let ctl = Ctl::ours(&d.conf);
+    for p in ["sleeper", "slow5", "three:s1", "three:s2", "three:s3"] {
+        wait_state(&ctl, p, "RUNNING");
+    }
+    let before: Vec<i64> = ["slow5", "three:s1"].iter().map(|n| pid(&d, n)).collect();
+    // slow5 takes 5 s to stop, three's processes 3 s each.
+    let t = Instant::now();
+    let out = ctl.run(&["restart", "--no-wait", "slow5", "three:*", "nope"]);
+    let took = t.elapsed();
+    expect_any_order(
+        &out,
+        1,
+        "slow5: restarting\nthree:s1: restarting\nthree:s2: restarting\n\
+         three:s3: restarting\nnope: ERROR (no such process)\n",
+    );
+    assert!(took < Duration::from_millis(100), "took {took:?}");
+    assert_eq!(state_of(&ctl, "slow5"), "STOPPING");
+    wait_state(&ctl, "slow5", "RUNNING");
+    wait_state(&ctl, "three:s1", "RUNNING");
+    let after: Vec<i64> = ["slow5", "three:s1"].iter().map(|n| pid(&d, n)).collect();
+    for (b, a) in before.iter().zip(&after) {
+        assert!(*a > 0 && a != b, "pids before {before:?}, after {after:?}");
+    }
+
+    // The method with wait=True answers once the process runs again; `all` restarts
+    // every process, running or not.
+    let old = pid(&d, "sleeper");
+    let r = rpc::call(
+        &d.path("sock"),
+        "supervisor.restartProcess",
+        &[rpc::s("sleeper"), Value::Bool(true)],
+    );
+    assert_eq!(r, Ok(Value::Bool(true)));
+    assert_eq!(state_of(&ctl, "sleeper"), "RUNNING");
+    assert_ne!(pid(&d, "sleeper"), old);
+    let out = ctl.run(&["restart", "--no-wait", "all"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout.matches(": restarting\n").count(), 6, "{out:?}");
+    wait_state(&ctl, "slowstart", "STARTING");
 }
 
 #[test]
@@ -441,7 +501,7 @@ fn json_no_wait_and_parallel_arguments_on_python_supervisord() {
         return;
     };
     let ctl = Ctl::ours(&d.conf);
-    no_wait_and_parallel(&ctl);
+    no_wait_and_parallel(&ctl, false);
     let out = ctl.run(&["status", "--json"]);
     python_parses(&out.stdout);
     let doc = document(&out);

@@ -9,6 +9,7 @@ mod follow;
 mod help;
 mod logs;
 mod parallel;
+mod rotate;
 mod status;
 
 use super::client::CallError;
@@ -192,13 +193,25 @@ pub static COMMANDS: &[Command] = &[
             "restart <gname>:*\tRestart all processes in a group",
             "restart <name> <name>\tRestart multiple processes or groups",
             "restart all\t\tRestart all processes",
-            "restart --no-wait <name> [...]\tWait for the stops, not for the starts",
+            "restart --no-wait <name> [...]\tReturn at once; each start follows its stop",
             "Note: restart does not reread config files. For that, see reread and update.",
         ],
         control::restart,
         Processes,
     )
     .flags(&["--no-wait"]),
+    cmd(
+        "rotate",
+        &[
+            "rotate <name>\t\tRotate a process' log files now (see supervisorctl(1))",
+            "rotate <gname>:*\tRotate the log files of all processes in a group",
+            "rotate <name> <name>\tRotate the log files of several processes or groups",
+            "rotate main\t\tRotate supervisord's own log",
+            "rotate all\t\tRotate every process' log files and supervisord's log",
+        ],
+        rotate::rotate,
+        Processes,
+    ),
     cmd(
         "shutdown",
         &["shutdown \tShut the remote supervisord down."],
@@ -274,10 +287,12 @@ pub static COMMANDS: &[Command] = &[
             "update\t\t\tReload config and add/remove as necessary, and will restart affected programs",
             "update all\t\tReload config and add/remove as necessary, and will restart affected programs",
             "update <gname> [...]\tUpdate specific groups",
+            "update --dry-run [...]\tPrint what update would do, and do nothing",
         ],
         config::update,
         Groups,
-    ),
+    )
+    .flags(&["--dry-run"]),
     cmd(
         "version",
         &["version\t\t\tShow the version of the remote supervisord process"],
@@ -318,6 +333,18 @@ fn flags_and_words<'a>(command: &str, arg: &'a str) -> (Vec<&'static str>, Vec<&
         }
     }
     (given, rest)
+}
+
+/// The server lists `method`: one of this project's extensions (a server without
+/// `system.listMethods` has none).
+fn has_method(ctl: &mut Controller, method: &str) -> Result<bool, CallError> {
+    match ctl.call("system.listMethods", &[]) {
+        Ok(v) => Ok(v
+            .as_array()
+            .is_some_and(|m| m.iter().any(|n| n.as_str() == Some(method)))),
+        Err(CallError::Fault { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
