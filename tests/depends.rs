@@ -294,7 +294,7 @@ fn update_applies_added_and_changed_dependencies() {
         .output()
         .expect("supervisorctl update");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("app: updated process group"), "{text}");
+    assert!(text.contains("app: restarted (depends_on)"), "{text}");
     assert!(text.contains("worker: added process group"), "{text}");
     wait_until(10, "worker RUNNING", || state(&d, "worker") == "RUNNING");
     // The new links hold: stopping db stops worker, then app, first.
@@ -406,10 +406,11 @@ fn update_replacing_a_dependency_brings_following_dependents_back() {
         .output()
         .expect("supervisorctl update");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("db: updated process group"), "{text}");
+    assert!(text.contains("db: restarted (command)"), "{text}");
     wait_until(10, "app RUNNING again", || {
         state(&d, "app") == "RUNNING" && d.pid_of("app").is_some_and(|p| p != app_pid)
     });
-    // Without depends_on_restart, the dependent stopped for db's replacement stays stopped.
-    assert_eq!(state(&d, "other"), "STOPPED");
+    // Our update replaces db alone: a dependent without depends_on_restart is left running.
+    assert_eq!(state(&d, "other"), "RUNNING");
+    assert_eq!(d.count("spawned: 'other'"), 1);
 }

@@ -104,6 +104,14 @@ const RESPAWN: &[(&str, Differs)] = &[
         a.redirect_stderr != b.redirect_stderr
     }),
     ("serverurl", |a, b| a.serverurl != b.serverurl),
+    // Links and probes are made when the process record is (re)made.
+    ("depends_on", |a, b| {
+        a.depends_on != b.depends_on || a.depends_on_restart != b.depends_on_restart
+    }),
+    ("ready", |a, b| {
+        a.probe.ready != b.probe.ready || a.probe.watchdog_secs != b.probe.watchdog_secs
+    }),
+    ("healthcheck", |a, b| a.probe.health != b.probe.health),
     ("stdout_logfile", |a, b| {
         channel_respawn(&a.stdout, &b.stdout)
     }),
