@@ -570,3 +570,66 @@ fn sd_notify_stopping_ends_stopped_and_health_action_stop_stops() {
     });
     assert!(d.log().contains("sick is unhealthy (2 failed health checks in a row, last: probe command exit status 1)"), "{}", d.log());
 }
+
+/// `update` re-arms a changed health check on the running process (issue #19 item 1): the
+/// pid stays, the new check runs from scratch, and without `healthcheck=` checking stops.
+#[test]
+fn update_rearms_a_changed_health_check_in_place() {
+    let open = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let open = open.local_addr().expect("addr").port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a port")
+        .port();
+    let conf = |check: &str| {
+        format!(
+            "{HEAD}[supervisorctl]\nserverurl=unix://{{dir}}/sock\n\n\
+             [program:app]\ncommand=sleep 1000\nstartsecs=0\n{check}"
+        )
+    };
+    let checked = |port: u16| {
+        conf(&format!(
+            "healthcheck=tcp:{port}\nhealthcheck_interval=1\nhealthcheck_retries=1\n\
+             healthcheck_action=none\n"
+        ))
+    };
+    let d = Daemon::configure("probe-update", "");
+    d.write_conf(&checked(open));
+    let d = d.spawn(&["-n"]);
+    let sock = d.path("sock");
+    let ours = bin("supervisorctl");
+    let status = || ctl_out(&ours, &d.conf, &["status", "app"]);
+    wait_until(15, "healthy", || status().contains(", healthy"));
+    let pid = member(&sock, "app", "pid");
+
+    d.write_conf(&checked(closed));
+    assert_eq!(
+        ctl_out(&ours, &d.conf, &["update"]),
+        "app: updated in place (healthcheck)\n"
+    );
+    let mut line = String::new();
+    wait_until(15, "unhealthy under the new check", || {
+        line = status();
+        line.contains(", unhealthy (1 failure)")
+    });
+    assert!(line.contains("RUNNING"), "{line}");
+    assert_eq!(member(&sock, "app", "pid"), pid, "not restarted");
+
+    // No health check any more: health is unknown again and no check makes it unhealthy.
+    d.write_conf(&conf(""));
+    assert_eq!(
+        ctl_out(&ours, &d.conf, &["update"]),
+        "app: updated in place (healthcheck)\n"
+    );
+    // Two intervals of the old check, which would have failed at once.
+    let until = Instant::now() + Duration::from_millis(2500);
+    while Instant::now() < until {
+        let line = status();
+        assert!(
+            line.contains("RUNNING") && !line.contains("health"),
+            "{line}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(member(&sock, "app", "pid"), pid, "not restarted");
+}

@@ -84,6 +84,10 @@ const IN_PLACE: &[Setting] = &[
     setting!("backoff_jitter", restart.jitter_percent),
     setting!("retry_forever", restart.retry_forever),
     setting!("restart_delay_secs", restart.restart_delay_secs),
+    // From the next start; a start under way keeps the readiness it began with.
+    setting!("ready", probe.ready),
+    // All the `healthcheck*` keys: a RUNNING process's check is re-armed with them.
+    setting!("healthcheck", probe.health),
 ];
 
 type Differs = fn(&ProcessConfig, &ProcessConfig) -> bool;
@@ -104,14 +108,14 @@ const RESPAWN: &[(&str, Differs)] = &[
         a.redirect_stderr != b.redirect_stderr
     }),
     ("serverurl", |a, b| a.serverurl != b.serverurl),
-    // Links and probes are made when the process record is (re)made.
+    // Dependency links are made when the process record is (re)made.
     ("depends_on", |a, b| {
         a.depends_on != b.depends_on || a.depends_on_restart != b.depends_on_restart
     }),
-    ("ready", |a, b| {
-        a.probe.ready != b.probe.ready || a.probe.watchdog_secs != b.probe.watchdog_secs
+    // The child got WATCHDOG_USEC in its environment.
+    ("watchdog_secs", |a, b| {
+        a.probe.watchdog_secs != b.probe.watchdog_secs
     }),
-    ("healthcheck", |a, b| a.probe.health != b.probe.health),
     ("stdout_logfile", |a, b| {
         channel_respawn(&a.stdout, &b.stdout)
     }),
@@ -427,6 +431,51 @@ mod tests {
             vec![(
                 "l".into(),
                 update(vec![("l", Change::InPlace(vec!["startretries"]))])
+            )]
+        );
+    }
+
+    #[test]
+    fn probes_are_in_place_but_the_watchdog_and_dependencies_respawn() {
+        let old = "[program:x]\ncommand=sleep 1\nhealthcheck=tcp:8080\n";
+        let in_place = |new: &str| plan_of(old, new).pop().map(|(_, p)| p).expect("a plan");
+        for new in [
+            "healthcheck=tcp:8081\n",
+            "healthcheck=tcp:8080\nhealthcheck_interval=3\n",
+            "healthcheck=tcp:8080\nhealthcheck_timeout=9\nhealthcheck_retries=1\n\
+             healthcheck_start_period=4\nhealthcheck_action=none\n",
+            "",
+        ] {
+            let new = old.replace("healthcheck=tcp:8080\n", new);
+            assert_eq!(
+                in_place(&new),
+                update(vec![("x", Change::InPlace(vec!["healthcheck"]))]),
+                "{new}"
+            );
+        }
+        assert_eq!(
+            in_place(&old.replace(
+                "healthcheck=tcp:8080\n",
+                "ready=tcp:8080\n\
+                                   healthcheck=tcp:8080\n"
+            )),
+            update(vec![("x", Change::InPlace(vec!["ready"]))])
+        );
+        assert_eq!(
+            in_place(&old.replace("healthcheck=tcp:8080\n", "ready=notify\n")),
+            update(vec![("x", Change::InPlace(vec!["ready", "healthcheck"]))])
+        );
+        let notify = "[program:x]\ncommand=sleep 1\nready=notify\n";
+        assert_eq!(
+            plan_of(notify, &format!("{notify}watchdog_secs=5\n"))[0].1,
+            update(vec![("x", Change::Respawn(vec!["watchdog_secs"]))])
+        );
+        let two = "[program:y]\ncommand=sleep 1\n[program:x]\ncommand=sleep 1\n";
+        assert_eq!(
+            plan_of(two, &format!("{two}depends_on=y\n")),
+            vec![(
+                "x".into(),
+                update(vec![("x", Change::Respawn(vec!["depends_on"]))])
             )]
         );
     }

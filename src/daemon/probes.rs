@@ -5,6 +5,7 @@
 
 use super::source::Source;
 use super::supervisor::Supervisor;
+use crate::config::ProcessConfig;
 use crate::events::Event;
 use crate::probe::check::{Check, Step};
 use crate::probe::notify::{Message, NotifySocket};
@@ -12,6 +13,7 @@ use crate::probe::{Health, HealthAction, InFlight, Purpose, Ready, RETRY, TIMEOU
 use crate::process::machine::{Input, Now};
 use crate::process::{ProcessState, WaitStatus};
 use crate::sys::poller::{Interest, Poller};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Takes a socket check off the poller (closing its descriptor would too, but a probe
@@ -59,6 +61,13 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
+        if to != ProcessState::Starting {
+            if let Some(ready) = p.probe.next_ready.take() {
+                let mut cfg = ProcessConfig::clone(&p.config);
+                cfg.probe.ready = ready;
+                p.config = Arc::new(cfg);
+            }
+        }
         let (cfg, probe) = (&p.config.probe, &mut p.probe);
         unwatch(&self.poller, &probe.ready.in_flight);
         unwatch(&self.poller, &probe.health.in_flight);
@@ -74,9 +83,7 @@ impl Supervisor {
                 let wd = cfg.watchdog_secs;
                 probe.watchdog_by = (wd > 0).then(|| now + Duration::from_secs(wd));
                 if let Some(h) = &cfg.health {
-                    probe.health.next = Some(now);
-                    probe.grace_until =
-                        (h.start_period > 0).then(|| now + Duration::from_secs(h.start_period));
+                    probe.arm_health(h, now);
                 }
             }
             ProcessState::Stopping => probe.watchdog_by = None,
@@ -86,6 +93,24 @@ impl Supervisor {
                 }
                 probe.reset();
             }
+        }
+    }
+
+    /// An update changed process `id`'s `healthcheck*` settings (already in its
+    /// configuration): the check in flight is given up (a probe command is killed) and a
+    /// RUNNING process is checked from scratch under the new settings: health unknown, no
+    /// failures, the start period counted from now. Without `healthcheck=` checking stops.
+    pub(super) fn rearm_health(&mut self, id: usize, now: Instant) {
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        unwatch(&self.poller, &p.probe.health.in_flight);
+        p.probe.stop_health();
+        if p.machine.state() != ProcessState::Running {
+            return;
+        }
+        if let Some(h) = &p.config.probe.health {
+            p.probe.arm_health(h, now);
         }
     }
 

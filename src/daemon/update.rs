@@ -7,7 +7,7 @@ use super::groups::Group;
 use super::supervisor::Supervisor;
 use crate::config::diff::{self, Change, GroupPlan};
 use crate::config::{GroupConfig, ProcessConfig};
-use crate::process::{Input, Now};
+use crate::process::{Input, Now, ProcessState};
 use std::sync::Arc;
 
 /// One effect of an update, as reported to the client.
@@ -47,12 +47,19 @@ impl Supervisor {
     }
 
     /// Applies in-place settings to process `id`: the machine reads its configuration at
-    /// every step, the open log files and output channels take theirs now.
+    /// every step, the open log files and output channels take theirs now, a changed health
+    /// check is re-armed. A new `ready=` waits for the end of a start under way.
     pub fn apply_in_place(&mut self, id: usize, new: &ProcessConfig) {
         let Some(p) = self.process_mut(id) else {
             return;
         };
-        let cfg = diff::with_in_place(&p.config, new);
+        let mut cfg = diff::with_in_place(&p.config, new);
+        let health_changed = cfg.probe.health != p.config.probe.health;
+        p.probe.next_ready = None;
+        if p.machine.state() == ProcessState::Starting && cfg.probe.ready != p.config.probe.ready {
+            let new_ready = std::mem::replace(&mut cfg.probe.ready, p.config.probe.ready.clone());
+            p.probe.next_ready = Some(new_ready);
+        }
         let listener = p.listener.is_some();
         for (slot, ch_cfg) in [(0, &cfg.stdout), (1, &cfg.stderr)] {
             if let Some(ch) = p.channels[slot].as_mut() {
@@ -64,6 +71,9 @@ impl Supervisor {
             }
         }
         p.config = cfg.into();
+        if health_changed {
+            self.rearm_health(id, Now::current().mono);
+        }
     }
 
     /// Stops process `id` if it runs; true if it was running (or starting, or in backoff).

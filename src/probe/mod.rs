@@ -96,6 +96,10 @@ pub struct ProbeState {
     pub failures: u32,
     /// Failed health checks before this moment do not count (`healthcheck_start_period`).
     pub grace_until: Option<Instant>,
+    /// A `ready=` that an update gave while the process was STARTING: it becomes the
+    /// configuration's when that start ends, so the start under way keeps its readiness
+    /// rule (kept by `reset`: it belongs to the configuration, not to the child).
+    pub next_ready: Option<Ready>,
 }
 
 impl ProbeState {
@@ -128,6 +132,13 @@ impl ProbeState {
         self.verdict = Health::Unknown;
         self.failures = 0;
         self.grace_until = None;
+    }
+
+    /// The child became RUNNING (or its health check changed while it runs): checks start
+    /// now, from scratch, and failures in the start period from now do not count.
+    pub fn arm_health(&mut self, h: &HealthConfig, now: Instant) {
+        self.health.next = Some(now);
+        self.grace_until = (h.start_period > 0).then(|| now + Duration::from_secs(h.start_period));
     }
 
     /// The child is gone: forget everything that belonged to it.
