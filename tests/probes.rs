@@ -633,3 +633,43 @@ fn update_rearms_a_changed_health_check_in_place() {
     }
     assert_eq!(member(&sock, "app", "pid"), pid, "not restarted");
 }
+
+/// A new `ready=` is applied in place from the next start: a process STARTING under the old
+/// rule keeps it (here: it keeps waiting for a port nobody opens).
+#[test]
+fn update_applies_a_new_ready_from_the_next_start() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a port")
+        .port();
+    let conf = |ready: &str| {
+        format!(
+            "{HEAD}[supervisorctl]\nserverurl=unix://{{dir}}/sock\n\n\
+             [program:app]\ncommand=sleep 1000\nstartsecs=0\n{ready}"
+        )
+    };
+    let d = Daemon::configure("probe-update-ready", "");
+    d.write_conf(&conf(&format!("ready=tcp:{closed}\n")));
+    let d = d.spawn(&["-n"]);
+    let sock = d.path("sock");
+    let ours = bin("supervisorctl");
+    stays_starting(&d, "app", 300);
+    let pid = member(&sock, "app", "pid");
+    d.write_conf(&conf(""));
+    assert_eq!(
+        ctl_out(&ours, &d.conf, &["update"]),
+        "app: updated in place (ready)\n"
+    );
+    // startsecs=0 under the new rule would be RUNNING at once.
+    stays_starting(&d, "app", 1500);
+    assert_eq!(member(&sock, "app", "pid"), pid, "not restarted");
+    ctl_out(&ours, &d.conf, &["restart", "app"]);
+    wait_until(15, "RUNNING under the new rule", || {
+        state(&sock, "app") == "RUNNING"
+    });
+    assert_ne!(member(&sock, "app", "pid"), pid);
+    assert_eq!(
+        ctl_out(&ours, &d.conf, &["reread"]),
+        "No config updates to processes\n"
+    );
+}

@@ -4,8 +4,11 @@
 //! Pure: the daemon (`daemon::update`) carries a plan out as a list of effects.
 //!
 //! A setting is applied in place only if it is listed in `IN_PLACE`: it changes how
-//! supervisord treats the child (when to restart it, how to stop it, how big its logs grow),
-//! not how the child is spawned. Every other difference, including keys this module does not
+//! supervisord treats the child (when to restart it, how to stop it, how big its logs grow,
+//! how its health is checked, when its next start counts as ready), not how the child is
+//! spawned. A health check is re-armed on the running process; `ready=` waits for the next
+//! start (a start under way keeps its rule). `watchdog_secs` is a respawn: the child got
+//! WATCHDOG_USEC at its spawn. Every other difference, including keys this module does not
 //! know, is a respawn, so a new key is safe before anyone lists it here.
 
 use super::envfile::EnvFile;
