@@ -414,3 +414,70 @@ fn update_replacing_a_dependency_brings_following_dependents_back() {
     assert_eq!(state(&d, "other"), "RUNNING");
     assert_eq!(d.count("spawned: 'other'"), 1);
 }
+
+/// supervisorctl `-c conf args...`: the exit status and stdout then stderr.
+fn run_ctl(ctl: &std::path::Path, d: &Daemon, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(ctl)
+        .arg("-c")
+        .arg(&d.conf)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run supervisorctl");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// db <- app, both stopped.
+const PAIR: &str = "[supervisorctl]\nserverurl=unix://{dir}/sock\n\n[program:app]\ncommand=sleep 1000\nstartsecs=0\nautostart=false\n\
+     depends_on=db\n\
+     [program:db]\ncommand=sleep 1000\nstartsecs=1\nautostart=false\n";
+
+#[test]
+fn our_supervisorctl_start_names_the_dependencies_it_starts_first() {
+    let sock_of = |d: &Daemon| d.path("sock");
+    let d = Daemon::start("deps-ctl", &format!("{RPC}{PAIR}"));
+    let plan = |name: &str| call(&sock_of(&d), "supervisor.getStartPlan", &[s(name)]);
+    assert_eq!(plan("app"), Ok(Value::Array(vec![s("db")])));
+    assert_eq!(plan("app:*"), Ok(Value::Array(vec![s("db")])));
+    assert_eq!(plan("db"), Ok(Value::Array(vec![])));
+    assert_eq!(plan("nope"), Err((10, "BAD_NAME: nope".into())));
+    // Read-only: nothing was started.
+    assert_eq!(state(&d, "db"), "STOPPED");
+    let ctl = bin("supervisorctl");
+    assert_eq!(
+        run_ctl(&ctl, &d, &["start", "app"]),
+        (0, "db: started (dependency of app)\napp: started\n".into())
+    );
+    assert_eq!(plan("app"), Ok(Value::Array(vec![])));
+    // Running dependencies are not named again.
+    run_ctl(&ctl, &d, &["stop", "app"]);
+    assert_eq!(
+        run_ctl(&ctl, &d, &["start", "app"]),
+        (0, "app: started\n".into())
+    );
+    // Without waiting the line says the dependency is on its way.
+    assert_eq!(run_ctl(&ctl, &d, &["stop", "all"]).0, 0);
+    assert_eq!(
+        run_ctl(&ctl, &d, &["start", "--no-wait", "app:*"]),
+        (
+            0,
+            "db: starting (dependency of app:*)\napp: starting\n".into()
+        )
+    );
+    wait_until(20, "app RUNNING", || state(&d, "app") == "RUNNING");
+}
+
+#[test]
+fn python_supervisorctl_start_output_is_unchanged_with_dependencies() {
+    let Some(ctl) = venv_bin("supervisorctl") else {
+        return;
+    };
+    let d = Daemon::start("deps-pyctl", &format!("{RPC}{PAIR}"));
+    assert_eq!(
+        run_ctl(&ctl, &d, &["start", "app"]),
+        (0, "app: started\n".into())
+    );
+    assert_eq!(state(&d, "db"), "RUNNING");
+}

@@ -250,8 +250,9 @@ fn namespaces_whitelist_and_the_gate() {
         Err((1, "UNKNOWN_METHOD".into()))
     );
     let methods = rpc::call(&sock, "system.listMethods", &[]).expect("listMethods");
-    // Supervisor 4.3's 41 and the project's 8 (supervisord(8)) plus getAllProcessHealth.
-    assert_eq!(methods.as_array().map(|m| m.len()), Some(50));
+    // Supervisor 4.3's 41 and the project's 8 (supervisord(8)) plus getAllProcessHealth
+    // and getStartPlan.
+    assert_eq!(methods.as_array().map(|m| m.len()), Some(51));
 }
 
 #[test]

@@ -365,6 +365,26 @@ fn on_all(ctx: &mut Ctx, p: &[Value], (op, select): (Op, Select)) -> Outcome {
     Many::run(ctx, ids, op, wait)
 }
 
+/// `getStartPlan` (an extension): the namespecs of the stopped dependencies a start of the
+/// name would start first, in start order. Faults as startProcess's for a bad name.
+pub fn get_start_plan(ctx: &mut Ctx, p: &[Value]) -> Outcome {
+    let name = match params::string(p, 0) {
+        Ok(v) => v,
+        Err(f) => return Outcome::Done(Err(f)),
+    };
+    let ids = match resolve(ctx, &name) {
+        Err(f) => return Outcome::Done(Err(f)),
+        Ok(Target::Group(g)) => not_running(ctx, members(ctx, &g)),
+        Ok(Target::One(id)) => not_running(ctx, vec![id]),
+    };
+    let plan = ctx.sup.start_plan(&ids);
+    let names = plan
+        .into_iter()
+        .map(|id| Value::String(namespec(ctx, id)))
+        .collect();
+    Outcome::Done(Ok(Value::Array(names)))
+}
+
 pub fn start_process(ctx: &mut Ctx, p: &[Value]) -> Outcome {
     on_process(ctx, p, START)
 }

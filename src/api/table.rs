@@ -209,6 +209,14 @@ pub static METHODS: &[MethodDef] = &[
         @param string name The name of the process (or 'group:name')
         @return struct result     A structure containing data about the process
         "),
+    m("supervisor.getStartPlan", &["array", "string"], 1, true, procs::get_start_plan,
+      " The stopped dependencies (depends_on) a start of name would start
+        first, in start order (an extension: not in Supervisor 4.3). Read
+        only: nothing is started.
+
+        @param string name   Process name (or ``group:name``, or ``group:*``)
+        @return array result An array of namespecs
+        "),
     m("supervisor.getState", &["struct"], 0, true, get_state,
       " Return current state of supervisord as a struct
 
@@ -503,8 +511,8 @@ mod tests {
     #[test]
     fn forty_one_methods_and_twiddlers_sorted_and_unique() {
         // Supervisor 4.3's 41, supervisor_twiddler's 5 plus addGroup, 3 restart, 3 rotate and
-        // 2 update methods, getAllProcessHealth.
-        assert_eq!(METHODS.len(), 56);
+        // 2 update methods, getAllProcessHealth, getStartPlan.
+        assert_eq!(METHODS.len(), 57);
         for w in METHODS.windows(2) {
             assert!(w[0].name < w[1].name, "{} !< {}", w[0].name, w[1].name);
         }

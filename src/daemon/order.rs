@@ -167,6 +167,43 @@ impl Supervisor {
         self.process(id).is_some_and(|p| p.dep.held)
     }
 
+    /// The stopped dependencies a start of `ids` would start first (`hold_for_deps` for each
+    /// of `ids` that is down), in start order. `ids` themselves are started by the request,
+    /// so they are not in it. Read-only: the answer of `supervisor.getStartPlan`.
+    pub fn start_plan(&mut self, ids: &[usize]) -> Vec<usize> {
+        self.relink();
+        let n = self.procs.len();
+        let mut target = vec![false; n];
+        for &id in ids {
+            if let Some(t) = target.get_mut(id) {
+                *t = true;
+            }
+        }
+        let mut seen = vec![false; n];
+        let mut plan = Vec::new();
+        // The walk `hold_for_deps` does: through the dependencies that are down and not
+        // already held (those are started first); a ready, starting or held one ends it.
+        let mut todo: Vec<usize> = ids
+            .iter()
+            .copied()
+            .filter(|&id| self.state_of(id).is_some_and(is_down) && !self.deps_ready(id))
+            .collect();
+        while let Some(x) = todo.pop() {
+            for &d in self.deps_of(x) {
+                if seen.get(d).copied().unwrap_or(true) || target[d] {
+                    continue;
+                }
+                seen[d] = true;
+                let down = self.state_of(d).is_some_and(is_down);
+                if down && !self.process(d).is_some_and(|p| p.dep.held) {
+                    plan.push(d);
+                    todo.push(d);
+                }
+            }
+        }
+        self.dependency_order(plan)
+    }
+
     /// Marks a start of `id` as waiting for its first unready dependency.
     fn hold(&mut self, id: usize) {
         let note = self
@@ -495,6 +532,20 @@ mod tests {
         );
         // Outside the list a dependency is not added; the order of the rest is kept.
         assert_eq!(s.dependency_order(vec![worker, db]), vec![worker, db]);
+    }
+
+    #[test]
+    fn the_start_plan_names_the_stopped_dependencies_in_start_order() {
+        let mut s = sup();
+        let (db, app, worker) = (id(&s, "db"), id(&s, "app"), id(&s, "worker"));
+        assert_eq!(s.start_plan(&[worker]), vec![db, app]);
+        assert_eq!(s.start_plan(&[app]), vec![db]);
+        assert_eq!(s.start_plan(&[db]), Vec::<usize>::new());
+        // Started by the request itself, app is not a dependency started first.
+        assert_eq!(s.start_plan(&[worker, app]), vec![db]);
+        // A held dependency is on its way already: it and what is behind it are not started.
+        s.process_mut_for_tests(app).dep.held = true;
+        assert_eq!(s.start_plan(&[worker]), Vec::<usize>::new());
     }
 
     #[test]

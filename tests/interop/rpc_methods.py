@@ -77,6 +77,7 @@ EXTENSIONS = {
     "supervisor.rotateProcessLogs",
     "supervisor.updateProcessGroup",
     "supervisor.getAllProcessHealth",
+    "supervisor.getStartPlan",
 }
 check("listMethods", len(methods) == 41 + len(EXTENSIONS) and methods == sorted(methods), methods)
 check("extensions listed", EXTENSIONS <= set(methods), methods)

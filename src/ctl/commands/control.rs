@@ -7,7 +7,7 @@ use super::{flags_and_words, has_method, words};
 use crate::api::faults;
 use crate::ctl::client::{CallError, Client};
 use crate::ctl::controller::{exit, Controller};
-use crate::ctl::format::Outcome;
+use crate::ctl::format::{Outcome, ProcInfo};
 use crate::ctl::names;
 use crate::rpc::Value;
 
@@ -79,7 +79,13 @@ struct Run<'a> {
     /// Parameters after the name: the signal, or `false` for `--no-wait`.
     extra: Vec<Value>,
     wait: bool,
+    /// Name the stopped dependencies the start starts first (the server has
+    /// `supervisor.getStartPlan`, an extension).
+    plan: bool,
 }
+
+/// Our supervisord's extension: which stopped dependencies a start starts first.
+const PLAN: &str = "supervisor.getStartPlan";
 
 impl Run<'_> {
     fn plain(action: &Action) -> Run<'_> {
@@ -87,6 +93,7 @@ impl Run<'_> {
             action,
             extra: Vec::new(),
             wait: true,
+            plan: false,
         }
     }
 
@@ -100,6 +107,7 @@ impl Run<'_> {
                 vec![Value::Bool(false)]
             },
             wait,
+            plan: false,
         }
     }
 
@@ -147,8 +155,76 @@ fn outcome_reports(run: &Run, outcomes: &[Outcome], out: &mut Vec<Report>) {
     }
 }
 
-/// One call of `run` about one argument (`all`, `group:*` or a process) on `client`.
+/// The stopped dependencies a start of `name` starts first, as the server plans it (empty
+/// for a name it faults: the start reports that).
+fn start_plan(client: &mut Client, name: &str) -> Result<Vec<String>, CallError> {
+    match client.call(PLAN, &[Value::String(name.to_string())]) {
+        Ok(Value::Array(items)) => Ok(items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()),
+        Ok(_) | Err(CallError::Fault { .. }) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// One line per dependency started first: `db: started (dependency of app)` once the start
+/// has been waited for and db is RUNNING, `db: starting (...)` with `--no-wait`, and
+/// `db: ERROR (FATAL, dependency of app)` with its state when it is not running.
+fn plan_lines(
+    client: &mut Client,
+    run: &Run,
+    of: &str,
+    plan: &[String],
+) -> Result<Vec<Report>, CallError> {
+    let mut out = Vec::with_capacity(plan.len());
+    for dep in plan {
+        let line = if run.wait {
+            let state = match client.call(
+                "supervisor.getProcessInfo",
+                &[Value::String(dep.to_string())],
+            ) {
+                Ok(v) => ProcInfo::from_value(&v)?.statename,
+                Err(CallError::Fault { .. }) => "gone".to_string(),
+                Err(e) => return Err(e),
+            };
+            if state == "RUNNING" {
+                format!("{dep}: started (dependency of {of})")
+            } else {
+                format!("{dep}: ERROR ({state}, dependency of {of})")
+            }
+        } else {
+            format!("{dep}: starting (dependency of {of})")
+        };
+        out.push(Report::Line(line));
+    }
+    Ok(out)
+}
+
+/// One call of `run` about one argument (`all`, `group:*` or a process) on `client`, after
+/// the lines for the dependencies a start starts first (`run.plan`).
 fn act_one(client: &mut Client, run: &Run, name: &str) -> Result<Vec<Report>, CallError> {
+    // `all` starts every stopped process itself: no dependency is started first.
+    let plan = if run.plan && name != "all" {
+        start_plan(client, name)?
+    } else {
+        Vec::new()
+    };
+    let out = act_call(client, run, name)?;
+    if plan.is_empty() {
+        return Ok(out);
+    }
+    let of = match names::split(name) {
+        (g, Some(p)) => names::make(g, p),
+        (_, None) => name.to_string(),
+    };
+    let mut lines = plan_lines(client, run, &of, &plan)?;
+    lines.extend(out);
+    Ok(lines)
+}
+
+/// The call of `run` about one argument and the lines for its results.
+fn act_call(client: &mut Client, run: &Run, name: &str) -> Result<Vec<Report>, CallError> {
     let action = run.action;
     let mut out = Vec::new();
     if name == "all" {
@@ -238,7 +314,13 @@ fn parse<'a>(
 
 pub fn start(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
     match parse(ctl, "start", arg, exit::INVALID_ARGS)? {
-        Some((wait, names)) => act(ctl, &[Run::waiting(&START, wait)], &names),
+        Some((wait, names)) => {
+            let run = Run {
+                plan: has_method(ctl, PLAN)?,
+                ..Run::waiting(&START, wait)
+            };
+            act(ctl, &[run], &names)
+        }
         None => Ok(()),
     }
 }
