@@ -9,7 +9,7 @@ use crate::config::ProcessConfig;
 use crate::events::Event;
 use crate::probe::check::{Check, Step};
 use crate::probe::notify::{Message, NotifySocket};
-use crate::probe::{Health, HealthAction, InFlight, Purpose, Ready, RETRY, TIMEOUT};
+use crate::probe::{retry_after, Health, HealthAction, InFlight, Purpose, Ready, TIMEOUT};
 use crate::process::machine::{Input, Now};
 use crate::process::{ProcessState, WaitStatus};
 use crate::sys::poller::{Interest, Poller};
@@ -234,7 +234,7 @@ impl Supervisor {
     }
 
     /// A check finished (its in-flight record already gone): a readiness success makes the
-    /// process RUNNING, a failure tries again after `RETRY`; a health result may change the
+    /// process RUNNING, a failure tries again after `retry_after` (10 ms, doubling to 250 ms); a health result may change the
     /// process's health, which is reported and acted on.
     fn check_done(&mut self, id: usize, purpose: Purpose, result: Result<(), String>, now: Now) {
         let Some(p) = self.process_mut(id) else {
@@ -244,8 +244,10 @@ impl Supervisor {
             match result {
                 Ok(()) => self.apply(id, Input::Ready, now),
                 Err(e) => {
-                    p.probe.ready.next = Some(now.mono + RETRY);
-                    // Every RETRY while it starts: below DEBUG.
+                    let ready = &mut p.probe.ready;
+                    ready.failed = ready.failed.saturating_add(1);
+                    ready.next = Some(now.mono + retry_after(ready.failed));
+                    // Up to every RETRY while it starts: below DEBUG.
                     let line = format!("{}: not ready yet: {e}", p.config.name);
                     self.log.blather(&line);
                 }
