@@ -149,7 +149,7 @@ pub fn update_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
                 };
                 match change {
                     Change::InPlace(_) => {
-                        if let Some(new) = pending_process(ctx, &name, process) {
+                        if let Some(new) = ctx.sup.pending_process(&name, process) {
                             ctx.sup.apply_in_place(id, &new);
                         }
                     }
@@ -177,17 +177,4 @@ pub fn update_group(ctx: &mut Ctx, p: &[Value]) -> Outcome {
         Some(r) => Outcome::Done(r),
         None => Outcome::Later(Box::new(finish)),
     }
-}
-
-fn pending_process(ctx: &Ctx, group: &str, name: &str) -> Option<crate::config::ProcessConfig> {
-    let g = ctx
-        .sup
-        .pending_config()
-        .groups
-        .iter()
-        .find(|g| g.name == group)?;
-    g.processes
-        .iter()
-        .find(|p| p.name == name)
-        .map(|p| crate::config::ProcessConfig::clone(p))
 }

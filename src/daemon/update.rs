@@ -34,7 +34,7 @@ impl Supervisor {
     }
 
     /// The new configuration of group `name`'s process `process`, from the last reread.
-    fn pending_process(&self, group: &str, process: &str) -> Option<ProcessConfig> {
+    pub fn pending_process(&self, group: &str, process: &str) -> Option<ProcessConfig> {
         let g = self
             .pending_config()
             .groups
