@@ -177,3 +177,15 @@ pub fn pipe(flags: libc::c_int) -> (std::os::fd::OwnedFd, std::fs::File) {
         )
     }
 }
+
+/// The configuration `text` makes after a `[supervisord]` header, read in memory through
+/// `config::load_text` (as if from /etc/supervisord.conf; nothing is written), or the error
+/// text.
+pub fn config_after_header(text: &str) -> Result<crate::config::Config, String> {
+    crate::config::load_text(
+        &format!("[supervisord]\n{text}"),
+        Path::new("/etc/supervisord.conf"),
+        &Default::default(),
+    )
+    .map_err(|e| e.0)
+}

@@ -107,15 +107,8 @@ pub fn read(sec: &Sec, names: &Names) -> Result<RestartPolicy, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{load, Config, LogLevel, Overrides};
-    use crate::testutil::TempDir;
-    use std::path::Path;
-
-    fn load_text(text: &str) -> Result<Config, String> {
-        let t = TempDir::new("restart");
-        let path = t.write("supervisord.conf", &format!("[supervisord]\n{text}"));
-        load(Path::new(&path), &Overrides::default()).map_err(|e| e.0)
-    }
+    use crate::config::LogLevel;
+    use crate::testutil::config_after_header as load_text;
 
     fn first(text: &str) -> crate::config::ProcessConfig {
         let c = load_text(text).unwrap_or_else(|e| panic!("{e}"));
