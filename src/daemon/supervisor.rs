@@ -572,7 +572,6 @@ impl Supervisor {
     pub fn tick_all(&mut self, now: Now) {
         self.relink();
         self.run_due(now);
-        let may_start = self.mood == Mood::Running;
         // The kept list rather than process_ids(): this runs every loop turn (without
         // allocating), and a tick never adds or removes groups or members.
         let order = match self.start_order.take() {
@@ -580,15 +579,15 @@ impl Supervisor {
             None => self.process_ids(),
         };
         for &id in &order {
+            // The gate `next_timeout` asks too: a gated process wakes nobody until the mood or
+            // a dependency's state changes.
+            let may_start = self.may_start(id);
             // Most processes are RUNNING, where a tick has nothing to do: with ten thousand
             // programs this loop runs on every wake-up.
             if self
                 .process(id)
                 .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
             {
-                // Dependencies gate the start; a gated process wakes nobody
-                // (`next_timeout`) until a dependency's state changes.
-                let may_start = may_start && self.deps_ready(id);
                 self.apply(id, Input::Tick { may_start }, now);
             }
         }
@@ -600,17 +599,17 @@ impl Supervisor {
     /// How long the loop may sleep: until the nearest timer, zero if a tick is due now, `None`
     /// (forever) when nothing is pending.
     pub fn next_timeout(&self, now: Instant) -> Option<Duration> {
-        let may_start = self.mood == Mood::Running;
         if self.dispatch_due() || !self.links.due.is_empty() {
             return Some(Duration::ZERO);
         }
         let mut best: Option<Instant> = None;
         for p in self.procs.iter().flatten() {
-            if p.machine.tick_due(&p.config, may_start) && self.deps_ready(p.id) {
+            let may_start = self.may_start(p.id);
+            if p.machine.tick_due(&p.config, may_start) {
                 return Some(Duration::ZERO);
             }
-            if p.machine.state() == ProcessState::Backoff && !self.deps_ready(p.id) {
-                // Its retry waits for the dependency, whose state change wakes the loop.
+            if p.machine.state() == ProcessState::Backoff && !may_start {
+                // Its retry waits for the gate: a dependency's state change wakes the loop.
                 continue;
             }
             for d in [p.machine.next_deadline(&p.config), p.probe.next_deadline()]
