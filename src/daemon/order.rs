@@ -1,8 +1,9 @@
 //! Dependencies at run time (`depends_on`, issue #18): the links between process ids (rebuilt
 //! from the typed config when groups change), the start gate (`may_start`: mood RUNNING and
-//! `deps_ready`, which asks `is_ready` of each dependency), starts held until the dependencies are up, and stops that
-//! wait for the dependents to stop first. State changes drive it all (`deps_state_change`),
-//! so a process waiting for a dependency costs the loop nothing until that dependency moves.
+//! `deps_ready`, which asks `is_ready` of each dependency), starts held until the
+//! dependencies are up, and stops that wait for the dependents to stop first. State changes
+//! drive it all (`deps_state_change`), so a process waiting for a dependency costs the loop
+//! nothing until that dependency moves.
 
 use super::supervisor::{Mood, Supervisor};
 use crate::config::depends::Index;
