@@ -1,7 +1,8 @@
-//! The active process groups: kept in start order (priority, then the order they were
-//! added), found by name in constant time, with the listener pools listed apart because
-//! every event visits them. With ten thousand groups, a scan per lookup (one per spawn, per
-//! event, per group added) made start-up, `update` and shutdown quadratic.
+//! The active process groups: kept in start order (their `Rank`: priority, then the order
+//! they were added), from which shutdown's stop order and waves derive too; found by name in
+//! constant time; the listener pools listed apart because every event visits them. With ten
+//! thousand groups, a scan per lookup (one per spawn, per event, per group added) made
+//! start-up, `update` and shutdown quadratic.
 
 use super::events::PoolState;
 use super::fcgi::SharedSocket;
@@ -125,8 +126,33 @@ fn name_index(config: &GroupConfig, members: &[usize]) -> Vec<usize> {
     idx.into_iter().map(|i| members[i]).collect()
 }
 
-/// Position in start order: priority, then when the group was added.
-type Rank = (i64, u64);
+/// A group's place, fixed when it is added (`Groups::insert`): its priority, then the order
+/// groups were added in. Every order of groups derives from it: start order ascending, the
+/// shutdown waves descending (`Groups::stop_order`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rank {
+    priority: i64,
+    added: u64,
+}
+
+impl Rank {
+    /// The wave of shutdown that stops the group: one for each priority, the listener
+    /// pools' apart from the programs'.
+    pub fn wave(self, pool: bool) -> Wave {
+        Wave {
+            pool,
+            priority: self.priority,
+        }
+    }
+}
+
+/// Groups stopped together at shutdown (`shutdown`): their processes stop at the same time,
+/// and the next wave starts when every one of them is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wave {
+    pool: bool,
+    priority: i64,
+}
 
 #[derive(Default)]
 pub struct Groups {
@@ -158,14 +184,26 @@ impl Groups {
         self.order.values().filter_map(|&gid| self.at(gid))
     }
 
-    /// Group ids in start order.
-    pub fn ids(&self) -> impl Iterator<Item = usize> + '_ {
-        self.order.values().copied()
-    }
-
     /// Ids of the listener pools, in start order.
     pub fn pools(&self) -> &[usize] {
         &self.pools
+    }
+
+    /// Group ids in the order shutdown stops them, each with its wave: start order reversed,
+    /// the programs first and the listener pools last (they take the events of the others'
+    /// stops until the end).
+    pub fn stop_order(&self) -> impl Iterator<Item = (usize, Wave)> + '_ {
+        let programs = self
+            .order
+            .iter()
+            .rev()
+            .filter(|&(_, &gid)| self.at(gid).is_some_and(|g| g.pool.is_none()))
+            .map(|(rank, &gid)| (gid, rank.wave(false)));
+        let pools = self.pools.iter().rev().filter_map(|&gid| {
+            let (rank, _) = self.slots.get(gid)?.as_ref()?;
+            Some((gid, rank.wave(true)))
+        });
+        programs.chain(pools)
     }
 
     pub fn at(&self, gid: usize) -> Option<&Group> {
@@ -193,7 +231,10 @@ impl Groups {
     /// groups by priority alone, keeping the order they were added in, so a group added or
     /// changed by `update` comes last among its equals). Returns its id.
     pub fn insert(&mut self, group: Group) -> usize {
-        let rank = (group.config.priority, self.added);
+        let rank = Rank {
+            priority: group.config.priority,
+            added: self.added,
+        };
         self.added += 1;
         let name = ByName(Arc::clone(&group.config));
         let is_pool = group.pool.is_some();
@@ -290,6 +331,74 @@ mod tests {
         assert_eq!(g.id("a"), Some(gid));
         assert_eq!(g[gid].config.name, "a");
         assert_eq!(g.len(), 5);
+    }
+
+    /// Groups (name, priority, listener pool?) inserted in this order.
+    fn ranked(list: &[(&str, i64, bool)]) -> Groups {
+        let mut text = String::new();
+        for &(name, priority, pool) in list {
+            let (section, events) = match pool {
+                true => ("eventlistener", "events=PROCESS_STATE\n"),
+                false => ("program", ""),
+            };
+            text += &format!("[{section}:{name}]\ncommand=/bin/cat\npriority={priority}\n{events}");
+        }
+        let config = crate::testutil::config_after_header(&text).expect("config");
+        let mut sup = crate::testutil::supervisor(Vec::new());
+        let mut g = Groups::new();
+        for &(name, ..) in list {
+            let gc = config
+                .groups
+                .iter()
+                .find(|g| g.name == name)
+                .expect("group");
+            let pool = sup.make_pool(gc);
+            g.insert(Group::new(
+                Arc::clone(gc),
+                Vec::new(),
+                Arc::from([]),
+                None,
+                pool,
+            ));
+        }
+        g
+    }
+
+    #[test]
+    fn start_order_and_stop_waves_come_from_one_rank() {
+        let g = ranked(&[
+            ("b", 5, false),
+            ("l9", 9, true),
+            ("a", 5, false),
+            ("c", 1, false),
+            ("l1", 1, true),
+            ("d", 9, false),
+            ("l1b", 1, true),
+        ]);
+        // Start: priority ascending, equals in the order added, pools among the programs.
+        assert_eq!(names(&g), ["c", "l1", "l1b", "b", "a", "l9", "d"]);
+        let pools: Vec<&str> = g.pools().iter().map(|&p| &*g[p].config.name).collect();
+        assert_eq!(pools, ["l1", "l1b", "l9"]);
+        // Stop: start order reversed, programs first, pools last; one priority is one wave.
+        let mut waves: Vec<(Wave, Vec<&str>)> = Vec::new();
+        for (gid, wave) in g.stop_order() {
+            let name = g[gid].config.name.as_str();
+            match waves.last_mut() {
+                Some((w, names)) if *w == wave => names.push(name),
+                _ => waves.push((wave, vec![name])),
+            }
+        }
+        let waves: Vec<Vec<&str>> = waves.into_iter().map(|(_, names)| names).collect();
+        assert_eq!(
+            waves,
+            [
+                vec!["d"],
+                vec!["a", "b"],
+                vec!["c"],
+                vec!["l9"],
+                vec!["l1b", "l1"]
+            ]
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod fcgi;
 pub mod groups;
 pub mod options;
 pub mod order;
+mod pids;
 mod probes;
 pub mod rotate;
 pub mod shutdown;

@@ -1,8 +1,9 @@
 //! Dependencies at run time (`depends_on`, issue #18): the links between process ids (rebuilt
-//! from the typed config when groups change), the start gate (`deps_ready`, which asks
-//! `is_ready` of each dependency), starts held until the dependencies are up, and stops that
-//! wait for the dependents to stop first. State changes drive it all (`deps_state_change`),
-//! so a process waiting for a dependency costs the loop nothing until that dependency moves.
+//! from the typed config when groups change), the start gate (`may_start`: mood RUNNING and
+//! `deps_ready`, which asks `is_ready` of each dependency), starts held until the
+//! dependencies are up, and stops that wait for the dependents to stop first. State changes
+//! drive it all (`deps_state_change`), so a process waiting for a dependency costs the loop
+//! nothing until that dependency moves.
 
 use super::supervisor::{Mood, Supervisor};
 use crate::config::depends::Index;
@@ -118,6 +119,14 @@ impl Supervisor {
     /// Every dependency of `id` is ready (true without dependencies).
     pub fn deps_ready(&self, id: usize) -> bool {
         self.unready_dep(id).is_none()
+    }
+
+    /// The start gate, the one answer to "may a tick start `id` now?": supervisord is
+    /// RUNNING (not shutting down or restarting) and every dependency of `id` is ready.
+    /// `tick_all` and `next_timeout` both ask it: a gate only one of them knew would have the
+    /// loop wake for a start that the tick then refuses, again and again.
+    pub fn may_start(&self, id: usize) -> bool {
+        self.mood == Mood::Running && self.deps_ready(id)
     }
 
     /// What a start request must do about dependencies: `false` when `id` may start now;
@@ -520,6 +529,36 @@ mod tests {
         }
         assert_eq!(s.unready_dep(id(&s, "worker")), Some(id(&s, "app")));
         assert!(s.deps_ready(id(&s, "db")));
+    }
+
+    #[test]
+    fn a_backoff_retry_waits_for_the_gate_without_waking_the_loop() {
+        let mut s = sup();
+        let (db, app) = (id(&s, "db"), id(&s, "app"));
+        let now = Now::current();
+        for d in [db, app] {
+            // A failed spawn (no fork): BACKOFF, its retry a second away.
+            let mut pc = (*s.process(d).unwrap().config).clone();
+            pc.command = "/nonexistent/command".into();
+            s.process_mut_for_tests(d).config = pc.into();
+            s.apply(d, Input::Start, now);
+            assert_eq!(s.state_of(d), Some(ProcessState::Backoff));
+        }
+        let later = Instant::now() + std::time::Duration::from_secs(3600);
+        // Shutting down closes the gate for every process: due retries wake nobody.
+        s.mood = Mood::Shutdown;
+        assert!(!s.may_start(db) && !s.may_start(app));
+        assert_eq!(s.next_timeout(later), None);
+        // Running, db's retry is due; app's waits for db.
+        s.mood = Mood::Running;
+        assert!(s.may_start(db) && !s.may_start(app));
+        assert_eq!(s.next_timeout(later), Some(std::time::Duration::ZERO));
+        s.process_mut_for_tests(db).machine = Default::default();
+        assert_eq!(s.next_timeout(later), None);
+        // The tick agrees: app's retry, due by the clock, stays in BACKOFF.
+        let wall = std::time::SystemTime::now();
+        s.tick_all(Now { mono: later, wall });
+        assert_eq!(s.state_of(app), Some(ProcessState::Backoff));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The loop's side of probes (`crate::probe`): it opens a process's sd_notify socket before
-//! the spawn, starts and times out readiness and health checks, watches their sockets, reaps
-//! probe commands, reads notify datagrams, and feeds the outcomes to the machine as inputs
-//! (and a change of health to listeners as PROCESS_HEALTH_* events).
+//! the spawn, starts and times out readiness and health checks, watches their sockets, takes
+//! the exits of probe commands (recorded in `pids`), reads notify datagrams, and feeds the
+//! outcomes to the machine as inputs (and a change of health to listeners as
+//! PROCESS_HEALTH_* events).
 
+use super::pids::Owner;
 use super::source::Source;
 use super::supervisor::Supervisor;
 use crate::config::ProcessConfig;
@@ -198,7 +200,7 @@ impl Supervisor {
                 }
             }
             Check::Exec { pid } => {
-                self.probe_pids.insert(*pid, (id, purpose));
+                self.pids.insert(*pid, Owner::Probe(id, purpose));
             }
         }
         p.probe.slot(purpose).in_flight = Some(InFlight {
@@ -301,14 +303,18 @@ impl Supervisor {
         }
     }
 
-    /// A reaped pid that was a probe command: its result goes to its check. False for a pid
-    /// that is not one.
-    pub(super) fn probe_exited(&mut self, pid: i32, status: WaitStatus, now: Now) -> bool {
-        let Some((id, purpose)) = self.probe_pids.remove(&pid) else {
-            return false;
-        };
+    /// The probe command `pid` of process `id` was reaped (`reap`): its result goes to its
+    /// check.
+    pub(super) fn probe_exited(
+        &mut self,
+        id: usize,
+        purpose: Purpose,
+        pid: i32,
+        status: WaitStatus,
+        now: Now,
+    ) {
         let Some(p) = self.process_mut(id) else {
-            return true;
+            return;
         };
         let slot = p.probe.slot(purpose);
         // A command given up on (timed out, or its process ended) is only reaped.
@@ -317,7 +323,7 @@ impl Supervisor {
             Some(InFlight { check: Check::Exec { pid: q }, .. }) if *q == pid
         );
         if !ours {
-            return true;
+            return;
         }
         if let Some(f) = slot.in_flight.as_mut() {
             f.check.reaped();
@@ -329,7 +335,6 @@ impl Supervisor {
             Err(format!("probe command {}", status.describe()))
         };
         self.check_done(id, purpose, result, now);
-        true
     }
 
     /// The notify socket has datagrams: each message becomes what it means.
@@ -401,10 +406,10 @@ impl Supervisor {
         if main == pid || p.machine.pid != pid || unsafe { libc::kill(main, 0) } != 0 {
             return false;
         }
-        if self.pids.contains_key(&main) {
+        if self.pids.contains(main) {
             return false;
         }
-        self.pids.insert(main, id);
+        self.pids.insert(main, Owner::Process(id));
         self.apply(id, Input::MainPid { pid: main }, now);
         true
     }

@@ -1,21 +1,20 @@
 //! The stop phase of shutdown and restart: groups are stopped in waves from the highest
-//! priority down (all groups of one priority together, listener pools last), each wave
-//! waiting for its processes before the next. Each step costs what changed since the last
-//! one, not a walk over every process: the loop steps on every wake-up while children exit.
+//! priority down (all groups of one priority together, listener pools last: the waves of
+//! `Groups::stop_order`, from the rank start order comes from too), each wave waiting for its
+//! processes before the next. Each step costs what changed since the last one, not a walk
+//! over every process: the loop steps on every wake-up while children exit.
 
+use super::groups::Wave;
 use super::supervisor::Supervisor;
 use crate::events::Event;
 use crate::process::Now;
 use std::time::Duration;
 
-/// What groups stopped together share: priority, and being a listener pool.
-type WaveKey = (i64, bool);
-
 /// Shutdown progress, kept between steps.
 pub struct StopOrder {
-    /// (group id, wave key) of the groups not told to stop yet, ascending: the last wave
-    /// is stopped next.
-    groups: Vec<(usize, WaveKey)>,
+    /// The groups not told to stop yet with their waves, in reverse (`Groups::stop_order`):
+    /// the last wave is stopped next.
+    groups: Vec<(usize, Wave)>,
     /// Processes of the current wave not yet seen stopped (checked from the end).
     waiting: Vec<usize>,
 }
@@ -101,23 +100,10 @@ impl Supervisor {
     fn stop_order_new(&mut self) -> StopOrder {
         self.emit(Event::new("SUPERVISOR_STATE_CHANGE_STOPPING", ""));
         // Programs first (highest priority down), listener pools last.
-        let key = |sup: &Supervisor, gid: usize| {
-            let g = &sup.groups[gid];
-            (g.config.priority, g.pool.is_some())
-        };
-        let pools = self
-            .groups
-            .ids()
-            .filter(|&gid| self.groups[gid].pool.is_some());
-        let programs = self
-            .groups
-            .ids()
-            .filter(|&gid| self.groups[gid].pool.is_none());
+        let mut groups: Vec<(usize, Wave)> = self.groups.stop_order().collect();
+        groups.reverse();
         StopOrder {
-            groups: pools
-                .chain(programs)
-                .map(|gid| (gid, key(self, gid)))
-                .collect(),
+            groups,
             waiting: Vec::new(),
         }
     }

@@ -3,6 +3,7 @@
 
 use super::fcgi::SharedSocket;
 pub use super::groups::{ByName, Group, Groups};
+use super::pids::Owner;
 use super::source::Source;
 use super::{autolog, environment};
 use crate::config::{
@@ -17,7 +18,7 @@ use crate::process::machine::{Effect, Input, Machine, Now};
 use crate::process::{spawn, ProcessState, WaitStatus};
 use crate::sys::errno::{self, errno_name};
 use crate::sys::poller::{Interest, Poller};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
@@ -89,7 +90,8 @@ pub struct Supervisor {
     /// Every process id in start order, for the loop's walk every turn; `None` after
     /// groups came or went (remade on the next walk, not once per group added).
     start_order: Option<Vec<usize>>,
-    pub(super) pids: HashMap<i32, usize>,
+    /// Every child we forked, with its owner, until it is reaped (`pids`).
+    pub(super) pids: super::pids::Pids,
     /// Active groups made with an older `[supervisord] environment_file` list than the one in
     /// use, because `updateProcessGroup` brought another group in line first (`update`).
     pub(super) old_env_files: std::collections::HashSet<String>,
@@ -112,8 +114,6 @@ pub struct Supervisor {
     /// Channels (process id, channel index) holding log bytes back until their events went
     /// out (`flush_logs`; empty whenever the loop sleeps).
     pub(super) unlogged: Vec<(usize, usize)>,
-    /// Running probe commands: pid -> process id (reaped by `reap`, never "unknown").
-    pub(super) probe_pids: HashMap<i32, (usize, crate::probe::Purpose)>,
     /// Dependency links by process id (`order`).
     pub(super) links: super::order::Links,
 }
@@ -195,7 +195,7 @@ impl Supervisor {
             groups: Groups::new(),
             global_env: Arc::from([]),
             start_order: None,
-            pids: HashMap::new(),
+            pids: Default::default(),
             old_env_files: Default::default(),
             base_env,
             buf: vec![0; READ_CHUNK],
@@ -208,7 +208,6 @@ impl Supervisor {
             drain_done: false,
             rest_due: None,
             unlogged: Vec::new(),
-            probe_pids: HashMap::new(),
             links: Default::default(),
         })
     }
@@ -482,7 +481,7 @@ impl Supervisor {
                 return Input::SpawnFailed { message };
             }
         };
-        self.pids.insert(child.pid, id);
+        self.pids.insert(child.pid, Owner::Process(id));
         let listener = p.listener.is_some();
         let capture = |ch: &ChannelConfig| {
             (ch.capture_maxbytes > 0)
@@ -573,7 +572,6 @@ impl Supervisor {
     pub fn tick_all(&mut self, now: Now) {
         self.relink();
         self.run_due(now);
-        let may_start = self.mood == Mood::Running;
         // The kept list rather than process_ids(): this runs every loop turn (without
         // allocating), and a tick never adds or removes groups or members.
         let order = match self.start_order.take() {
@@ -581,15 +579,15 @@ impl Supervisor {
             None => self.process_ids(),
         };
         for &id in &order {
+            // The gate `next_timeout` asks too: a gated process wakes nobody until the mood or
+            // a dependency's state changes.
+            let may_start = self.may_start(id);
             // Most processes are RUNNING, where a tick has nothing to do: with ten thousand
             // programs this loop runs on every wake-up.
             if self
                 .process(id)
                 .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
             {
-                // Dependencies gate the start; a gated process wakes nobody
-                // (`next_timeout`) until a dependency's state changes.
-                let may_start = may_start && self.deps_ready(id);
                 self.apply(id, Input::Tick { may_start }, now);
             }
         }
@@ -601,17 +599,17 @@ impl Supervisor {
     /// How long the loop may sleep: until the nearest timer, zero if a tick is due now, `None`
     /// (forever) when nothing is pending.
     pub fn next_timeout(&self, now: Instant) -> Option<Duration> {
-        let may_start = self.mood == Mood::Running;
         if self.dispatch_due() || !self.links.due.is_empty() {
             return Some(Duration::ZERO);
         }
         let mut best: Option<Instant> = None;
         for p in self.procs.iter().flatten() {
-            if p.machine.tick_due(&p.config, may_start) && self.deps_ready(p.id) {
+            let may_start = self.may_start(p.id);
+            if p.machine.tick_due(&p.config, may_start) {
                 return Some(Duration::ZERO);
             }
-            if p.machine.state() == ProcessState::Backoff && !self.deps_ready(p.id) {
-                // Its retry waits for the dependency, whose state change wakes the loop.
+            if p.machine.state() == ProcessState::Backoff && !may_start {
+                // Its retry waits for the gate: a dependency's state change wakes the loop.
                 continue;
             }
             for d in [p.machine.next_deadline(&p.config), p.probe.next_deadline()]
@@ -869,8 +867,10 @@ impl Supervisor {
         }
     }
 
-    /// Reaps every exited child: managed ones finish their process, others (orphans reparented
-    /// to us as PID 1 or subreaper) are logged.
+    /// Reaps every exited child, dispatched on its owner in the pid table (`pids`): a
+    /// process's child finishes the process (or hands over to its main pid), a probe
+    /// command's exit is its check's result; others (orphans reparented to us as PID 1 or
+    /// subreaper) are logged.
     pub fn reap(&mut self, now: Now) {
         loop {
             let mut status = 0;
@@ -879,26 +879,20 @@ impl Supervisor {
             if pid <= 0 {
                 break;
             }
-            match self.pids.remove(&pid) {
-                Some(id) if self.follow_main_pid(id, pid, now) => {}
-                Some(id) => {
+            let status = WaitStatus(status);
+            match self.pids.remove(pid) {
+                Some(Owner::Process(id)) if self.follow_main_pid(id, pid, now) => {}
+                Some(Owner::Process(id)) => {
                     self.close_channels(id);
-                    self.apply(
-                        id,
-                        Input::Exited {
-                            status: WaitStatus(status),
-                        },
-                        now,
-                    );
+                    self.apply(id, Input::Exited { status }, now);
                     self.after_exit(id);
                 }
+                Some(Owner::Probe(id, purpose)) => {
+                    self.probe_exited(id, purpose, pid, status, now);
+                }
                 None => {
-                    if !self.probe_exited(pid, WaitStatus(status), now) {
-                        self.log.info(&format!(
-                            "reaped unknown pid {pid} ({})",
-                            WaitStatus(status).describe()
-                        ));
-                    }
+                    let line = format!("reaped unknown pid {pid} ({})", status.describe());
+                    self.log.info(&line);
                 }
             }
         }
