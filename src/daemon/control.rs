@@ -83,7 +83,8 @@ impl Supervisor {
 
     /// A start is queued behind the stop in progress (`start_after_stop`).
     pub fn restart_pending(&self, id: usize) -> bool {
-        self.process(id).is_some_and(|p| p.machine.restart_pending())
+        self.process(id)
+            .is_some_and(|p| p.machine.restart_pending())
     }
 
     pub fn group(&self, name: &str) -> Option<&Group> {

@@ -563,7 +563,11 @@ impl Supervisor {
         use crate::api::procs::{resolve_in, Target};
         match resolve_in(self, spec) {
             Ok(Target::One(id)) => vec![id],
-            Ok(Target::Group(g)) => self.groups.get(&g).map(|g| g.members.clone()).unwrap_or_default(),
+            Ok(Target::Group(g)) => self
+                .groups
+                .get(&g)
+                .map(|g| g.members.clone())
+                .unwrap_or_default(),
             Err(_) => Vec::new(),
         }
     }

@@ -611,7 +611,8 @@ impl Supervisor {
         let mut best: Option<Instant> = None;
         for p in self.procs.iter().flatten() {
             // A start gated by a dependency waits for its state change, which wakes the loop.
-            let tick = match p.machine.poll_at(&p.config, may_start && self.deps_ready(p.id)) {
+            let gated = may_start && self.deps_ready(p.id);
+            let tick = match p.machine.poll_at(&p.config, gated) {
                 PollAt::Now => return Some(Duration::ZERO),
                 PollAt::At(d) => Some(d),
                 PollAt::Ingress => None,

@@ -1,10 +1,14 @@
 //! The process lifecycle as a pure state machine: `step(input, now)` changes the state and
 //! returns the effects (spawn, kill, log lines, state-change notices) for the loop to carry out.
 //! Nothing here forks, signals or writes, so every transition is unit-tested with fake time.
+//! Each deadline lives in the state that owns it (`Phase`); `timers` answers when a tick acts
+//! next (`poll_at`) and acts then, `policy` owns the restart policy.
 
 mod policy;
+mod timers;
 
 pub use policy::Retry;
+pub use timers::PollAt;
 
 use super::backoff::Jitter;
 use super::state::ProcessState;
@@ -82,7 +86,9 @@ enum AfterStop {
     Backoff,
     /// STOPPED, then started again: at once by the machine (Input::Unhealthy), or, for a
     /// restart request (`by_request`, Input::Restart), by the loop (`Effect::Restart`).
-    Restart { by_request: bool },
+    Restart {
+        by_request: bool,
+    },
 }
 
 /// The state, carrying the data only it has: each deadline lives in the state it belongs
@@ -95,9 +101,15 @@ enum Phase {
     Running,
     /// Waits until `retry_at` to start: after a failed start, or (`restart`) for an
     /// automatic restart's `restart_delay_secs`, which never gives up.
-    Backoff { retry_at: Instant, restart: bool },
+    Backoff {
+        retry_at: Instant,
+        restart: bool,
+    },
     /// Signalled (or stopping on its own): SIGKILL at `kill_at`, then `then` once exited.
-    Stopping { kill_at: Instant, then: AfterStop },
+    Stopping {
+        kill_at: Instant,
+        then: AfterStop,
+    },
     Exited,
     Fatal,
     Unknown,
@@ -114,29 +126,6 @@ impl Phase {
             Phase::Exited => ProcessState::Exited,
             Phase::Fatal => ProcessState::Fatal,
             Phase::Unknown => ProcessState::Unknown,
-        }
-    }
-}
-
-/// When a Tick would next change something (smoltcp's `poll_at`), from the timer `tick`
-/// itself reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PollAt {
-    /// Right away (autostart, autorestart, giving up): the loop must not sleep.
-    Now,
-    /// At this instant (startsecs, a BACKOFF retry, the SIGKILL after stopwaitsecs).
-    At(Instant),
-    /// Only after another input: a tick changes nothing, the loop may skip it.
-    Ingress,
-}
-
-impl PollAt {
-    /// A tick at `now` would act.
-    pub fn is_due(self, now: Instant) -> bool {
-        match self {
-            PollAt::Now => true,
-            PollAt::At(t) => now >= t,
-            PollAt::Ingress => false,
         }
     }
 }
@@ -258,30 +247,6 @@ impl Machine {
                 ..
             }
         )
-    }
-
-    /// When a Tick with `may_start` would next act: the one answer the loop sleeps by,
-    /// read from the same timers and conditions as `tick`.
-    pub fn poll_at(&self, cfg: &ProcessConfig, may_start: bool) -> PollAt {
-        match self.phase {
-            Phase::Stopped if may_start && cfg.autostart && self.laststart.is_none() => PollAt::Now,
-            Phase::Exited if may_start && self.should_autorestart(cfg) => PollAt::Now,
-            Phase::Backoff { .. } if self.out_of_retries(cfg) => PollAt::Now,
-            Phase::Backoff { retry_at, .. } if may_start => PollAt::At(retry_at),
-            // With a probe, startsecs=0 waits for readiness for ever.
-            Phase::Starting if self.probed(cfg) && cfg.startsecs <= 0 => PollAt::Ingress,
-            Phase::Starting => match self.laststart {
-                Some(t) => PollAt::At(t + secs(cfg.startsecs)),
-                None => PollAt::Ingress,
-            },
-            Phase::Stopping { kill_at, .. } => PollAt::At(kill_at),
-            Phase::Stopped
-            | Phase::Exited
-            | Phase::Backoff { .. }
-            | Phase::Running
-            | Phase::Fatal
-            | Phase::Unknown => PollAt::Ingress,
-        }
     }
 
     fn set_state(&mut self, to: Phase, fx: &mut Vec<Effect>) {
@@ -469,75 +434,6 @@ impl Machine {
         self.exitstatus = 0;
         self.set_state(Phase::Starting, fx);
         fx.push(Effect::Spawn);
-    }
-
-    fn tick(&mut self, cfg: &ProcessConfig, may_start: bool, now: Now, fx: &mut Vec<Effect>) {
-        let due = self.poll_at(cfg, may_start).is_due(now.mono);
-        match self.phase {
-            Phase::Stopped if due => self.start(now, fx),
-            Phase::Exited if due => self.autorestart(cfg, now, fx),
-            Phase::Backoff { .. } if self.out_of_retries(cfg) => {
-                self.give_up(fx);
-                fx.push(Effect::Log(
-                    LogLevel::Info,
-                    format!(
-                        "gave up: {} entered FATAL state, too many start retries too quickly",
-                        cfg.name
-                    ),
-                ));
-            }
-            Phase::Backoff { .. } if due => self.start(now, fx),
-            Phase::Starting if due && !self.probed(cfg) => self.promote(cfg, fx),
-            Phase::Starting if due => {
-                let message = format!("not ready within {} seconds (startsecs)", cfg.startsecs);
-                fx.push(Effect::Log(
-                    LogLevel::Warn,
-                    format!("{}: {message}", cfg.name),
-                ));
-                self.stop(cfg, false, now, fx);
-                self.then(AfterStop::Backoff);
-                self.spawnerr = message;
-            }
-            Phase::Stopping { then, .. } if due => {
-                fx.push(Effect::Log(
-                    LogLevel::Warn,
-                    format!("killing '{}' ({}) with SIGKILL", cfg.name, self.pid),
-                ));
-                fx.push(Effect::Kill {
-                    pid: self.pid,
-                    signal: libc::SIGKILL,
-                    group: cfg.killasgroup,
-                });
-                // Supervisor repeats SIGKILL every stopwaitsecs until the child is reaped, at
-                // most once per turn of its 1 s loop; with stopwaitsecs=0 a zero delay would
-                // make ours repeat it (and log it) on every turn, hundreds of times.
-                let kill_at = now.mono + secs(cfg.stopwaitsecs.max(1));
-                self.phase = Phase::Stopping { kill_at, then };
-            }
-            // Not due: `poll_at` says when.
-            Phase::Stopped
-            | Phase::Exited
-            | Phase::Backoff { .. }
-            | Phase::Starting
-            | Phase::Stopping { .. }
-            | Phase::Running
-            | Phase::Fatal
-            | Phase::Unknown => {}
-        }
-    }
-
-    fn promote(&mut self, cfg: &ProcessConfig, fx: &mut Vec<Effect>) {
-        if !self.awaits_ready() {
-            self.backoff = 0;
-        }
-        self.set_state(Phase::Running, fx);
-        fx.push(Effect::Log(
-            LogLevel::Info,
-            format!(
-                "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
-                cfg.name, cfg.startsecs
-            ),
-        ));
     }
 
     fn give_up(&mut self, fx: &mut Vec<Effect>) {

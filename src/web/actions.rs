@@ -82,7 +82,11 @@ fn stop(ctx: &mut Ctx, ns: &str) -> String {
 /// `restartProcess` with wait=False: a running process is stopped and started again once
 /// stopped, one that is not running is started.
 fn restart(ctx: &mut Ctx, ns: &str) -> String {
-    match run(ctx, "supervisor.restartProcess", &[s(ns), Value::Bool(false)]) {
+    match run(
+        ctx,
+        "supervisor.restartProcess",
+        &[s(ns), Value::Bool(false)],
+    ) {
         Ok(_) => match resolve(ctx, ns) {
             Ok(Target::One(id)) if ctx.sup.restart_pending(id) => {
                 format!("Process {ns} is restarting")

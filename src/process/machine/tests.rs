@@ -104,10 +104,7 @@ fn autostart_then_running_after_startsecs() {
     assert_eq!(s.tick(), vec![(Stopped, Starting)]);
     assert_eq!(s.m.pid, 101);
     assert_eq!(s.log[0], "INFO spawned: 'p' with pid 101");
-    assert_eq!(
-        s.deadline(),
-        Some(s.t0 + Duration::from_secs(1))
-    );
+    assert_eq!(s.deadline(), Some(s.t0 + Duration::from_secs(1)));
     s.advance(999);
     assert!(s.tick().is_empty());
     s.advance(1);
@@ -410,18 +407,12 @@ fn deadlines_follow_state() {
     let mut s = Sim::new(cfg);
     assert_eq!(s.deadline(), None);
     s.tick();
-    assert_eq!(
-        s.deadline(),
-        Some(s.t0 + Duration::from_secs(5))
-    );
+    assert_eq!(s.deadline(), Some(s.t0 + Duration::from_secs(5)));
     s.advance(5000);
     s.tick();
     assert_eq!(s.deadline(), None, "RUNNING has no timer");
     s.feed(Input::Stop);
-    assert_eq!(
-        s.deadline(),
-        Some(s.t0 + Duration::from_secs(12))
-    );
+    assert_eq!(s.deadline(), Some(s.t0 + Duration::from_secs(12)));
 }
 
 #[test]

@@ -38,10 +38,7 @@ fn without_a_probe_ready_does_not_promote() {
 fn not_ready_within_startsecs_is_a_failed_start() {
     let mut s = Sim::new(probed(2));
     s.tick();
-    assert_eq!(
-        s.deadline(),
-        Some(s.now().mono + Duration::from_secs(2))
-    );
+    assert_eq!(s.deadline(), Some(s.now().mono + Duration::from_secs(2)));
     s.advance(2_000);
     assert_eq!(s.tick(), vec![(Starting, Stopping)]);
     assert_eq!(s.kills, vec![(101, libc::SIGTERM, false)]);

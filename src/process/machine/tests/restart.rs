@@ -29,7 +29,10 @@ fn from_running_stops_then_asks_for_a_start() {
     assert_eq!(s.kills, vec![(101, libc::SIGTERM, false)]);
     assert!(s.m.restart_pending());
     assert_eq!(s.restart_effects, 0, "not before the exit");
-    assert_eq!(killed(&mut s), vec![(Stopping, Stopped), (Stopped, Starting)]);
+    assert_eq!(
+        killed(&mut s),
+        vec![(Stopping, Stopped), (Stopped, Starting)]
+    );
     assert_eq!(s.restart_effects, 1);
     assert!(!s.m.restart_pending());
     assert_eq!(s.m.pid, 102);
@@ -45,7 +48,10 @@ fn from_starting_stops_then_asks_for_a_start() {
     let mut s = Sim::new(process_config("p", "x"));
     s.tick();
     assert_eq!(s.feed(Input::Restart), vec![(Starting, Stopping)]);
-    assert_eq!(killed(&mut s), vec![(Stopping, Stopped), (Stopped, Starting)]);
+    assert_eq!(
+        killed(&mut s),
+        vec![(Stopping, Stopped), (Stopped, Starting)]
+    );
     assert_eq!(s.restart_effects, 1);
 }
 
@@ -76,7 +82,10 @@ fn from_stopping_starts_after_the_stop() {
         assert!(s.m.restart_pending());
         assert!(s.feed(input.clone()).is_empty());
         assert!(s.m.restart_pending(), "{input:?}");
-        assert_eq!(killed(&mut s), vec![(Stopping, Stopped), (Stopped, Starting)]);
+        assert_eq!(
+            killed(&mut s),
+            vec![(Stopping, Stopped), (Stopped, Starting)]
+        );
         assert_eq!(s.restart_effects, 1);
     }
 }
@@ -103,7 +112,10 @@ fn a_stop_with_another_end_keeps_it() {
     });
     s.feed(Input::Restart);
     assert!(s.m.restart_pending());
-    assert_eq!(killed(&mut s), vec![(Stopping, Stopped), (Stopped, Starting)]);
+    assert_eq!(
+        killed(&mut s),
+        vec![(Stopping, Stopped), (Stopped, Starting)]
+    );
     assert_eq!(s.restart_effects, 0, "the probe's restart starts at once");
 }
 
