@@ -267,42 +267,43 @@ impl Machine {
         }
     }
 
+    /// Every (state, input) pair is written out, those that change nothing in the last arm,
+    /// so a new input or state does not compile until its pairs are decided.
     pub fn step(&mut self, cfg: &ProcessConfig, input: Input, now: Now) -> Vec<Effect> {
         use Phase as P;
         let mut fx = Vec::new();
-        match input {
-            Input::Tick { may_start } => self.tick(cfg, may_start, now, &mut fx),
+        match (self.phase, input) {
+            (_, Input::Tick { may_start }) => self.tick(cfg, may_start, now, &mut fx),
             // A process still being stopped has a pid: Supervisor's spawn() refuses, and so
             // do we (a second copy would orphan the first, which nobody would kill).
-            Input::Start if self.pid != 0 => fx.push(Effect::Log(
+            (_, Input::Start) if self.pid != 0 => fx.push(Effect::Log(
                 LogLevel::Warn,
                 format!("process '{}' already running", cfg.name),
             )),
-            Input::Start => {
+            (_, Input::Start) => {
                 // Asked for by hand: earlier crashes no longer count.
                 self.restarts = 0;
                 self.start(now, &mut fx)
             }
-            Input::Stop => self.stop(cfg, false, now, &mut fx),
-            Input::StopForShutdown => self.stop(cfg, true, now, &mut fx),
-            Input::Restart => match self.phase {
-                P::Running | P::Starting => {
-                    self.stop(cfg, false, now, &mut fx);
-                    self.then(AfterStop::Restart { by_request: true });
-                }
-                // A failure's BACKOFF, a retirement's FATAL or a probe's restart keeps its end.
-                P::Stopping { then, .. } => {
-                    if then == AfterStop::Stopped {
-                        self.then(AfterStop::Restart { by_request: true });
-                    }
-                }
-                P::Backoff { .. } => {
-                    self.stop(cfg, false, now, &mut fx);
-                    fx.push(Effect::Restart);
-                }
-                P::Stopped | P::Exited | P::Fatal | P::Unknown => {}
-            },
-            Input::Spawned { pid } => {
+            (_, Input::Stop) => self.stop(cfg, false, now, &mut fx),
+            (_, Input::StopForShutdown) => self.stop(cfg, true, now, &mut fx),
+            (P::Running | P::Starting, Input::Restart) => {
+                self.stop(cfg, false, now, &mut fx);
+                self.then(AfterStop::Restart { by_request: true });
+            }
+            // A failure's BACKOFF, a retirement's FATAL or a probe's restart keeps its end.
+            (
+                P::Stopping {
+                    then: AfterStop::Stopped,
+                    ..
+                },
+                Input::Restart,
+            ) => self.then(AfterStop::Restart { by_request: true }),
+            (P::Backoff { .. }, Input::Restart) => {
+                self.stop(cfg, false, now, &mut fx);
+                fx.push(Effect::Restart);
+            }
+            (_, Input::Spawned { pid }) => {
                 self.pid = pid;
                 self.last_pid = pid;
                 fx.push(Effect::Log(
@@ -310,13 +311,13 @@ impl Machine {
                     format!("spawned: '{}' with pid {pid}", cfg.name),
                 ));
             }
-            Input::SpawnFailed { message } => {
+            (_, Input::SpawnFailed { message }) => {
                 fx.push(Effect::Log(LogLevel::Info, format!("spawnerr: {message}")));
                 self.spawnerr = message;
                 self.fail_start(cfg, now, &mut fx);
             }
-            Input::Exited { status } => self.exited(cfg, status, now, &mut fx),
-            Input::KillFailed { message } => {
+            (_, Input::Exited { status }) => self.exited(cfg, status, now, &mut fx),
+            (_, Input::KillFailed { message }) => {
                 fx.push(Effect::Log(
                     LogLevel::Critical,
                     format!(
@@ -326,73 +327,45 @@ impl Machine {
                 ));
                 self.set_state(P::Unknown, &mut fx);
             }
-            Input::Retire => match self.phase {
-                P::Running | P::Starting => {
-                    self.stop(cfg, false, now, &mut fx);
-                    self.then(AfterStop::Fatal);
-                }
-                P::Stopping { .. } => self.then(AfterStop::Fatal),
-                P::Backoff { .. } => self.give_up(&mut fx),
-                P::Stopped | P::Exited | P::Fatal | P::Unknown => {}
-            },
-            Input::Failed { message } => match self.phase {
-                P::Running | P::Starting => {
-                    self.spawnerr = message;
-                    self.stop(cfg, false, now, &mut fx);
-                    self.then(AfterStop::Backoff);
-                }
-                P::Stopped
-                | P::Backoff { .. }
-                | P::Stopping { .. }
-                | P::Exited
-                | P::Fatal
-                | P::Unknown => {}
-            },
-            Input::Ready if self.probed(cfg) => match self.phase {
-                P::Starting if self.pid != 0 => {
-                    self.backoff = 0;
-                    self.set_state(P::Running, &mut fx);
-                    fx.push(Effect::Log(
-                        LogLevel::Info,
-                        format!(
-                            "success: {} entered RUNNING state, process is ready",
-                            cfg.name
-                        ),
-                    ));
-                }
-                P::Starting
-                | P::Stopped
-                | P::Running
-                | P::Backoff { .. }
-                | P::Stopping { .. }
-                | P::Exited
-                | P::Fatal
-                | P::Unknown => {}
-            },
-            Input::Ready => {
+            (P::Running | P::Starting, Input::Retire) => {
+                self.stop(cfg, false, now, &mut fx);
+                self.then(AfterStop::Fatal);
+            }
+            (P::Stopping { .. }, Input::Retire) => self.then(AfterStop::Fatal),
+            (P::Backoff { .. }, Input::Retire) => self.give_up(&mut fx),
+            (P::Running | P::Starting, Input::Failed { message }) => {
+                self.spawnerr = message;
+                self.stop(cfg, false, now, &mut fx);
+                self.then(AfterStop::Backoff);
+            }
+            (P::Starting, Input::Ready) if self.probed(cfg) && self.pid != 0 => {
+                self.backoff = 0;
+                self.set_state(P::Running, &mut fx);
+                fx.push(Effect::Log(
+                    LogLevel::Info,
+                    format!(
+                        "success: {} entered RUNNING state, process is ready",
+                        cfg.name
+                    ),
+                ));
+            }
+            // A probe's late or repeated outcome.
+            (_, Input::Ready) if self.probed(cfg) => {}
+            (_, Input::Ready) => {
                 self.greeted = true;
                 if self.phase == P::Running {
                     self.backoff = 0;
                 }
             }
-            Input::Unhealthy { message } => match self.phase {
-                P::Running => {
-                    fx.push(Effect::Log(
-                        LogLevel::Warn,
-                        format!("restarting {}: {message}", cfg.name),
-                    ));
-                    self.stop(cfg, false, now, &mut fx);
-                    self.then(AfterStop::Restart { by_request: false });
-                }
-                P::Stopped
-                | P::Starting
-                | P::Backoff { .. }
-                | P::Stopping { .. }
-                | P::Exited
-                | P::Fatal
-                | P::Unknown => {}
-            },
-            Input::MainPid { pid } => {
+            (P::Running, Input::Unhealthy { message }) => {
+                fx.push(Effect::Log(
+                    LogLevel::Warn,
+                    format!("restarting {}: {message}", cfg.name),
+                ));
+                self.stop(cfg, false, now, &mut fx);
+                self.then(AfterStop::Restart { by_request: false });
+            }
+            (_, Input::MainPid { pid }) => {
                 if pid > 0 && self.pid != 0 {
                     fx.push(Effect::Log(
                         LogLevel::Info,
@@ -405,23 +378,35 @@ impl Machine {
                     self.last_pid = pid;
                 }
             }
-            Input::Stopping => match self.phase {
-                P::Running | P::Starting => {
-                    fx.push(Effect::Log(
-                        LogLevel::Info,
-                        format!("{} is stopping on its own (STOPPING=1)", cfg.name),
-                    ));
-                    let kill_at = now.mono + secs(cfg.stopwaitsecs);
-                    let then = AfterStop::Stopped;
-                    self.set_state(P::Stopping { kill_at, then }, &mut fx);
-                }
-                P::Stopped
-                | P::Backoff { .. }
-                | P::Stopping { .. }
-                | P::Exited
-                | P::Fatal
-                | P::Unknown => {}
-            },
+            (P::Running | P::Starting, Input::Stopping) => {
+                fx.push(Effect::Log(
+                    LogLevel::Info,
+                    format!("{} is stopping on its own (STOPPING=1)", cfg.name),
+                ));
+                let kill_at = now.mono + secs(cfg.stopwaitsecs);
+                let then = AfterStop::Stopped;
+                self.set_state(P::Stopping { kill_at, then }, &mut fx);
+            }
+            // The input changes nothing. No child: nothing to restart, retire, fail or stop.
+            (
+                P::Stopped | P::Exited | P::Fatal | P::Unknown,
+                Input::Restart
+                | Input::Retire
+                | Input::Failed { .. }
+                | Input::Stopping
+                | Input::Unhealthy { .. },
+            )
+            // Being stopped already (what the stop ends in is kept), or waiting to start.
+            | (
+                P::Stopping { .. },
+                Input::Restart | Input::Failed { .. } | Input::Stopping | Input::Unhealthy { .. },
+            )
+            | (
+                P::Backoff { .. },
+                Input::Failed { .. } | Input::Stopping | Input::Unhealthy { .. },
+            )
+            // Health is watched only once RUNNING.
+            | (P::Starting, Input::Unhealthy { .. }) => {}
         }
         fx
     }
