@@ -5,6 +5,7 @@ use super::info;
 use super::params;
 use super::{CallResult, Ctx, Deferred, Outcome};
 use crate::daemon::control::{StdinError, STDIN_QUEUE_MAX};
+use crate::daemon::supervisor::Supervisor;
 use crate::process::{Input, ProcessState};
 use crate::rpc::value::Value;
 
@@ -15,15 +16,20 @@ pub enum Target {
 }
 
 pub fn resolve(ctx: &Ctx, spec: &str) -> Result<Target, Fault> {
+    resolve_in(ctx.sup, spec)
+}
+
+/// `resolve` on the supervisor itself (also an event listener's command actions).
+pub fn resolve_in(sup: &Supervisor, spec: &str) -> Result<Target, Fault> {
     let bad = || Fault::new(faults::BAD_NAME, spec);
     let (group, name) = spec.split_once(':').unwrap_or((spec, spec));
     if name.is_empty() || name == "*" {
-        return match ctx.sup.group(group) {
+        return match sup.group(group) {
             Some(_) => Ok(Target::Group(group.to_string())),
             None => Err(bad()),
         };
     }
-    ctx.sup.find(group, name).map(Target::One).ok_or_else(bad)
+    sup.find(group, name).map(Target::One).ok_or_else(bad)
 }
 
 /// How Supervisor's make_namespec names a process in fault texts of group results:
@@ -221,7 +227,7 @@ fn restart_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
         _ => return start_one(ctx, id, name, wait),
     }
     // BACKOFF stops at once: nothing to wait for.
-    if !ctx.sup.start_after_stop(id) {
+    if !ctx.sup.start_after_stop(id, ctx.now) {
         return start_one(ctx, id, name, wait);
     }
     let w = RestartWait {

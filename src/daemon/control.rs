@@ -6,7 +6,7 @@ use super::supervisor::{Group, Mood, Supervisor};
 use crate::config::{self, Config, GroupConfig, MainLogTarget};
 use crate::events::Event;
 use crate::process::waitstatus::signal_name;
-use crate::process::{spawn, ProcessState};
+use crate::process::{spawn, Input, Now, ProcessState};
 use crate::sys::errno::{self, errno_name};
 use crate::sys::poller::Interest;
 use std::io;
@@ -71,21 +71,20 @@ impl Supervisor {
         }
     }
 
-    /// Starts the process again once the stop in progress completes (the web UI's restart,
-    /// which must not block on the stop). False when it is not stopping.
-    pub fn start_after_stop(&mut self, id: usize) -> bool {
-        match self.process_mut(id) {
-            Some(p) if p.machine.state() == ProcessState::Stopping => {
-                p.restart_pending = true;
-                true
-            }
-            _ => false,
+    /// Starts the process again once the stop in progress completes (`Input::Restart`, so
+    /// a restart need not block on the stop). False when it is not stopping.
+    pub fn start_after_stop(&mut self, id: usize, now: Now) -> bool {
+        if self.process(id).map(|p| p.machine.state()) != Some(ProcessState::Stopping) {
+            return false;
         }
+        self.apply(id, Input::Restart, now);
+        true
     }
 
     /// A start is queued behind the stop in progress (`start_after_stop`).
     pub fn restart_pending(&self, id: usize) -> bool {
-        self.process(id).is_some_and(|p| p.restart_pending)
+        self.process(id)
+            .is_some_and(|p| p.machine.restart_pending())
     }
 
     pub fn group(&self, name: &str) -> Option<&Group> {

@@ -558,17 +558,18 @@ impl Supervisor {
         }
     }
 
-    /// Processes named like the API does: `group:name`, `group:*`, or `name`.
+    /// Processes named as the API names them: `group:name`, `group:*`, or `name`.
     fn find_spec(&self, spec: &str) -> Vec<usize> {
-        let (group, name) = spec.split_once(':').unwrap_or((spec, spec));
-        if name.is_empty() || name == "*" {
-            return self
+        use crate::api::procs::{resolve_in, Target};
+        match resolve_in(self, spec) {
+            Ok(Target::One(id)) => vec![id],
+            Ok(Target::Group(g)) => self
                 .groups
-                .get(group)
+                .get(&g)
                 .map(|g| g.members.clone())
-                .unwrap_or_default();
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
         }
-        self.find(group, name).into_iter().collect()
     }
 
     /// Carries out a `command` handler action, logging what was done.
@@ -607,14 +608,11 @@ impl Supervisor {
                 }
                 Action::Stop(_) => self.stop_by_request(id, now),
                 Action::Restart(_) => {
-                    if state.is_some_and(|s| s.is_running()) {
-                        if let Some(p) = self.process_mut(id) {
-                            p.restart_pending = true;
-                        }
-                        self.apply(id, Input::Stop, now);
-                    } else {
-                        self.apply(id, Input::Start, now);
-                    }
+                    let input = match state.is_some_and(|s| s.is_running()) {
+                        true => Input::Restart,
+                        false => Input::Start,
+                    };
+                    self.apply(id, input, now);
                 }
                 Action::Signal(sig, _) => match crate::config::types::signal_number(sig) {
                     Ok(n) => {
@@ -628,7 +626,7 @@ impl Supervisor {
         }
     }
 
-    /// After a process exited: an in-flight event goes back, a pending restart happens.
+    /// After a process exited: an in-flight event goes back.
     pub(super) fn after_exit(&mut self, id: usize) {
         if let Some(q) = self.process_mut(id).and_then(|p| p.in_flight_take()) {
             let group = self
@@ -636,18 +634,6 @@ impl Supervisor {
                 .map(|p| p.group.clone())
                 .unwrap_or_default();
             self.rebuffer(&group, q);
-        }
-        let restart = self
-            .process(id)
-            .is_some_and(|p| p.restart_pending && p.machine.state().is_stopped());
-        if restart {
-            if let Some(p) = self.process_mut(id) {
-                p.restart_pending = false;
-            }
-            let now = Now::current();
-            if self.mood == Mood::Running && !self.hold_for_deps(id, now) {
-                self.apply(id, Input::Start, now);
-            }
         }
     }
 

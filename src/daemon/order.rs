@@ -151,7 +151,7 @@ impl Supervisor {
                 if held || !is_down(state) {
                     if state == ProcessState::Stopping {
                         // A start after the stop in progress, as a restart does.
-                        self.start_after_stop(d);
+                        self.start_after_stop(d, now);
                     }
                     continue;
                 }
@@ -453,7 +453,7 @@ impl Supervisor {
 
     fn start_after_stop_of(&mut self, id: usize, now: Now) {
         self.stop_ordered(id, false, now);
-        if !self.start_after_stop(id) && self.state_of(id).is_some_and(is_down) {
+        if !self.start_after_stop(id, now) && self.state_of(id).is_some_and(is_down) {
             self.apply(id, Input::Start, now);
         }
     }

@@ -14,7 +14,7 @@ use crate::events::pool::Queued;
 use crate::events::Event;
 use crate::log::{MainLog, RotatingFile};
 use crate::output::{OutputChannel, ReadResult, Stream};
-use crate::process::machine::{Effect, Input, Machine, Now};
+use crate::process::machine::{Effect, Input, Machine, Now, PollAt};
 use crate::process::{spawn, ProcessState, WaitStatus};
 use crate::sys::errno::{self, errno_name};
 use crate::sys::poller::{Interest, Poller};
@@ -56,8 +56,6 @@ pub struct Process {
     pub(super) holds_socket: bool,
     /// What only an event listener has (boxed: most processes are not listeners).
     pub listener: Option<Box<Listener>>,
-    /// Start again as soon as the stop in progress completes.
-    pub(super) restart_pending: bool,
     /// Successful spawns since the process record was created (for /metrics).
     pub starts: u64,
     /// Readiness probe and sd_notify state (`daemon::probes`).
@@ -324,7 +322,6 @@ impl Supervisor {
             channels: [None, None],
             holds_socket: false,
             listener: listener.then(Listener::new),
-            restart_pending: false,
             starts: 0,
             probe: Default::default(),
             dep: Default::default(),
@@ -392,6 +389,12 @@ impl Supervisor {
                         }
                     }
                     Effect::Log(level, text) => self.log.log(level, &text),
+                    // As a start request: after its dependencies, and not while shutting down.
+                    Effect::Restart => {
+                        if self.mood == Mood::Running && !self.hold_for_deps(id, now) {
+                            queue.push_back(Input::Start);
+                        }
+                    }
                 }
             }
         }
@@ -586,7 +589,7 @@ impl Supervisor {
             // programs this loop runs on every wake-up.
             if self
                 .process(id)
-                .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
+                .is_some_and(|p| p.machine.poll_at(&p.config, may_start).is_due(now.mono))
             {
                 self.apply(id, Input::Tick { may_start }, now);
             }
@@ -604,18 +607,13 @@ impl Supervisor {
         }
         let mut best: Option<Instant> = None;
         for p in self.procs.iter().flatten() {
-            let may_start = self.may_start(p.id);
-            if p.machine.tick_due(&p.config, may_start) {
-                return Some(Duration::ZERO);
-            }
-            if p.machine.state() == ProcessState::Backoff && !may_start {
-                // Its retry waits for the gate: a dependency's state change wakes the loop.
-                continue;
-            }
-            for d in [p.machine.next_deadline(&p.config), p.probe.next_deadline()]
-                .into_iter()
-                .flatten()
-            {
+            // A start gated by a dependency waits for its state change, which wakes the loop.
+            let tick = match p.machine.poll_at(&p.config, self.may_start(p.id)) {
+                PollAt::Now => return Some(Duration::ZERO),
+                PollAt::At(d) => Some(d),
+                PollAt::Ingress => None,
+            };
+            for d in [tick, p.probe.next_deadline()].into_iter().flatten() {
                 best = Some(best.map_or(d, |b| b.min(d)));
             }
         }

@@ -7,6 +7,6 @@ pub mod spawn;
 pub mod state;
 pub mod waitstatus;
 
-pub use machine::{Effect, Input, Machine, Now};
+pub use machine::{Effect, Input, Machine, Now, PollAt};
 pub use state::ProcessState;
 pub use waitstatus::WaitStatus;

@@ -79,22 +79,18 @@ fn stop(ctx: &mut Ctx, ns: &str) -> String {
     }
 }
 
-/// Stop (wait=False) and start again once stopped; a process that is not running is started.
+/// `restartProcess` with wait=False: a running process is stopped and started again once
+/// stopped, one that is not running is started.
 fn restart(ctx: &mut Ctx, ns: &str) -> String {
-    match run(ctx, "supervisor.stopProcess", &[s(ns), Value::Bool(false)]) {
-        Ok(_) => {
-            if let Ok(Target::One(id)) = resolve(ctx, ns) {
-                if ctx.sup.start_after_stop(id) {
-                    return format!("Process {ns} is restarting");
-                }
+    match run(
+        ctx,
+        "supervisor.restartProcess",
+        &[s(ns), Value::Bool(false)],
+    ) {
+        Ok(_) => match resolve(ctx, ns) {
+            Ok(Target::One(id)) if ctx.sup.restart_pending(id) => {
+                format!("Process {ns} is restarting")
             }
-            match start(ctx, ns) {
-                m if m.starts_with("ERROR") => m,
-                _ => format!("Process {ns} restarted"),
-            }
-        }
-        Err(f) if f.code == faults::NOT_RUNNING => match start(ctx, ns) {
-            m if m.starts_with("ERROR") => m,
             _ => format!("Process {ns} restarted"),
         },
         Err(f) => error(ns, &f),

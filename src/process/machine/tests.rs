@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::AutoRestart;
 use crate::testutil::process_config;
 use ProcessState::*;
 
@@ -10,6 +11,8 @@ struct Sim {
     next_pid: i32,
     log: Vec<String>,
     kills: Vec<(i32, i32, bool)>,
+    /// Effect::Restart seen (each carried out as a start request).
+    restart_effects: usize,
     /// Spawns fail with this message instead of forking.
     fail_spawn: Option<String>,
 }
@@ -24,6 +27,7 @@ impl Sim {
             next_pid: 100,
             log: Vec::new(),
             kills: Vec::new(),
+            restart_effects: 0,
             fail_spawn: None,
         }
     }
@@ -58,10 +62,28 @@ impl Sim {
                     },
                     Effect::Kill { pid, signal, group } => self.kills.push((pid, signal, group)),
                     Effect::Log(level, text) => self.log.push(format!("{} {text}", level.code())),
+                    // As the loop does with no dependencies, while not shutting down.
+                    Effect::Restart => {
+                        self.restart_effects += 1;
+                        queue.push(Input::Start);
+                    }
                 }
             }
         }
         changes
+    }
+
+    /// The timer a tick waits for, if it waits for one.
+    fn deadline(&self) -> Option<Instant> {
+        match self.m.poll_at(&self.cfg, true) {
+            PollAt::At(t) => Some(t),
+            PollAt::Now | PollAt::Ingress => None,
+        }
+    }
+
+    /// A tick would act right away.
+    fn due_now(&self) -> bool {
+        self.m.poll_at(&self.cfg, true) == PollAt::Now
     }
 
     fn tick(&mut self) -> Vec<(ProcessState, ProcessState)> {
@@ -78,21 +100,18 @@ impl Sim {
 #[test]
 fn autostart_then_running_after_startsecs() {
     let mut s = Sim::new(process_config("p", "x"));
-    assert!(s.m.tick_due(&s.cfg, true));
+    assert!(s.due_now());
     assert_eq!(s.tick(), vec![(Stopped, Starting)]);
     assert_eq!(s.m.pid, 101);
     assert_eq!(s.log[0], "INFO spawned: 'p' with pid 101");
-    assert_eq!(
-        s.m.next_deadline(&s.cfg),
-        Some(s.t0 + Duration::from_secs(1))
-    );
+    assert_eq!(s.deadline(), Some(s.t0 + Duration::from_secs(1)));
     s.advance(999);
     assert!(s.tick().is_empty());
     s.advance(1);
     assert_eq!(s.tick(), vec![(Starting, Running)]);
     assert!(s.log[1].starts_with("INFO success: p entered RUNNING state"));
     // Never autostarted twice.
-    assert!(!s.m.tick_due(&s.cfg, true));
+    assert!(!s.due_now());
 }
 
 #[test]
@@ -136,7 +155,7 @@ fn crash_loop_backoff_then_fatal() {
         }
     }
     assert_eq!(spawns, 3, "startretries=2 means three attempts");
-    assert!(s.m.tick_due(&s.cfg, true));
+    assert!(s.due_now());
     assert_eq!(s.tick(), vec![(Backoff, Fatal)]);
     assert_eq!(s.m.backoff, 0);
     assert!(s
@@ -376,7 +395,7 @@ fn kill_failure_goes_unknown_and_exit_recovers() {
         .last()
         .unwrap()
         .starts_with("CRIT unknown problem killing p (101)"));
-    assert_eq!(s.m.next_deadline(&s.cfg), None);
+    assert_eq!(s.deadline(), None);
     assert_eq!(s.exit(0), vec![(Unknown, Exited)]);
 }
 
@@ -386,20 +405,14 @@ fn deadlines_follow_state() {
     cfg.startsecs = 5;
     cfg.stopwaitsecs = 7;
     let mut s = Sim::new(cfg);
-    assert_eq!(s.m.next_deadline(&s.cfg), None);
+    assert_eq!(s.deadline(), None);
     s.tick();
-    assert_eq!(
-        s.m.next_deadline(&s.cfg),
-        Some(s.t0 + Duration::from_secs(5))
-    );
+    assert_eq!(s.deadline(), Some(s.t0 + Duration::from_secs(5)));
     s.advance(5000);
     s.tick();
-    assert_eq!(s.m.next_deadline(&s.cfg), None, "RUNNING has no timer");
+    assert_eq!(s.deadline(), None, "RUNNING has no timer");
     s.feed(Input::Stop);
-    assert_eq!(
-        s.m.next_deadline(&s.cfg),
-        Some(s.t0 + Duration::from_secs(12))
-    );
+    assert_eq!(s.deadline(), Some(s.t0 + Duration::from_secs(12)));
 }
 
 #[test]
@@ -423,21 +436,41 @@ fn retire_stops_then_goes_fatal_and_stays() {
     assert_eq!(s.feed(Input::Start), vec![(Fatal, Starting)]);
 }
 
-/// `tick_wanted` may only say no where a tick really does nothing: checked at every step of
-/// several lifecycles, at every time offset, with and without may_start.
+/// `poll_at` agrees with `tick`: a tick at the instant it names acts, one before it (or
+/// ever, for `Ingress`) does nothing. Checked at every step of several lifecycles, with and
+/// without may_start.
 #[test]
-fn a_tick_that_is_not_wanted_does_nothing() {
+fn poll_at_agrees_with_tick() {
+    fn tick_at(s: &Sim, may_start: bool, mono: Instant) -> Vec<Effect> {
+        let mut m = s.m.clone();
+        let now = Now {
+            mono,
+            wall: s.now().wall,
+        };
+        m.step(&s.cfg, Input::Tick { may_start }, now)
+    }
     fn check(s: &Sim) {
+        let now = s.now().mono;
+        let state = s.m.state();
         for may_start in [true, false] {
-            if !s.m.tick_wanted(&s.cfg, may_start) {
-                for later in [0, 999, 1000, 5000, 60_000] {
-                    let mut m = s.m.clone();
-                    let now = Now {
-                        mono: s.now().mono + Duration::from_millis(later),
-                        wall: s.now().wall,
-                    };
-                    let fx = m.step(&s.cfg, Input::Tick { may_start }, now);
-                    assert!(fx.is_empty(), "{:?} ticked: {fx:?}", s.m.state());
+            match s.m.poll_at(&s.cfg, may_start) {
+                PollAt::Now => {
+                    assert!(!tick_at(s, may_start, now).is_empty(), "{state:?} idle")
+                }
+                PollAt::At(t) => {
+                    if let Some(before) = t.checked_sub(Duration::from_millis(1)) {
+                        if before >= now {
+                            let fx = tick_at(s, may_start, before);
+                            assert!(fx.is_empty(), "{state:?} early: {fx:?}");
+                        }
+                    }
+                    assert!(!tick_at(s, may_start, t).is_empty(), "{state:?} at {t:?}");
+                }
+                PollAt::Ingress => {
+                    for later in [0, 999, 1000, 5000, 60_000] {
+                        let fx = tick_at(s, may_start, now + Duration::from_millis(later));
+                        assert!(fx.is_empty(), "{state:?} ticked: {fx:?}");
+                    }
                 }
             }
         }
@@ -449,6 +482,7 @@ fn a_tick_that_is_not_wanted_does_nothing() {
         Exit(i32),
         Stop,
         Start,
+        Restart,
     }
     use Do::*;
     // Start, run, stop with a SIGKILL timer, restart, crash during STARTING into BACKOFF and
@@ -484,20 +518,34 @@ fn a_tick_that_is_not_wanted_does_nothing() {
         Tick,
         Wait(1500),
         Tick,
+        Restart,
+        Tick,
+        Wait(11_000),
+        Tick,
+        Exit(-9),
+        Wait(1500),
+        Tick,
+        Restart,
+        Wait(1500),
+        Tick,
     ];
-    for autorestart in [
+    let modes = [
         AutoRestart::Always,
         AutoRestart::Never,
         AutoRestart::Unexpected,
-    ] {
+    ];
+    // Without and with a restart delay (a restart wait's BACKOFF).
+    for (autorestart, delay) in modes.into_iter().flat_map(|m| [(m, 0), (m, 1)]) {
         let mut cfg = process_config("p", "x");
         cfg.autorestart = autorestart;
         cfg.startretries = 1;
+        cfg.restart.restart_delay_secs = delay;
         let mut s = Sim::new(cfg);
         let mut states = std::collections::HashSet::new();
         for step in walk {
             check(&s);
-            states.insert((s.m.state(), s.m.tick_wanted(&s.cfg, true)));
+            let waits = s.m.poll_at(&s.cfg, true) != PollAt::Ingress;
+            states.insert((s.m.state(), waits));
             match step {
                 Tick => {
                     s.tick();
@@ -518,6 +566,9 @@ fn a_tick_that_is_not_wanted_does_nothing() {
                 }
                 Start => {
                     s.feed(Input::Start);
+                }
+                Restart => {
+                    s.feed(Input::Restart);
                 }
             }
         }
@@ -657,3 +708,4 @@ fn a_stop_during_a_failure_stop_ends_stopped() {
 
 mod policy;
 mod probes;
+mod restart;

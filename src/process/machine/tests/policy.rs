@@ -13,7 +13,7 @@ fn failed_start_waits(cfg: ProcessConfig, count: usize) -> (Sim, Vec<Duration>) 
     for _ in 0..count {
         s.advance(100);
         assert_eq!(s.exit(1), vec![(Starting, Backoff)]);
-        let deadline = s.m.next_deadline(&s.cfg).expect("a BACKOFF deadline");
+        let deadline = s.deadline().expect("a BACKOFF deadline");
         let wait = deadline - s.now().mono;
         s.advance(wait.as_millis() as u64 - 1);
         assert!(s.tick().is_empty(), "no start before the wait is over");
@@ -48,7 +48,7 @@ fn exponential_backoff_doubles_to_its_cap_and_retry_forever_never_gives_up() {
     // Far past startretries: still BACKOFF, never FATAL.
     s.advance(100);
     s.exit(1);
-    assert!(!s.m.tick_due(&s.cfg, true));
+    assert!(!s.due_now());
     s.advance(1000);
     assert!(s.tick().is_empty());
     assert_eq!(s.m.state(), Backoff);
@@ -179,7 +179,7 @@ fn a_restart_wait_never_turns_fatal() {
     s.exit(1);
     s.tick();
     assert_eq!(s.m.state(), Backoff);
-    assert!(!s.m.tick_due(&s.cfg, true), "startretries=0 does not apply");
+    assert!(!s.due_now(), "startretries=0 does not apply");
     // Shutdown leaves it STOPPED, like the EXITED process it was.
     assert_eq!(s.feed(Input::StopForShutdown), vec![(Backoff, Stopped)]);
 }

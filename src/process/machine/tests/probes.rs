@@ -38,10 +38,7 @@ fn without_a_probe_ready_does_not_promote() {
 fn not_ready_within_startsecs_is_a_failed_start() {
     let mut s = Sim::new(probed(2));
     s.tick();
-    assert_eq!(
-        s.m.next_deadline(&s.cfg),
-        Some(s.now().mono + Duration::from_secs(2))
-    );
+    assert_eq!(s.deadline(), Some(s.now().mono + Duration::from_secs(2)));
     s.advance(2_000);
     assert_eq!(s.tick(), vec![(Starting, Stopping)]);
     assert_eq!(s.kills, vec![(101, libc::SIGTERM, false)]);
@@ -54,7 +51,7 @@ fn not_ready_within_startsecs_is_a_failed_start() {
 fn startsecs_zero_waits_for_ever() {
     let mut s = Sim::new(probed(0));
     s.tick();
-    assert_eq!(s.m.next_deadline(&s.cfg), None);
+    assert_eq!(s.deadline(), None);
     s.advance(3_600_000);
     assert!(s.tick().is_empty());
     assert_eq!(s.feed(Input::Ready), vec![(Starting, Running)]);
