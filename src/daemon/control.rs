@@ -183,7 +183,7 @@ impl Supervisor {
     }
 
     fn flush_stdin_now(&mut self, id: usize, fresh: bool) -> Result<(), StdinClosed> {
-        let key = super::supervisor::stdin_key(id);
+        let key = super::source::Source::Stdin { id }.key();
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return Err(StdinClosed);
         };

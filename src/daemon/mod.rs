@@ -2,16 +2,21 @@
 //! and restart. `main` returns the process exit status (0 ok, 2 usage/config error, or the
 //! status an essential process chose: `essential`).
 
+mod actions;
 pub mod autolog;
 pub mod control;
+mod effects;
 pub mod environment;
 pub mod essential;
 pub mod eventloop;
 pub mod events;
 pub mod fcgi;
 pub mod groups;
+mod listener;
 pub mod options;
 pub mod order;
+mod park;
+mod pipes;
 mod probes;
 pub mod rotate;
 pub mod shutdown;
@@ -19,6 +24,7 @@ pub mod signals;
 pub mod source;
 pub mod startup;
 pub mod supervisor;
+mod ticks;
 pub mod twiddle;
 pub mod update;
 

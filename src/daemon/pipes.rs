@@ -1,0 +1,242 @@
+//! Child output plumbing: reading a pipe when it fires or when its rest is over, resting a
+//! pipe that delivers small pieces, delivering what was read (log, listener protocol,
+//! PROCESS_LOG/COMMUNICATION events), the log bytes held back until their events went out,
+//! and draining and closing the pipes of a process that exited.
+
+use super::source::Source;
+use super::supervisor::{Process, Supervisor};
+use crate::log::MainLog;
+use crate::output::{ReadResult, Stream};
+use crate::sys::poller::{Interest, Poller};
+use std::os::fd::AsFd;
+use std::time::Instant;
+
+impl Supervisor {
+    /// Reads the pipes whose rest (`OutputChannel::take_rest`) is over. A pipe that has
+    /// more small pieces rests again at once; only one found empty is watched again, so a
+    /// steadily chatty child costs one timer wake-up per rest and no epoll_ctl.
+    pub fn wake_rested(&mut self, now: Instant) {
+        if self.rest_due.is_none_or(|d| d > now) {
+            return;
+        }
+        self.rest_due = None;
+        // By index (a process's id is its slot): reading needs `self`, and this runs every
+        // few hundred microseconds for a chatty child, so no list of due channels is built.
+        for id in 0..self.procs.len() {
+            for idx in 0..2 {
+                let Some(ch) = self.procs[id]
+                    .as_mut()
+                    .and_then(|p| p.channels[idx].as_mut())
+                else {
+                    continue;
+                };
+                let Some(until) = ch.rest_until else {
+                    continue;
+                };
+                if until > now {
+                    self.rest_due = Some(self.rest_due.map_or(until, |d| d.min(until)));
+                } else {
+                    ch.rest_until = None;
+                    self.read_channel(id, idx);
+                }
+            }
+        }
+    }
+
+    /// After a read: start or continue a rest the channel asked for, or watch it again.
+    fn rest_or_watch(
+        poller: &Poller,
+        log: &mut MainLog,
+        rest_due: &mut Option<Instant>,
+        p: &mut Process,
+        idx: usize,
+    ) {
+        let Some(ch) = p.channels[idx].as_mut() else {
+            return;
+        };
+        let key = Source::Output {
+            id: p.id,
+            stream: ch.stream,
+        }
+        .key();
+        if ch.take_rest() && poller.fine_timeouts() {
+            // Still registered, so a hang-up is reported at once.
+            if !ch.silent && poller.modify(ch.fd.as_fd(), key, None).is_ok() {
+                ch.silent = true;
+            }
+            if ch.silent {
+                let until = Instant::now() + crate::output::REST;
+                ch.rest_until = Some(until);
+                *rest_due = Some(rest_due.map_or(until, |d| d.min(until)));
+            }
+        } else if ch.silent && ch.rest_until.is_none() {
+            match poller.modify(ch.fd.as_fd(), key, Some(Interest::Read)) {
+                Ok(()) => ch.silent = false,
+                Err(e) => log.error(&format!(
+                    "could not watch {} of '{}' again: {e}",
+                    ch.stream.name(),
+                    p.config.name
+                )),
+            }
+        }
+    }
+
+    /// A child pipe is readable (or a stdin pipe writable again): one read, delivered to its
+    /// log (and to the listener protocol, or as a PROCESS_LOG event).
+    pub fn handle_fd(&mut self, key: usize) {
+        match Source::from_key(key) {
+            Some(Source::Output { id, stream }) => {
+                self.read_channel(id, (stream == Stream::Stderr) as usize);
+            }
+            Some(Source::Stdin { id }) => self.flush_stdin(id),
+            Some(Source::Notify { id }) => self.notify_readable(id),
+            Some(Source::Check { id, purpose }) => self.check_ready(id, purpose),
+            Some(Source::Signal) | None => {}
+        }
+    }
+
+    /// One read from channel `idx` (0 stdout, 1 stderr) of process `id`, delivered.
+    pub(super) fn read_channel(&mut self, id: usize, idx: usize) -> ReadResult {
+        let strip = self.config.supervisord.strip_ansi;
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return ReadResult::Eof;
+        };
+        let Some(ch) = p.channels[idx].as_mut() else {
+            return ReadResult::Eof;
+        };
+        let protocol = p.listener.is_some() && ch.stream == Stream::Stdout;
+        let listed = ch.has_unlogged();
+        let r = ch.read_once(&p.config.name, &mut self.buf, strip, &mut self.log);
+        if !listed && ch.has_unlogged() {
+            self.unlogged.push((id, idx));
+        }
+        if !matches!(r, ReadResult::Eof) {
+            Self::rest_or_watch(&self.poller, &mut self.log, &mut self.rest_due, p, idx);
+        }
+        let Some(ch) = p.channels[idx].as_mut() else {
+            return r;
+        };
+        match r {
+            ReadResult::Eof => {
+                ch.finish(&p.config.name, &mut self.log);
+                if !protocol {
+                    self.output_events(id, idx);
+                }
+                if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
+                    if let Some(ch) = p.channels[idx].take() {
+                        let _ = self.poller.delete(&ch.fd);
+                    }
+                    if protocol {
+                        p.clear_collect_by();
+                        Self::listener_hangup(p);
+                    }
+                }
+            }
+            ReadResult::Data(n) if protocol => {
+                // Copied out of `buf`, which listener_output's callees may read into again;
+                // answers are a few bytes, so usually onto the stack.
+                let mut small = [0u8; 256];
+                if let Some(dst) = small.get_mut(..n) {
+                    dst.copy_from_slice(&self.buf[..n]);
+                    self.listener_output(id, &small[..n], false);
+                } else {
+                    let data = self.buf[..n].to_vec();
+                    self.listener_output(id, &data, false);
+                }
+            }
+            ReadResult::Data(_) => self.output_events(id, idx),
+            ReadResult::WouldBlock => {}
+        }
+        r
+    }
+
+    /// Writes the log bytes that waited for their events (`OutputChannel::flush_log`).
+    pub(super) fn flush_logs(&mut self) {
+        while let Some((id, idx)) = self.unlogged.pop() {
+            if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
+                if let Some(ch) = p.channels[idx].as_mut() {
+                    ch.flush_log(&p.config.name, &mut self.log);
+                }
+            }
+        }
+    }
+
+    /// PROCESS_LOG and PROCESS_COMMUNICATION events for what a channel produced.
+    fn output_events(&mut self, id: usize, idx: usize) {
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        let Some(ch) = p.channels[idx].as_mut() else {
+            return;
+        };
+        if ch.visible.is_empty() && ch.comm.is_empty() {
+            return;
+        }
+        let stream = ch.stream.name();
+        let (name, group, pid) = (&p.config.name, &p.group, p.machine.last_pid);
+        let log = (!ch.visible.is_empty())
+            .then(|| crate::events::event::process_log(name, group, pid, stream, &ch.visible));
+        // Cleared, not taken: the buffer's capacity serves the next read.
+        ch.visible.clear();
+        let comm: Vec<_> = std::mem::take(&mut ch.comm)
+            .iter()
+            .map(|block| crate::events::event::process_comm(name, group, pid, stream, block))
+            .collect();
+        if let Some(ev) = log {
+            self.emit(ev);
+        }
+        for ev in comm {
+            self.emit(ev);
+        }
+    }
+
+    /// Drains and closes a process's pipes after it exited.
+    pub(super) fn close_channels(&mut self, id: usize) {
+        let strip = self.config.supervisord.strip_ansi;
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        let is_listener = p.listener.is_some();
+        let mut last_words = Vec::new();
+        for ch in p.channels.iter_mut().flatten() {
+            let keep = (is_listener && ch.stream == Stream::Stdout).then_some(&mut last_words);
+            ch.drain(&p.config.name, &mut self.buf, strip, &mut self.log, keep);
+            ch.finish(&p.config.name, &mut self.log);
+            let _ = self.poller.delete(&ch.fd);
+        }
+        p.clear_collect_by();
+        if !last_words.is_empty() {
+            // Like Supervisor's drain at exit: a result the listener wrote before it died
+            // still counts (the event is not sent again).
+            self.listener_output(id, &last_words, true);
+        }
+        for idx in 0..2 {
+            // A listener's last words on stdout still belong to the protocol, not to events.
+            if !(is_listener && idx == 0) {
+                self.output_events(id, idx);
+            }
+        }
+        let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
+            return;
+        };
+        p.channels = [None, None];
+        if let Some(fd) = p.stdin.take() {
+            if !p.stdin_buf.is_empty() {
+                let _ = self.poller.delete(&fd);
+            }
+        }
+        p.stdin_buf.clear();
+        if std::mem::take(&mut p.holds_socket) {
+            let group = p.group.clone();
+            self.release_socket(&group);
+        }
+    }
+
+    pub(super) fn release_socket(&mut self, group: &str) {
+        if let Some(g) = self.groups.get_mut(group) {
+            if let Some(s) = g.socket.as_mut() {
+                s.release(&mut self.log);
+            }
+        }
+    }
+}
