@@ -5,6 +5,7 @@
 use super::supervisor::{Group, Mood, Supervisor};
 use crate::config::{self, Config, GroupConfig, MainLogTarget};
 use crate::events::Event;
+use crate::output::Stream;
 use crate::process::waitstatus::signal_name;
 use crate::process::{spawn, ProcessState};
 use crate::sys::errno::{self, errno_name};
@@ -253,9 +254,9 @@ impl Supervisor {
         };
         let mut result = Ok(());
         let paths = [p.stdout_path.clone(), p.stderr_path.clone()];
-        for (slot, path) in paths.iter().enumerate() {
+        for (stream, path) in Stream::BOTH.into_iter().zip(&paths) {
             let Some(path) = path else { continue };
-            let open = p.channels[slot].as_mut().and_then(|c| c.log.as_mut());
+            let open = p.channels.get_mut(stream).and_then(|c| c.log.as_mut());
             let r = match open {
                 Some(log) => log.clear(),
                 None if path.exists() => std::fs::remove_file(path)

@@ -140,7 +140,7 @@ impl Supervisor {
         if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
             // For fcgi programs fd 0 is the socket: the stdin pipe is not kept.
             p.stdin = socket.is_none().then_some(child.stdin);
-            p.channels = [Some(Box::new(out)), err.map(Box::new)];
+            p.channels = super::pipes::Channels::new(out, err);
             p.holds_socket = socket.is_some();
             if let Some(l) = p.listener.as_mut() {
                 l.protocol = Protocol::new();

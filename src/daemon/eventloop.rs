@@ -3,7 +3,8 @@
 //! does not wake up, and a busy pipe costs one epoll_wait per turn besides its read and write.
 
 use super::signals::Signals;
-use super::supervisor::{Mood, Supervisor, SIGNAL_KEY};
+use super::source::Source;
+use super::supervisor::{Mood, Supervisor};
 use crate::api::routes::{self, Pending};
 use crate::api::Ctx;
 use crate::http::HttpRequest;
@@ -25,7 +26,8 @@ pub fn run(
     let mut pending: Vec<Pending> = Vec::new();
     // SAFETY: the signal pipe outlives this registration (deleted before returning).
     let signal_fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(signals.fd()) };
-    sup.poller().add(signal_fd, SIGNAL_KEY, Interest::Read)?;
+    sup.poller()
+        .add(signal_fd, Source::Signal.key(), Interest::Read)?;
     let mut events = Events::new();
     // A signal that arrived before the loop (e.g. during startup) is handled first.
     handle_signals(sup, signals);
@@ -60,10 +62,10 @@ pub fn run(
             }
         }
         for key in events.iter() {
-            if key == SIGNAL_KEY {
-                handle_signals(sup, signals);
-            } else {
-                sup.handle_fd(key);
+            match Source::from_key(key) {
+                Some(Source::Signal) => handle_signals(sup, signals),
+                Some(source) => sup.handle_fd(source),
+                None => {}
             }
         }
         // A line's event goes out before its log write (both in dispatch_pending), and both

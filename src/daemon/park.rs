@@ -23,7 +23,7 @@ impl Supervisor {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        let (Some(ch), Some(l)) = (p.channels[0].as_ref(), p.listener.as_mut()) else {
+        let (Some(ch), Some(l)) = (p.channels.get(Stream::Stdout), p.listener.as_mut()) else {
             return;
         };
         if l.collect_by.is_none() {
@@ -51,7 +51,7 @@ impl Supervisor {
         {
             return;
         }
-        let Some(ch) = p.channels[0].as_ref() else {
+        let Some(ch) = p.channels.get(Stream::Stdout) else {
             return;
         };
         let key = Source::Output {
@@ -74,7 +74,7 @@ impl Supervisor {
         // Replies are a few bytes, so one short read nearly always empties the pipe; the
         // bound only keeps a babbling listener from holding the loop.
         for _ in 0..16 {
-            match self.read_channel(id, 0) {
+            match self.read_channel(id, Stream::Stdout) {
                 ReadResult::Data(n) if n == self.buf.len() => {}
                 _ => break,
             }

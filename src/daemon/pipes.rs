@@ -6,10 +6,56 @@
 use super::source::Source;
 use super::supervisor::{Process, Supervisor};
 use crate::log::MainLog;
-use crate::output::{ReadResult, Stream};
+use crate::output::{OutputChannel, ReadResult, Stream};
 use crate::sys::poller::{Interest, Poller};
 use std::os::fd::AsFd;
 use std::time::Instant;
+
+/// A running process's output pipes, by stream: the one place a `Stream` picks a pipe.
+/// Boxed: a channel exists only while the process runs, and most configured processes
+/// do not (inline, the two made every process record 500 bytes larger).
+#[derive(Default)]
+pub struct Channels {
+    stdout: Option<Box<OutputChannel>>,
+    stderr: Option<Box<OutputChannel>>,
+}
+
+impl Channels {
+    pub fn new(stdout: OutputChannel, stderr: Option<OutputChannel>) -> Channels {
+        Channels {
+            stdout: Some(Box::new(stdout)),
+            stderr: stderr.map(Box::new),
+        }
+    }
+
+    fn slot(&mut self, stream: Stream) -> &mut Option<Box<OutputChannel>> {
+        match stream {
+            Stream::Stdout => &mut self.stdout,
+            Stream::Stderr => &mut self.stderr,
+        }
+    }
+
+    pub fn get(&self, stream: Stream) -> Option<&OutputChannel> {
+        match stream {
+            Stream::Stdout => self.stdout.as_deref(),
+            Stream::Stderr => self.stderr.as_deref(),
+        }
+    }
+
+    pub fn get_mut(&mut self, stream: Stream) -> Option<&mut OutputChannel> {
+        self.slot(stream).as_deref_mut()
+    }
+
+    pub fn take(&mut self, stream: Stream) -> Option<Box<OutputChannel>> {
+        self.slot(stream).take()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut OutputChannel> {
+        [&mut self.stdout, &mut self.stderr]
+            .into_iter()
+            .filter_map(|c| c.as_deref_mut())
+    }
+}
 
 impl Supervisor {
     /// Reads the pipes whose rest (`OutputChannel::take_rest`) is over. A pipe that has
@@ -23,10 +69,10 @@ impl Supervisor {
         // By index (a process's id is its slot): reading needs `self`, and this runs every
         // few hundred microseconds for a chatty child, so no list of due channels is built.
         for id in 0..self.procs.len() {
-            for idx in 0..2 {
+            for stream in Stream::BOTH {
                 let Some(ch) = self.procs[id]
                     .as_mut()
-                    .and_then(|p| p.channels[idx].as_mut())
+                    .and_then(|p| p.channels.get_mut(stream))
                 else {
                     continue;
                 };
@@ -37,7 +83,7 @@ impl Supervisor {
                     self.rest_due = Some(self.rest_due.map_or(until, |d| d.min(until)));
                 } else {
                     ch.rest_until = None;
-                    self.read_channel(id, idx);
+                    self.read_channel(id, stream);
                 }
             }
         }
@@ -49,16 +95,12 @@ impl Supervisor {
         log: &mut MainLog,
         rest_due: &mut Option<Instant>,
         p: &mut Process,
-        idx: usize,
+        stream: Stream,
     ) {
-        let Some(ch) = p.channels[idx].as_mut() else {
+        let Some(ch) = p.channels.get_mut(stream) else {
             return;
         };
-        let key = Source::Output {
-            id: p.id,
-            stream: ch.stream,
-        }
-        .key();
+        let key = Source::Output { id: p.id, stream }.key();
         if ch.take_rest() && poller.fine_timeouts() {
             // Still registered, so a hang-up is reported at once.
             if !ch.silent && poller.modify(ch.fd.as_fd(), key, None).is_ok() {
@@ -81,49 +123,50 @@ impl Supervisor {
         }
     }
 
-    /// A child pipe is readable (or a stdin pipe writable again): one read, delivered to its
-    /// log (and to the listener protocol, or as a PROCESS_LOG event).
-    pub fn handle_fd(&mut self, key: usize) {
-        match Source::from_key(key) {
-            Some(Source::Output { id, stream }) => {
-                self.read_channel(id, (stream == Stream::Stderr) as usize);
+    /// A watched descriptor of a process fired: a child pipe is readable (one read,
+    /// delivered to its log, the listener protocol or PROCESS_LOG events), a stdin pipe
+    /// writable again, a notify or check socket ready. (The signal pipe is the loop's.)
+    pub fn handle_fd(&mut self, source: Source) {
+        match source {
+            Source::Output { id, stream } => {
+                self.read_channel(id, stream);
             }
-            Some(Source::Stdin { id }) => self.flush_stdin(id),
-            Some(Source::Notify { id }) => self.notify_readable(id),
-            Some(Source::Check { id, purpose }) => self.check_ready(id, purpose),
-            Some(Source::Signal) | None => {}
+            Source::Stdin { id } => self.flush_stdin(id),
+            Source::Notify { id } => self.notify_readable(id),
+            Source::Check { id, purpose } => self.check_ready(id, purpose),
+            Source::Signal => {}
         }
     }
 
-    /// One read from channel `idx` (0 stdout, 1 stderr) of process `id`, delivered.
-    pub(super) fn read_channel(&mut self, id: usize, idx: usize) -> ReadResult {
+    /// One read from the `stream` pipe of process `id`, delivered.
+    pub(super) fn read_channel(&mut self, id: usize, stream: Stream) -> ReadResult {
         let strip = self.config.supervisord.strip_ansi;
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return ReadResult::Eof;
         };
-        let Some(ch) = p.channels[idx].as_mut() else {
+        let Some(ch) = p.channels.get_mut(stream) else {
             return ReadResult::Eof;
         };
-        let protocol = p.listener.is_some() && ch.stream == Stream::Stdout;
+        let protocol = p.listener.is_some() && stream == Stream::Stdout;
         let listed = ch.has_unlogged();
         let r = ch.read_once(&p.config.name, &mut self.buf, strip, &mut self.log);
         if !listed && ch.has_unlogged() {
-            self.unlogged.push((id, idx));
+            self.unlogged.push((id, stream));
         }
         if !matches!(r, ReadResult::Eof) {
-            Self::rest_or_watch(&self.poller, &mut self.log, &mut self.rest_due, p, idx);
+            Self::rest_or_watch(&self.poller, &mut self.log, &mut self.rest_due, p, stream);
         }
-        let Some(ch) = p.channels[idx].as_mut() else {
+        let Some(ch) = p.channels.get_mut(stream) else {
             return r;
         };
         match r {
             ReadResult::Eof => {
                 ch.finish(&p.config.name, &mut self.log);
                 if !protocol {
-                    self.output_events(id, idx);
+                    self.output_events(id, stream);
                 }
                 if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
-                    if let Some(ch) = p.channels[idx].take() {
+                    if let Some(ch) = p.channels.take(stream) {
                         let _ = self.poller.delete(&ch.fd);
                     }
                     if protocol {
@@ -144,7 +187,7 @@ impl Supervisor {
                     self.listener_output(id, &data, false);
                 }
             }
-            ReadResult::Data(_) => self.output_events(id, idx),
+            ReadResult::Data(_) => self.output_events(id, stream),
             ReadResult::WouldBlock => {}
         }
         r
@@ -152,9 +195,9 @@ impl Supervisor {
 
     /// Writes the log bytes that waited for their events (`OutputChannel::flush_log`).
     pub(super) fn flush_logs(&mut self) {
-        while let Some((id, idx)) = self.unlogged.pop() {
+        while let Some((id, stream)) = self.unlogged.pop() {
             if let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) {
-                if let Some(ch) = p.channels[idx].as_mut() {
+                if let Some(ch) = p.channels.get_mut(stream) {
                     ch.flush_log(&p.config.name, &mut self.log);
                 }
             }
@@ -162,11 +205,11 @@ impl Supervisor {
     }
 
     /// PROCESS_LOG and PROCESS_COMMUNICATION events for what a channel produced.
-    fn output_events(&mut self, id: usize, idx: usize) {
+    fn output_events(&mut self, id: usize, stream: Stream) {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        let Some(ch) = p.channels[idx].as_mut() else {
+        let Some(ch) = p.channels.get_mut(stream) else {
             return;
         };
         if ch.visible.is_empty() && ch.comm.is_empty() {
@@ -198,7 +241,7 @@ impl Supervisor {
         };
         let is_listener = p.listener.is_some();
         let mut last_words = Vec::new();
-        for ch in p.channels.iter_mut().flatten() {
+        for ch in p.channels.iter_mut() {
             let keep = (is_listener && ch.stream == Stream::Stdout).then_some(&mut last_words);
             ch.drain(&p.config.name, &mut self.buf, strip, &mut self.log, keep);
             ch.finish(&p.config.name, &mut self.log);
@@ -210,16 +253,16 @@ impl Supervisor {
             // still counts (the event is not sent again).
             self.listener_output(id, &last_words, true);
         }
-        for idx in 0..2 {
+        for stream in Stream::BOTH {
             // A listener's last words on stdout still belong to the protocol, not to events.
-            if !(is_listener && idx == 0) {
-                self.output_events(id, idx);
+            if !(is_listener && stream == Stream::Stdout) {
+                self.output_events(id, stream);
             }
         }
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
-        p.channels = [None, None];
+        p.channels = Channels::default();
         if let Some(fd) = p.stdin.take() {
             if !p.stdin_buf.is_empty() {
                 let _ = self.poller.delete(&fd);

@@ -19,6 +19,8 @@ pub enum Source {
     Check { id: usize, purpose: Purpose },
 }
 
+/// The signal pipe's key.
+const SIGNAL: usize = 0;
 /// Keys below this are the loop's own (the signal pipe).
 const BASE: usize = 16;
 /// Slots per process.
@@ -27,17 +29,31 @@ const SLOTS: usize = 8;
 impl Source {
     pub fn key(self) -> usize {
         let (id, slot) = match self {
-            Source::Signal => return 0,
-            Source::Output { id, stream } => (id, (stream == Stream::Stderr) as usize),
+            Source::Signal => return SIGNAL,
+            Source::Output {
+                id,
+                stream: Stream::Stdout,
+            } => (id, 0),
+            Source::Output {
+                id,
+                stream: Stream::Stderr,
+            } => (id, 1),
             Source::Stdin { id } => (id, 2),
             Source::Notify { id } => (id, 3),
-            Source::Check { id, purpose } => (id, 4 + (purpose == Purpose::Health) as usize),
+            Source::Check {
+                id,
+                purpose: Purpose::Ready,
+            } => (id, 4),
+            Source::Check {
+                id,
+                purpose: Purpose::Health,
+            } => (id, 5),
         };
         BASE + id * SLOTS + slot
     }
 
     pub fn from_key(key: usize) -> Option<Source> {
-        if key == 0 {
+        if key == SIGNAL {
             return Some(Source::Signal);
         }
         let rel = key.checked_sub(BASE)?;

@@ -12,7 +12,7 @@ use crate::config::{
 };
 use crate::events::Event;
 use crate::log::MainLog;
-use crate::output::{OutputChannel, Stream};
+use crate::output::Stream;
 use crate::process::machine::{Effect, Input, Machine, Now};
 use crate::process::{ProcessState, WaitStatus};
 use crate::sys::poller::Poller;
@@ -23,8 +23,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Poller key of the signal self-pipe (the others: `source::Source`).
-pub const SIGNAL_KEY: usize = 0;
 const READ_CHUNK: usize = 128 * 1024;
 
 /// supervisord's own state ("mood").
@@ -47,9 +45,7 @@ pub struct Process {
     pub stdin: Option<OwnedFd>,
     /// sendProcessStdin data the pipe did not take yet.
     pub(super) stdin_buf: Vec<u8>,
-    /// Boxed: a channel exists only while the process runs, and most configured processes
-    /// do not (inline, the two made every process record 500 bytes larger).
-    pub(super) channels: [Option<Box<OutputChannel>>; 2],
+    pub(super) channels: super::pipes::Channels,
     /// This process holds a reference on its group's fcgi socket.
     pub(super) holds_socket: bool,
     /// What only an event listener has (boxed: most processes are not listeners).
@@ -108,9 +104,9 @@ pub struct Supervisor {
     pub(super) drain_done: bool,
     /// The earliest `OutputChannel::rest_until` (or a past one whose channel is gone).
     pub(super) rest_due: Option<Instant>,
-    /// Channels (process id, channel index) holding log bytes back until their events went
+    /// Channels (process id, stream) holding log bytes back until their events went
     /// out (`flush_logs`; empty whenever the loop sleeps).
-    pub(super) unlogged: Vec<(usize, usize)>,
+    pub(super) unlogged: Vec<(usize, Stream)>,
     /// Running probe commands: pid -> process id (reaped by `reap`, never "unknown").
     pub(super) probe_pids: HashMap<i32, (usize, crate::probe::Purpose)>,
     /// Dependency links by process id (`order`).
@@ -271,7 +267,7 @@ impl Supervisor {
             stderr_path,
             stdin: None,
             stdin_buf: Vec::new(),
-            channels: [None, None],
+            channels: Default::default(),
             holds_socket: false,
             listener: listener.then(Listener::new),
             restart_pending: false,
@@ -481,7 +477,7 @@ impl Supervisor {
         }
         let mut failures = Vec::new();
         for p in self.procs.iter_mut().flatten() {
-            for ch in p.channels.iter_mut().flatten() {
+            for ch in p.channels.iter_mut() {
                 if let Some(log) = &mut ch.log {
                     if let Err(e) = log.reopen() {
                         failures.push(format!("could not reopen {}: {e}", log.path().display()));
