@@ -46,7 +46,7 @@ impl Supervisor {
             (Mood::Running, Some(_)) => (2, "FATAL"),
             (Mood::Running, None) => (1, "RUNNING"),
             (Mood::Restarting, _) => (0, "RESTARTING"),
-            (Mood::Shutdown, _) => (-1, "SHUTDOWN"),
+            (Mood::Shutdown(_), _) => (-1, "SHUTDOWN"),
         }
     }
 
@@ -63,7 +63,7 @@ impl Supervisor {
     }
 
     pub fn request_shutdown(&mut self) {
-        self.mood = Mood::Shutdown;
+        self.shut_down(super::supervisor::ShutdownReason::Request);
     }
 
     pub fn request_restart(&mut self) {

@@ -4,7 +4,7 @@
 
 use super::signals::Signals;
 use super::source::Source;
-use super::supervisor::{Mood, Supervisor};
+use super::supervisor::{Mood, ShutdownReason, Supervisor};
 use crate::api::routes::{self, Pending};
 use crate::api::Ctx;
 use crate::http::HttpRequest;
@@ -90,10 +90,10 @@ fn handle_signals(sup: &mut Supervisor, signals: &mut Signals) {
             libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
                 sup.log
                     .warn(&format!("received {name} indicating exit request"));
-                sup.mood = Mood::Shutdown;
+                sup.shut_down(ShutdownReason::Signal(sig));
             }
             libc::SIGHUP => {
-                if sup.mood == Mood::Shutdown {
+                if matches!(sup.mood, Mood::Shutdown(_)) {
                     sup.log
                         .warn("ignored SIGHUP indicating restart request (shutdown in progress)");
                 } else {

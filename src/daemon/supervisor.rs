@@ -30,7 +30,25 @@ const READ_CHUNK: usize = 128 * 1024;
 pub enum Mood {
     Running,
     Restarting,
-    Shutdown,
+    /// Why is kept to the end: it decides the exit status (`daemon::exit_status`).
+    Shutdown(ShutdownReason),
+}
+
+/// Why supervisord shuts down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownReason {
+    /// SIGTERM, SIGINT or SIGQUIT (the number).
+    Signal(i32),
+    /// `supervisor.shutdown` (RPC, supervisorctl).
+    Request,
+    /// The poll loop failed (logged critical).
+    LoopFailed,
+    /// An essential process exited with this status and will not be restarted.
+    EssentialExited(i32),
+    /// An essential process was terminated by this signal.
+    EssentialKilled(i32),
+    /// A process entered FATAL: an essential one, or any with `exit_on_fatal`.
+    Fatal,
 }
 
 pub struct Process {
@@ -69,8 +87,6 @@ pub struct Supervisor {
     pub(super) overrides: Overrides,
     pub log: MainLog,
     pub mood: Mood,
-    /// The exit status an essential process's end chose (`essential`); `None`: exit 0.
-    pub(super) exit_status: Option<i32>,
     /// Why supervisord is in its own FATAL state (statecode 2), if it is.
     pub(super) fatal: Option<String>,
     pub(super) last_kill_error: Option<String>,
@@ -132,7 +148,6 @@ impl Supervisor {
             overrides,
             log,
             mood: Mood::Running,
-            exit_status: None,
             fatal: None,
             last_kill_error: None,
             poller: Arc::new(Poller::new()?),
@@ -156,6 +171,14 @@ impl Supervisor {
             probe_pids: HashMap::new(),
             links: Default::default(),
         })
+    }
+
+    /// Enters mood SHUTDOWN for `reason`. The first reason stays: a signal or request that
+    /// comes while an essential process's end shuts supervisord down keeps its exit status.
+    pub fn shut_down(&mut self, reason: ShutdownReason) {
+        if !matches!(self.mood, Mood::Shutdown(_)) {
+            self.mood = Mood::Shutdown(reason);
+        }
     }
 
     pub fn poller(&self) -> &Arc<Poller> {
