@@ -12,7 +12,7 @@ use crate::events::handlers::{self, ResultHandler};
 use crate::events::listener::ListenerState;
 use crate::events::pool::{Pool, Queued};
 use crate::process::waitstatus::signal_name;
-use crate::process::ProcessState;
+use crate::process::{Now, ProcessState};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -121,7 +121,7 @@ impl Supervisor {
     /// (into this or another pool), so it repeats, a bounded number of times: whatever is still
     /// pending after that makes `next_timeout` zero and is delivered on the next turn.
     /// Then the log bytes held back for those events are written (`Supervisor::unlogged`).
-    pub(super) fn dispatch_pending(&mut self) {
+    pub(super) fn dispatch_pending(&mut self, now: Now) {
         for _ in 0..=self.groups.pools().len() {
             let Some(gi) = self
                 .groups
@@ -135,9 +135,17 @@ impl Supervisor {
             if let Some(ps) = self.groups[gi].pool.as_mut() {
                 ps.pending = false;
             }
-            self.dispatch(gi);
+            self.dispatch(gi, now);
         }
         self.flush_logs();
+    }
+
+    /// Every listener: the members of every pool.
+    pub(super) fn pool_members(&self) -> impl Iterator<Item = usize> + '_ {
+        self.groups
+            .pools()
+            .iter()
+            .flat_map(|&gid| self.groups[gid].members.iter().copied())
     }
 
     /// Some pool holds events not yet offered to its listeners.
@@ -160,7 +168,7 @@ impl Supervisor {
 
     /// Hands buffered events of the pool of group `gi` to its RUNNING+READY listeners,
     /// oldest first. (Nothing that runs here adds or removes groups, so `gi` stays valid.)
-    pub(super) fn dispatch(&mut self, gi: usize) {
+    pub(super) fn dispatch(&mut self, gi: usize, now: Now) {
         let mut collected = false;
         loop {
             let Some(ps) = self.groups.at(gi).and_then(|g| g.pool.as_ref()) else {
@@ -173,7 +181,7 @@ impl Supervisor {
                 // Busy listeners whose replies were left unread may be ready by now.
                 if !collected {
                     collected = true;
-                    if self.collect_group(gi) {
+                    if self.collect_group(gi, now) {
                         continue;
                     }
                 }
@@ -220,7 +228,7 @@ impl Supervisor {
                 .as_ref()
                 .is_some_and(|ps| ps.pool.is_empty());
             if idle && self.mood == Mood::Running {
-                self.park(id);
+                self.park(id, now.mono);
             }
         }
     }

@@ -61,7 +61,7 @@ impl Supervisor {
     /// A listener's stdout: the protocol, the result handler, and what follows from them.
     /// Delivery to a listener that became READY happens in the loop's dispatch (the pool is
     /// marked pending). `exited`: the listener's last words, read after it died.
-    pub(super) fn listener_output(&mut self, id: usize, data: &[u8], exited: bool) {
+    pub(super) fn listener_output(&mut self, id: usize, data: &[u8], exited: bool, now: Now) {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
@@ -80,18 +80,18 @@ impl Supervisor {
                     self.log
                         .debug_with(|| format!("{}: ACKNOWLEDGED -> READY", p.config.name));
                     if p.machine.awaits_ready() {
-                        self.apply(id, Input::Ready, Now::current());
+                        self.apply(id, Input::Ready, now);
                     }
                 }
                 Message::Result(body) => {
                     self.log
                         .debug_with(|| format!("{}: BUSY -> ACKNOWLEDGED", p.config.name));
-                    self.handle_result(id, &body);
+                    self.handle_result(id, &body, now);
                 }
                 Message::Garbage(what) if exited => {
                     self.log.warn(&format!("{}: {what}", p.config.name));
                 }
-                Message::Garbage(what) => self.listener_failed(id, &what),
+                Message::Garbage(what) => self.listener_failed(id, &what, now),
             }
         }
         self.messages = messages;
@@ -109,7 +109,7 @@ impl Supervisor {
     /// stopped as a failed start (Input::Failed): BACKOFF, another try after the delay, FATAL
     /// after startretries. Supervisor leaves it UNKNOWN, never to receive an event again;
     /// restarting it at once instead made a broken listener respawn in a tight loop.
-    fn listener_failed(&mut self, id: usize, what: &str) {
+    fn listener_failed(&mut self, id: usize, what: &str, now: Now) {
         let Some(p) = self.process_mut(id) else {
             return;
         };
@@ -127,7 +127,6 @@ impl Supervisor {
             ProcessState::Starting | ProcessState::Running
         );
         let held = p.in_flight_take();
-        let now = Now::current();
         let mut outcome = if running {
             "; stopping it as a failed start".to_string()
         } else {
@@ -159,18 +158,25 @@ impl Supervisor {
 
     /// A listener's stdout reached its end (`Supervisor::read_channel`): it can never answer
     /// again. If it is still running `HANGUP_GRACE` later, that is a violation.
-    pub(super) fn listener_hangup(p: &mut Process) {
+    pub(super) fn listener_hangup(p: &mut Process, now: Instant) {
         let running = p.machine.pid != 0;
         if let Some(l) = p.listener.as_mut() {
             l.protocol.hang_up();
             if running {
-                l.hangup_by = Some(Instant::now() + HANGUP_GRACE);
+                l.hangup_by = Some(now + HANGUP_GRACE);
             }
         }
     }
 
+    /// When the first hung-up listener's grace ends (`timers`).
+    pub(super) fn hangups_next(&self, _: Now) -> Option<Instant> {
+        self.pool_members()
+            .filter_map(|id| self.process(id)?.listener.as_ref()?.hangup_by)
+            .min()
+    }
+
     /// Listeners that closed their stdout and did not exit within `HANGUP_GRACE`.
-    pub(super) fn hangups_due(&mut self, now: Instant) {
+    pub(super) fn hangups_due(&mut self, now: Now) {
         // Only listeners can hang up: the pools' members, not every process.
         let listeners: Vec<usize> = self
             .groups
@@ -183,17 +189,17 @@ impl Supervisor {
                 .process(id)
                 .and_then(|p| p.listener.as_ref())
                 .and_then(|l| l.hangup_by)
-                .is_some_and(|d| d <= now);
+                .is_some_and(|d| d <= now.mono);
             if due {
                 if let Some(l) = self.process_mut(id).and_then(|p| p.listener.as_mut()) {
                     l.hangup_by = None;
                 }
-                self.listener_failed(id, "closed its stdout and kept running");
+                self.listener_failed(id, "closed its stdout and kept running", now);
             }
         }
     }
 
-    fn handle_result(&mut self, id: usize, body: &[u8]) {
+    fn handle_result(&mut self, id: usize, body: &[u8], now: Now) {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
@@ -228,7 +234,7 @@ impl Supervisor {
                     "{name}: rejected event {} {count} times (max_retry={max_retry}); the listener goes FATAL",
                     q.serial
                 ));
-                self.apply(id, Input::Retire, Now::current());
+                self.apply(id, Input::Retire, now);
             }
             self.rebuffer(&group, q);
         }

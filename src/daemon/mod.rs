@@ -25,6 +25,7 @@ pub mod source;
 pub mod startup;
 pub mod supervisor;
 mod ticks;
+mod timers;
 pub mod twiddle;
 pub mod update;
 

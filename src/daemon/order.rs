@@ -481,7 +481,6 @@ mod tests {
     use crate::config::{GroupConfig, GroupKind};
     use crate::log::MainLog;
     use crate::testutil::{config, process_config};
-    use std::time::Instant;
 
     /// db (autostart=false) <- app <- worker, each its own group; no process is spawned.
     fn sup() -> Supervisor {
@@ -514,7 +513,7 @@ mod tests {
         let now = Now::current();
         s.tick_all(now);
         // app and worker would autostart, but db is not RUNNING: nothing is due.
-        assert_eq!(s.next_timeout(Instant::now()), None);
+        assert_eq!(s.next_timeout(now), None);
         for name in ["db", "app", "worker"] {
             assert_eq!(s.state_of(id(&s, name)), Some(ProcessState::Stopped));
         }

@@ -5,6 +5,7 @@
 use super::source::Source;
 use super::supervisor::{Mood, Supervisor};
 use crate::output::{ReadResult, Stream};
+use crate::process::Now;
 use crate::sys::poller::Interest;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ pub(super) const COLLECT_DELAY: Duration = Duration::from_millis(100);
 
 impl Supervisor {
     /// Stops watching a busy listener's stdout until `COLLECT_DELAY` from now.
-    pub(super) fn park(&mut self, id: usize) {
+    pub(super) fn park(&mut self, id: usize, now: Instant) {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
@@ -36,7 +37,7 @@ impl Supervisor {
                 return;
             }
         }
-        l.collect_by = Some(Instant::now() + COLLECT_DELAY);
+        l.collect_by = Some(now + COLLECT_DELAY);
     }
 
     /// Watches a parked listener's stdout again.
@@ -67,14 +68,14 @@ impl Supervisor {
     }
 
     /// Reads what a parked listener wrote (without waiting). True if it was parked.
-    fn collect(&mut self, id: usize) -> bool {
+    fn collect(&mut self, id: usize, now: Now) -> bool {
         if self.process(id).is_none_or(|p| p.collect_by().is_none()) {
             return false;
         }
         // Replies are a few bytes, so one short read nearly always empties the pipe; the
         // bound only keeps a babbling listener from holding the loop.
         for _ in 0..16 {
-            match self.read_channel(id, Stream::Stdout) {
+            match self.read_channel(id, Stream::Stdout, now) {
                 ReadResult::Data(n) if n == self.buf.len() => {}
                 _ => break,
             }
@@ -83,11 +84,11 @@ impl Supervisor {
     }
 
     /// Collects every parked listener of group `gi`. True if there was any.
-    pub(super) fn collect_group(&mut self, gi: usize) -> bool {
+    pub(super) fn collect_group(&mut self, gi: usize, now: Now) -> bool {
         let mut any = false;
         let mut m = 0;
         while let Some(&id) = self.groups.at(gi).and_then(|g| g.members.get(m)) {
-            any |= self.collect(id);
+            any |= self.collect(id, now);
             m += 1;
         }
         any
@@ -102,9 +103,16 @@ impl Supervisor {
         }
     }
 
+    /// When the first parked listener is collected (`timers`).
+    pub(super) fn collect_next(&self, _: Now) -> Option<Instant> {
+        self.pool_members()
+            .filter_map(|id| self.process(id)?.collect_by())
+            .min()
+    }
+
     /// Parked listeners whose time ran out (all of them once supervisord is stopping):
     /// read their replies and watch them again.
-    pub(super) fn collect_due(&mut self, now: Instant) {
+    pub(super) fn collect_due(&mut self, now: Now) {
         let stopping = self.mood != Mood::Running;
         // Only the pools' members can be parked: no walk over every process each turn.
         for i in 0..self.groups.pools().len() {
@@ -114,9 +122,9 @@ impl Supervisor {
                 let due = self
                     .process(id)
                     .and_then(|p| p.collect_by())
-                    .is_some_and(|d| stopping || d <= now);
+                    .is_some_and(|d| stopping || d <= now.mono);
                 if due {
-                    self.collect(id);
+                    self.collect(id, now);
                     self.unpark(id);
                 }
                 m += 1;

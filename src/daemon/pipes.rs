@@ -7,6 +7,7 @@ use super::source::Source;
 use super::supervisor::{Process, Supervisor};
 use crate::log::MainLog;
 use crate::output::{OutputChannel, ReadResult, Stream};
+use crate::process::Now;
 use crate::sys::poller::{Interest, Poller};
 use std::os::fd::AsFd;
 use std::time::Instant;
@@ -58,11 +59,16 @@ impl Channels {
 }
 
 impl Supervisor {
+    /// When the first resting pipe is read again (`timers`).
+    pub(super) fn rest_next(&self, _: Now) -> Option<Instant> {
+        self.rest_due
+    }
+
     /// Reads the pipes whose rest (`OutputChannel::take_rest`) is over. A pipe that has
     /// more small pieces rests again at once; only one found empty is watched again, so a
     /// steadily chatty child costs one timer wake-up per rest and no epoll_ctl.
-    pub fn wake_rested(&mut self, now: Instant) {
-        if self.rest_due.is_none_or(|d| d > now) {
+    pub fn wake_rested(&mut self, now: Now) {
+        if self.rest_due.is_none_or(|d| d > now.mono) {
             return;
         }
         self.rest_due = None;
@@ -79,11 +85,11 @@ impl Supervisor {
                 let Some(until) = ch.rest_until else {
                     continue;
                 };
-                if until > now {
+                if until > now.mono {
                     self.rest_due = Some(self.rest_due.map_or(until, |d| d.min(until)));
                 } else {
                     ch.rest_until = None;
-                    self.read_channel(id, stream);
+                    self.read_channel(id, stream, now);
                 }
             }
         }
@@ -96,6 +102,7 @@ impl Supervisor {
         rest_due: &mut Option<Instant>,
         p: &mut Process,
         stream: Stream,
+        now: Instant,
     ) {
         let Some(ch) = p.channels.get_mut(stream) else {
             return;
@@ -107,7 +114,7 @@ impl Supervisor {
                 ch.silent = true;
             }
             if ch.silent {
-                let until = Instant::now() + crate::output::REST;
+                let until = now + crate::output::REST;
                 ch.rest_until = Some(until);
                 *rest_due = Some(rest_due.map_or(until, |d| d.min(until)));
             }
@@ -126,20 +133,20 @@ impl Supervisor {
     /// A watched descriptor of a process fired: a child pipe is readable (one read,
     /// delivered to its log, the listener protocol or PROCESS_LOG events), a stdin pipe
     /// writable again, a notify or check socket ready. (The signal pipe is the loop's.)
-    pub fn handle_fd(&mut self, source: Source) {
+    pub fn handle_fd(&mut self, source: Source, now: Now) {
         match source {
             Source::Output { id, stream } => {
-                self.read_channel(id, stream);
+                self.read_channel(id, stream, now);
             }
             Source::Stdin { id } => self.flush_stdin(id),
-            Source::Notify { id } => self.notify_readable(id),
-            Source::Check { id, purpose } => self.check_ready(id, purpose),
+            Source::Notify { id } => self.notify_readable(id, now),
+            Source::Check { id, purpose } => self.check_ready(id, purpose, now),
             Source::Signal => {}
         }
     }
 
     /// One read from the `stream` pipe of process `id`, delivered.
-    pub(super) fn read_channel(&mut self, id: usize, stream: Stream) -> ReadResult {
+    pub(super) fn read_channel(&mut self, id: usize, stream: Stream, now: Now) -> ReadResult {
         let strip = self.config.supervisord.strip_ansi;
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return ReadResult::Eof;
@@ -154,7 +161,14 @@ impl Supervisor {
             self.unlogged.push((id, stream));
         }
         if !matches!(r, ReadResult::Eof) {
-            Self::rest_or_watch(&self.poller, &mut self.log, &mut self.rest_due, p, stream);
+            Self::rest_or_watch(
+                &self.poller,
+                &mut self.log,
+                &mut self.rest_due,
+                p,
+                stream,
+                now.mono,
+            );
         }
         let Some(ch) = p.channels.get_mut(stream) else {
             return r;
@@ -171,7 +185,7 @@ impl Supervisor {
                     }
                     if protocol {
                         p.clear_collect_by();
-                        Self::listener_hangup(p);
+                        Self::listener_hangup(p, now.mono);
                     }
                 }
             }
@@ -181,10 +195,10 @@ impl Supervisor {
                 let mut small = [0u8; 256];
                 if let Some(dst) = small.get_mut(..n) {
                     dst.copy_from_slice(&self.buf[..n]);
-                    self.listener_output(id, &small[..n], false);
+                    self.listener_output(id, &small[..n], false, now);
                 } else {
                     let data = self.buf[..n].to_vec();
-                    self.listener_output(id, &data, false);
+                    self.listener_output(id, &data, false, now);
                 }
             }
             ReadResult::Data(_) => self.output_events(id, stream),
@@ -250,8 +264,9 @@ impl Supervisor {
         p.clear_collect_by();
         if !last_words.is_empty() {
             // Like Supervisor's drain at exit: a result the listener wrote before it died
-            // still counts (the event is not sent again).
-            self.listener_output(id, &last_words, true);
+            // still counts (the event is not sent again). A fresh reading: `reap` does not
+            // hand its `now` down to here.
+            self.listener_output(id, &last_words, true, Now::current());
         }
         for stream in Stream::BOTH {
             // A listener's last words on stdout still belong to the protocol, not to events.

@@ -6,7 +6,7 @@
 use super::supervisor::Supervisor;
 use crate::events::Event;
 use crate::process::Now;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What groups stopped together share: priority, and being a listener pool.
 type WaveKey = (i64, bool);
@@ -163,6 +163,11 @@ impl Supervisor {
 }
 
 impl Supervisor {
+    /// The drain's deadline while it waits (`timers`).
+    pub(super) fn drain_next(&self, _: Now) -> Option<Instant> {
+        self.drain_deadline
+    }
+
     /// Buffered events and busy listeners of every pool: what a drain waits for.
     pub(super) fn undelivered(&self) -> (usize, usize) {
         let pools = || self.groups.pools().iter().map(|&gid| &self.groups[gid]);

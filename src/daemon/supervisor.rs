@@ -21,7 +21,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const READ_CHUNK: usize = 128 * 1024;
 
@@ -399,7 +399,7 @@ impl Supervisor {
                 .is_some_and(|p| p.machine.tick_wanted(&p.config, may_start))
             {
                 // Dependencies gate the start; a gated process wakes nobody
-                // (`next_timeout`) until a dependency's state changes.
+                // (`machines_next`) until a dependency's state changes.
                 let may_start = may_start && self.deps_ready(id);
                 self.apply(id, Input::Tick { may_start }, now);
             }
@@ -409,51 +409,27 @@ impl Supervisor {
         }
     }
 
-    /// How long the loop may sleep: until the nearest timer, zero if a tick is due now, `None`
-    /// (forever) when nothing is pending.
-    pub fn next_timeout(&self, now: Instant) -> Option<Duration> {
+    /// When the machines next need a tick (`timers`): `now` if one is due or dependents
+    /// are queued (`order`), else their nearest timer.
+    pub(super) fn machines_next(&self, now: Now) -> Option<Instant> {
         let may_start = self.mood == Mood::Running;
-        if self.dispatch_due() || !self.links.due.is_empty() {
-            return Some(Duration::ZERO);
+        if !self.links.due.is_empty() {
+            return Some(now.mono);
         }
         let mut best: Option<Instant> = None;
         for p in self.procs.iter().flatten() {
             if p.machine.tick_due(&p.config, may_start) && self.deps_ready(p.id) {
-                return Some(Duration::ZERO);
+                return Some(now.mono);
             }
             if p.machine.state() == ProcessState::Backoff && !self.deps_ready(p.id) {
                 // Its retry waits for the dependency, whose state change wakes the loop.
                 continue;
             }
-            for d in [p.machine.next_deadline(&p.config), p.probe.next_deadline()]
-                .into_iter()
-                .flatten()
-            {
+            if let Some(d) = p.machine.next_deadline(&p.config) {
                 best = Some(best.map_or(d, |b| b.min(d)));
             }
         }
-        let collect = self
-            .groups
-            .pools()
-            .iter()
-            .flat_map(|&gid| self.groups[gid].members.iter())
-            .filter_map(|&id| {
-                let l = self.process(id)?.listener.as_ref()?;
-                l.collect_by.into_iter().chain(l.hangup_by).min()
-            })
-            .min();
-        for d in [
-            self.tick_deadline(now),
-            self.drain_deadline,
-            collect,
-            self.rest_due,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            best = Some(best.map_or(d, |b| b.min(d)));
-        }
-        best.map(|d| d.saturating_duration_since(now))
+        best
     }
 
     /// Reaps every exited child: managed ones finish their process, others (orphans reparented

@@ -3,7 +3,8 @@
 
 use super::supervisor::Supervisor;
 use crate::events::Event;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use crate::process::Now;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 pub(super) const TICKS: [(u64, &str); 3] = [(5, "TICK_5"), (60, "TICK_60"), (3600, "TICK_3600")];
 
@@ -18,8 +19,11 @@ impl Supervisor {
     }
 
     /// TICK_* events, only while some pool subscribes to them.
-    pub(super) fn emit_ticks(&mut self, wall: SystemTime) {
-        let secs = wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    pub(super) fn emit_ticks(&mut self, now: Now) {
+        let secs = now
+            .wall
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         for (i, (period, kind)) in TICKS.iter().enumerate() {
             if !self.tick_subscribed(i) {
                 self.tick_periods[i] = None;
@@ -37,20 +41,18 @@ impl Supervisor {
     }
 
     /// When the next subscribed TICK is due.
-    pub(super) fn tick_deadline(&self, now: Instant) -> Option<Instant> {
+    pub(super) fn tick_deadline(&self, now: Now) -> Option<Instant> {
         if !(0..TICKS.len()).any(|i| self.tick_subscribed(i)) {
             return None;
         }
-        let since = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let since = now.wall.duration_since(UNIX_EPOCH).unwrap_or_default();
         TICKS
             .iter()
             .enumerate()
             .filter(|&(i, _)| self.tick_subscribed(i))
             .map(|(_, (period, _))| {
                 let into = since.as_millis() as u64 % (period * 1000);
-                now + Duration::from_millis(period * 1000 - into)
+                now.mono + Duration::from_millis(period * 1000 - into)
             })
             .min()
     }
