@@ -21,10 +21,10 @@ pub struct Listener {
     /// The event sent to this listener and not answered yet.
     pub(super) in_flight: Option<Queued>,
     /// A busy listener whose stdout is not watched (nothing else waits for it, see
-    /// `events::COLLECT_DELAY`): its reply is read when its pool needs it, or by this time.
+    /// `park::COLLECT_DELAY`): its reply is read when its pool needs it, or by this time.
     pub(super) collect_by: Option<Instant>,
     /// A listener whose stdout reached its end while it ran: if it still runs at this time
-    /// (`events::HANGUP_GRACE`), it has broken the protocol rather than begun to exit.
+    /// (`HANGUP_GRACE`), it has broken the protocol rather than begun to exit.
     pub(super) hangup_by: Option<Instant>,
 }
 
