@@ -62,7 +62,7 @@ pub fn route<'a>(twiddlers: &'a [TwiddlerConfig], method: &str) -> Route<'a> {
 /// supervisor_twiddler's gate before every method: SHUTDOWN_STATE only while supervisord
 /// shuts down (not while it restarts), then the whitelist.
 pub fn admit(ctx: &Ctx, short: &str, whitelist: &[String]) -> Result<(), Fault> {
-    if ctx.sup.mood == Mood::Shutdown {
+    if matches!(ctx.sup.mood, Mood::Shutdown(_)) {
         return Err(Fault::plain(faults::SHUTDOWN_STATE));
     }
     if !whitelist.is_empty() && !whitelist.iter().any(|w| w == short) {

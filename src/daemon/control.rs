@@ -5,6 +5,7 @@
 use super::supervisor::{Group, Mood, Supervisor};
 use crate::config::{self, Config, GroupConfig, MainLogTarget};
 use crate::events::Event;
+use crate::output::Stream;
 use crate::process::waitstatus::signal_name;
 use crate::process::{spawn, Input, Now, ProcessState};
 use crate::sys::errno::{self, errno_name};
@@ -45,7 +46,7 @@ impl Supervisor {
             (Mood::Running, Some(_)) => (2, "FATAL"),
             (Mood::Running, None) => (1, "RUNNING"),
             (Mood::Restarting, _) => (0, "RESTARTING"),
-            (Mood::Shutdown, _) => (-1, "SHUTDOWN"),
+            (Mood::Shutdown(_), _) => (-1, "SHUTDOWN"),
         }
     }
 
@@ -62,7 +63,7 @@ impl Supervisor {
     }
 
     pub fn request_shutdown(&mut self) {
-        self.mood = Mood::Shutdown;
+        self.shut_down(super::supervisor::ShutdownReason::Request);
     }
 
     pub fn request_restart(&mut self) {
@@ -182,7 +183,7 @@ impl Supervisor {
     }
 
     fn flush_stdin_now(&mut self, id: usize, fresh: bool) -> Result<(), StdinClosed> {
-        let key = super::supervisor::stdin_key(id);
+        let key = super::source::Source::Stdin { id }.key();
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return Err(StdinClosed);
         };
@@ -252,9 +253,9 @@ impl Supervisor {
         };
         let mut result = Ok(());
         let paths = [p.stdout_path.clone(), p.stderr_path.clone()];
-        for (slot, path) in paths.iter().enumerate() {
+        for (stream, path) in Stream::BOTH.into_iter().zip(&paths) {
             let Some(path) = path else { continue };
-            let open = p.channels[slot].as_mut().and_then(|c| c.log.as_mut());
+            let open = p.channels.get_mut(stream).and_then(|c| c.log.as_mut());
             let r = match open {
                 Some(log) => log.clear(),
                 None if path.exists() => std::fs::remove_file(path)

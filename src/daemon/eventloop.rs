@@ -1,9 +1,12 @@
-//! The single poll loop: tick, deliver pending events, sleep until the nearest deadline or a
-//! readable fd, handle signals (SIGCHLD reaps) and child output. No fixed tick: an idle daemon
-//! does not wake up, and a busy pipe costs one epoll_wait per turn besides its read and write.
+//! The single poll loop: timers (`timers`), deliver pending events, sleep until the nearest
+//! deadline or a readable fd, handle signals (SIGCHLD reaps), child output and requests. No
+//! fixed tick: an idle daemon does not wake up, and a busy pipe costs one epoll_wait per turn
+//! besides its read and write. The clock is read once per turn, as it wakes up, and that
+//! `Now` is what everything in the turn sees.
 
 use super::signals::Signals;
-use super::supervisor::{Mood, Supervisor, SIGNAL_KEY};
+use super::source::Source;
+use super::supervisor::{Mood, ShutdownReason, Supervisor};
 use crate::api::routes::{self, Pending};
 use crate::api::Ctx;
 use crate::http::HttpRequest;
@@ -25,29 +28,29 @@ pub fn run(
     let mut pending: Vec<Pending> = Vec::new();
     // SAFETY: the signal pipe outlives this registration (deleted before returning).
     let signal_fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(signals.fd()) };
-    sup.poller().add(signal_fd, SIGNAL_KEY, Interest::Read)?;
+    sup.poller()
+        .add(signal_fd, Source::Signal.key(), Interest::Read)?;
     let mut events = Events::new();
+    let mut now = Now::current();
     // A signal that arrived before the loop (e.g. during startup) is handled first.
-    handle_signals(sup, signals);
+    handle_signals(sup, signals, now);
     // Children that exited before the SIGCHLD handler existed; afterwards only SIGCHLD reaps
     // (it always follows the last exit: reap() collects until waitpid has nothing more).
-    sup.reap(Now::current());
+    sup.reap(now);
     loop {
-        let now = Now::current();
-        sup.tick_all(now);
-        sup.emit_ticks(now.wall);
+        sup.timers_due(now);
         if !pending.is_empty() {
             routes::poll_pending(&mut Ctx::new(sup, now), &mut pending);
         }
         if sup.mood != Mood::Running && sup.shutdown_step(now) {
             break;
         }
-        sup.hangups_due(Instant::now());
-        sup.collect_due(Instant::now());
-        sup.wake_rested(Instant::now());
-        sup.probes_due(Now::current());
-        sup.dispatch_pending();
-        let mut timeout = sup.next_timeout(Instant::now());
+        sup.dispatch_pending(now);
+        // A fresh reading, the turn's only other one: a sleep counts from when it begins,
+        // or the turn's own work would be added to it.
+        let mut timeout = sup
+            .next_wake(now)
+            .map(|d| d.saturating_duration_since(Instant::now()));
         if !pending.is_empty() {
             // A request waiting for a state re-checks at least this often, like Supervisor's
             // deferred callbacks on its 1 s loop (a wait for a stop logs every 2 s).
@@ -59,19 +62,21 @@ pub fn run(
                 return Err(e);
             }
         }
+        // Time passes in the wait: the next turn begins here.
+        now = Now::current();
         for key in events.iter() {
-            if key == SIGNAL_KEY {
-                handle_signals(sup, signals);
-            } else {
-                sup.handle_fd(key);
+            match Source::from_key(key) {
+                Some(Source::Signal) => handle_signals(sup, signals, now),
+                Some(source) => sup.handle_fd(source, now),
+                None => {}
             }
         }
         // A line's event goes out before its log write (both in dispatch_pending), and both
         // before any request sees the log.
-        sup.dispatch_pending();
+        sup.dispatch_pending(now);
         // HTTP threads wake the poller with notify(): there is no event for them.
         while let Ok(req) = requests.try_recv() {
-            let mut ctx = Ctx::new(sup, Now::current());
+            let mut ctx = Ctx::new(sup, now);
             if let Some(p) = routes::handle(&mut ctx, req) {
                 pending.push(p);
             }
@@ -81,17 +86,17 @@ pub fn run(
     Ok(sup.mood)
 }
 
-fn handle_signals(sup: &mut Supervisor, signals: &mut Signals) {
+fn handle_signals(sup: &mut Supervisor, signals: &mut Signals, now: Now) {
     for sig in signals.take() {
         let name = signal_name(sig);
         match sig {
             libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
                 sup.log
                     .warn(&format!("received {name} indicating exit request"));
-                sup.mood = Mood::Shutdown;
+                sup.shut_down(ShutdownReason::Signal(sig));
             }
             libc::SIGHUP => {
-                if sup.mood == Mood::Shutdown {
+                if matches!(sup.mood, Mood::Shutdown(_)) {
                     sup.log
                         .warn("ignored SIGHUP indicating restart request (shutdown in progress)");
                 } else {
@@ -106,7 +111,7 @@ fn handle_signals(sup: &mut Supervisor, signals: &mut Signals) {
             }
             libc::SIGCHLD => {
                 sup.log.debug("received SIGCHLD indicating a child quit");
-                sup.reap(Now::current());
+                sup.reap(now);
             }
             _ => sup
                 .log

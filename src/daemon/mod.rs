@@ -1,18 +1,23 @@
 //! The supervisord daemon: start-up sequence, the state owner, the poll loop, signals, reaping
-//! and restart. `main` returns the process exit status (0 ok, 2 usage/config error, or the
-//! status an essential process chose: `essential`).
+//! and restart. `main` returns the process exit status (0 ok, 2 usage/config error, or what
+//! the shutdown's reason makes it: `exit_status`).
 
+mod actions;
 pub mod autolog;
 pub mod control;
+mod effects;
 pub mod environment;
 pub mod essential;
 pub mod eventloop;
 pub mod events;
 pub mod fcgi;
 pub mod groups;
+mod listener;
 pub mod options;
 pub mod order;
+mod park;
 mod pids;
+mod pipes;
 mod probes;
 pub mod rotate;
 pub mod shutdown;
@@ -20,6 +25,8 @@ pub mod signals;
 pub mod source;
 pub mod startup;
 pub mod supervisor;
+mod ticks;
+mod timers;
 pub mod twiddle;
 pub mod update;
 
@@ -30,13 +37,30 @@ use crate::log::MainLog;
 use options::Command;
 use signals::Signals;
 use std::path::{Path, PathBuf};
-use supervisor::{Mood, Supervisor};
+use supervisor::{Mood, ShutdownReason, Supervisor};
 
 const ROOT_SEARCH_WARNING: &str = "Supervisord is running as root and it is searching for its configuration file in default locations (including its current working directory); you probably want to specify a \"-c\" argument specifying an absolute path to a configuration file for improved security.";
 const ROOT_CRIT: &str = "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.";
 
 /// A usage or config error: printed as `Error: <text>` plus the help hint, exit 2.
 struct Fatal(String);
+
+/// supervisord's exit status when an essential process (or, with `exit_on_fatal`, any
+/// process) went FATAL. 0, 1 and 2 already mean success, failure and usage error, 126/127
+/// and 128+n are the shell's "cannot execute", "not found" and "killed by signal n"; 69 is
+/// sysexits' EX_UNAVAILABLE ("a service is unavailable"), documented in supervisord(8).
+pub const EXIT_FATAL: i32 = 69;
+
+/// The exit status of a shutdown, by its reason: what an orchestrator reads to learn why.
+pub fn exit_status(reason: ShutdownReason) -> i32 {
+    match reason {
+        ShutdownReason::Signal(_) | ShutdownReason::Request | ShutdownReason::LoopFailed => 0,
+        // As a shell reports it: the low byte of the status, 128+n for signal n.
+        ShutdownReason::EssentialExited(status) => status & 0xff,
+        ShutdownReason::EssentialKilled(sig) => 128 + sig,
+        ShutdownReason::Fatal => EXIT_FATAL,
+    }
+}
 
 pub fn main(args: Vec<String>) -> i32 {
     let argv0 = args
@@ -206,7 +230,8 @@ fn serve(
             Ok(m) => m,
             Err(e) => {
                 sup.log.critical(&format!("poll loop failed: {e}"));
-                Mood::Shutdown
+                sup.shut_down(ShutdownReason::LoopFailed);
+                sup.mood
             }
         };
         drop(servers);
@@ -214,10 +239,10 @@ fn serve(
         // before we exit or rebind.
         drop(requests);
         crate::http::server::wait_answers(std::time::Duration::from_secs(2));
-        if mood == Mood::Shutdown {
+        if let Mood::Shutdown(reason) = mood {
             let _ = std::fs::remove_file(&pidfile);
             sup.log.info("supervisord stopped");
-            return Ok(sup.exit_status());
+            return Ok(exit_status(reason));
         }
         sup.log.info("supervisord restarting");
         first = false;
@@ -278,5 +303,29 @@ fn open_main_log(log: &mut MainLog, config: &Config) -> Result<(), Fatal> {
             log.open_syslog();
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::supervisor;
+
+    #[test]
+    fn exit_status_by_reason() {
+        assert_eq!(exit_status(ShutdownReason::Signal(libc::SIGTERM)), 0);
+        assert_eq!(exit_status(ShutdownReason::Request), 0);
+        assert_eq!(exit_status(ShutdownReason::EssentialExited(3)), 3);
+        assert_eq!(exit_status(ShutdownReason::EssentialExited(256 + 7)), 7);
+        assert_eq!(exit_status(ShutdownReason::EssentialKilled(9)), 137);
+        assert_eq!(exit_status(ShutdownReason::Fatal), EXIT_FATAL);
+    }
+
+    #[test]
+    fn the_first_shutdown_reason_stays() {
+        let mut sup = supervisor(Vec::new());
+        sup.shut_down(ShutdownReason::Fatal);
+        sup.shut_down(ShutdownReason::Signal(libc::SIGTERM));
+        assert_eq!(sup.mood, Mood::Shutdown(ShutdownReason::Fatal));
     }
 }

@@ -490,7 +490,6 @@ mod tests {
     use crate::config::{GroupConfig, GroupKind};
     use crate::log::MainLog;
     use crate::testutil::{config, process_config};
-    use std::time::Instant;
 
     /// db (autostart=false) <- app <- worker, each its own group; no process is spawned.
     fn sup() -> Supervisor {
@@ -523,7 +522,7 @@ mod tests {
         let now = Now::current();
         s.tick_all(now);
         // app and worker would autostart, but db is not RUNNING: nothing is due.
-        assert_eq!(s.next_timeout(Instant::now()), None);
+        assert_eq!(s.next_timeout(now), None);
         for name in ["db", "app", "worker"] {
             assert_eq!(s.state_of(id(&s, name)), Some(ProcessState::Stopped));
         }
@@ -544,9 +543,13 @@ mod tests {
             s.apply(d, Input::Start, now);
             assert_eq!(s.state_of(d), Some(ProcessState::Backoff));
         }
-        let later = Instant::now() + std::time::Duration::from_secs(3600);
+        let wall = std::time::SystemTime::now();
+        let later = Now {
+            mono: now.mono + std::time::Duration::from_secs(3600),
+            wall,
+        };
         // Shutting down closes the gate for every process: due retries wake nobody.
-        s.mood = Mood::Shutdown;
+        s.mood = Mood::Shutdown(super::super::supervisor::ShutdownReason::Request);
         assert!(!s.may_start(db) && !s.may_start(app));
         assert_eq!(s.next_timeout(later), None);
         // Running, db's retry is due; app's waits for db.
@@ -556,8 +559,7 @@ mod tests {
         s.process_mut_for_tests(db).machine = Default::default();
         assert_eq!(s.next_timeout(later), None);
         // The tick agrees: app's retry, due by the clock, stays in BACKOFF.
-        let wall = std::time::SystemTime::now();
-        s.tick_all(Now { mono: later, wall });
+        s.tick_all(later);
         assert_eq!(s.state_of(app), Some(ProcessState::Backoff));
     }
 

@@ -116,6 +116,12 @@ impl Supervisor {
         }
     }
 
+    /// When the first check, check timeout or watchdog is due (`timers`).
+    pub(super) fn probes_next(&self, _: Now) -> Option<Instant> {
+        let procs = self.procs.iter().flatten();
+        procs.filter_map(|p| p.probe.next_deadline()).min()
+    }
+
     /// Starts the checks that are due, gives up the ones past their time, and restarts the
     /// processes whose watchdog expired.
     pub fn probes_due(&mut self, now: Now) {
@@ -146,7 +152,7 @@ impl Supervisor {
                 let slot = p.probe.slot(purpose);
                 if slot.next.is_some_and(|t| t <= now.mono) {
                     slot.next = None;
-                    self.start_check(id, purpose, now.mono);
+                    self.start_check(id, purpose, now);
                 }
             }
             let Some(p) = self.procs[id].as_mut() else {
@@ -163,7 +169,7 @@ impl Supervisor {
         }
     }
 
-    fn start_check(&mut self, id: usize, purpose: Purpose, now: Instant) {
+    fn start_check(&mut self, id: usize, purpose: Purpose, now: Now) {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
@@ -187,7 +193,7 @@ impl Supervisor {
         let check = match Check::start(target, &p.config) {
             Ok(check) => check,
             Err(e) => {
-                self.check_done(id, purpose, Err(e), Now::current());
+                self.check_done(id, purpose, Err(e), now);
                 return;
             }
         };
@@ -195,7 +201,7 @@ impl Supervisor {
             Check::Conn(c) => {
                 let key = Source::Check { id, purpose }.key();
                 if let Err(e) = self.poller.add(c.fd(), key, c.interest()) {
-                    self.check_done(id, purpose, Err(e.to_string()), Now::current());
+                    self.check_done(id, purpose, Err(e.to_string()), now);
                     return;
                 }
             }
@@ -205,12 +211,12 @@ impl Supervisor {
         }
         p.probe.slot(purpose).in_flight = Some(InFlight {
             check,
-            deadline: now + timeout,
+            deadline: now.mono + timeout,
         });
     }
 
     /// A check's socket is ready: one step of its exchange.
-    pub(super) fn check_ready(&mut self, id: usize, purpose: Purpose) {
+    pub(super) fn check_ready(&mut self, id: usize, purpose: Purpose, now: Now) {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
@@ -232,7 +238,7 @@ impl Supervisor {
         };
         unwatch(&self.poller, &slot.in_flight);
         slot.in_flight = None;
-        self.check_done(id, purpose, result, Now::current());
+        self.check_done(id, purpose, result, now);
     }
 
     /// A check finished (its in-flight record already gone): a readiness success makes the
@@ -338,7 +344,7 @@ impl Supervisor {
     }
 
     /// The notify socket has datagrams: each message becomes what it means.
-    pub(super) fn notify_readable(&mut self, id: usize) {
+    pub(super) fn notify_readable(&mut self, id: usize, now: Now) {
         let Some(p) = self.procs.get_mut(id).and_then(|p| p.as_mut()) else {
             return;
         };
@@ -354,7 +360,6 @@ impl Supervisor {
             &mut messages,
         );
         for m in messages {
-            let now = Now::current();
             let Some(p) = self.process_mut(id) else {
                 return;
             };

@@ -38,10 +38,10 @@ impl Supervisor {
                 p.config.stderr.backups,
             ),
         ];
-        for (slot, (stream, path, backups)) in logs.into_iter().enumerate() {
+        for (stream, path, backups) in logs {
             let Some(path) = path else { continue };
             // Both channels may name one file: the second finds it moved and reopens.
-            let open = p.channels[slot].as_mut().and_then(|c| c.log.as_mut());
+            let open = p.channels.get_mut(stream).and_then(|c| c.log.as_mut());
             let r = match open {
                 Some(log) => log.rotate_now(),
                 None => rotate_closed(&path, backups),

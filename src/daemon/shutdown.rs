@@ -8,7 +8,7 @@ use super::groups::Wave;
 use super::supervisor::Supervisor;
 use crate::events::Event;
 use crate::process::Now;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Shutdown progress, kept between steps.
 pub struct StopOrder {
@@ -145,6 +145,67 @@ impl Supervisor {
                     .is_some_and(|p| !p.machine.state().is_stopped())
             })
             .collect()
+    }
+}
+
+impl Supervisor {
+    /// The drain's deadline while it waits (`timers`).
+    pub(super) fn drain_next(&self, _: Now) -> Option<Instant> {
+        self.drain_deadline
+    }
+
+    /// Buffered events and busy listeners of every pool: what a drain waits for.
+    pub(super) fn undelivered(&self) -> (usize, usize) {
+        let pools = || self.groups.pools().iter().map(|&gid| &self.groups[gid]);
+        let buffered = pools()
+            .filter_map(|g| g.pool.as_ref())
+            .map(|ps| ps.pool.len())
+            .sum();
+        let busy = pools()
+            .flat_map(|g| g.members.iter())
+            .filter(|&&id| {
+                self.process(id)
+                    .is_some_and(|p| p.listener.as_ref().is_some_and(|l| l.in_flight.is_some()))
+            })
+            .count();
+        (buffered, busy)
+    }
+    /// Shutdown drain (project extension): before a listener pool is stopped, keep serving it
+    /// until nothing is buffered or in flight, or `event_drain_secs` pass. True when the group
+    /// with id `gid` may be stopped now.
+    pub(super) fn drained(&mut self, gid: usize, now: Now) -> bool {
+        let is_pool = self.groups.at(gid).is_some_and(|g| g.pool.is_some());
+        if !is_pool || self.drain_done {
+            return true;
+        }
+        let secs = self.config.supervisord.event_drain_secs;
+        let (buffered, busy) = self.undelivered();
+        if secs <= 0 || (buffered == 0 && busy == 0) {
+            if self.drain_deadline.is_some() {
+                self.log.info("event listeners drained");
+            }
+            self.drain_done = true;
+            self.drain_deadline = None;
+            return true;
+        }
+        match self.drain_deadline {
+            None => {
+                self.log.info(&format!(
+                    "waiting up to {secs} s for event listeners to take {buffered} buffered event(s)"
+                ));
+                self.drain_deadline = Some(now.mono + Duration::from_secs(secs as u64));
+                false
+            }
+            Some(d) if now.mono >= d => {
+                self.log.warn(&format!(
+                    "event drain timed out after {secs} s: {buffered} buffered event(s) dropped, {busy} in flight"
+                ));
+                self.drain_done = true;
+                self.drain_deadline = None;
+                true
+            }
+            Some(_) => false,
+        }
     }
 }
 

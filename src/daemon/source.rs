@@ -19,50 +19,54 @@ pub enum Source {
     Check { id: usize, purpose: Purpose },
 }
 
+/// The signal pipe's key.
+const SIGNAL: usize = 0;
 /// Keys below this are the loop's own (the signal pipe).
 const BASE: usize = 16;
 /// Slots per process.
 const SLOTS: usize = 8;
 
+/// A process's descriptors in slot order: the one table `key` and `from_key` share.
+#[rustfmt::skip]
+const KINDS: [fn(usize) -> Source; 6] = [
+    |id| Source::Output { id, stream: Stream::Stdout },
+    |id| Source::Output { id, stream: Stream::Stderr },
+    |id| Source::Stdin { id },
+    |id| Source::Notify { id },
+    |id| Source::Check { id, purpose: Purpose::Ready },
+    |id| Source::Check { id, purpose: Purpose::Health },
+];
+const _: () = assert!(KINDS.len() <= SLOTS);
+
 impl Source {
+    /// The process a descriptor belongs to (none for the loop's own).
+    fn process(self) -> Option<usize> {
+        match self {
+            Source::Signal => None,
+            Source::Output { id, .. }
+            | Source::Stdin { id }
+            | Source::Notify { id }
+            | Source::Check { id, .. } => Some(id),
+        }
+    }
+
     pub fn key(self) -> usize {
-        let (id, slot) = match self {
-            Source::Signal => return 0,
-            Source::Output { id, stream } => (id, (stream == Stream::Stderr) as usize),
-            Source::Stdin { id } => (id, 2),
-            Source::Notify { id } => (id, 3),
-            Source::Check { id, purpose } => (id, 4 + (purpose == Purpose::Health) as usize),
+        let Some(id) = self.process() else {
+            return SIGNAL;
         };
+        let slot = KINDS
+            .iter()
+            .position(|kind| kind(id) == self)
+            .expect("every Source has its slot in KINDS");
         BASE + id * SLOTS + slot
     }
 
     pub fn from_key(key: usize) -> Option<Source> {
-        if key == 0 {
+        if key == SIGNAL {
             return Some(Source::Signal);
         }
         let rel = key.checked_sub(BASE)?;
-        let id = rel / SLOTS;
-        Some(match rel % SLOTS {
-            0 => Source::Output {
-                id,
-                stream: Stream::Stdout,
-            },
-            1 => Source::Output {
-                id,
-                stream: Stream::Stderr,
-            },
-            2 => Source::Stdin { id },
-            3 => Source::Notify { id },
-            4 => Source::Check {
-                id,
-                purpose: Purpose::Ready,
-            },
-            5 => Source::Check {
-                id,
-                purpose: Purpose::Health,
-            },
-            _ => return None,
-        })
+        KINDS.get(rel % SLOTS).map(|kind| kind(rel / SLOTS))
     }
 }
 

@@ -7,6 +7,7 @@ use super::groups::Group;
 use super::supervisor::Supervisor;
 use crate::config::diff::{self, Change, GroupPlan};
 use crate::config::{GroupConfig, ProcessConfig};
+use crate::output::Stream;
 use crate::process::{Input, Now, ProcessState};
 use std::sync::Arc;
 
@@ -61,13 +62,13 @@ impl Supervisor {
             p.probe.next_ready = Some(new_ready);
         }
         let listener = p.listener.is_some();
-        for (slot, ch_cfg) in [(0, &cfg.stdout), (1, &cfg.stderr)] {
-            if let Some(ch) = p.channels[slot].as_mut() {
+        for (stream, ch_cfg) in [(Stream::Stdout, &cfg.stdout), (Stream::Stderr, &cfg.stderr)] {
+            if let Some(ch) = p.channels.get_mut(stream) {
                 if let Some(log) = ch.log.as_mut() {
                     log.set_limits(ch_cfg.maxbytes, ch_cfg.backups);
                 }
                 // A listener's stdout is its protocol: never PROCESS_LOG events (E14).
-                ch.set_events(ch_cfg.events_enabled && !(listener && slot == 0));
+                ch.set_events(ch_cfg.events_enabled && !(listener && stream == Stream::Stdout));
             }
         }
         p.config = cfg.into();

@@ -45,6 +45,8 @@ pub enum Stream {
 }
 
 impl Stream {
+    pub const BOTH: [Stream; 2] = [Stream::Stdout, Stream::Stderr];
+
     pub fn name(self) -> &'static str {
         match self {
             Stream::Stdout => "stdout",
