@@ -1,3 +1,5 @@
+use super::decode::{parse_call_with, Limits};
+use crate::rpc::value::{Key, Value};
 use super::*;
 
 /// Exactly what Python 3.11's `xmlrpc.client.dumps((1, 'a', True, [1,2], {'k': 'v'}),
