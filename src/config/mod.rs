@@ -19,7 +19,6 @@ mod load_tests;
 pub mod logline;
 pub mod model;
 pub mod pypath;
-pub mod pyrepr;
 mod reader;
 pub mod restart;
 mod source;

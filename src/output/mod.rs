@@ -6,9 +6,9 @@ pub mod capture;
 pub mod prefix;
 
 use crate::config::logline::LinePrefix;
-use crate::config::pyrepr::repr;
 use crate::config::LogLevel;
 use crate::log::{syslog, MainLog, RotatingFile};
+use crate::pyrepr::repr;
 use crate::sys::quota::{Permit, Quota};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
