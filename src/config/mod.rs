@@ -18,6 +18,7 @@ mod load_servers;
 mod load_tests;
 pub mod logline;
 pub mod model;
+pub mod probe;
 pub mod pypath;
 mod reader;
 pub mod restart;

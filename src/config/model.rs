@@ -120,8 +120,8 @@ pub struct ProcessConfig {
     pub essential: bool,
     /// The backoff/restart keys (project extension, `config::restart`).
     pub restart: RestartPolicy,
-    /// `ready=` and `watchdog_secs=` (project extension, `probe::spec`).
-    pub probe: crate::probe::ProbeConfig,
+    /// `ready=` and `watchdog_secs=` (project extension, `config::probe`).
+    pub probe: super::probe::ProbeConfig,
     /// `depends_on=` (project extension, `config::depends`): the names as written (expanded,
     /// split at commas), checked at load; resolved to processes by `depends::Index`.
     pub depends_on: Vec<String>,
