@@ -13,6 +13,7 @@ pub mod log;
 pub mod output;
 pub mod probe;
 pub mod process;
+pub mod pyrepr;
 pub mod rpc;
 pub mod sys;
 pub mod text;

@@ -9,6 +9,7 @@ use super::procs::{resolve, Target};
 use super::{call, Ctx, Deferred, Outcome};
 use crate::config::LogLevel;
 use crate::http::held::ReplyTo;
+use crate::http::request::percent_decode;
 use crate::http::server::{HttpRequest, Reply};
 use crate::rpc::codec;
 use crate::web::csrf;
@@ -19,25 +20,6 @@ pub struct Pending {
     method: String,
     reply: ReplyTo,
     deferred: Box<dyn Deferred>,
-}
-
-pub fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = |c: u8| (c as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn xml(body: String) -> Reply {
@@ -380,12 +362,5 @@ mod tests {
             status(&req("POST", "/index.html", true, &[host, form])),
             200
         );
-    }
-
-    #[test]
-    fn percent() {
-        assert_eq!(super::percent_decode("a%3Ab%20c"), "a:b c");
-        assert_eq!(super::percent_decode("bad%zz%"), "bad%zz%");
-        assert_eq!(super::percent_decode("t%C3%B6"), "tö");
     }
 }

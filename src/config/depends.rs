@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::model::{GroupConfig, GroupKind};
-use super::pyrepr::repr;
 use super::reader::Ctx;
 use super::ConfigError;
+use crate::pyrepr::repr;
 
 /// The items of a `depends_on` value: comma-separated, blanks around them and empty ones
 /// dropped, duplicates kept once.

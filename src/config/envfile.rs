@@ -45,7 +45,7 @@ pub fn env_file_list(value: &str) -> Result<Vec<EnvFile>, String> {
         if !path.starts_with('/') {
             return Err(format!(
                 "environment_file paths must be absolute, not {}",
-                super::pyrepr::repr(path)
+                crate::pyrepr::repr(path)
             ));
         }
         out.push(EnvFile {

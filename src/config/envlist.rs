@@ -2,7 +2,7 @@
 //! `shlex` tokenizer, so the forms 4.3 accepts give the same result; where 4.3 would silently
 //! truncate a value (README C10) this reports an error naming the variable instead.
 
-use super::pyrepr::repr;
+use crate::pyrepr::repr;
 
 /// A token of 4.3's tokenizer (legacy, non-POSIX `shlex` with `/.+-():` added to the word
 /// characters); quoted tokens keep their quotes.

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::pyrepr::{ascii, repr};
+use crate::pyrepr::{ascii, repr};
 
 /// A value an expansion name stands for: `process_num` and `numprocs` are integers, the rest
 /// strings (so `%(program_name)d` is an error, as in Python).

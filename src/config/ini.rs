@@ -3,8 +3,8 @@
 //! continuation lines, `[DEFAULT]`, merged duplicate sections. Every value remembers the file
 //! and line of its key so later errors can point at it.
 
-use super::pyrepr::{is_space, repr, strip};
 use super::ConfigError;
+use crate::pyrepr::{is_space, repr, strip};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;

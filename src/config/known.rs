@@ -3,7 +3,7 @@
 //! they were given twice; keys of known plugins get one INFO line instead.
 
 use super::ini::Ini;
-use super::pyrepr::repr;
+use crate::pyrepr::repr;
 
 const SUPERVISORD: &[&str] = &[
     "logfile",

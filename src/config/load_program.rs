@@ -65,11 +65,11 @@ pub fn processes(
     let restart = super::restart::read(&sec, &common)?;
     let essential = sec.conv("essential", "false", &common, boolean)?;
     // Project extension (issue #18): readiness probes.
-    let health = match sec.conv_opt("healthcheck", &common, crate::probe::spec::healthcheck)? {
+    let health = match sec.conv_opt("healthcheck", &common, super::probe::healthcheck)? {
         None => None,
         Some(target) => {
-            let n = |key, default| sec.conv(key, default, &common, crate::probe::spec::positive);
-            Some(crate::probe::spec::HealthConfig {
+            let n = |key, default| sec.conv(key, default, &common, super::probe::positive);
+            Some(super::probe::HealthConfig {
                 target,
                 interval: n("healthcheck_interval", "30")?,
                 timeout: n("healthcheck_timeout", "5")?,
@@ -78,20 +78,20 @@ pub fn processes(
                     "healthcheck_start_period",
                     "0",
                     &common,
-                    crate::probe::spec::seconds,
+                    super::probe::seconds,
                 )?,
                 action: sec.conv(
                     "healthcheck_action",
                     "restart",
                     &common,
-                    crate::probe::spec::health_action,
+                    super::probe::health_action,
                 )?,
             })
         }
     };
-    let probe = crate::probe::ProbeConfig {
-        ready: sec.conv("ready", "startsecs", &common, crate::probe::spec::ready)?,
-        watchdog_secs: sec.conv("watchdog_secs", "0", &common, crate::probe::spec::seconds)?,
+    let probe = super::probe::ProbeConfig {
+        ready: sec.conv("ready", "startsecs", &common, super::probe::ready)?,
+        watchdog_secs: sec.conv("watchdog_secs", "0", &common, super::probe::seconds)?,
         health,
     };
     if section.starts_with("eventlistener:") {

@@ -149,7 +149,7 @@ pub fn servers(ctx: &Ctx) -> Result<Servers, ConfigError> {
         let Some(file) = sec.get("file", &file_names)? else {
             return Err(sec.err(None, format!("section [{s}] has no file value")));
         };
-        let file = pypath::normalize_path(super::pyrepr::strip(&file));
+        let file = pypath::normalize_path(crate::pyrepr::strip(&file));
         // Collected aside so that a later error cannot leave half the messages.
         let mut msgs = Vec::new();
         let auth = auth(sec, &names, &mut msgs)?;

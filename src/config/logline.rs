@@ -6,10 +6,10 @@ use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::expand::Names;
-use super::pyrepr::repr;
 use super::reader::{Ctx, Sec};
 use super::types::boolean;
 use super::ConfigError;
+use crate::pyrepr::repr;
 
 /// Longest prefix accepted (after expansion): it is written before every line.
 const PREFIX_MAX: usize = 256;

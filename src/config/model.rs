@@ -120,8 +120,8 @@ pub struct ProcessConfig {
     pub essential: bool,
     /// The backoff/restart keys (project extension, `config::restart`).
     pub restart: RestartPolicy,
-    /// `ready=` and `watchdog_secs=` (project extension, `probe::spec`).
-    pub probe: crate::probe::ProbeConfig,
+    /// `ready=` and `watchdog_secs=` (project extension, `config::probe`).
+    pub probe: super::probe::ProbeConfig,
     /// `depends_on=` (project extension, `config::depends`): the names as written (expanded,
     /// split at commas), checked at load; resolved to processes by `depends::Index`.
     pub depends_on: Vec<String>,
@@ -272,7 +272,15 @@ pub struct Config {
     /// The `x` of each `[rpcinterface:x]` section, in file order.
     pub rpcinterfaces: Vec<String>,
     /// The sections that serve supervisor_twiddler's interface (`api::twiddler`).
-    pub twiddlers: Vec<super::twiddler::TwiddlerConfig>,
+    pub twiddlers: Vec<TwiddlerConfig>,
     /// Startup messages to write once the main log is open, in order.
     pub startup_messages: Vec<(LogLevel, String)>,
+}
+
+/// One twiddler interface (read by `config::twiddler`): its namespace (the `x` of its
+/// `[rpcinterface:x]` section) and the methods it allows (all when empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwiddlerConfig {
+    pub namespace: String,
+    pub whitelist: Vec<String>,
 }

@@ -6,8 +6,8 @@ use std::fmt::Display;
 
 use super::expand::{expand, Names, Val};
 use super::ini::{Entry, Ini, Location, Section};
-use super::pyrepr::repr;
 use super::ConfigError;
+use crate::pyrepr::repr;
 use std::rc::Rc;
 
 /// The state shared by every section's validation.

@@ -56,7 +56,7 @@ fn curve(s: &str) -> Result<BackoffCurve, String> {
         "exponential" => Ok(BackoffCurve::Exponential),
         _ => Err(format!(
             "invalid 'backoff' value {} (linear or exponential)",
-            super::pyrepr::repr(s)
+            crate::pyrepr::repr(s)
         )),
     }
 }

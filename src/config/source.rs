@@ -121,7 +121,7 @@ fn read_includes(src: &mut Sources, env: &Names, host: &str) -> Result<(), Confi
         ));
     };
     for pattern in files
-        .split(super::pyrepr::is_space)
+        .split(crate::pyrepr::is_space)
         .filter(|p| !p.is_empty())
     {
         let pattern = pypath::join(&src.here, pattern);

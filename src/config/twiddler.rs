@@ -6,6 +6,7 @@
 use super::expand::Val;
 use super::ini::{Ini, Location};
 use super::load_program::processes;
+pub use super::model::TwiddlerConfig;
 use super::model::{Config, ProcessConfig};
 use super::reader::Ctx;
 use super::types::{integer, list_of_strings};
@@ -13,14 +14,6 @@ use super::{known, ConfigError};
 
 /// The factory a `[rpcinterface:x]` section names to get the twiddler interface.
 pub const FACTORY: &str = "supervisor_twiddler.rpcinterface:make_twiddler_rpcinterface";
-
-/// One twiddler interface: its namespace (the `x` of its section) and the methods it allows
-/// (all when empty).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TwiddlerConfig {
-    pub namespace: String,
-    pub whitelist: Vec<String>,
-}
 
 /// The twiddler section `name` (`rpcinterface:x`): `whitelist` is its only option, as the
 /// factory takes no other argument (4.3 fails to start with a TypeError for another key).

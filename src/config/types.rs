@@ -8,68 +8,8 @@ use super::model::{AutoRestart, LogLevel};
 use super::pypath;
 
 pub use super::envlist::environment;
-use super::pyrepr::{repr, strip};
-
-/// Why Python's `int()` refused a string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IntError {
-    Invalid,
-    /// Valid syntax but beyond i64 (Python would accept it; nothing here needs such numbers).
-    Overflow,
-}
-
-/// Python `int(s, base)` for base 10 or 8: surrounding whitespace, a sign, `_` between digits,
-/// and for base 8 an optional `0o` prefix.
-pub fn py_int(s: &str, base: u32) -> Result<i64, IntError> {
-    let t = strip(s);
-    let (neg, mut rest) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut prefixed = false;
-    if base == 8 && (rest.starts_with("0o") || rest.starts_with("0O")) {
-        rest = &rest[2..];
-        prefixed = true;
-    }
-    let bytes = rest.as_bytes();
-    if bytes.is_empty() {
-        return Err(IntError::Invalid);
-    }
-    let mut value: i64 = 0;
-    let mut overflow = false;
-    let mut prev_digit = prefixed; // `0o_7` is allowed: an underscore may follow the prefix
-    let mut digits = 0;
-    for &b in bytes {
-        if b == b'_' {
-            if !prev_digit {
-                return Err(IntError::Invalid);
-            }
-            prev_digit = false;
-            continue;
-        }
-        let d = match (b as char).to_digit(base) {
-            Some(d) => d,
-            None => return Err(IntError::Invalid),
-        };
-        digits += 1;
-        prev_digit = true;
-        match value
-            .checked_mul(base as i64)
-            .and_then(|v| v.checked_add(d as i64))
-        {
-            Some(v) => value = v,
-            None => overflow = true,
-        }
-    }
-    if digits == 0 || !prev_digit {
-        return Err(IntError::Invalid);
-    }
-    if overflow {
-        return Err(IntError::Overflow);
-    }
-    Ok(if neg { -value } else { value })
-}
+use crate::pyrepr::{repr, strip};
+use crate::text::{py_int, IntError};
 
 /// Python's message for a failed `int(s)`; the repr is cut to 200 characters as CPython does.
 fn int_error(s: &str, e: IntError) -> String {
@@ -412,23 +352,6 @@ pub fn url(s: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn py_int_rules() {
-        assert_eq!(py_int(" 12 ", 10), Ok(12));
-        assert_eq!(py_int("+5", 10), Ok(5));
-        assert_eq!(py_int("-1", 10), Ok(-1));
-        assert_eq!(py_int("1_000", 10), Ok(1000));
-        assert_eq!(py_int("007", 10), Ok(7));
-        assert_eq!(py_int("1__0", 10), Err(IntError::Invalid));
-        assert_eq!(py_int("_1", 10), Err(IntError::Invalid));
-        assert_eq!(py_int("1_", 10), Err(IntError::Invalid));
-        assert_eq!(py_int("0x10", 10), Err(IntError::Invalid));
-        assert_eq!(py_int("1.5", 10), Err(IntError::Invalid));
-        assert_eq!(py_int("", 10), Err(IntError::Invalid));
-        assert_eq!(py_int("-", 10), Err(IntError::Invalid));
-        assert_eq!(py_int("99999999999999999999", 10), Err(IntError::Overflow));
-    }
 
     #[test]
     fn integer_error_text() {

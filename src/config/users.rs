@@ -5,7 +5,7 @@
 use std::ffi::{CStr, CString};
 
 use super::model::{Owner, UserSpec};
-use super::types::py_int;
+use crate::text::py_int;
 
 /// The fields of a passwd entry that configuration needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,8 +157,8 @@ pub fn group_list(user: &str, base: u32) -> Vec<u32> {
 fn numeric_id(s: &str) -> Option<Option<u32>> {
     match py_int(s, 10) {
         Ok(n) => Some(u32::try_from(n).ok()),
-        Err(super::types::IntError::Overflow) => Some(None),
-        Err(super::types::IntError::Invalid) => None,
+        Err(crate::text::IntError::Overflow) => Some(None),
+        Err(crate::text::IntError::Invalid) => None,
     }
 }
 

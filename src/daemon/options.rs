@@ -2,12 +2,12 @@
 //! rules, `crate::getopt`), the per-option value checks and the `-h` text, into config
 //! overrides.
 
-use crate::config::pyrepr::repr;
 use crate::config::types::{
     byte_size, existing_directory, existing_dirpath, integer, log_level, octal,
 };
 use crate::config::Overrides;
 use crate::getopt::{getopt, Spec};
+use crate::pyrepr::repr;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]

@@ -158,7 +158,7 @@ fn push_output_text(s: &mut String, data: &[u8]) {
         Ok(text) => s.push_str(text),
         Err(_) => {
             s.push_str(UNDECODABLE);
-            s.push_str(&crate::config::pyrepr::bytes_repr(data));
+            s.push_str(&crate::pyrepr::bytes_repr(data));
         }
     }
 }

@@ -4,7 +4,7 @@
 //! own stdout/stderr, see [`StdLog`]). A new handler is one more type implementing
 //! [`ResultHandler`].
 
-use crate::output::Stream;
+use crate::process::Stream;
 
 /// An action the `command` handler asks the daemon to carry out.
 #[derive(Debug, Clone, PartialEq, Eq)]

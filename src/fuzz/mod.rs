@@ -139,9 +139,7 @@ fn check_ini(ini: &Ini, text: &str) {
         assert!(!key.is_empty() && !key.contains(['=', ':']), "key {key:?}");
         assert_eq!(key, key.to_lowercase(), "keys are lower-cased");
         assert_eq!(
-            entry
-                .value
-                .trim_end_matches(crate::config::pyrepr::is_space),
+            entry.value.trim_end_matches(crate::pyrepr::is_space),
             entry.value
         );
         assert!(

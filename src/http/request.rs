@@ -2,7 +2,8 @@
 //! one deadline for the whole head (or body), not a timer restarted by each byte, so a client
 //! trickling bytes cannot hold its thread; the head parser (≤ `MAX_HEAD` bytes and
 //! `MAX_HEADERS` lines); and the body framing rules, which refuse what could smuggle a
-//! second request past a proxy (Transfer-Encoding, conflicting Content-Lengths).
+//! second request past a proxy (Transfer-Encoding, conflicting Content-Lengths). Also `%XX`
+//! decoding of paths and form fields.
 
 use super::limits::{MAX_BODY, MAX_HEAD, MAX_HEADERS};
 use std::fs::File;
@@ -296,6 +297,27 @@ pub fn read_head(r: &mut impl BufRead) -> Result<Option<Head>, HeadError> {
     }))
 }
 
+/// `%XX` escapes of a request path or query decoded; a `%` not followed by two hex digits
+/// stays as written, and bytes that are not UTF-8 become U+FFFD.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,5 +444,12 @@ mod tests {
         let mark = input.mark();
         assert!(!input.wait_request(Instant::now() + Duration::from_millis(20)));
         assert!(!input.received_since(mark));
+    }
+
+    #[test]
+    fn percent() {
+        assert_eq!(percent_decode("a%3Ab%20c"), "a:b c");
+        assert_eq!(percent_decode("bad%zz%"), "bad%zz%");
+        assert_eq!(percent_decode("t%C3%B6"), "tö");
     }
 }

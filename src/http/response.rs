@@ -1,10 +1,9 @@
 //! What goes back to a client: the `Reply` the main loop hands over, Supervisor's (medusa's)
-//! error pages, and writing a response in one writev under a deadline for the whole reply
-//! (a client that stops reading holds its thread only that long). Large reply bodies are
-//! recycled.
+//! error pages (with the HTML escaping the web UI shares, `esc`), the `Date:` format, and
+//! writing a response in one writev under a deadline for the whole reply (a client that
+//! stops reading holds its thread only that long). Large reply bodies are recycled.
 
 use super::limits::Timeouts;
-use super::tail;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
@@ -80,7 +79,7 @@ impl Reply {
     pub fn refused(status: u16, why: &str) -> Reply {
         let mut page = error_page(status);
         page.truncate(page.len() - "</body>\r\n".len());
-        page.push_str(&format!("<p>{}\r\n</body>\r\n", crate::web::html::esc(why)));
+        page.push_str(&format!("<p>{}\r\n</body>\r\n", esc(why)));
         Reply::Response {
             status,
             content_type: "text/html",
@@ -141,7 +140,7 @@ pub fn write_response(
     let mut head = format!(
         "HTTP/1.1 {status} {}\r\nServer: Medusa/1.12\r\nDate: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
         reason(status),
-        tail::httpdate_fmt(std::time::SystemTime::now()),
+        httpdate_fmt(std::time::SystemTime::now()),
         body.len()
     );
     for (k, v) in headers {
@@ -226,6 +225,51 @@ fn write_all_2(out: &File, mut a: &[u8], mut b: &[u8], deadline: Instant) -> io:
     Ok(())
 }
 
+/// Escapes text for HTML element content and double-quoted attribute values.
+pub fn esc(s: &str) -> String {
+    // Names, tokens and labels rarely need anything: copy them whole (a status page of ten
+    // thousand rows escapes some hundred thousand of them).
+    if s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+    {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters other than tab/newline are shown as U+FFFD, not passed through.
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// RFC 1123 date (`Thu, 26 Nov 2026 22:50:18 GMT`).
+pub fn httpdate_fmt(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as libc::time_t;
+    let tm = crate::sys::tm::utc(secs);
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[tm.tm_wday.clamp(0, 6) as usize],
+        tm.tm_mday,
+        crate::sys::tm::MONTHS[tm.tm_mon.clamp(0, 11) as usize],
+        tm.tm_year + 1900,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,5 +301,20 @@ mod tests {
             body.ends_with("<p>Origin &lt;x&gt; is not this site\r\n</body>\r\n"),
             "{body}"
         );
+    }
+
+    #[test]
+    fn escapes_markup_and_controls() {
+        assert_eq!(
+            esc("<script>\"a\"&'b'</script>"),
+            "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;&lt;/script&gt;"
+        );
+        assert_eq!(esc("a\x1b[31mb\n"), "a\u{fffd}[31mb\n");
+    }
+
+    #[test]
+    fn rfc1123() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_424_618);
+        assert_eq!(httpdate_fmt(t), "Fri, 04 Dec 2026 22:50:18 GMT");
     }
 }

@@ -7,7 +7,7 @@
 //! Supervisor's does. A stream that ends for any reason but the client leaving ends with its
 //! last chunk.
 
-use super::response::set_send_timeout;
+use super::response::{httpdate_fmt, set_send_timeout};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsRawFd, RawFd};
@@ -54,26 +54,6 @@ impl Sink<'_> {
 
 fn http_date(t: std::time::SystemTime) -> String {
     httpdate_fmt(t)
-}
-
-/// RFC 1123 date (`Thu, 26 Nov 2026 22:50:18 GMT`).
-pub fn httpdate_fmt(t: std::time::SystemTime) -> String {
-    let secs = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as libc::time_t;
-    let tm = crate::sys::tm::utc(secs);
-    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        DAYS[tm.tm_wday.clamp(0, 6) as usize],
-        tm.tm_mday,
-        crate::sys::tm::MONTHS[tm.tm_mon.clamp(0, 11) as usize],
-        tm.tm_year + 1900,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec
-    )
 }
 
 /// Waits up to `wait` (None: for ever) and tells whether the client hung up meanwhile.
@@ -254,11 +234,5 @@ mod tests {
         assert_eq!(at(&[line(10), line(2000)].concat()), 2010 - 1024);
         // The window's only line end is its last byte: keep the partial line too.
         assert_eq!(at(&line(3000)), 3000 - 1024);
-    }
-
-    #[test]
-    fn rfc1123() {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_424_618);
-        assert_eq!(super::httpdate_fmt(t), "Fri, 04 Dec 2026 22:50:18 GMT");
     }
 }

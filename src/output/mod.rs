@@ -6,9 +6,10 @@ pub mod capture;
 pub mod prefix;
 
 use crate::config::logline::LinePrefix;
-use crate::config::pyrepr::repr;
 use crate::config::LogLevel;
 use crate::log::{syslog, MainLog, RotatingFile};
+pub use crate::process::Stream;
+use crate::pyrepr::repr;
 use crate::sys::quota::{Permit, Quota};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -36,23 +37,6 @@ static GROWN_PIPES: Quota = Quota::new(GROWN_PIPES_MAX);
 /// when the pieces come slower than two rests apart (resting would save no wake-up).
 fn rest_after(n: usize, since: Option<Duration>) -> bool {
     n < REST_MIN && since.is_some_and(|d| d < 2 * REST)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
-
-impl Stream {
-    pub const BOTH: [Stream; 2] = [Stream::Stdout, Stream::Stderr];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Stream::Stdout => "stdout",
-            Stream::Stderr => "stderr",
-        }
-    }
 }
 
 /// Outcome of one read from a child pipe.

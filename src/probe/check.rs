@@ -3,7 +3,7 @@
 //! group so a timeout kills all of it). The loop watches the socket and reaps the command;
 //! this module never blocks.
 
-use super::spec::Target;
+use super::Target;
 use crate::config::ProcessConfig;
 use crate::sys::poller::Interest;
 use std::io;

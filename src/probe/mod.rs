@@ -7,9 +7,9 @@
 
 pub mod check;
 pub mod notify;
-pub mod spec;
 
-pub use spec::{HealthAction, HealthConfig, ProbeConfig, Ready, Target};
+/// The probe keys, typed where the configuration is read.
+pub use crate::config::probe::{HealthAction, HealthConfig, ProbeConfig, Ready, Target};
 
 use check::Check;
 use notify::NotifySocket;

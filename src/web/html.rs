@@ -1,30 +1,8 @@
 //! HTML building blocks of the web UI: escaping, URL quoting, the embedded stylesheet and the
 //! page frame. Every name and log byte goes through [`esc`].
 
-/// Escapes text for HTML element content and double-quoted attribute values.
-pub fn esc(s: &str) -> String {
-    // Names, tokens and labels rarely need anything: copy them whole (a status page of ten
-    // thousand rows escapes some hundred thousand of them).
-    if s.bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
-    {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters other than tab/newline are shown as U+FFFD, not passed through.
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Shared with the HTTP error pages, which are below the web UI.
+pub use crate::http::response::esc;
 
 /// Percent-encodes everything but unreserved characters (for query values).
 pub fn quote(s: &str) -> String {
@@ -93,15 +71,6 @@ pub fn page(title: &str, refresh: Option<String>, header: &str, body: &str) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup_and_controls() {
-        assert_eq!(
-            esc("<script>\"a\"&'b'</script>"),
-            "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;&lt;/script&gt;"
-        );
-        assert_eq!(esc("a\x1b[31mb\n"), "a\u{fffd}[31mb\n");
-    }
 
     #[test]
     fn quotes_query_values() {

@@ -12,8 +12,8 @@ pub mod metrics;
 pub mod status;
 pub mod tail;
 
-use crate::api::routes::percent_decode;
 use crate::api::Ctx;
+use crate::http::request::percent_decode;
 use crate::http::server::{HttpRequest, Reply};
 
 /// `application/x-www-form-urlencoded` (or a query string) → (name, value) pairs, in order.

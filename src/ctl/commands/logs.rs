@@ -4,10 +4,10 @@
 use super::follow::follow_to_stdout;
 use super::words;
 use crate::api::faults;
-use crate::config::types::py_int;
 use crate::ctl::client::CallError;
 use crate::ctl::controller::{exit, Controller};
 use crate::rpc::Value;
+use crate::text::py_int;
 
 const DEFAULT_BYTES: i64 = 1600;
 

@@ -1,4 +1,6 @@
+use super::decode::{parse_call_with, Limits};
 use super::*;
+use crate::rpc::value::{Key, Value};
 
 /// Exactly what Python 3.11's `xmlrpc.client.dumps((1, 'a', True, [1,2], {'k': 'v'}),
 /// 'supervisor.getState')` produces (generated with python3, pasted verbatim).
