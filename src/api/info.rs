@@ -32,7 +32,7 @@ pub fn uptime(secs: i64) -> String {
 
 /// `%b %d %I:%M %p` in local time, C locale (`Nov 26 10:48 PM`).
 pub fn stop_time(secs: i64) -> String {
-    let tm = crate::sys::tm::local(secs as libc::time_t);
+    let tm = crate::sys::tm::local(secs);
     let hour12 = match tm.tm_hour % 12 {
         0 => 12,
         h => h,

@@ -37,7 +37,7 @@ impl Timestamps {
     /// Appends the timestamp of `t` to `out`; false (nothing appended) if strftime gave nothing.
     pub fn render(&self, t: SystemTime, out: &mut Vec<u8>) -> bool {
         let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let tm = crate::sys::tm::local(d.as_secs() as libc::time_t);
+        let tm = crate::sys::tm::local(d.as_secs() as i64);
         match self {
             Timestamps::Iso8601 => {
                 let off = tm.tm_gmtoff;

@@ -255,7 +255,7 @@ pub fn httpdate_fmt(t: std::time::SystemTime) -> String {
     let secs = t
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0) as libc::time_t;
+        .unwrap_or(0) as i64;
     let tm = crate::sys::tm::utc(secs);
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     format!(

@@ -171,7 +171,7 @@ impl MainLog {
 /// `YYYY-MM-DD HH:MM:SS,mmm` in local time, milliseconds truncated.
 pub fn timestamp(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let tm = crate::sys::tm::local(d.as_secs() as libc::time_t);
+    let tm = crate::sys::tm::local(d.as_secs() as i64);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
         tm.tm_year + 1900,
