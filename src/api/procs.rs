@@ -5,6 +5,7 @@ use super::info;
 use super::params;
 use super::{CallResult, Ctx, Deferred, Outcome};
 use crate::daemon::control::{StdinError, STDIN_QUEUE_MAX};
+use crate::process::spawn::SpawnErrorKind;
 use crate::process::{Input, ProcessState};
 use crate::rpc::value::Value;
 
@@ -93,13 +94,12 @@ impl Deferred for StartWait {
 }
 
 fn start_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
-    if let Err(text) = ctx.sup.spawn_check(id) {
-        let code = if text.starts_with("can't find command") {
-            faults::NO_FILE
-        } else {
-            faults::NOT_EXECUTABLE
+    if let Err(e) = ctx.sup.spawn_check(id) {
+        let code = match e.kind() {
+            SpawnErrorKind::NotFound => faults::NO_FILE,
+            _ => faults::NOT_EXECUTABLE,
         };
-        return Outcome::Done(Err(Fault::new(code, text)));
+        return Outcome::Done(Err(Fault::new(code, e.to_string())));
     }
     match state(ctx, id) {
         Some(s) if s.is_running() => {

@@ -97,8 +97,9 @@ impl Supervisor {
     }
 
     /// Resolves the command as a spawn would; the error is the spawnerr text.
-    pub fn spawn_check(&self, id: usize) -> Result<(), String> {
-        let p = self.process(id).ok_or("no such process")?;
+    pub fn spawn_check(&self, id: usize) -> Result<(), spawn::SpawnError> {
+        let gone = || spawn::SpawnError::new(spawn::SpawnErrorKind::Gone, "no such process");
+        let p = self.process(id).ok_or_else(gone)?;
         // An unreadable environment file is no command fault: the spawn reports it as its
         // spawn error (BACKOFF), as any other failure to start.
         let Ok(env) = super::environment::build(&self.base_env, &self.config, &p.group, &p.config)
