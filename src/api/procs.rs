@@ -32,13 +32,7 @@ pub fn resolve(ctx: &Ctx, spec: &str) -> Result<Target, Fault> {
 fn namespec(ctx: &Ctx, id: usize) -> String {
     ctx.sup
         .process(id)
-        .map(|p| {
-            if p.group == p.config.name {
-                p.group.clone()
-            } else {
-                format!("{}:{}", p.group, p.config.name)
-            }
-        })
+        .map(|p| crate::namespec::namespec(&p.group, &p.config.name))
         .unwrap_or_default()
 }
 

@@ -148,7 +148,7 @@ fn members(ctx: &Ctx, group: Option<&str>) -> Vec<String> {
         .iter()
         .filter(|g| group.is_none_or(|n| g.config.name == n))
         .flat_map(|g| g.members.iter().filter_map(|&id| sup.process(id)))
-        .map(|p| format!("{}:{}", p.group, p.config.name))
+        .map(|p| crate::namespec::qualified(&p.group, &p.config.name))
         .collect()
 }
 
