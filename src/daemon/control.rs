@@ -33,20 +33,45 @@ pub enum StdinError {
     Full { queued: usize },
 }
 
+/// supervisord's own state, as getState reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaemonState {
+    Fatal,
+    Running,
+    Restarting,
+    Shutdown,
+}
+
+impl DaemonState {
+    /// (statecode, statename) of getState.
+    pub fn code_name(self) -> (i64, &'static str) {
+        match self {
+            DaemonState::Fatal => (2, "FATAL"),
+            DaemonState::Running => (1, "RUNNING"),
+            DaemonState::Restarting => (0, "RESTARTING"),
+            DaemonState::Shutdown => (-1, "SHUTDOWN"),
+        }
+    }
+}
+
 impl Supervisor {
     /// supervisord is RUNNING (not shutting down or restarting); FATAL counts as running.
     pub fn is_running(&self) -> bool {
         self.mood == Mood::Running
     }
 
+    pub fn daemon_state(&self) -> DaemonState {
+        match (self.mood, &self.fatal) {
+            (Mood::Running, Some(_)) => DaemonState::Fatal,
+            (Mood::Running, None) => DaemonState::Running,
+            (Mood::Restarting, _) => DaemonState::Restarting,
+            (Mood::Shutdown, _) => DaemonState::Shutdown,
+        }
+    }
+
     /// getState's (statecode, statename).
     pub fn state_code(&self) -> (i64, &'static str) {
-        match (self.mood, &self.fatal) {
-            (Mood::Running, Some(_)) => (2, "FATAL"),
-            (Mood::Running, None) => (1, "RUNNING"),
-            (Mood::Restarting, _) => (0, "RESTARTING"),
-            (Mood::Shutdown, _) => (-1, "SHUTDOWN"),
-        }
+        self.daemon_state().code_name()
     }
 
     /// Enters supervisord's FATAL state (kept until a restart); processes stay supervised.
