@@ -4,7 +4,7 @@
 
 use super::supervisor::{Group, Mood, Supervisor};
 use crate::config::{self, Config, GroupConfig, MainLogTarget};
-use crate::events::Event;
+use crate::events::{Event, EventKind};
 use crate::process::waitstatus::signal_name;
 use crate::process::{spawn, ProcessState};
 use crate::sys::errno::{self, errno_name};
@@ -79,7 +79,7 @@ impl Supervisor {
         self.log
             .critical(&format!("supervisord entered FATAL state: {cause}"));
         self.fatal = Some(cause.to_string());
-        self.emit(Event::new("SUPERVISOR_STATE_CHANGE_FATAL", cause));
+        self.emit(Event::new(EventKind::SupervisorStateChangeFatal, cause));
     }
 
     pub fn fatal_cause(&self) -> Option<&str> {
@@ -351,7 +351,7 @@ impl Supervisor {
             }
         }
         self.emit(Event::new(
-            "PROCESS_GROUP_REMOVED",
+            EventKind::ProcessGroupRemoved,
             format!("groupname:{name}\n"),
         ));
     }
@@ -359,7 +359,7 @@ impl Supervisor {
     /// sendRemoteCommEvent: a REMOTE_COMMUNICATION event with `type:<kind>\n<data>`.
     pub fn remote_comm_event(&mut self, kind: &str, data: &str) {
         self.emit(Event::new(
-            "REMOTE_COMMUNICATION",
+            EventKind::RemoteCommunication,
             format!("type:{kind}\n{data}"),
         ));
     }

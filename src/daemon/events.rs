@@ -9,6 +9,7 @@ use crate::events::event::{self, Event, StateInfo};
 use crate::events::handlers::{self, Action, ResultHandler, Verdict};
 use crate::events::listener::{ListenerState, Message};
 use crate::events::pool::{Pool, Queued};
+use crate::events::EventKind;
 use crate::output::{ReadResult, Stream};
 use crate::process::waitstatus::signal_name;
 use crate::process::{Input, Now, ProcessState};
@@ -21,7 +22,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// The global event serial: process-wide, so it survives restarts (events.md §7).
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(0);
 
-const TICKS: [(u64, &str); 3] = [(5, "TICK_5"), (60, "TICK_60"), (3600, "TICK_3600")];
+const TICKS: [(u64, EventKind); 3] = [
+    (5, EventKind::Tick5),
+    (60, EventKind::Tick60),
+    (3600, EventKind::Tick3600),
+];
 
 /// How long a busy listener's reply may wait unread while its pool has nothing else to send.
 /// Waking up for a reply nobody waits for was half of the daemon's wake-ups (and CPU) under a
@@ -671,7 +676,7 @@ impl Supervisor {
             let cur = secs / period;
             match self.tick_periods[i] {
                 Some(prev) if prev != cur => {
-                    self.emit(Event::new(kind, format!("when:{}", cur * period)));
+                    self.emit(Event::new(*kind, format!("when:{}", cur * period)));
                 }
                 _ => {}
             }
@@ -815,7 +820,7 @@ mod tests {
         assert_eq!(ps.pool.len(), 2);
         ps.pool.pop();
         let q = ps.pool.pop().unwrap();
-        assert_eq!(q.event.kind, "SUPERVISOR_STATE_CHANGE_FATAL");
+        assert_eq!(q.event.kind.name(), "SUPERVISOR_STATE_CHANGE_FATAL");
         assert_eq!(q.event.payload, "disk on fire");
         assert_eq!(sup.state_code(), (2, "FATAL"));
     }
@@ -823,7 +828,7 @@ mod tests {
     #[test]
     fn pools_get_only_what_they_subscribe_to() {
         let mut sup = with_pool(&["REMOTE_COMMUNICATION"]);
-        sup.emit(Event::new("TICK_5", "when:5"));
+        sup.emit(Event::new(EventKind::Tick5, "when:5"));
         assert_eq!(head(&sup), None);
         sup.remote_comm_event("t", "d");
         assert_eq!(

@@ -4,7 +4,7 @@
 //! one, not a walk over every process: the loop steps on every wake-up while children exit.
 
 use super::supervisor::Supervisor;
-use crate::events::Event;
+use crate::events::{Event, EventKind};
 use crate::process::Now;
 use std::time::Duration;
 
@@ -99,7 +99,7 @@ impl Supervisor {
     }
 
     fn stop_order_new(&mut self) -> StopOrder {
-        self.emit(Event::new("SUPERVISOR_STATE_CHANGE_STOPPING", ""));
+        self.emit(Event::new(EventKind::SupervisorStateChangeStopping, ""));
         // Programs first (highest priority down), listener pools last.
         let key = |sup: &Supervisor, gid: usize| {
             let g = &sup.groups[gid];
