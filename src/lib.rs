@@ -10,6 +10,7 @@ pub mod getopt;
 pub mod http;
 pub mod json;
 pub mod log;
+pub mod namespec;
 pub mod output;
 pub mod probe;
 pub mod process;

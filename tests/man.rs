@@ -1,6 +1,6 @@
 //! The man pages as a set: one footer, the sections each kind of page needs, and SEE ALSO
-//! naming every other page (the pages themselves are checked against the option and command
-//! tables by unit tests next to those).
+//! naming every other page; supervisord.8's OPTIONS against supervisord's option table
+//! (supervisorctl.1 is checked against the command table by unit tests next to it).
 
 use std::fs;
 use std::path::PathBuf;
@@ -82,5 +82,47 @@ fn see_also_names_every_other_page() {
                 "{file}: SEE ALSO lacks {other}:\n{see}"
             );
         }
+    }
+}
+
+/// The names an OPTIONS entry (the line after each `.TP`) gives: `-c`, `--configuration`.
+fn entry_names(options: &str) -> Vec<Vec<String>> {
+    let lines: Vec<&str> = options.lines().collect();
+    lines
+        .windows(2)
+        .filter(|w| w[0] == ".TP")
+        .map(|w| {
+            w[1].replace("\\-", "-")
+                .split([' ', ',', '"', '='])
+                .filter(|t| t.starts_with('-'))
+                .map(String::from)
+                .collect()
+        })
+        .collect()
+}
+
+/// Every option of supervisord's table (`daemon::options`, which also makes `-h` and the
+/// parser) has an entry of its own in supervisord.8 giving all its forms, and every entry
+/// names only options of the table.
+#[test]
+fn supervisord_8_lists_every_option_of_the_table() {
+    let text = page("supervisord.8");
+    let options = section(&text, "OPTIONS").unwrap_or_else(|| panic!("no OPTIONS"));
+    let entries = entry_names(options);
+    let mut known = Vec::new();
+    for (short, long) in supervisor::daemon::options::names() {
+        let mut forms: Vec<String> = short.iter().map(|c| format!("-{c}")).collect();
+        forms.extend(long.iter().map(|l| format!("--{l}")));
+        assert!(
+            entries.iter().any(|e| forms.iter().all(|f| e.contains(f))),
+            "supervisord.8 has no entry listing {forms:?}: {entries:?}"
+        );
+        known.extend(forms);
+    }
+    for name in entries.iter().flatten() {
+        assert!(
+            known.contains(name),
+            "supervisord.8 documents {name}, not in the table"
+        );
     }
 }

@@ -6,6 +6,7 @@ use super::params;
 use super::{CallResult, Ctx, Deferred, Outcome};
 use crate::daemon::control::{StdinError, STDIN_QUEUE_MAX};
 use crate::daemon::supervisor::Supervisor;
+use crate::process::spawn::SpawnErrorKind;
 use crate::process::{Input, ProcessState};
 use crate::rpc::value::Value;
 
@@ -37,13 +38,7 @@ pub fn resolve_in(sup: &Supervisor, spec: &str) -> Result<Target, Fault> {
 fn namespec(ctx: &Ctx, id: usize) -> String {
     ctx.sup
         .process(id)
-        .map(|p| {
-            if p.group == p.config.name {
-                p.group.clone()
-            } else {
-                format!("{}:{}", p.group, p.config.name)
-            }
-        })
+        .map(|p| crate::namespec::namespec(&p.group, &p.config.name))
         .unwrap_or_default()
 }
 
@@ -99,13 +94,12 @@ impl Deferred for StartWait {
 }
 
 fn start_one(ctx: &mut Ctx, id: usize, name: &str, wait: bool) -> Outcome {
-    if let Err(text) = ctx.sup.spawn_check(id) {
-        let code = if text.starts_with("can't find command") {
-            faults::NO_FILE
-        } else {
-            faults::NOT_EXECUTABLE
+    if let Err(e) = ctx.sup.spawn_check(id) {
+        let code = match e.kind() {
+            SpawnErrorKind::NotFound => faults::NO_FILE,
+            _ => faults::NOT_EXECUTABLE,
         };
-        return Outcome::Done(Err(Fault::new(code, text)));
+        return Outcome::Done(Err(Fault::new(code, e.to_string())));
     }
     match state(ctx, id) {
         Some(s) if s.is_running() => {

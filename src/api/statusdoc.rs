@@ -24,11 +24,7 @@ pub fn entry(info: &Value) -> Value {
     };
     let text = |k: &str| info.get(k).and_then(Value::as_str);
     if let (Some(group), Some(name), None) = (text("group"), text("name"), info.get("namespec")) {
-        let ns = if group == name {
-            name.to_string()
-        } else {
-            format!("{group}:{name}")
-        };
+        let ns = crate::namespec::namespec(group, name);
         members.push(("namespec".into(), Value::String(ns)));
     }
     Value::Struct(members)

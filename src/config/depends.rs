@@ -31,15 +31,6 @@ fn section_of(g: &GroupConfig, program: &str) -> String {
     }
 }
 
-/// How status output names a process: `name`, or `group:name` when they differ.
-fn display(group: &str, name: &str) -> String {
-    if group == name {
-        name.to_string()
-    } else {
-        format!("{group}:{name}")
-    }
-}
-
 /// Processes by program name and by group, built in one pass over the groups.
 pub struct Index<'a> {
     by_program: HashMap<&'a str, Vec<(&'a str, &'a str)>>,
@@ -202,7 +193,7 @@ fn check_cycles(
 fn cycle_error(ctx: &Ctx, nodes: &[(&GroupConfig, usize)], members: &[usize]) -> ConfigError {
     let name = |n: usize| {
         let (g, i) = nodes[n];
-        display(&g.name, &g.processes[i].name)
+        crate::namespec::namespec(&g.name, &g.processes[i].name)
     };
     let mut chain: Vec<String> = members.iter().map(|&n| name(n)).collect();
     chain.push(name(members[0]));

@@ -11,14 +11,7 @@ pub fn split(name: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// `process` if it is its group's name, else `group:process`.
-pub fn make(group: &str, process: &str) -> String {
-    if group == process {
-        process.to_string()
-    } else {
-        format!("{group}:{process}")
-    }
-}
+pub use crate::namespec::namespec as make;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 
 use super::supervisor::{Group, Mood, Supervisor};
 use crate::config::{self, Config, GroupConfig, MainLogTarget};
-use crate::events::Event;
+use crate::events::{Event, EventKind};
 use crate::output::Stream;
 use crate::process::waitstatus::signal_name;
 use crate::process::{spawn, Input, Now, ProcessState};
@@ -34,20 +34,45 @@ pub enum StdinError {
     Full { queued: usize },
 }
 
+/// supervisord's own state, as getState reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaemonState {
+    Fatal,
+    Running,
+    Restarting,
+    Shutdown,
+}
+
+impl DaemonState {
+    /// (statecode, statename) of getState.
+    pub fn code_name(self) -> (i64, &'static str) {
+        match self {
+            DaemonState::Fatal => (2, "FATAL"),
+            DaemonState::Running => (1, "RUNNING"),
+            DaemonState::Restarting => (0, "RESTARTING"),
+            DaemonState::Shutdown => (-1, "SHUTDOWN"),
+        }
+    }
+}
+
 impl Supervisor {
     /// supervisord is RUNNING (not shutting down or restarting); FATAL counts as running.
     pub fn is_running(&self) -> bool {
         self.mood == Mood::Running
     }
 
+    pub fn daemon_state(&self) -> DaemonState {
+        match (self.mood, &self.fatal) {
+            (Mood::Running, Some(_)) => DaemonState::Fatal,
+            (Mood::Running, None) => DaemonState::Running,
+            (Mood::Restarting, _) => DaemonState::Restarting,
+            (Mood::Shutdown(_), _) => DaemonState::Shutdown,
+        }
+    }
+
     /// getState's (statecode, statename).
     pub fn state_code(&self) -> (i64, &'static str) {
-        match (self.mood, &self.fatal) {
-            (Mood::Running, Some(_)) => (2, "FATAL"),
-            (Mood::Running, None) => (1, "RUNNING"),
-            (Mood::Restarting, _) => (0, "RESTARTING"),
-            (Mood::Shutdown(_), _) => (-1, "SHUTDOWN"),
-        }
+        self.daemon_state().code_name()
     }
 
     /// Enters supervisord's FATAL state (kept until a restart); processes stay supervised.
@@ -55,7 +80,7 @@ impl Supervisor {
         self.log
             .critical(&format!("supervisord entered FATAL state: {cause}"));
         self.fatal = Some(cause.to_string());
-        self.emit(Event::new("SUPERVISOR_STATE_CHANGE_FATAL", cause));
+        self.emit(Event::new(EventKind::SupervisorStateChangeFatal, cause));
     }
 
     pub fn fatal_cause(&self) -> Option<&str> {
@@ -97,8 +122,9 @@ impl Supervisor {
     }
 
     /// Resolves the command as a spawn would; the error is the spawnerr text.
-    pub fn spawn_check(&self, id: usize) -> Result<(), String> {
-        let p = self.process(id).ok_or("no such process")?;
+    pub fn spawn_check(&self, id: usize) -> Result<(), spawn::SpawnError> {
+        let gone = || spawn::SpawnError::new(spawn::SpawnErrorKind::Gone, "no such process");
+        let p = self.process(id).ok_or_else(gone)?;
         // An unreadable environment file is no command fault: the spawn reports it as its
         // spawn error (BACKOFF), as any other failure to start.
         let Ok(env) = super::environment::build(&self.base_env, &self.config, &p.group, &p.config)
@@ -325,7 +351,7 @@ impl Supervisor {
             }
         }
         self.emit(Event::new(
-            "PROCESS_GROUP_REMOVED",
+            EventKind::ProcessGroupRemoved,
             format!("groupname:{name}\n"),
         ));
     }
@@ -333,7 +359,7 @@ impl Supervisor {
     /// sendRemoteCommEvent: a REMOTE_COMMUNICATION event with `type:<kind>\n<data>`.
     pub fn remote_comm_event(&mut self, kind: &str, data: &str) {
         self.emit(Event::new(
-            "REMOTE_COMMUNICATION",
+            EventKind::RemoteCommunication,
             format!("type:{kind}\n{data}"),
         ));
     }

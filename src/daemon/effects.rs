@@ -39,7 +39,7 @@ impl Supervisor {
                 message: "process vanished".into(),
             };
         };
-        let plan = match spawn::prepare(&p.config, &env) {
+        let plan = match spawn::prepare(&p.config, &env).map_err(|e| e.to_string()) {
             Ok(plan) => plan,
             Err(message) => return Input::SpawnFailed { message },
         };

@@ -316,7 +316,7 @@ mod tests {
         assert_eq!(ps.pool.len(), 2);
         ps.pool.pop();
         let q = ps.pool.pop().unwrap();
-        assert_eq!(q.event.kind, "SUPERVISOR_STATE_CHANGE_FATAL");
+        assert_eq!(q.event.kind.name(), "SUPERVISOR_STATE_CHANGE_FATAL");
         assert_eq!(q.event.payload, "disk on fire");
         assert_eq!(sup.state_code(), (2, "FATAL"));
     }
@@ -324,7 +324,7 @@ mod tests {
     #[test]
     fn pools_get_only_what_they_subscribe_to() {
         let mut sup = with_pool(&["REMOTE_COMMUNICATION"]);
-        sup.emit(Event::new("TICK_5", "when:5"));
+        sup.emit(Event::new(crate::events::EventKind::Tick5, "when:5"));
         assert_eq!(head(&sup), None);
         sup.remote_comm_event("t", "d");
         assert_eq!(

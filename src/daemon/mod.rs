@@ -218,7 +218,7 @@ fn serve(
             sup.add_group(g);
         }
         sup.emit(crate::events::Event::new(
-            "SUPERVISOR_STATE_CHANGE_RUNNING",
+            crate::events::EventKind::SupervisorStateChangeRunning,
             "",
         ));
         sup.log.info(&format!(

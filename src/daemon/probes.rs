@@ -8,7 +8,7 @@ use super::pids::Owner;
 use super::source::Source;
 use super::supervisor::Supervisor;
 use crate::config::ProcessConfig;
-use crate::events::Event;
+use crate::events::{Event, EventKind};
 use crate::probe::check::{Check, Step};
 use crate::probe::notify::{Message, NotifySocket};
 use crate::probe::{retry_after, Health, HealthAction, InFlight, Purpose, Ready, TIMEOUT};
@@ -290,14 +290,14 @@ impl Supervisor {
         match verdict {
             Health::Healthy => {
                 self.log.info(&format!("{name} is healthy"));
-                self.emit(Event::new("PROCESS_HEALTH_HEALTHY", payload));
+                self.emit(Event::new(EventKind::ProcessHealthHealthy, payload));
             }
             Health::Unhealthy => {
                 let why = result.err().unwrap_or_default();
                 self.log.warn(&format!(
                     "{name} is unhealthy ({failures} failed health checks in a row, last: {why})"
                 ));
-                self.emit(Event::new("PROCESS_HEALTH_UNHEALTHY", payload));
+                self.emit(Event::new(EventKind::ProcessHealthUnhealthy, payload));
                 let message = format!("health check failed {failures} times ({why})");
                 match h.action {
                     HealthAction::Restart => self.apply(id, Input::Unhealthy { message }, now),

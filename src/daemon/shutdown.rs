@@ -6,7 +6,7 @@
 
 use super::groups::Wave;
 use super::supervisor::Supervisor;
-use crate::events::Event;
+use crate::events::{Event, EventKind};
 use crate::process::Now;
 use std::time::{Duration, Instant};
 
@@ -98,7 +98,7 @@ impl Supervisor {
     }
 
     fn stop_order_new(&mut self) -> StopOrder {
-        self.emit(Event::new("SUPERVISOR_STATE_CHANGE_STOPPING", ""));
+        self.emit(Event::new(EventKind::SupervisorStateChangeStopping, ""));
         // Programs first (highest priority down), listener pools last.
         let mut groups: Vec<(usize, Wave)> = self.groups.stop_order().collect();
         groups.reverse();

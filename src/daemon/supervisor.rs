@@ -255,7 +255,7 @@ impl Supervisor {
             .insert(Group::new(gc, members, global_env, socket, pool));
         self.groups_changed();
         self.emit(Event::new(
-            "PROCESS_GROUP_ADDED",
+            crate::events::EventKind::ProcessGroupAdded,
             format!("groupname:{name}\n"),
         ));
     }

@@ -2,11 +2,15 @@
 //! wall-clock multiples of their period.
 
 use super::supervisor::Supervisor;
-use crate::events::Event;
+use crate::events::{Event, EventKind};
 use crate::process::Now;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-pub(super) const TICKS: [(u64, &str); 3] = [(5, "TICK_5"), (60, "TICK_60"), (3600, "TICK_3600")];
+pub(super) const TICKS: [(u64, EventKind); 3] = [
+    (5, EventKind::Tick5),
+    (60, EventKind::Tick60),
+    (3600, EventKind::Tick3600),
+];
 
 impl Supervisor {
     /// Some pool subscribes to `TICKS[i]`.
@@ -32,7 +36,7 @@ impl Supervisor {
             let cur = secs / period;
             match self.tick_periods[i] {
                 Some(prev) if prev != cur => {
-                    self.emit(Event::new(kind, format!("when:{}", cur * period)));
+                    self.emit(Event::new(*kind, format!("when:{}", cur * period)));
                 }
                 _ => {}
             }

@@ -1,15 +1,16 @@
 //! One event: its concrete type and payload text, and the payload builders of events.md §8.
 
+use super::types::EventKind;
 use crate::process::ProcessState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub payload: String,
 }
 
 impl Event {
-    pub fn new(kind: &'static str, payload: impl Into<String>) -> Event {
+    pub fn new(kind: EventKind, payload: impl Into<String>) -> Event {
         Event {
             kind,
             payload: payload.into(),
@@ -19,7 +20,11 @@ impl Event {
     /// The output `next` would append to this PROCESS_LOG event: when it continues the same
     /// process, pid and channel, both are text, and the result stays within `max` bytes.
     pub fn mergeable<'a>(&self, next: &'a Event, max: usize) -> Option<&'a str> {
-        if self.kind != next.kind || !self.kind.starts_with("PROCESS_LOG_") {
+        let log = matches!(
+            self.kind,
+            EventKind::ProcessLogStdout | EventKind::ProcessLogStderr
+        );
+        if self.kind != next.kind || !log {
             return None;
         }
         let (head, body) = self.payload.split_once('\n')?;
@@ -74,7 +79,7 @@ impl Event {
         out.extend_from_slice(b" poolserial:");
         push_decimal(out, poolserial);
         out.extend_from_slice(b" eventname:");
-        out.extend_from_slice(self.kind.as_bytes());
+        out.extend_from_slice(self.kind.name().as_bytes());
         out.extend_from_slice(b" len:");
         push_decimal(out, self.payload.chars().count() as u64);
         out.push(b'\n');
@@ -82,16 +87,16 @@ impl Event {
     }
 }
 
-pub fn state_event_name(s: ProcessState) -> &'static str {
+pub fn state_event_kind(s: ProcessState) -> EventKind {
     match s {
-        ProcessState::Stopped => "PROCESS_STATE_STOPPED",
-        ProcessState::Starting => "PROCESS_STATE_STARTING",
-        ProcessState::Running => "PROCESS_STATE_RUNNING",
-        ProcessState::Backoff => "PROCESS_STATE_BACKOFF",
-        ProcessState::Stopping => "PROCESS_STATE_STOPPING",
-        ProcessState::Exited => "PROCESS_STATE_EXITED",
-        ProcessState::Fatal => "PROCESS_STATE_FATAL",
-        ProcessState::Unknown => "PROCESS_STATE_UNKNOWN",
+        ProcessState::Stopped => EventKind::ProcessStateStopped,
+        ProcessState::Starting => EventKind::ProcessStateStarting,
+        ProcessState::Running => EventKind::ProcessStateRunning,
+        ProcessState::Backoff => EventKind::ProcessStateBackoff,
+        ProcessState::Stopping => EventKind::ProcessStateStopping,
+        ProcessState::Exited => EventKind::ProcessStateExited,
+        ProcessState::Fatal => EventKind::ProcessStateFatal,
+        ProcessState::Unknown => EventKind::ProcessStateUnknown,
     }
 }
 
@@ -121,7 +126,7 @@ pub fn process_state(i: &StateInfo) -> Event {
         ProcessState::Exited => format!("{base} expected:{} pid:{}", i.expected as u8, i.pid),
         ProcessState::Fatal | ProcessState::Unknown => base,
     };
-    Event::new(state_event_name(i.to), payload)
+    Event::new(state_event_kind(i.to), payload)
 }
 
 /// The project's PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY: exit status, or the killing signal.
@@ -136,7 +141,7 @@ pub fn exited_unexpectedly(
         Err(sig) => format!("signal:{sig}"),
     };
     Event::new(
-        "PROCESS_STATE_CHANGE_EXITED_UNEXPECTEDLY",
+        EventKind::ProcessStateChangeExitedUnexpectedly,
         format!("processname:{name} groupname:{group} from_state:RUNNING pid:{pid} {how}"),
     )
 }
@@ -165,9 +170,9 @@ fn push_output_text(s: &mut String, data: &[u8]) {
 
 pub fn process_log(name: &str, group: &str, pid: i32, stream: &str, data: &[u8]) -> Event {
     let kind = if stream == "stdout" {
-        "PROCESS_LOG_STDOUT"
+        EventKind::ProcessLogStdout
     } else {
-        "PROCESS_LOG_STDERR"
+        EventKind::ProcessLogStderr
     };
     let mut payload = String::with_capacity(64 + name.len() + group.len() + data.len());
     payload.push_str("processname:");
@@ -195,9 +200,9 @@ fn push_decimal(out: &mut Vec<u8>, n: u64) {
 
 pub fn process_comm(name: &str, group: &str, pid: i32, stream: &str, data: &[u8]) -> Event {
     let kind = if stream == "stdout" {
-        "PROCESS_COMMUNICATION_STDOUT"
+        EventKind::ProcessCommunicationStdout
     } else {
-        "PROCESS_COMMUNICATION_STDERR"
+        EventKind::ProcessCommunicationStderr
     };
     Event::new(
         kind,
@@ -224,7 +229,7 @@ mod tests {
             expected: false,
         };
         let e = process_state(&i);
-        assert_eq!(e.kind, "PROCESS_STATE_BACKOFF");
+        assert_eq!(e.kind, EventKind::ProcessStateBackoff);
         assert_eq!(
             e.payload,
             "processname:quick groupname:quick from_state:STARTING tries:1"
@@ -260,7 +265,7 @@ mod tests {
 
     #[test]
     fn len_counts_characters() {
-        let e = Event::new("REMOTE_COMMUNICATION", "héllo wörld\n");
+        let e = Event::new(EventKind::RemoteCommunication, "héllo wörld\n");
         assert!(e.notification("s", 0, "p", 0).contains(" len:12\n"));
     }
 

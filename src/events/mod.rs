@@ -8,3 +8,4 @@ pub mod pool;
 pub mod types;
 
 pub use event::Event;
+pub use types::EventKind;

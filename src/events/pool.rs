@@ -7,6 +7,7 @@
 //! then costs a listener a few round trips instead of one per pipe read.
 
 use super::event::Event;
+use super::types::EventKind;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -49,7 +50,8 @@ const MERGE_MAX: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Pool {
     pub name: String,
-    subscriptions: Vec<String>,
+    /// Parsed once from `events=`: the loop asks for every event.
+    subscriptions: Vec<EventKind>,
     buffer: VecDeque<Queued>,
     buffer_size: usize,
     next_poolserial: u64,
@@ -62,7 +64,10 @@ impl Pool {
     pub fn new(name: &str, subscriptions: &[String], buffer_size: i64) -> Pool {
         Pool {
             name: name.to_string(),
-            subscriptions: subscriptions.to_vec(),
+            subscriptions: subscriptions
+                .iter()
+                .filter_map(|s| EventKind::parse(s))
+                .collect(),
             buffer: VecDeque::new(),
             buffer_size: buffer_size.max(1) as usize,
             next_poolserial: 0,
@@ -72,14 +77,8 @@ impl Pool {
         }
     }
 
-    pub fn subscribes(&self, kind: &str) -> bool {
-        self.subscriptions
-            .iter()
-            .any(|s| super::types::covers(s, kind))
-    }
-
-    pub fn subscriptions(&self) -> &[String] {
-        &self.subscriptions
+    pub fn subscribes(&self, kind: EventKind) -> bool {
+        self.subscriptions.iter().any(|s| s.covers(kind))
     }
 
     pub fn len(&self) -> usize {
@@ -160,14 +159,14 @@ mod tests {
     use super::*;
 
     fn ev(n: u64) -> Rc<Event> {
-        Rc::new(Event::new("TICK_5", format!("when:{n}")))
+        Rc::new(Event::new(EventKind::Tick5, format!("when:{n}")))
     }
 
     #[test]
     fn fifo_overflow_and_rebuffer() {
         let mut p = Pool::new("p", &["TICK".to_string()], 2);
-        assert!(p.subscribes("TICK_5"));
-        assert!(!p.subscribes("PROCESS_STATE_RUNNING"));
+        assert!(p.subscribes(EventKind::Tick5));
+        assert!(!p.subscribes(EventKind::ProcessStateRunning));
         assert_eq!(p.accept(10, ev(0)), None);
         assert_eq!(p.accept(11, ev(1)), None);
         assert_eq!(p.accept(12, ev(2)), Some(10), "oldest dropped");

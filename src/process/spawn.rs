@@ -56,12 +56,52 @@ pub struct Child {
 
 const DEFAULT_PATH: &str = "/bin:/usr/bin:/usr/local/bin";
 
+/// Why a command cannot be spawned, found before the fork: the kind for callers that choose
+/// by it (the API's NO_FILE or NOT_EXECUTABLE fault), the text Supervisor's spawnerr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnError {
+    kind: SpawnErrorKind,
+    text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnErrorKind {
+    /// `command=` does not split into words, is empty or holds a NUL byte.
+    BadCommand,
+    /// No file by that name (Supervisor's "can't find command").
+    NotFound,
+    /// A file that is a directory, has no execute bit or may not be run by us.
+    NotExecutable,
+    /// The process is no longer configured.
+    Gone,
+}
+
+impl SpawnError {
+    pub fn new(kind: SpawnErrorKind, text: impl Into<String>) -> SpawnError {
+        SpawnError {
+            kind,
+            text: text.into(),
+        }
+    }
+
+    pub fn kind(&self) -> SpawnErrorKind {
+        self.kind
+    }
+}
+
+impl std::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// Resolves the command and builds the plan; the error is Supervisor's spawnerr text.
-pub fn prepare(cfg: &ProcessConfig, env: &[(String, String)]) -> Result<SpawnPlan, String> {
+pub fn prepare(cfg: &ProcessConfig, env: &[(String, String)]) -> Result<SpawnPlan, SpawnError> {
+    let bad = |text: String| SpawnError::new(SpawnErrorKind::BadCommand, text);
     let words = cmdline::split(&cfg.command)
-        .map_err(|e| format!("can't parse command '{}': {e}", cfg.command))?;
+        .map_err(|e| bad(format!("can't parse command '{}': {e}", cfg.command)))?;
     let Some(program) = words.first() else {
-        return Err("command is empty".to_string());
+        return Err(bad("command is empty".to_string()));
     };
     let path_var = env
         .iter()
@@ -71,7 +111,7 @@ pub fn prepare(cfg: &ProcessConfig, env: &[(String, String)]) -> Result<SpawnPla
         .unwrap_or(DEFAULT_PATH);
     let path = resolve(program, path_var, cfg.directory.as_deref())?;
     let cstr = |s: &[u8]| {
-        CString::new(s).map_err(|_| format!("command '{}' contains a NUL byte", cfg.command))
+        CString::new(s).map_err(|_| bad(format!("command '{}' contains a NUL byte", cfg.command)))
     };
     let argv = words
         .iter()
@@ -122,7 +162,14 @@ fn is_executable(p: &Path) -> bool {
 /// Finds the file to exec. Improvements over Supervisor (README P10): a relative path with a
 /// slash is taken relative to the program's `directory`, and the PATH search skips entries that
 /// are not executable files (reporting the first existing one if none is).
-fn resolve(program: &str, path_var: &str, directory: Option<&str>) -> Result<PathBuf, String> {
+fn resolve(program: &str, path_var: &str, directory: Option<&str>) -> Result<PathBuf, SpawnError> {
+    let not_found = || {
+        SpawnError::new(
+            SpawnErrorKind::NotFound,
+            format!("can't find command '{program}'"),
+        )
+    };
+    let not_executable = |text: String| SpawnError::new(SpawnErrorKind::NotExecutable, text);
     let chosen = if program.contains('/') {
         let p = Path::new(program);
         match directory {
@@ -138,20 +185,26 @@ fn resolve(program: &str, path_var: &str, directory: Option<&str>) -> Result<Pat
             Some(c) => c.clone(),
             None => match candidates.iter().find(|c| c.exists()) {
                 Some(c) => c.clone(),
-                None => return Err(format!("can't find command '{program}'")),
+                None => return Err(not_found()),
             },
         }
     };
-    let meta = std::fs::metadata(&chosen).map_err(|_| format!("can't find command '{program}'"))?;
+    let meta = std::fs::metadata(&chosen).map_err(|_| not_found())?;
     let shown = chosen.display();
     if meta.is_dir() {
-        return Err(format!("command at '{shown}' is a directory"));
+        return Err(not_executable(format!(
+            "command at '{shown}' is a directory"
+        )));
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(format!("command at '{shown}' is not executable"));
+        return Err(not_executable(format!(
+            "command at '{shown}' is not executable"
+        )));
     }
     if !is_executable(&chosen) {
-        return Err(format!("no permission to run command '{shown}'"));
+        return Err(not_executable(format!(
+            "no permission to run command '{shown}'"
+        )));
     }
     Ok(chosen)
 }
@@ -505,21 +558,31 @@ mod tests {
     fn resolve_errors_have_supervisor_texts() {
         let dir = TempDir::new("resolve");
         let d = dir.path();
+        let err = |r: Result<PathBuf, SpawnError>| r.map_err(|e| (e.kind(), e.to_string()));
         assert_eq!(
-            resolve("nope-xyz", "/nonexistent", None),
-            Err("can't find command 'nope-xyz'".into())
+            err(resolve("nope-xyz", "/nonexistent", None)),
+            Err((
+                SpawnErrorKind::NotFound,
+                "can't find command 'nope-xyz'".into()
+            ))
         );
         std::fs::create_dir(d.join("adir")).unwrap();
         let shown = d.join("adir").display().to_string();
         assert_eq!(
-            resolve(&shown, "", None),
-            Err(format!("command at '{shown}' is a directory"))
+            err(resolve(&shown, "", None)),
+            Err((
+                SpawnErrorKind::NotExecutable,
+                format!("command at '{shown}' is a directory")
+            ))
         );
         let f = d.join("noexec");
         std::fs::write(&f, "x").unwrap();
         assert_eq!(
-            resolve(&f.display().to_string(), "", None),
-            Err(format!("command at '{}' is not executable", f.display()))
+            err(resolve(&f.display().to_string(), "", None)),
+            Err((
+                SpawnErrorKind::NotExecutable,
+                format!("command at '{}' is not executable", f.display())
+            ))
         );
     }
 
@@ -543,13 +606,19 @@ mod tests {
 
     #[test]
     fn prepare_reports_parse_and_empty_errors() {
-        let cfg = process_config("p", "echo 'x");
+        let err = |command: &str| {
+            let e = prepare(&process_config("p", command), &[]).err();
+            e.map(|e| (e.kind(), e.to_string()))
+        };
+        let bad = SpawnErrorKind::BadCommand;
         assert_eq!(
-            prepare(&cfg, &[]).err(),
-            Some("can't parse command 'echo 'x': No closing quotation".into())
+            err("echo 'x"),
+            Some((
+                bad,
+                "can't parse command 'echo 'x': No closing quotation".into()
+            ))
         );
-        let cfg = process_config("p", "  ");
-        assert_eq!(prepare(&cfg, &[]).err(), Some("command is empty".into()));
+        assert_eq!(err("  "), Some((bad, "command is empty".into())));
     }
 
     fn run_to_end(cfg: &ProcessConfig, env: &[(String, String)]) -> (String, String, i32) {

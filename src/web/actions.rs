@@ -55,33 +55,57 @@ fn state_of(ctx: &Ctx, ns: &str) -> Option<ProcessState> {
     }
 }
 
-fn error(ns: &str, f: &Fault) -> String {
-    format!("ERROR: Process {ns}: {}", f.text)
+/// What an action did: the message for the page, and whether it is a failure (decided where
+/// the outcome is known, never read back from the text).
+struct Said {
+    failed: bool,
+    text: String,
 }
 
-fn start(ctx: &mut Ctx, ns: &str) -> String {
+impl Said {
+    fn done(text: String) -> Said {
+        Said {
+            failed: false,
+            text,
+        }
+    }
+
+    /// A failure; its message starts with `ERROR: `, which the status page styles.
+    fn error(what: impl std::fmt::Display) -> Said {
+        Said {
+            failed: true,
+            text: format!("ERROR: {what}"),
+        }
+    }
+}
+
+fn error(ns: &str, f: &Fault) -> Said {
+    Said::error(format_args!("Process {ns}: {}", f.text))
+}
+
+fn start(ctx: &mut Ctx, ns: &str) -> Said {
     match run(ctx, "supervisor.startProcess", &[s(ns), Value::Bool(false)]) {
         Ok(_) if state_of(ctx, ns) == Some(ProcessState::Running) => {
-            format!("Process {ns} started")
+            Said::done(format!("Process {ns} started"))
         }
-        Ok(_) => format!("Process {ns} is starting"),
+        Ok(_) => Said::done(format!("Process {ns} is starting")),
         Err(f) => error(ns, &f),
     }
 }
 
-fn stop(ctx: &mut Ctx, ns: &str) -> String {
+fn stop(ctx: &mut Ctx, ns: &str) -> Said {
     match run(ctx, "supervisor.stopProcess", &[s(ns), Value::Bool(false)]) {
         Ok(_) if state_of(ctx, ns).is_some_and(|s| s.is_stopped()) => {
-            format!("Process {ns} stopped")
+            Said::done(format!("Process {ns} stopped"))
         }
-        Ok(_) => format!("Process {ns} is stopping"),
+        Ok(_) => Said::done(format!("Process {ns} is stopping")),
         Err(f) => error(ns, &f),
     }
 }
 
 /// `restartProcess` with wait=False: a running process is stopped and started again once
 /// stopped, one that is not running is started.
-fn restart(ctx: &mut Ctx, ns: &str) -> String {
+fn restart(ctx: &mut Ctx, ns: &str) -> Said {
     match run(
         ctx,
         "supervisor.restartProcess",
@@ -89,27 +113,27 @@ fn restart(ctx: &mut Ctx, ns: &str) -> String {
     ) {
         Ok(_) => match resolve(ctx, ns) {
             Ok(Target::One(id)) if ctx.sup.restart_pending(id) => {
-                format!("Process {ns} is restarting")
+                Said::done(format!("Process {ns} is restarting"))
             }
-            _ => format!("Process {ns} restarted"),
+            _ => Said::done(format!("Process {ns} restarted")),
         },
         Err(f) => error(ns, &f),
     }
 }
 
-fn clearlog(ctx: &mut Ctx, ns: &str) -> String {
+fn clearlog(ctx: &mut Ctx, ns: &str) -> Said {
     match run(ctx, "supervisor.clearProcessLogs", &[s(ns)]) {
-        Ok(_) => format!("Log for {ns} cleared"),
+        Ok(_) => Said::done(format!("Log for {ns} cleared")),
         Err(f) => error(ns, &f),
     }
 }
 
 /// Summarises a group/all result array: `<what> <done>`, plus the failures.
-fn summary(what: &str, done: &str, r: CallResult) -> String {
+fn summary(what: &str, done: &str, r: CallResult) -> Said {
     let items = match r {
         Ok(Value::Array(items)) => items,
         Ok(_) => Vec::new(),
-        Err(f) => return format!("ERROR: {what}: {}", f.text),
+        Err(f) => return Said::error(format_args!("{what}: {}", f.text)),
     };
     let mut errors = Vec::new();
     for item in &items {
@@ -130,11 +154,11 @@ fn summary(what: &str, done: &str, r: CallResult) -> String {
         }
     }
     if items.is_empty() {
-        format!("{what}: nothing to do")
+        Said::done(format!("{what}: nothing to do"))
     } else if errors.is_empty() {
-        format!("{what} {done} ({} processes)", items.len())
+        Said::done(format!("{what} {done} ({} processes)", items.len()))
     } else {
-        format!("ERROR: {what}: {}", errors.join("; "))
+        Said::error(format_args!("{what}: {}", errors.join("; ")))
     }
 }
 
@@ -144,25 +168,30 @@ fn members(ctx: &Ctx, group: Option<&str>) -> Vec<String> {
         .iter()
         .filter(|g| group.is_none_or(|n| g.config.name == n))
         .flat_map(|g| g.members.iter().filter_map(|&id| sup.process(id)))
-        .map(|p| format!("{}:{}", p.group, p.config.name))
+        .map(|p| crate::namespec::qualified(&p.group, &p.config.name))
         .collect()
 }
 
-fn restart_many(ctx: &mut Ctx, what: &str, names: Vec<String>) -> String {
+fn restart_many(ctx: &mut Ctx, what: &str, names: Vec<String>) -> Said {
     let errors: Vec<String> = names
         .iter()
         .map(|ns| restart(ctx, ns))
-        .filter(|m| m.starts_with("ERROR"))
+        .filter(|m| m.failed)
+        .map(|m| m.text)
         .collect();
     if errors.is_empty() {
-        format!("{what} restarting ({} processes)", names.len())
+        Said::done(format!("{what} restarting ({} processes)", names.len()))
     } else {
-        errors.join("; ")
+        // Each failure already says ERROR.
+        Said {
+            failed: true,
+            text: errors.join("; "),
+        }
     }
 }
 
 /// Performs `action`; returns the message for the page.
-pub fn perform(ctx: &mut Ctx, form: &[(String, String)]) -> Result<String, String> {
+fn perform(ctx: &mut Ctx, form: &[(String, String)]) -> Result<Said, String> {
     let action = field(form, "action").unwrap_or("");
     let name = field(form, "processname").unwrap_or("");
     let group = field(form, "group").unwrap_or("");
@@ -175,7 +204,7 @@ pub fn perform(ctx: &mut Ctx, form: &[(String, String)]) -> Result<String, Strin
     };
     let f = false;
     Ok(match action {
-        "refresh" => "Page refreshed".to_string(),
+        "refresh" => Said::done("Page refreshed".to_string()),
         "start" => need(name, "processname").map(|_| start(ctx, name))?,
         "stop" => need(name, "processname").map(|_| stop(ctx, name))?,
         "restart" => need(name, "processname").map(|_| restart(ctx, name))?,
@@ -193,7 +222,7 @@ pub fn perform(ctx: &mut Ctx, form: &[(String, String)]) -> Result<String, Strin
         "restartgroup" => {
             need(group, "group")?;
             if ctx.sup.group(group).is_none() {
-                format!("ERROR: Group {group}: BAD_NAME: {group}")
+                Said::error(format_args!("Group {group}: BAD_NAME: {group}"))
             } else {
                 let names = members(ctx, Some(group));
                 restart_many(ctx, &format!("Group {group}"), names)
@@ -232,8 +261,8 @@ pub fn post(ctx: &mut Ctx, req: &HttpRequest) -> Reply {
         return refused(ctx, "missing, invalid or expired form token");
     }
     let message = match perform(ctx, &form) {
-        Ok(m) => m,
-        Err(e) => format!("ERROR: {e}"),
+        Ok(said) => said.text,
+        Err(e) => Said::error(e).text,
     };
     ctx.sup.log.info(&format!("web UI: {message}"));
     let location = format!(

@@ -3,6 +3,7 @@
 //! listing the others, one per line.
 
 use super::status::namespec;
+use crate::daemon::control::DaemonState;
 use crate::daemon::supervisor::Supervisor;
 use crate::http::server::Reply;
 use crate::probe::Health;
@@ -11,9 +12,9 @@ use crate::process::ProcessState;
 /// The problems, empty when healthy.
 pub fn problems(sup: &Supervisor) -> Vec<String> {
     let mut out = Vec::new();
-    let (_, state) = sup.state_code();
-    if state != "RUNNING" {
-        out.push(format!("supervisord {state}"));
+    let state = sup.daemon_state();
+    if state != DaemonState::Running {
+        out.push(format!("supervisord {}", state.code_name().1));
     }
     for id in sup.process_ids() {
         let Some(p) = sup.process(id) else { continue };

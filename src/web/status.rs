@@ -13,11 +13,7 @@ use crate::process::ProcessState;
 
 /// `group:name`, or `name` when the group is named after its only program.
 pub fn namespec(p: &Process) -> String {
-    if p.group == p.config.name {
-        p.config.name.clone()
-    } else {
-        format!("{}:{}", p.group, p.config.name)
-    }
+    crate::namespec::namespec(&p.group, &p.config.name)
 }
 
 /// CSS class of a state badge.
