@@ -209,8 +209,7 @@ fn a_cycle_is_a_config_error_naming_every_member() {
          [program:b]\ncommand=sleep 1\ndepends_on=a\n",
     )
     .expect("write conf");
-    let c = conf.display().to_string();
-    let (code, _, err) = run_supervisord(&["-n", "-c", &c], dir.path());
+    let (code, _, err) = run_conf(&conf, dir.path());
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("depends_on makes a cycle: a -> b -> a"),
