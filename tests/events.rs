@@ -72,6 +72,15 @@ fn remote_recorder(tag: &str, mode: &str, extra: &str) -> Daemon {
     d
 }
 
+/// Sends the event `t`/`data` to the ready `rec` and waits up to `secs` for `line` in the
+/// main log; the pid `rec` had before.
+fn send_until(d: &Daemon, data: &str, line: &str, secs: u64) -> i32 {
+    let first = d.pid_of("rec").unwrap();
+    remote(d, "t", data);
+    d.wait_log(line, secs);
+    first
+}
+
 fn payloads_for(d: &Daemon, name: &str, needle: &str) -> Vec<(String, String)> {
     records(d, name)
         .into_iter()
@@ -256,9 +265,9 @@ fn garbage_restarts_the_listener_without_losing_the_event() {
         return;
     }
     let d = remote_recorder("ev-garbage", "garbage-first", "");
-    let first = d.pid_of("rec").unwrap();
-    remote(&d, "t", "keep me");
-    d.wait_log(
+    let first = send_until(
+        &d,
+        "keep me",
         "rec: event listener protocol violation: bad result line: 'this is not the protocol'; stopping it as a failed start",
         10,
     );
@@ -331,9 +340,9 @@ fn a_listener_that_closes_its_stdout_is_restarted_and_loses_no_event() {
         return;
     }
     let d = remote_recorder("ev-hangup", "hangup-first", "buffer_size=4");
-    let first = d.pid_of("rec").unwrap();
-    remote(&d, "t", "held");
-    d.wait_log(
+    let first = send_until(
+        &d,
+        "held",
         "rec: event listener protocol violation: closed its stdout and kept running; stopping it as a failed start",
         15,
     );
