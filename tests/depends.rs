@@ -110,10 +110,8 @@ fn stop_of_a_dependency_stops_its_dependents_first() {
     assert!(line_of(&log, "stopped: worker") < line_of(&log, "stopped: app"));
     assert!(line_of(&log, "stopped: app") < line_of(&log, "stopped: db"));
     // Stopping a dependent alone leaves its dependencies alone.
-    act(&d, "supervisor.startProcess", "worker", true)
-    .expect("start worker");
-    act(&d, "supervisor.stopProcess", "worker", true)
-    .expect("stop worker");
+    act(&d, "supervisor.startProcess", "worker", true).expect("start worker");
+    act(&d, "supervisor.stopProcess", "worker", true).expect("stop worker");
     assert_eq!(state(&d, "app"), "RUNNING");
     assert_eq!(state(&d, "db"), "RUNNING");
 }
@@ -160,8 +158,7 @@ fn autostart_waits_for_a_dependency_started_by_hand() {
     let woke = switches() - before;
     assert!(woke <= 2, "the daemon woke {woke} times while app waited");
     assert_eq!(state(&d, "app"), "STOPPED");
-    act(&d, "supervisor.startProcess", "db", true)
-    .expect("start db");
+    act(&d, "supervisor.startProcess", "db", true).expect("start db");
     wait_until(10, "app RUNNING", || state(&d, "app") == "RUNNING");
 }
 
@@ -179,12 +176,10 @@ fn depends_on_restart_follows_a_dependency_restart() {
     wait_until(10, "all RUNNING", || {
         state(&d, "app") == "RUNNING" && state(&d, "other") == "RUNNING"
     });
-    act(&d, "supervisor.stopProcess", "db", true)
-    .expect("stop");
+    act(&d, "supervisor.stopProcess", "db", true).expect("stop");
     assert_eq!(state(&d, "app"), "STOPPED");
     assert_eq!(state(&d, "other"), "STOPPED");
-    act(&d, "supervisor.startProcess", "db", true)
-    .expect("start");
+    act(&d, "supervisor.startProcess", "db", true).expect("start");
     // app follows db; other (no depends_on_restart) stays stopped.
     wait_until(10, "app RUNNING again", || state(&d, "app") == "RUNNING");
     assert_eq!(state(&d, "other"), "STOPPED");
@@ -275,8 +270,7 @@ fn update_applies_added_and_changed_dependencies() {
     assert!(text.contains("worker: added process group"), "{text}");
     wait_until(10, "worker RUNNING", || state(&d, "worker") == "RUNNING");
     // The new links hold: stopping db stops worker, then app, first.
-    act(&d, "supervisor.stopProcess", "db", true)
-    .expect("stop db");
+    act(&d, "supervisor.stopProcess", "db", true).expect("stop db");
     let log = d.log();
     let db = log.rfind("stopped: db").expect("db stopped");
     let app = log.rfind("stopped: app").expect("app stopped");
@@ -298,15 +292,13 @@ fn stopping_a_starting_dependency_gives_up_the_held_start() {
     assert_eq!(r, Ok(Value::Bool(true)));
     assert_eq!(state(&d, "db"), "STARTING");
     assert_eq!(description(&d, "app"), "waiting for db");
-    act(&d, "supervisor.stopProcess", "db", true)
-    .expect("stop db");
+    act(&d, "supervisor.stopProcess", "db", true).expect("stop db");
     assert_eq!(
         description(&d, "app"),
         "not started: dependency db was stopped"
     );
     // A later start of db alone does not start app: its start was given up.
-    act(&d, "supervisor.startProcess", "db", true)
-    .expect("start db");
+    act(&d, "supervisor.startProcess", "db", true).expect("start db");
     assert_eq!(state(&d, "db"), "RUNNING");
     assert_eq!(state(&d, "app"), "STOPPED");
     assert_eq!(d.count("spawned: 'app'"), 0);

@@ -630,7 +630,10 @@ fn update_rearms_a_changed_health_check_in_place() {
 #[test]
 fn update_applies_a_new_ready_from_the_next_start() {
     let closed = free_port();
-    let d = Daemon::start("probe-update-ready", &app_conf(&format!("ready=tcp:{closed}\n")));
+    let d = Daemon::start(
+        "probe-update-ready",
+        &app_conf(&format!("ready=tcp:{closed}\n")),
+    );
     let sock = d.path("sock");
     let ours = bin("supervisorctl");
     stays_starting(&d, "app", 300);

@@ -429,6 +429,26 @@ mod tests {
     }
 
     #[test]
+    fn pairs_follow_the_new_configuration_then_the_removed_and_see_the_environment() {
+        let old = load("[program:y]\ncommand=sleep 1\n[program:x]\ncommand=sleep 1\n");
+        let new = load("[supervisord]\nenvironment=A=1\n[program:z]\ncommand=sleep 1\n[program:x]\ncommand=sleep 1\n");
+        let active: Vec<Active> = old
+            .groups
+            .iter()
+            .map(|g| (inner(g), old.supervisord.environment.as_slice()))
+            .collect();
+        let got: Vec<String> = pairs(&active, &old.supervisord.environment_files, &new)
+            .into_iter()
+            .map(|p| match p {
+                Pair::Added(g) => format!("+{}", g.name),
+                Pair::Kept(a, g, env) => format!("{}={}:{env}", a.name, g.name),
+                Pair::Removed(a) => format!("-{}", a.name),
+            })
+            .collect();
+        assert_eq!(got, ["x=x:true", "+z", "-y"]);
+    }
+
+    #[test]
     fn program_priority_moves_the_group_in_place() {
         let old = "[program:x]\ncommand=sleep 1\npriority=5\n";
         let new = old.replace("priority=5", "priority=7");

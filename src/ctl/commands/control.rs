@@ -303,7 +303,11 @@ pub(super) fn enough_words<'a>(
         return Ok(None);
     }
     if words.len() < min {
-        ctl.usage_error(&format!("Error: {command} requires {what}"), command, status);
+        ctl.usage_error(
+            &format!("Error: {command} requires {what}"),
+            command,
+            status,
+        );
         return Ok(None);
     }
     Ok(Some(words))
@@ -428,27 +432,41 @@ mod tests {
 
     #[test]
     fn result_lines_per_action() {
+        use faults::{BAD_SIGNAL, FAILED, NOT_RUNNING, NO_FILE, SPAWN_ERROR, SUCCESS};
         let (start, stop, signal) = (Run::plain(&START), Run::plain(&STOP), Run::plain(&SIGNAL));
         let (starting, stopping) = (Run::waiting(&START, false), Run::waiting(&STOP, false));
         let restart = Run::waiting(&RESTART, false);
         let unknown = "FAILED: x is in an unknown process state";
         let unknown_line = "x: ERROR (FAILED: x is in an unknown process state)";
         for (run, ns, code, text, want) in [
-            (&start, "x", faults::SUCCESS, "OK", "x: started"),
-            (&starting, "x", faults::SUCCESS, "OK", "x: starting"),
-            (&stopping, "g:p", faults::SUCCESS, "OK", "g:p: stopping"),
-            (&stopping, "x", faults::NOT_RUNNING, "", "x: ERROR (not running)"),
-            (&start, "x", faults::NO_FILE, "", "x: ERROR (no such file)"),
-            (&start, "x", faults::SPAWN_ERROR, "", "x: ERROR (spawn error)"),
-            (&stop, "g:p", faults::NOT_RUNNING, "", "g:p: ERROR (not running)"),
-            (&stop, "x", faults::FAILED, "FAILED: boom", "FAILED: boom"),
-            (&signal, "x", faults::BAD_SIGNAL, "", "x: ERROR (bad signal name)"),
-            (&start, "x", faults::FAILED, unknown, unknown_line),
-            (&restart, "x", faults::SUCCESS, "OK", "x: restarting"),
-            (&restart, "x", faults::NO_FILE, "NO_FILE: /x", "x: ERROR (no such file)"),
-            (&restart, "x", faults::FAILED, "FAILED: kill", "x: ERROR (FAILED: kill)"),
+            (&start, "x", SUCCESS, "OK", "x: started"),
+            (&starting, "x", SUCCESS, "OK", "x: starting"),
+            (&stopping, "g:p", SUCCESS, "OK", "g:p: stopping"),
+            (&stopping, "x", NOT_RUNNING, "", "x: ERROR (not running)"),
+            (&start, "x", NO_FILE, "", "x: ERROR (no such file)"),
+            (&start, "x", SPAWN_ERROR, "", "x: ERROR (spawn error)"),
+            (&stop, "g:p", NOT_RUNNING, "", "g:p: ERROR (not running)"),
+            (&stop, "x", FAILED, "FAILED: boom", "FAILED: boom"),
+            (&signal, "x", BAD_SIGNAL, "", "x: ERROR (bad signal name)"),
+            (&start, "x", FAILED, unknown, unknown_line),
+            (&restart, "x", SUCCESS, "OK", "x: restarting"),
+            (
+                &restart,
+                "x",
+                NO_FILE,
+                "NO_FILE: /x",
+                "x: ERROR (no such file)",
+            ),
+            (
+                &restart,
+                "x",
+                FAILED,
+                "FAILED: kill",
+                "x: ERROR (FAILED: kill)",
+            ),
         ] {
-            assert_eq!(result_line(run, ns, code, text), want, "{ns} {code} {text:?}");
+            let line = result_line(run, ns, code, text);
+            assert_eq!(line, want, "{ns} {code} {text:?}");
         }
         assert_eq!(targets(&["a", "all", "b"]), ["all"]);
         assert_eq!(targets(&["a", "g:*"]), ["a", "g:*"]);
