@@ -69,12 +69,9 @@ mod tests {
     use super::*;
     use crate::testutil::{config, owned, process_config};
 
-    /// Each `(key, value)` is in the built environment (None: the key is absent).
-    fn expect(env: &[(String, String)], want: &[(&str, Option<&str>)]) {
-        for &(key, value) in want {
-            let got = env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-            assert_eq!(got, value, "{key}");
-        }
+    /// The value of `key` in a built environment.
+    fn value<'a>(env: &'a [(String, String)], key: &str) -> Option<&'a str> {
+        env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     #[test]
@@ -85,18 +82,14 @@ mod tests {
         p.environment = owned(&[("B", "prog")]);
         let base = owned(&[("HOME", "/root"), ("A", "base")]);
         let env = build(&base, &cfg, "web", &p).unwrap();
-        expect(
-            &env,
-            &[
-                ("HOME", Some("/root")),
-                ("A", Some("global")),
-                ("B", Some("prog")),
-                ("SUPERVISOR_ENABLED", Some("1")),
-                ("SUPERVISOR_PROCESS_NAME", Some("web_01")),
-                ("SUPERVISOR_GROUP_NAME", Some("web")),
-                ("SUPERVISOR_SERVER_URL", None),
-            ],
-        );
+        let get = |k: &str| value(&env, k);
+        assert_eq!(get("HOME"), Some("/root"));
+        assert_eq!(get("A"), Some("global"));
+        assert_eq!(get("B"), Some("prog"));
+        assert_eq!(get("SUPERVISOR_ENABLED"), Some("1"));
+        assert_eq!(get("SUPERVISOR_PROCESS_NAME"), Some("web_01"));
+        assert_eq!(get("SUPERVISOR_GROUP_NAME"), Some("web"));
+        assert_eq!(get("SUPERVISOR_SERVER_URL"), None);
     }
 
     #[test]
@@ -120,17 +113,13 @@ mod tests {
         p.environment = owned(&[("D", "penv")]);
         let base = owned(&[("A", "base"), ("Z", "base")]);
         let env = build(&base, &cfg, "web", &p).unwrap();
-        expect(
-            &env,
-            &[
-                ("Z", Some("base")),
-                ("A", Some("gfile")),
-                ("B", Some("genv")),
-                ("C", Some("pfile")),
-                ("D", Some("penv")),
-                ("SUPERVISOR_ENABLED", Some("file")),
-            ],
-        );
+        let get = |k: &str| value(&env, k);
+        assert_eq!(get("Z"), Some("base"));
+        assert_eq!(get("A"), Some("gfile"));
+        assert_eq!(get("B"), Some("genv"));
+        assert_eq!(get("C"), Some("pfile"));
+        assert_eq!(get("D"), Some("penv"));
+        assert_eq!(get("SUPERVISOR_ENABLED"), Some("file"));
 
         p.environment_files.push(EnvFile {
             path: dir.path().join("gone.env"),
