@@ -71,19 +71,25 @@ fn tcp_ready_program_is_running_only_once_it_listens() {
     );
 }
 
+/// A Python HTTP server on `port` that answers 200 while the file `flag` exists in its
+/// directory, and `otherwise` before and after.
+fn flag_server(port: u16, flag: &str, otherwise: u16) -> String {
+    format!(
+        "import http.server,os\n\
+         class H(http.server.BaseHTTPRequestHandler):\n \
+         def do_GET(self):\n  \
+         self.send_response(200 if os.path.exists('{flag}') else {otherwise}); self.end_headers()\n \
+         def log_message(self, *a): pass\n\
+         http.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
+    )
+}
+
 #[test]
 fn http_and_exec_readiness() {
     let Some(py) = python() else { return };
     let port = free_port();
     // A server that answers 503 until the flag exists, then 200.
-    let server = format!(
-        "import http.server,os\n\
-         class H(http.server.BaseHTTPRequestHandler):\n \
-         def do_GET(self):\n  \
-         self.send_response(200 if os.path.exists('go') else 503); self.end_headers()\n \
-         def log_message(self, *a): pass\n\
-         http.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
-    );
+    let server = flag_server(port, "go", 503);
     let d = Daemon::configure("probe-http", "");
     std::fs::write(d.path("server.py"), server).expect("server.py");
     d.write_conf(&format!(
@@ -249,16 +255,7 @@ fn failing_http_health_check_restarts_after_retries_and_emits_events() {
     let recorder =
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/events/recorder.py");
     let port = free_port();
-    // 200 while {dir}/ok exists, 500 otherwise.
-    let server = format!(
-        "import http.server,os\n\
-         class H(http.server.BaseHTTPRequestHandler):\n \
-         def do_GET(self):\n  \
-         self.send_response(200 if os.path.exists('ok') else 500); self.end_headers()\n \
-         def log_message(self, *a): pass\n\
-         s=http.server.HTTPServer(('127.0.0.1', {port}), H)\n\
-         s.serve_forever()\n"
-    );
+    let server = flag_server(port, "ok", 500);
     let d = Daemon::configure("probe-health", "");
     std::fs::write(d.path("server.py"), server).expect("server.py");
     std::fs::write(d.path("ok"), "").expect("ok");
