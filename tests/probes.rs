@@ -152,6 +152,15 @@ fn datagram_sender(d: &Daemon, py: &Path) -> String {
     format!("{} {{dir}}/send.py", py.display())
 }
 
+/// Starts `d` with [`notify_program`]`(send)`, pinging from the start, and runs
+/// [`notify_checks`].
+fn notify_run(d: Daemon, send: &str) {
+    std::fs::write(d.path("ping"), "").expect("ping");
+    d.write_conf(&notify_program(send));
+    let d = d.spawn(&["-n"]);
+    notify_checks(&d);
+}
+
 fn notify_checks(d: &Daemon) {
     let sock = d.path("sock");
     wait_until(10, "RUNNING on READY=1", || state(&sock, "nt") == "RUNNING");
@@ -185,11 +194,7 @@ fn sd_notify_with_systemd_notify() {
     };
     // systemd-notify takes one assignment per argument; --ready is READY=1.
     let send = format!("{}", tool.display());
-    let d = Daemon::configure("probe-sdn", "");
-    std::fs::write(d.path("ping"), "").expect("ping");
-    d.write_conf(&notify_program(&send));
-    let d = d.spawn(&["-n"]);
-    notify_checks(&d);
+    notify_run(Daemon::configure("probe-sdn", ""), &send);
 }
 
 #[test]
@@ -197,10 +202,7 @@ fn sd_notify_with_a_plain_datagram_sender() {
     let Some(py) = python() else { return };
     let d = Daemon::configure("probe-dgram", "");
     let send = datagram_sender(&d, &py);
-    std::fs::write(d.path("ping"), "").expect("ping");
-    d.write_conf(&notify_program(&send));
-    let d = d.spawn(&["-n"]);
-    notify_checks(&d);
+    notify_run(d, &send);
 }
 
 #[test]
