@@ -189,3 +189,16 @@ pub fn config_after_header(text: &str) -> Result<crate::config::Config, String> 
     )
     .map_err(|e| e.0)
 }
+
+/// The first process of [`config_after_header`]`(text)`, which must load without a warning:
+/// a misspelt key only warns, and the test would then pass on the defaults.
+pub fn first_process_quietly(text: &str) -> ProcessConfig {
+    let c = config_after_header(text).unwrap_or_else(|e| panic!("{e}"));
+    let warned: Vec<_> = c
+        .startup_messages
+        .iter()
+        .filter(|(l, _)| *l >= crate::config::LogLevel::Warn)
+        .collect();
+    assert!(warned.is_empty(), "no unknown-key warnings: {warned:?}");
+    (*c.groups[0].processes[0]).clone()
+}

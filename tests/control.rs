@@ -62,7 +62,7 @@ fn second_instance_on_a_live_socket_exits_2_and_leaves_the_first_alone() {
         ),
     )
     .unwrap();
-    let (code, _, err) = run_supervisord(&["-n", "-c", b_conf.to_str().unwrap()], a.dir.path());
+    let (code, _, err) = run_conf(&b_conf, a.dir.path());
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("Another program is already listening"),

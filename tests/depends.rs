@@ -16,21 +16,38 @@ fn line_of(log: &str, needle: &str) -> usize {
         .unwrap_or_else(|| panic!("no {needle:?} in the main log:\n{log}"))
 }
 
-fn state(d: &Daemon, name: &str) -> String {
+/// A text member of `getProcessInfo(name)`.
+fn info(d: &Daemon, name: &str, key: &str) -> String {
     let info = call(&d.path("sock"), "supervisor.getProcessInfo", &[s(name)])
         .unwrap_or_else(|e| panic!("getProcessInfo {name}: {e:?}"));
-    match get(&info, "statename") {
+    match get(&info, key) {
         Some(Value::String(v)) => v.clone(),
-        other => panic!("statename {other:?}"),
+        other => panic!("{key} {other:?}"),
     }
 }
 
+fn state(d: &Daemon, name: &str) -> String {
+    info(d, name, "statename")
+}
+
 fn description(d: &Daemon, name: &str) -> String {
-    let info = call(&d.path("sock"), "supervisor.getProcessInfo", &[s(name)]).expect("info");
-    match get(&info, "description") {
-        Some(Value::String(v)) => v.clone(),
-        other => panic!("description {other:?}"),
-    }
+    info(d, name, "description")
+}
+
+/// `method(name, wait)`: startProcess or stopProcess.
+fn act(d: &Daemon, method: &str, name: &str, wait: bool) -> Result<Value, (i64, String)> {
+    call(&d.path("sock"), method, &[s(name), Value::Bool(wait)])
+}
+
+/// The stdout of `supervisorctl -c <conf> update`.
+fn ctl_update(d: &Daemon) -> String {
+    let out = std::process::Command::new(bin("supervisorctl"))
+        .arg("-c")
+        .arg(&d.conf)
+        .arg("update")
+        .output()
+        .expect("supervisorctl update");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// db <- app <- worker with priorities that say the opposite (worker first, db last).
@@ -62,11 +79,7 @@ fn chain_starts_in_dependency_order_and_stops_in_reverse_at_shutdown() {
 #[test]
 fn start_request_starts_stopped_dependencies_first() {
     let d = Daemon::start("deps-pull", &chain(false));
-    let r = call(
-        &d.path("sock"),
-        "supervisor.startProcess",
-        &[s("worker"), Value::Bool(true)],
-    );
+    let r = act(&d, "supervisor.startProcess", "worker", true);
     assert_eq!(r, Ok(Value::Bool(true)));
     for name in ["db", "app", "worker"] {
         assert_eq!(state(&d, name), "RUNNING", "{name}");
@@ -88,11 +101,7 @@ fn start_request_starts_stopped_dependencies_first() {
 fn stop_of_a_dependency_stops_its_dependents_first() {
     let d = Daemon::start("deps-stop", &chain(true));
     d.wait_log("success: worker entered RUNNING", 20);
-    let r = call(
-        &d.path("sock"),
-        "supervisor.stopProcess",
-        &[s("db"), Value::Bool(true)],
-    );
+    let r = act(&d, "supervisor.stopProcess", "db", true);
     assert_eq!(r, Ok(Value::Bool(true)));
     for name in ["db", "app", "worker"] {
         assert_eq!(state(&d, name), "STOPPED", "{name}");
@@ -101,18 +110,8 @@ fn stop_of_a_dependency_stops_its_dependents_first() {
     assert!(line_of(&log, "stopped: worker") < line_of(&log, "stopped: app"));
     assert!(line_of(&log, "stopped: app") < line_of(&log, "stopped: db"));
     // Stopping a dependent alone leaves its dependencies alone.
-    call(
-        &d.path("sock"),
-        "supervisor.startProcess",
-        &[s("worker"), Value::Bool(true)],
-    )
-    .expect("start worker");
-    call(
-        &d.path("sock"),
-        "supervisor.stopProcess",
-        &[s("worker"), Value::Bool(true)],
-    )
-    .expect("stop worker");
+    act(&d, "supervisor.startProcess", "worker", true).expect("start worker");
+    act(&d, "supervisor.stopProcess", "worker", true).expect("stop worker");
     assert_eq!(state(&d, "app"), "RUNNING");
     assert_eq!(state(&d, "db"), "RUNNING");
 }
@@ -127,11 +126,7 @@ fn a_fatal_dependency_leaves_the_dependent_stopped_and_named() {
              [program:app]\ncommand=sleep 1000\nautostart=false\ndepends_on=db\n"
         ),
     );
-    let r = call(
-        &d.path("sock"),
-        "supervisor.startProcess",
-        &[s("app"), Value::Bool(true)],
-    );
+    let r = act(&d, "supervisor.startProcess", "app", true);
     assert!(matches!(r, Err((50, _))), "SPAWN_ERROR expected: {r:?}");
     assert_eq!(state(&d, "db"), "FATAL");
     assert_eq!(state(&d, "app"), "STOPPED");
@@ -163,12 +158,7 @@ fn autostart_waits_for_a_dependency_started_by_hand() {
     let woke = switches() - before;
     assert!(woke <= 2, "the daemon woke {woke} times while app waited");
     assert_eq!(state(&d, "app"), "STOPPED");
-    call(
-        &d.path("sock"),
-        "supervisor.startProcess",
-        &[s("db"), Value::Bool(true)],
-    )
-    .expect("start db");
+    act(&d, "supervisor.startProcess", "db", true).expect("start db");
     wait_until(10, "app RUNNING", || state(&d, "app") == "RUNNING");
 }
 
@@ -186,21 +176,10 @@ fn depends_on_restart_follows_a_dependency_restart() {
     wait_until(10, "all RUNNING", || {
         state(&d, "app") == "RUNNING" && state(&d, "other") == "RUNNING"
     });
-    let sock = d.path("sock");
-    call(
-        &sock,
-        "supervisor.stopProcess",
-        &[s("db"), Value::Bool(true)],
-    )
-    .expect("stop");
+    act(&d, "supervisor.stopProcess", "db", true).expect("stop");
     assert_eq!(state(&d, "app"), "STOPPED");
     assert_eq!(state(&d, "other"), "STOPPED");
-    call(
-        &sock,
-        "supervisor.startProcess",
-        &[s("db"), Value::Bool(true)],
-    )
-    .expect("start");
+    act(&d, "supervisor.startProcess", "db", true).expect("start");
     // app follows db; other (no depends_on_restart) stays stopped.
     wait_until(10, "app RUNNING again", || state(&d, "app") == "RUNNING");
     assert_eq!(state(&d, "other"), "STOPPED");
@@ -225,8 +204,7 @@ fn a_cycle_is_a_config_error_naming_every_member() {
          [program:b]\ncommand=sleep 1\ndepends_on=a\n",
     )
     .expect("write conf");
-    let c = conf.display().to_string();
-    let (code, _, err) = run_supervisord(&["-n", "-c", &c], dir.path());
+    let (code, _, err) = run_conf(&conf, dir.path());
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("depends_on makes a cycle: a -> b -> a"),
@@ -287,23 +265,12 @@ fn update_applies_added_and_changed_dependencies() {
     d.write_conf(&body(
         "depends_on=db\n[program:worker]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=app\n",
     ));
-    let out = std::process::Command::new(bin("supervisorctl"))
-        .arg("-c")
-        .arg(&d.conf)
-        .arg("update")
-        .output()
-        .expect("supervisorctl update");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = ctl_update(&d);
     assert!(text.contains("app: restarted (depends_on)"), "{text}");
     assert!(text.contains("worker: added process group"), "{text}");
     wait_until(10, "worker RUNNING", || state(&d, "worker") == "RUNNING");
     // The new links hold: stopping db stops worker, then app, first.
-    call(
-        &d.path("sock"),
-        "supervisor.stopProcess",
-        &[s("db"), Value::Bool(true)],
-    )
-    .expect("stop db");
+    act(&d, "supervisor.stopProcess", "db", true).expect("stop db");
     let log = d.log();
     let db = log.rfind("stopped: db").expect("db stopped");
     let app = log.rfind("stopped: app").expect("app stopped");
@@ -320,33 +287,18 @@ fn stopping_a_starting_dependency_gives_up_the_held_start() {
              [program:app]\ncommand=sleep 1000\nautostart=false\ndepends_on=db\n"
         ),
     );
-    let sock = d.path("sock");
     // Not waiting: app is held while db is STARTING (for 3 s, time enough to stop it).
-    let r = call(
-        &sock,
-        "supervisor.startProcess",
-        &[s("app"), Value::Bool(false)],
-    );
+    let r = act(&d, "supervisor.startProcess", "app", false);
     assert_eq!(r, Ok(Value::Bool(true)));
     assert_eq!(state(&d, "db"), "STARTING");
     assert_eq!(description(&d, "app"), "waiting for db");
-    call(
-        &sock,
-        "supervisor.stopProcess",
-        &[s("db"), Value::Bool(true)],
-    )
-    .expect("stop db");
+    act(&d, "supervisor.stopProcess", "db", true).expect("stop db");
     assert_eq!(
         description(&d, "app"),
         "not started: dependency db was stopped"
     );
     // A later start of db alone does not start app: its start was given up.
-    call(
-        &sock,
-        "supervisor.startProcess",
-        &[s("db"), Value::Bool(true)],
-    )
-    .expect("start db");
+    act(&d, "supervisor.startProcess", "db", true).expect("start db");
     assert_eq!(state(&d, "db"), "RUNNING");
     assert_eq!(state(&d, "app"), "STOPPED");
     assert_eq!(d.count("spawned: 'app'"), 0);
@@ -361,20 +313,11 @@ fn a_stop_request_cancels_a_held_start() {
              [program:app]\ncommand=sleep 1000\nstartsecs=0\nautostart=false\ndepends_on=db\n"
         ),
     );
-    let sock = d.path("sock");
-    let r = call(
-        &sock,
-        "supervisor.startProcess",
-        &[s("app"), Value::Bool(false)],
-    );
+    let r = act(&d, "supervisor.startProcess", "app", false);
     assert_eq!(r, Ok(Value::Bool(true)));
     assert_eq!(description(&d, "app"), "waiting for db");
     // The held start is cancelled (no NOT_RUNNING fault: there was something to stop).
-    let r = call(
-        &sock,
-        "supervisor.stopProcess",
-        &[s("app"), Value::Bool(true)],
-    );
+    let r = act(&d, "supervisor.stopProcess", "app", true);
     assert_eq!(r, Ok(Value::Bool(true)));
     assert_eq!(description(&d, "app"), "Not started");
     wait_until(10, "db RUNNING", || state(&d, "db") == "RUNNING");
@@ -399,13 +342,7 @@ fn update_replacing_a_dependency_brings_following_dependents_back() {
     });
     let app_pid = d.pid_of("app").expect("app pid");
     d.write_conf(&body("sleep 1001"));
-    let out = std::process::Command::new(bin("supervisorctl"))
-        .arg("-c")
-        .arg(&d.conf)
-        .arg("update")
-        .output()
-        .expect("supervisorctl update");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = ctl_update(&d);
     assert!(text.contains("db: restarted (command)"), "{text}");
     wait_until(10, "app RUNNING again", || {
         state(&d, "app") == "RUNNING" && d.pid_of("app").is_some_and(|p| p != app_pid)

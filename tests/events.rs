@@ -61,6 +61,26 @@ fn remote(d: &Daemon, kind: &str, data: &str) {
     .unwrap();
 }
 
+/// A daemon whose one listener pool, `rec`, records REMOTE_COMMUNICATION events in `mode`
+/// (with `extra` keys), once `rec` is READY.
+fn remote_recorder(tag: &str, mode: &str, extra: &str) -> Daemon {
+    let d = Daemon::start(
+        tag,
+        &format!("{RPC}{}", pool("rec", "REMOTE_COMMUNICATION", mode, extra)),
+    );
+    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    d
+}
+
+/// Sends the event `t`/`data` to the ready `rec` and waits up to `secs` for `line` in the
+/// main log; the pid `rec` had before.
+fn send_until(d: &Daemon, data: &str, line: &str, secs: u64) -> i32 {
+    let first = d.pid_of("rec").unwrap();
+    remote(d, "t", data);
+    d.wait_log(line, secs);
+    first
+}
+
 fn payloads_for(d: &Daemon, name: &str, needle: &str) -> Vec<(String, String)> {
     records(d, name)
         .into_iter()
@@ -154,14 +174,7 @@ fn fail_rebuffers_and_the_same_serial_comes_again() {
     if python().is_none() {
         return;
     }
-    let d = Daemon::start(
-        "ev-fail",
-        &format!(
-            "{RPC}{}",
-            pool("rec", "REMOTE_COMMUNICATION", "fail-first", "")
-        ),
-    );
-    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    let d = remote_recorder("ev-fail", "fail-first", "");
     remote(&d, "t1", "d1");
     wait_until(10, "delivered twice", || records(&d, "rec").len() >= 2);
     let r = records(&d, "rec");
@@ -251,17 +264,10 @@ fn garbage_restarts_the_listener_without_losing_the_event() {
     if python().is_none() {
         return;
     }
-    let d = Daemon::start(
-        "ev-garbage",
-        &format!(
-            "{RPC}{}",
-            pool("rec", "REMOTE_COMMUNICATION", "garbage-first", "")
-        ),
-    );
-    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
-    let first = d.pid_of("rec").unwrap();
-    remote(&d, "t", "keep me");
-    d.wait_log(
+    let d = remote_recorder("ev-garbage", "garbage-first", "");
+    let first = send_until(
+        &d,
+        "keep me",
         "rec: event listener protocol violation: bad result line: 'this is not the protocol'; stopping it as a failed start",
         10,
     );
@@ -279,14 +285,7 @@ fn max_retry_also_ends_a_protocol_violation_loop() {
     if python().is_none() {
         return;
     }
-    let d = Daemon::start(
-        "ev-garbage-loop",
-        &format!(
-            "{RPC}{}",
-            pool("rec", "REMOTE_COMMUNICATION", "garbage", "max_retry=2")
-        ),
-    );
-    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    let d = remote_recorder("ev-garbage-loop", "garbage", "max_retry=2");
     remote(&d, "t", "poison");
     d.wait_log("gave up: rec entered FATAL state", 20);
     assert_eq!(d.count("stopping it as a failed start"), 1);
@@ -340,22 +339,10 @@ fn a_listener_that_closes_its_stdout_is_restarted_and_loses_no_event() {
     if python().is_none() {
         return;
     }
-    let d = Daemon::start(
-        "ev-hangup",
-        &format!(
-            "{RPC}{}",
-            pool(
-                "rec",
-                "REMOTE_COMMUNICATION",
-                "hangup-first",
-                "buffer_size=4"
-            )
-        ),
-    );
-    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
-    let first = d.pid_of("rec").unwrap();
-    remote(&d, "t", "held");
-    d.wait_log(
+    let d = remote_recorder("ev-hangup", "hangup-first", "buffer_size=4");
+    let first = send_until(
+        &d,
+        "held",
         "rec: event listener protocol violation: closed its stdout and kept running; stopping it as a failed start",
         15,
     );
@@ -392,19 +379,7 @@ fn an_answer_written_just_before_exit_counts() {
     // The listener answers OK and exits at once, while a `sleep` it leaves behind keeps its
     // stdout open: no hang-up, so the answer is only read when the exit is (Supervisor's
     // drain at exit). Were it ignored, t1 would be rebuffered and come again before t2.
-    let d = Daemon::start(
-        "ev-lastwords",
-        &format!(
-            "{RPC}{}",
-            pool(
-                "rec",
-                "REMOTE_COMMUNICATION",
-                "exit-after-answer",
-                "autorestart=true"
-            )
-        ),
-    );
-    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    let d = remote_recorder("ev-lastwords", "exit-after-answer", "autorestart=true");
     remote(&d, "t1", "d1");
     d.wait_log("exited: rec (exit status 0", 15);
     remote(&d, "t2", "d2");
@@ -426,11 +401,7 @@ fn remote_event_values_need_not_be_strings() {
     if python().is_none() {
         return;
     }
-    let d = Daemon::start(
-        "ev-remote-values",
-        &format!("{RPC}{}", pool("rec", "REMOTE_COMMUNICATION", "ok", "")),
-    );
-    d.wait_log("rec: ACKNOWLEDGED -> READY", 15);
+    let d = remote_recorder("ev-remote-values", "ok", "");
     let sock = d.path("sock");
     let r = call(
         &sock,

@@ -175,7 +175,7 @@ fn another_users_symlink_as_a_log_file_is_refused() {
     let d = Daemon::configure("mainlog-link", "");
     let (link, victim) = plant(&d, "main.log");
     conf(&d, &link, &d.path("supervisord.pid"), "");
-    let (code, _, err) = run_supervisord(&["-n", "-c", d.conf.to_str().unwrap()], d.dir.path());
+    let (code, _, err) = d.run_to_exit();
     assert_ne!(code, 0);
     assert!(err.contains("refusing to follow the symlink"), "{err}");
     assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");

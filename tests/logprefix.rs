@@ -97,8 +97,7 @@ fn bad_log_timestamps_is_a_config_error() {
         ("log_timestamps=sometimes\n", "supervisord"),
     ] {
         let d = Daemon::configure("logprefix-bad", body);
-        let (code, _out, err) =
-            run_supervisord(&["-n", "-c", &d.conf.display().to_string()], d.dir.path());
+        let (code, _out, err) = d.run_to_exit();
         assert_eq!(code, 2, "{err}");
         assert!(
             err.contains("log_timestamps must be a boolean or a strftime format, not 'sometimes'")

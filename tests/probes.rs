@@ -14,9 +14,6 @@ use common::*;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const HEAD: &str = "[unix_http_server]\nfile={dir}/sock\n\n[rpcinterface:supervisor]\n\
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
-
 fn member(sock: &Path, name: &str, key: &str) -> String {
     let info = call(sock, "supervisor.getProcessInfo", &[s(name)]).expect("getProcessInfo");
     match get(&info, key) {
@@ -54,7 +51,7 @@ fn tcp_ready_program_is_running_only_once_it_listens() {
     let Some(py) = python() else { return };
     let port = free_port();
     let body = format!(
-        "{HEAD}[program:srv]\ncommand=sh -c 'while [ ! -e {{dir}}/go ]; do sleep 0.05; done; \
+        "{RPC}[program:srv]\ncommand=sh -c 'while [ ! -e {{dir}}/go ]; do sleep 0.05; done; \
          exec {py} -c \"import socket,time; s=socket.socket(); \
          s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\\\"127.0.0.1\\\", {port})); \
          s.listen(); time.sleep(1000)\"'\nready=tcp:{port}\nstartsecs=60\n",
@@ -74,23 +71,29 @@ fn tcp_ready_program_is_running_only_once_it_listens() {
     );
 }
 
+/// A Python HTTP server on `port` that answers 200 while the file `flag` exists in its
+/// directory, and `otherwise` before and after.
+fn flag_server(port: u16, flag: &str, otherwise: u16) -> String {
+    format!(
+        "import http.server,os\n\
+         class H(http.server.BaseHTTPRequestHandler):\n \
+         def do_GET(self):\n  \
+         self.send_response(200 if os.path.exists('{flag}') else {otherwise}); self.end_headers()\n \
+         def log_message(self, *a): pass\n\
+         http.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
+    )
+}
+
 #[test]
 fn http_and_exec_readiness() {
     let Some(py) = python() else { return };
     let port = free_port();
     // A server that answers 503 until the flag exists, then 200.
-    let server = format!(
-        "import http.server,os\n\
-         class H(http.server.BaseHTTPRequestHandler):\n \
-         def do_GET(self):\n  \
-         self.send_response(200 if os.path.exists('go') else 503); self.end_headers()\n \
-         def log_message(self, *a): pass\n\
-         http.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
-    );
+    let server = flag_server(port, "go", 503);
     let d = Daemon::configure("probe-http", "");
     std::fs::write(d.path("server.py"), server).expect("server.py");
     d.write_conf(&format!(
-        "{HEAD}[program:web]\ncommand={py} {{dir}}/server.py\ndirectory={{dir}}\n\
+        "{RPC}[program:web]\ncommand={py} {{dir}}/server.py\ndirectory={{dir}}\n\
          ready=http://127.0.0.1:{port}/health\nstartsecs=60\n\n\
          [program:ex]\ncommand=sleep 1000\nready=exec:test -e {{dir}}/go\nstartsecs=60\n",
         py = py.display()
@@ -111,7 +114,7 @@ fn http_and_exec_readiness() {
 fn not_ready_within_startsecs_fails_the_start() {
     let port = free_port();
     let body = format!(
-        "{HEAD}[program:never]\ncommand=sleep 1000\nready=tcp:127.0.0.1:{port}\nstartsecs=1\n\
+        "{RPC}[program:never]\ncommand=sleep 1000\nready=tcp:127.0.0.1:{port}\nstartsecs=1\n\
          startretries=1\n"
     );
     let d = Daemon::start("probe-never", &body);
@@ -128,10 +131,34 @@ fn not_ready_within_startsecs_fails_the_start() {
 /// watchdog every 300 ms while `{dir}/ping` exists.
 fn notify_program(send: &str) -> String {
     format!(
-        "{HEAD}[program:nt]\ncommand=sh -c 'sleep 0.3; {send} READY=1 STATUS=serving-requests; \
+        "{RPC}[program:nt]\ncommand=sh -c 'sleep 0.3; {send} READY=1 STATUS=serving-requests; \
          while true; do if [ -e {{dir}}/ping ]; then {send} WATCHDOG=1; fi; sleep 0.3; done'\n\
          ready=notify\nwatchdog_secs=2\nstartsecs=30\n"
     )
+}
+
+/// Writes `{dir}/send.py`, which sends its arguments as one sd_notify datagram the way
+/// libsystemd does ('@' for the abstract namespace), and returns the command that runs it.
+fn datagram_sender(d: &Daemon, py: &Path) -> String {
+    std::fs::write(
+        d.path("send.py"),
+        "import os,socket,sys\n\
+         a=os.environ['NOTIFY_SOCKET']\n\
+         a='\\0'+a[1:] if a.startswith('@') else a\n\
+         s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
+         s.sendto('\\n'.join(sys.argv[1:]).encode(), a)\n",
+    )
+    .expect("send.py");
+    format!("{} {{dir}}/send.py", py.display())
+}
+
+/// Starts `d` with [`notify_program`]`(send)`, pinging from the start, and runs
+/// [`notify_checks`].
+fn notify_run(d: Daemon, send: &str) {
+    std::fs::write(d.path("ping"), "").expect("ping");
+    d.write_conf(&notify_program(send));
+    let d = d.spawn(&["-n"]);
+    notify_checks(&d);
 }
 
 fn notify_checks(d: &Daemon) {
@@ -167,32 +194,15 @@ fn sd_notify_with_systemd_notify() {
     };
     // systemd-notify takes one assignment per argument; --ready is READY=1.
     let send = format!("{}", tool.display());
-    let d = Daemon::configure("probe-sdn", "");
-    std::fs::write(d.path("ping"), "").expect("ping");
-    d.write_conf(&notify_program(&send));
-    let d = d.spawn(&["-n"]);
-    notify_checks(&d);
+    notify_run(Daemon::configure("probe-sdn", ""), &send);
 }
 
 #[test]
 fn sd_notify_with_a_plain_datagram_sender() {
     let Some(py) = python() else { return };
     let d = Daemon::configure("probe-dgram", "");
-    // The protocol as libsystemd speaks it: one datagram, '@' for the abstract namespace.
-    std::fs::write(
-        d.path("send.py"),
-        "import os,socket,sys\n\
-         a=os.environ['NOTIFY_SOCKET']\n\
-         a='\\0'+a[1:] if a.startswith('@') else a\n\
-         s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
-         s.sendto('\\n'.join(sys.argv[1:]).encode(), a)\n",
-    )
-    .expect("send.py");
-    std::fs::write(d.path("ping"), "").expect("ping");
-    let send = format!("{} {{dir}}/send.py", py.display());
-    d.write_conf(&notify_program(&send));
-    let d = d.spawn(&["-n"]);
-    notify_checks(&d);
+    let send = datagram_sender(&d, &py);
+    notify_run(d, &send);
 }
 
 #[test]
@@ -201,7 +211,7 @@ fn hanging_checks_do_not_slow_the_loop() {
     // waits for a status line until its timeout.
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
     let port = l.local_addr().expect("addr").port();
-    let mut body = String::from(HEAD);
+    let mut body = String::from(RPC);
     for i in 0..50 {
         body.push_str(&format!(
             "[program:p{i}]\ncommand=sleep 1000\nready=http://127.0.0.1:{port}/\nstartsecs=60\n\n"
@@ -247,21 +257,12 @@ fn failing_http_health_check_restarts_after_retries_and_emits_events() {
     let recorder =
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/events/recorder.py");
     let port = free_port();
-    // 200 while {dir}/ok exists, 500 otherwise.
-    let server = format!(
-        "import http.server,os\n\
-         class H(http.server.BaseHTTPRequestHandler):\n \
-         def do_GET(self):\n  \
-         self.send_response(200 if os.path.exists('ok') else 500); self.end_headers()\n \
-         def log_message(self, *a): pass\n\
-         s=http.server.HTTPServer(('127.0.0.1', {port}), H)\n\
-         s.serve_forever()\n"
-    );
+    let server = flag_server(port, "ok", 500);
     let d = Daemon::configure("probe-health", "");
     std::fs::write(d.path("server.py"), server).expect("server.py");
     std::fs::write(d.path("ok"), "").expect("ok");
     d.write_conf(&format!(
-        "{HEAD}[program:web]\ncommand={py} {{dir}}/server.py\ndirectory={{dir}}\n\
+        "{RPC}[program:web]\ncommand={py} {{dir}}/server.py\ndirectory={{dir}}\n\
          ready=tcp:{port}\nstartsecs=30\nhealthcheck=http://127.0.0.1:{port}/\n\
          healthcheck_interval=1\nhealthcheck_retries=3\nhealthcheck_timeout=2\n\n\
          [eventlistener:rec]\ncommand={py} {rec} {{dir}}/rec.rec ok\n\
@@ -341,7 +342,7 @@ fn health_is_shown_in_status_json_metrics_healthz_and_the_web_page() {
     let d = Daemon::configure("probe-show", "");
     std::fs::write(d.path("ok"), "").expect("ok");
     d.write_conf(&format!(
-        "{HEAD}[supervisorctl]\nserverurl=unix://{{dir}}/sock\n\n\
+        "{RPC}[supervisorctl]\nserverurl=unix://{{dir}}/sock\n\n\
          [program:app]\ncommand=sleep 1000\nhealthcheck=exec:test -e {{dir}}/ok\n\
          healthcheck_interval=1\nhealthcheck_retries=2\nhealthcheck_action=none\n\n\
          [program:plain]\ncommand=sleep 1000\n"
@@ -429,7 +430,7 @@ fn bench_idle_wake_ups_with_100_health_checks_every_10_s() {
             drop(c);
         }
     });
-    let mut body = String::from(HEAD);
+    let mut body = String::from(RPC);
     for i in 0..100 {
         body.push_str(&format!(
             "[program:h{i}]\ncommand=sleep 100000\nstartsecs=0\nstdout_logfile=NONE\n\
@@ -471,7 +472,7 @@ fn pids_running(words: &[&str]) -> Vec<i32> {
 #[test]
 fn a_hanging_probe_command_is_killed_at_its_timeout() {
     let body = format!(
-        "{HEAD}[program:slow]\ncommand=sleep 1000\nready=exec:exec sleep 31.25\nstartsecs=5\n\
+        "{RPC}[program:slow]\ncommand=sleep 1000\nready=exec:exec sleep 31.25\nstartsecs=5\n\
          startretries=0\n"
     );
     let d = Daemon::start("probe-exec-timeout", &body);
@@ -514,7 +515,7 @@ fn sd_notify_mainpid_is_followed_when_the_first_pid_exits() {
     )
     .expect("forker.py");
     d.write_conf(&format!(
-        "{HEAD}[program:fk]\ncommand={} {{dir}}/forker.py\ndirectory={{dir}}\nready=notify\n\
+        "{RPC}[program:fk]\ncommand={} {{dir}}/forker.py\ndirectory={{dir}}\nready=notify\n\
          startsecs=10\nstopwaitsecs=5\n",
         py.display()
     ));
@@ -542,18 +543,9 @@ fn sd_notify_mainpid_is_followed_when_the_first_pid_exits() {
 fn sd_notify_stopping_ends_stopped_and_health_action_stop_stops() {
     let Some(py) = python() else { return };
     let d = Daemon::configure("probe-stopping", "");
-    std::fs::write(
-        d.path("send.py"),
-        "import os,socket,sys\n\
-         a=os.environ['NOTIFY_SOCKET']\n\
-         a='\\0'+a[1:] if a.startswith('@') else a\n\
-         s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
-         s.sendto('\\n'.join(sys.argv[1:]).encode(), a)\n",
-    )
-    .expect("send.py");
-    let send = format!("{} {{dir}}/send.py", py.display());
+    let send = datagram_sender(&d, &py);
     d.write_conf(&format!(
-        "{HEAD}[program:quits]\ncommand=sh -c '{send} READY=1; while [ ! -e {{dir}}/go ]; do sleep 0.05; done; \
+        "{RPC}[program:quits]\ncommand=sh -c '{send} READY=1; while [ ! -e {{dir}}/go ]; do sleep 0.05; done; \
          {send} STOPPING=1; sleep 0.5'\nready=notify\nstartsecs=10\nautorestart=true\n\n\
          [program:sick]\ncommand=sleep 1000\nhealthcheck=exec:false\nhealthcheck_interval=1\n\
          healthcheck_retries=2\nhealthcheck_action=stop\nstartsecs=0\n"
@@ -571,31 +563,29 @@ fn sd_notify_stopping_ends_stopped_and_health_action_stop_stops() {
     assert!(d.log().contains("sick is unhealthy (2 failed health checks in a row, last: probe command exit status 1)"), "{}", d.log());
 }
 
+/// One program `app` (`sleep 1000`, startsecs=0) with `extra` keys, and a supervisorctl
+/// section, for the `update` tests.
+fn app_conf(extra: &str) -> String {
+    format!(
+        "{RPC}[supervisorctl]\nserverurl=unix://{{dir}}/sock\n\n\
+         [program:app]\ncommand=sleep 1000\nstartsecs=0\n{extra}"
+    )
+}
+
 /// `update` re-arms a changed health check on the running process (issue #19 item 1): the
 /// pid stays, the new check runs from scratch, and without `healthcheck=` checking stops.
 #[test]
 fn update_rearms_a_changed_health_check_in_place() {
     let open = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
     let open = open.local_addr().expect("addr").port();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a port")
-        .port();
-    let conf = |check: &str| {
-        format!(
-            "{HEAD}[supervisorctl]\nserverurl=unix://{{dir}}/sock\n\n\
-             [program:app]\ncommand=sleep 1000\nstartsecs=0\n{check}"
-        )
-    };
+    let closed = free_port();
     let checked = |port: u16| {
-        conf(&format!(
+        app_conf(&format!(
             "healthcheck=tcp:{port}\nhealthcheck_interval=1\nhealthcheck_retries=1\n\
              healthcheck_action=none\n"
         ))
     };
-    let d = Daemon::configure("probe-update", "");
-    d.write_conf(&checked(open));
-    let d = d.spawn(&["-n"]);
+    let d = Daemon::start("probe-update", &checked(open));
     let sock = d.path("sock");
     let ours = bin("supervisorctl");
     let status = || ctl_out(&ours, &d.conf, &["status", "app"]);
@@ -616,7 +606,7 @@ fn update_rearms_a_changed_health_check_in_place() {
     assert_eq!(member(&sock, "app", "pid"), pid, "not restarted");
 
     // No health check any more: health is unknown again and no check makes it unhealthy.
-    d.write_conf(&conf(""));
+    d.write_conf(&app_conf(""));
     assert_eq!(
         ctl_out(&ours, &d.conf, &["update"]),
         "app: updated in place (healthcheck)\n"
@@ -638,24 +628,16 @@ fn update_rearms_a_changed_health_check_in_place() {
 /// rule keeps it (here: it keeps waiting for a port nobody opens).
 #[test]
 fn update_applies_a_new_ready_from_the_next_start() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a port")
-        .port();
-    let conf = |ready: &str| {
-        format!(
-            "{HEAD}[supervisorctl]\nserverurl=unix://{{dir}}/sock\n\n\
-             [program:app]\ncommand=sleep 1000\nstartsecs=0\n{ready}"
-        )
-    };
-    let d = Daemon::configure("probe-update-ready", "");
-    d.write_conf(&conf(&format!("ready=tcp:{closed}\n")));
-    let d = d.spawn(&["-n"]);
+    let closed = free_port();
+    let d = Daemon::start(
+        "probe-update-ready",
+        &app_conf(&format!("ready=tcp:{closed}\n")),
+    );
     let sock = d.path("sock");
     let ours = bin("supervisorctl");
     stays_starting(&d, "app", 300);
     let pid = member(&sock, "app", "pid");
-    d.write_conf(&conf(""));
+    d.write_conf(&app_conf(""));
     assert_eq!(
         ctl_out(&ours, &d.conf, &["update"]),
         "app: updated in place (ready)\n"

@@ -4,17 +4,14 @@
 use super::faults::{self, Fault};
 use super::params;
 use super::{Ctx, Outcome};
+use crate::config::diff::{pairs, Active, Pair};
 use crate::config::envfile::EnvFile;
-use crate::config::{AutoRestart, ChannelConfig, Config, GroupConfig, LogFile};
+use crate::config::{AutoRestart, ChannelConfig, Config, LogFile};
 use crate::rpc::value::{Key, Value};
-use std::collections::{HashMap, HashSet};
-
-/// An active group's configuration and the global environment it was made with.
-pub type Active<'a> = (&'a GroupConfig, &'a [(String, String)]);
 
 /// (added, changed, removed) group names: `active` holds each active group's configuration
-/// and the global environment it was made with. Linear: a group is looked up by name, and
-/// an unchanged one usually is the very same configuration (`share_unchanged`).
+/// and the global environment it was made with. An unchanged group usually is the very same
+/// configuration (`share_unchanged`), so the pointer comparison settles most of them.
 /// `active_files` is the `[supervisord] environment_file` list in use: like a changed
 /// `[supervisord] environment`, a changed list changes every group.
 pub fn diff(
@@ -22,31 +19,21 @@ pub fn diff(
     active_files: &[EnvFile],
     pending: &Config,
 ) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let env = pending.supervisord.environment.as_slice();
-    let files_changed = active_files != pending.supervisord.environment_files.as_slice();
-    let by_name: HashMap<&str, Active> = active
-        .iter()
-        .map(|&(g, e)| (g.name.as_str(), (g, e)))
-        .collect();
     let mut added = Vec::new();
     let mut changed = Vec::new();
-    for g in &pending.groups {
-        match by_name.get(g.name.as_str()) {
-            None => added.push(g.name.clone()),
-            Some(&(a, a_env)) => {
-                let same = std::ptr::eq(a, &**g) || *a == **g;
-                if !same || a_env != env || files_changed {
+    let mut removed = Vec::new();
+    for pair in pairs(active, active_files, pending) {
+        match pair {
+            Pair::Added(g) => added.push(g.name.clone()),
+            Pair::Kept(a, g, env_changed) => {
+                let same = std::ptr::eq(a, g) || a == g;
+                if !same || env_changed {
                     changed.push(g.name.clone());
                 }
             }
+            Pair::Removed(a) => removed.push(a.name.clone()),
         }
     }
-    let kept: HashSet<&str> = pending.groups.iter().map(|g| g.name.as_str()).collect();
-    let removed = active
-        .iter()
-        .filter(|(a, _)| !kept.contains(a.name.as_str()))
-        .map(|(a, _)| a.name.clone())
-        .collect();
     (added, changed, removed)
 }
 
@@ -235,7 +222,7 @@ pub fn all_config_info(ctx: &mut Ctx, _p: &[Value]) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::GroupKind;
+    use crate::config::{GroupConfig, GroupKind};
     use crate::testutil::{config, process_config};
     use std::sync::Arc;
 

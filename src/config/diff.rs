@@ -235,14 +235,27 @@ fn kind_key(kind: &GroupKind) -> &'static str {
 /// An active group's configuration and the global environment it was made with.
 pub type Active<'a> = (&'a GroupConfig, &'a [(String, String)]);
 
-/// Every group's plan, in the new configuration's order, then the removed groups.
-/// `active`: each active group's configuration and the global environment it was made with;
-/// `active_files`: the `[supervisord] environment_file` list in use. Linear in the groups.
-pub fn plan(
-    active: &[Active],
+/// One group name as it stands between the active groups and a reread's configuration.
+#[derive(Debug)]
+pub enum Pair<'a> {
+    /// Only in the new configuration.
+    Added(&'a GroupConfig),
+    /// Active and in the new configuration: (active, new, whether the global environment or
+    /// the `environment_file` list it was made with changed since).
+    Kept(&'a GroupConfig, &'a GroupConfig, bool),
+    /// Active, and gone from the new configuration.
+    Removed(&'a GroupConfig),
+}
+
+/// Every group of `pending` in its order, then the removed active groups in theirs. Linear:
+/// a group is looked up by name. Both `reloadConfig` (which answers by group) and [`plan`]
+/// (which goes down to processes) start here, so they cannot disagree about which groups
+/// were added, kept or removed.
+pub fn pairs<'a>(
+    active: &[Active<'a>],
     active_files: &[EnvFile],
-    pending: &Config,
-) -> Vec<(String, GroupPlan)> {
+    pending: &'a Config,
+) -> Vec<Pair<'a>> {
     let env = pending.supervisord.environment.as_slice();
     let files_changed = active_files != pending.supervisord.environment_files.as_slice();
     let by_name: HashMap<&str, Active> = active
@@ -251,22 +264,38 @@ pub fn plan(
         .collect();
     let mut out = Vec::new();
     for g in &pending.groups {
-        match by_name.get(g.name.as_str()) {
-            None => out.push((g.name.clone(), GroupPlan::Add)),
-            Some(&(a, a_env)) => {
-                if let Some(p) = group_plan(a, g, files_changed || a_env != env) {
-                    out.push((g.name.clone(), p));
-                }
-            }
-        }
+        out.push(match by_name.get(g.name.as_str()) {
+            None => Pair::Added(g),
+            Some(&(a, a_env)) => Pair::Kept(a, g, files_changed || a_env != env),
+        });
     }
     let kept: HashSet<&str> = pending.groups.iter().map(|g| g.name.as_str()).collect();
-    for (a, _) in active {
+    for &(a, _) in active {
         if !kept.contains(a.name.as_str()) {
-            out.push((a.name.clone(), GroupPlan::Remove));
+            out.push(Pair::Removed(a));
         }
     }
     out
+}
+
+/// Every group's plan, in the new configuration's order, then the removed groups.
+/// `active`: each active group's configuration and the global environment it was made with;
+/// `active_files`: the `[supervisord] environment_file` list in use. Linear in the groups.
+pub fn plan(
+    active: &[Active],
+    active_files: &[EnvFile],
+    pending: &Config,
+) -> Vec<(String, GroupPlan)> {
+    pairs(active, active_files, pending)
+        .into_iter()
+        .filter_map(|pair| match pair {
+            Pair::Added(g) => Some((g.name.clone(), GroupPlan::Add)),
+            Pair::Kept(a, g, env_changed) => {
+                group_plan(a, g, env_changed).map(|p| (g.name.clone(), p))
+            }
+            Pair::Removed(a) => Some((a.name.clone(), GroupPlan::Remove)),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -397,6 +426,26 @@ mod tests {
                 ("y".into(), GroupPlan::Remove),
             ]
         );
+    }
+
+    #[test]
+    fn pairs_follow_the_new_configuration_then_the_removed_and_see_the_environment() {
+        let old = load("[program:y]\ncommand=sleep 1\n[program:x]\ncommand=sleep 1\n");
+        let new = load("[supervisord]\nenvironment=A=1\n[program:z]\ncommand=sleep 1\n[program:x]\ncommand=sleep 1\n");
+        let active: Vec<Active> = old
+            .groups
+            .iter()
+            .map(|g| (inner(g), old.supervisord.environment.as_slice()))
+            .collect();
+        let got: Vec<String> = pairs(&active, &old.supervisord.environment_files, &new)
+            .into_iter()
+            .map(|p| match p {
+                Pair::Added(g) => format!("+{}", g.name),
+                Pair::Kept(a, g, env) => format!("{}={}:{env}", a.name, g.name),
+                Pair::Removed(a) => format!("-{}", a.name),
+            })
+            .collect();
+        assert_eq!(got, ["x=x:true", "+z", "-y"]);
     }
 
     #[test]

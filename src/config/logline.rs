@@ -3,7 +3,7 @@
 
 use std::ffi::CString;
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::expand::Names;
 use super::reader::{Ctx, Sec};
@@ -36,27 +36,20 @@ pub struct LinePrefix {
 impl Timestamps {
     /// Appends the timestamp of `t` to `out`; false (nothing appended) if strftime gave nothing.
     pub fn render(&self, t: SystemTime, out: &mut Vec<u8>) -> bool {
-        let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let tm = crate::sys::tm::local(d.as_secs() as i64);
+        let (tm, millis) = crate::sys::tm::local_ms(t);
         match self {
             Timestamps::Iso8601 => {
                 let off = tm.tm_gmtoff;
                 let sign = if off < 0 { '-' } else { '+' };
                 let off = off.unsigned_abs();
+                let stamp = crate::sys::tm::DateTimeMs {
+                    tm: &tm,
+                    millis,
+                    sep: 'T',
+                    frac: '.',
+                };
                 // Writing into a Vec cannot fail.
-                let _ = write!(
-                    out,
-                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}{sign}{:02}:{:02}",
-                    tm.tm_year + 1900,
-                    tm.tm_mon + 1,
-                    tm.tm_mday,
-                    tm.tm_hour,
-                    tm.tm_min,
-                    tm.tm_sec,
-                    d.subsec_millis(),
-                    off / 3600,
-                    off % 3600 / 60
-                );
+                let _ = write!(out, "{stamp}{sign}{:02}:{:02}", off / 3600, off % 3600 / 60);
                 true
             }
             Timestamps::Strftime(fmt) => {
@@ -178,7 +171,7 @@ mod tests {
 
     #[test]
     fn strftime_uses_local_time_of_the_instant() {
-        let t = UNIX_EPOCH + std::time::Duration::from_secs(86400 * 365);
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(86400 * 365);
         let mut out = Vec::new();
         assert!(Timestamps::Strftime("%Y".into()).render(t, &mut out));
         assert!(out == b"1970" || out == b"1971", "{out:?}");

@@ -248,18 +248,11 @@ mod tests {
 #[cfg(test)]
 mod load_tests {
     use super::*;
-    use crate::config::LogLevel;
     use crate::testutil::config_after_header as load_text;
+    use crate::testutil::first_process_quietly;
 
     fn probe_of(text: &str) -> ProbeConfig {
-        let c = load_text(text).unwrap_or_else(|e| panic!("{e}"));
-        let warned: Vec<_> = c
-            .startup_messages
-            .iter()
-            .filter(|(l, _)| *l >= LogLevel::Warn)
-            .collect();
-        assert!(warned.is_empty(), "no unknown-key warnings: {warned:?}");
-        c.groups[0].processes[0].probe.clone()
+        first_process_quietly(text).probe
     }
 
     #[test]

@@ -109,17 +109,7 @@ mod tests {
     use super::*;
     use crate::config::LogLevel;
     use crate::testutil::config_after_header as load_text;
-
-    fn first(text: &str) -> crate::config::ProcessConfig {
-        let c = load_text(text).unwrap_or_else(|e| panic!("{e}"));
-        let warned: Vec<_> = c
-            .startup_messages
-            .iter()
-            .filter(|(l, _)| *l >= LogLevel::Warn)
-            .collect();
-        assert!(warned.is_empty(), "no unknown-key warnings: {warned:?}");
-        (*c.groups[0].processes[0]).clone()
-    }
+    use crate::testutil::first_process_quietly as first;
 
     #[test]
     fn without_the_new_keys_the_policy_is_supervisors() {

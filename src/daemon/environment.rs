@@ -67,20 +67,22 @@ pub fn current() -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{config, process_config};
+    use crate::testutil::{config, owned, process_config};
+
+    /// The value of `key` in a built environment.
+    fn value<'a>(env: &'a [(String, String)], key: &str) -> Option<&'a str> {
+        env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
 
     #[test]
     fn order_and_overrides() {
         let mut cfg = config();
-        cfg.supervisord.environment = vec![("A".into(), "global".into()), ("B".into(), "g".into())];
+        cfg.supervisord.environment = owned(&[("A", "global"), ("B", "g")]);
         let mut p = process_config("web_01", "x");
-        p.environment = vec![("B".into(), "prog".into())];
-        let base = vec![
-            ("HOME".to_string(), "/root".to_string()),
-            ("A".to_string(), "base".to_string()),
-        ];
+        p.environment = owned(&[("B", "prog")]);
+        let base = owned(&[("HOME", "/root"), ("A", "base")]);
         let env = build(&base, &cfg, "web", &p).unwrap();
-        let get = |k: &str| env.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| value(&env, k);
         assert_eq!(get("HOME"), Some("/root"));
         assert_eq!(get("A"), Some("global"));
         assert_eq!(get("B"), Some("prog"));
@@ -105,17 +107,13 @@ mod tests {
         let mut cfg = config();
         cfg.supervisord.environment_files =
             vec![file("g.env", "A=gfile\nB=gfile\nC=gfile\nD=gfile\n")];
-        cfg.supervisord.environment =
-            vec![("B".into(), "genv".into()), ("C".into(), "genv".into())];
+        cfg.supervisord.environment = owned(&[("B", "genv"), ("C", "genv")]);
         let mut p = process_config("web", "x");
         p.environment_files = vec![file("p.env", "C=pfile\nD=pfile\nSUPERVISOR_ENABLED=file\n")];
-        p.environment = vec![("D".into(), "penv".into())];
-        let base = vec![
-            ("A".to_string(), "base".to_string()),
-            ("Z".to_string(), "base".to_string()),
-        ];
+        p.environment = owned(&[("D", "penv")]);
+        let base = owned(&[("A", "base"), ("Z", "base")]);
         let env = build(&base, &cfg, "web", &p).unwrap();
-        let get = |k: &str| env.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| value(&env, k);
         assert_eq!(get("Z"), Some("base"));
         assert_eq!(get("A"), Some("gfile"));
         assert_eq!(get("B"), Some("genv"));

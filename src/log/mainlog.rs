@@ -6,7 +6,7 @@ use super::syslog;
 use crate::config::LogLevel;
 use std::io::{self, Write};
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 enum Target {
     /// Not opened yet: messages wait in `pending`.
@@ -170,18 +170,14 @@ impl MainLog {
 
 /// `YYYY-MM-DD HH:MM:SS,mmm` in local time, milliseconds truncated.
 pub fn timestamp(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let tm = crate::sys::tm::local(d.as_secs() as i64);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        d.subsec_millis()
-    )
+    let (tm, millis) = crate::sys::tm::local_ms(t);
+    let stamp = crate::sys::tm::DateTimeMs {
+        tm: &tm,
+        millis,
+        sep: ' ',
+        frac: ',',
+    };
+    stamp.to_string()
 }
 
 #[cfg(test)]

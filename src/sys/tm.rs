@@ -34,3 +34,61 @@ pub fn utc(secs: i64) -> libc::tm {
         tm
     }
 }
+
+/// `t` in local time (as [`local`]) and its milliseconds, truncated.
+pub fn local_ms(t: std::time::SystemTime) -> (libc::tm, u32) {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    (local(d.as_secs() as i64), d.subsec_millis())
+}
+
+/// `YYYY-MM-DD<sep>HH:MM:SS<frac>mmm`, the date and time both log timestamps start with: the
+/// main log's `2026-12-06 01:22:35,123` and `log_timestamps=true`'s `2026-12-06T01:22:35.123`.
+pub struct DateTimeMs<'a> {
+    pub tm: &'a libc::tm,
+    pub millis: u32,
+    /// Between the date and the time.
+    pub sep: char,
+    /// Between the seconds and the milliseconds.
+    pub frac: char,
+}
+
+impl std::fmt::Display for DateTimeMs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tm = self.tm;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}{}{:03}",
+            tm.tm_year + 1900,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            self.sep,
+            tm.tm_hour,
+            tm.tm_min,
+            tm.tm_sec,
+            self.frac,
+            self.millis
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_time_ms_separators_and_padding() {
+        let tm = utc(86400 * 365 + 3 * 3600 + 4 * 60 + 5);
+        let stamp = |sep, frac| {
+            let millis = 7;
+            DateTimeMs {
+                tm: &tm,
+                millis,
+                sep,
+                frac,
+            }
+            .to_string()
+        };
+        assert_eq!(stamp(' ', ','), "1971-01-01 03:04:05,007");
+        assert_eq!(stamp('T', '.'), "1971-01-01T03:04:05.007");
+    }
+}

@@ -248,6 +248,12 @@ impl Daemon {
         wait_exit(&mut self.child, secs)
     }
 
+    /// Runs this configuration in the foreground to completion instead of spawning it (for
+    /// configs supervisord must refuse); (code, stdout, stderr).
+    pub fn run_to_exit(&self) -> (i32, String, String) {
+        run_conf(&self.conf, self.dir.path())
+    }
+
     pub fn stop(&mut self) -> Option<i32> {
         self.signal(libc::SIGTERM);
         self.wait_exit(30)
@@ -305,6 +311,12 @@ pub fn run_supervisord(args: &[&str], cwd: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `supervisord -n -c <conf>` to completion in `cwd` (a config it must refuse); returns
+/// (code, stdout, stderr).
+pub fn run_conf(conf: &Path, cwd: &Path) -> (i32, String, String) {
+    run_supervisord(&["-n", "-c", &conf.display().to_string()], cwd)
 }
 
 /// A minimal XML-RPC client over the daemon's unix socket, using our own codec.

@@ -289,6 +289,30 @@ fn act(ctl: &mut Controller, runs: &[Run], names: &[&str]) -> Result<(), CallErr
     parallel::run(ctl, &targets(names), &job)
 }
 
+/// `words` once the server passed `upcheck` and there are at least `min` of them; None once
+/// a failed upcheck or the usage error `Error: <command> requires <what>` (exit `status`)
+/// was reported.
+pub(super) fn enough_words<'a>(
+    ctl: &mut Controller,
+    command: &str,
+    words: Vec<&'a str>,
+    (min, what): (usize, &str),
+    status: i32,
+) -> Result<Option<Vec<&'a str>>, CallError> {
+    if !ctl.upcheck()? {
+        return Ok(None);
+    }
+    if words.len() < min {
+        ctl.usage_error(
+            &format!("Error: {command} requires {what}"),
+            command,
+            status,
+        );
+        return Ok(None);
+    }
+    Ok(Some(words))
+}
+
 /// `start`, `stop` or `restart` with its `--no-wait` flag and the names; None after a usage
 /// error.
 fn parse<'a>(
@@ -298,18 +322,8 @@ fn parse<'a>(
     status: i32,
 ) -> Result<Option<(bool, Vec<&'a str>)>, CallError> {
     let (flags, names) = flags_and_words(command, arg);
-    if !ctl.upcheck()? {
-        return Ok(None);
-    }
-    if names.is_empty() {
-        ctl.usage_error(
-            &format!("Error: {command} requires a process name"),
-            command,
-            status,
-        );
-        return Ok(None);
-    }
-    Ok(Some((!flags.contains(&"--no-wait"), names)))
+    let names = enough_words(ctl, command, names, (1, "a process name"), status)?;
+    Ok(names.map(|names| (!flags.contains(&"--no-wait"), names)))
 }
 
 pub fn start(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
@@ -352,18 +366,10 @@ pub fn restart(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
 }
 
 pub fn signal(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
-    if !ctl.upcheck()? {
+    let need = (2, "a signal name and a process name");
+    let Some(args) = enough_words(ctl, "signal", words(arg), need, exit::GENERIC)? else {
         return Ok(());
-    }
-    let args = words(arg);
-    if args.len() < 2 {
-        ctl.usage_error(
-            "Error: signal requires a signal name and a process name",
-            "signal",
-            exit::GENERIC,
-        );
-        return Ok(());
-    }
+    };
     let run = Run {
         extra: vec![Value::String(args[0].to_string())],
         ..Run::plain(&SIGNAL)
@@ -377,18 +383,10 @@ pub fn signal(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
 }
 
 pub fn clear(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
-    if !ctl.upcheck()? {
+    let need = (1, "a process name");
+    let Some(names) = enough_words(ctl, "clear", words(arg), need, exit::GENERIC)? else {
         return Ok(());
-    }
-    let names = words(arg);
-    if names.is_empty() {
-        ctl.usage_error(
-            "Error: clear requires a process name",
-            "clear",
-            exit::GENERIC,
-        );
-        return Ok(());
-    }
+    };
     let line = |ns: &str, code: i64, text: &str| match code {
         faults::SUCCESS => format!("{ns}: cleared"),
         faults::BAD_NAME => format!("{ns}: ERROR (no such process)"),
@@ -434,65 +432,42 @@ mod tests {
 
     #[test]
     fn result_lines_per_action() {
+        use faults::{BAD_SIGNAL, FAILED, NOT_RUNNING, NO_FILE, SPAWN_ERROR, SUCCESS};
         let (start, stop, signal) = (Run::plain(&START), Run::plain(&STOP), Run::plain(&SIGNAL));
-        assert_eq!(
-            result_line(&start, "x", faults::SUCCESS, "OK"),
-            "x: started"
-        );
-        assert_eq!(
-            result_line(&Run::waiting(&START, false), "x", faults::SUCCESS, "OK"),
-            "x: starting"
-        );
-        assert_eq!(
-            result_line(&Run::waiting(&STOP, false), "g:p", faults::SUCCESS, "OK"),
-            "g:p: stopping"
-        );
-        assert_eq!(
-            result_line(&Run::waiting(&STOP, false), "x", faults::NOT_RUNNING, ""),
-            "x: ERROR (not running)"
-        );
-        assert_eq!(
-            result_line(&start, "x", faults::NO_FILE, ""),
-            "x: ERROR (no such file)"
-        );
-        assert_eq!(
-            result_line(&start, "x", faults::SPAWN_ERROR, ""),
-            "x: ERROR (spawn error)"
-        );
-        assert_eq!(
-            result_line(&stop, "g:p", faults::NOT_RUNNING, ""),
-            "g:p: ERROR (not running)"
-        );
-        assert_eq!(
-            result_line(&stop, "x", faults::FAILED, "FAILED: boom"),
-            "FAILED: boom"
-        );
-        assert_eq!(
-            result_line(&signal, "x", faults::BAD_SIGNAL, ""),
-            "x: ERROR (bad signal name)"
-        );
-        assert_eq!(
-            result_line(
-                &start,
-                "x",
-                faults::FAILED,
-                "FAILED: x is in an unknown process state"
-            ),
-            "x: ERROR (FAILED: x is in an unknown process state)"
-        );
+        let (starting, stopping) = (Run::waiting(&START, false), Run::waiting(&STOP, false));
         let restart = Run::waiting(&RESTART, false);
-        assert_eq!(
-            result_line(&restart, "x", faults::SUCCESS, "OK"),
-            "x: restarting"
-        );
-        assert_eq!(
-            result_line(&restart, "x", faults::NO_FILE, "NO_FILE: /x"),
-            "x: ERROR (no such file)"
-        );
-        assert_eq!(
-            result_line(&restart, "x", faults::FAILED, "FAILED: kill"),
-            "x: ERROR (FAILED: kill)"
-        );
+        let unknown = "FAILED: x is in an unknown process state";
+        let unknown_line = "x: ERROR (FAILED: x is in an unknown process state)";
+        for (run, ns, code, text, want) in [
+            (&start, "x", SUCCESS, "OK", "x: started"),
+            (&starting, "x", SUCCESS, "OK", "x: starting"),
+            (&stopping, "g:p", SUCCESS, "OK", "g:p: stopping"),
+            (&stopping, "x", NOT_RUNNING, "", "x: ERROR (not running)"),
+            (&start, "x", NO_FILE, "", "x: ERROR (no such file)"),
+            (&start, "x", SPAWN_ERROR, "", "x: ERROR (spawn error)"),
+            (&stop, "g:p", NOT_RUNNING, "", "g:p: ERROR (not running)"),
+            (&stop, "x", FAILED, "FAILED: boom", "FAILED: boom"),
+            (&signal, "x", BAD_SIGNAL, "", "x: ERROR (bad signal name)"),
+            (&start, "x", FAILED, unknown, unknown_line),
+            (&restart, "x", SUCCESS, "OK", "x: restarting"),
+            (
+                &restart,
+                "x",
+                NO_FILE,
+                "NO_FILE: /x",
+                "x: ERROR (no such file)",
+            ),
+            (
+                &restart,
+                "x",
+                FAILED,
+                "FAILED: kill",
+                "x: ERROR (FAILED: kill)",
+            ),
+        ] {
+            let line = result_line(run, ns, code, text);
+            assert_eq!(line, want, "{ns} {code} {text:?}");
+        }
         assert_eq!(targets(&["a", "all", "b"]), ["all"]);
         assert_eq!(targets(&["a", "g:*"]), ["a", "g:*"]);
     }

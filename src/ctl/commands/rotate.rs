@@ -1,6 +1,7 @@
 //! `rotate` (an extension): rotate process logs and supervisord's log now, through the
 //! `supervisor.rotate*Logs` methods, one line per log file.
 
+use super::control::enough_words;
 use super::words;
 use crate::api::faults;
 use crate::ctl::client::CallError;
@@ -57,18 +58,10 @@ fn report(ctl: &mut Controller, ns: &str, r: Result<Value, CallError>) -> Result
 }
 
 pub fn rotate(ctl: &mut Controller, arg: &str) -> Result<(), CallError> {
-    if !ctl.upcheck()? {
+    let need = (1, "a process name, all or main");
+    let Some(names) = enough_words(ctl, "rotate", words(arg), need, exit::INVALID_ARGS)? else {
         return Ok(());
-    }
-    let names = words(arg);
-    if names.is_empty() {
-        ctl.usage_error(
-            "Error: rotate requires a process name, all or main",
-            "rotate",
-            exit::INVALID_ARGS,
-        );
-        return Ok(());
-    }
+    };
     // `all` is every process log and the main log, in one pass, whatever else is named.
     let calls: Vec<(String, &str, Vec<Value>)> = if names.contains(&"all") {
         vec![
