@@ -15,6 +15,7 @@ pub mod groups;
 mod listener;
 pub mod options;
 pub mod order;
+mod os;
 mod park;
 mod pids;
 mod pipes;
