@@ -119,7 +119,11 @@ impl Supervisor {
             "sending {name} (pid {pid}) sig {}",
             signal_name(sig)
         ));
-        let sent = if pid > 0 { self.os.kill(pid, sig) } else { Ok(()) };
+        let sent = if pid > 0 {
+            self.os.kill(pid, sig)
+        } else {
+            Ok(())
+        };
         if let Err(e) = sent {
             let err = io::Error::from_raw_os_error(e);
             if e == libc::ESRCH {

@@ -23,6 +23,8 @@ mod probes;
 pub mod rotate;
 pub mod shutdown;
 pub mod signals;
+#[cfg(test)]
+mod sim;
 pub mod source;
 pub mod startup;
 pub mod supervisor;

@@ -12,8 +12,12 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 /// reap or stdin write, never per byte of output: one dynamic call costs nothing there.
 pub trait Os {
     /// Forks and execs `plan` (`process::spawn::spawn`); the error is the spawnerr text.
-    fn spawn(&mut self, plan: &SpawnPlan, name: &str, stdin: Option<RawFd>)
-        -> Result<Child, String>;
+    fn spawn(
+        &mut self,
+        plan: &SpawnPlan,
+        name: &str,
+        stdin: Option<RawFd>,
+    ) -> Result<Child, String>;
     /// `kill(2)`; the error is the errno.
     fn kill(&mut self, pid: i32, signal: i32) -> Result<(), i32>;
     /// One exited child, without blocking (`waitpid(-1, WNOHANG)`); `None` when there is
