@@ -2,10 +2,10 @@
 
 use super::{program, Rig};
 use crate::daemon::control::{StdinError, STDIN_QUEUE_MAX};
-use crate::process::ProcessState;
+use crate::process::{Input, ProcessState};
 
 #[test]
-fn a_signal_goes_to_the_main_pid_only() {
+fn a_signal_goes_to_the_main_pid_only_a_stop_to_the_group() {
     let mut pc = program("web");
     pc.killasgroup = true;
     pc.stopasgroup = true;
@@ -18,35 +18,26 @@ fn a_signal_goes_to_the_main_pid_only() {
     assert_eq!(rig.sup.signal_process(id, libc::SIGHUP), Ok(()));
     assert_eq!(rig.kills(), vec![(pid, libc::SIGHUP)]);
     assert_eq!(rig.state("web"), ProcessState::Running);
-    assert!(rig
-        .log()
-        .contains(&format!("DEBG sending web (pid {pid}) sig SIGHUP")));
+    rig.logged(&format!("DEBG sending web (pid {pid}) sig SIGHUP"));
+    // stopasgroup: the stop signals the whole process group.
+    rig.apply("web", Input::Stop);
+    assert_eq!(rig.kills().last(), Some(&(-pid, libc::SIGTERM)));
 }
 
 #[test]
-fn a_signal_to_a_pid_just_gone_is_no_fault() {
+fn a_refused_signal_is_a_fault_unless_the_pid_is_just_gone() {
     let mut rig = Rig::programs(vec![program("web")]);
     let pid = rig.running("web");
-    rig.os.borrow_mut().kill_errno = Some(libc::ESRCH);
     let id = rig.id("web");
+    rig.kills_fail(Some(libc::ESRCH));
     assert_eq!(rig.sup.signal_process(id, libc::SIGUSR1), Ok(()));
     assert_eq!(rig.state("web"), ProcessState::Running);
     assert_eq!(rig.sup.state_code(), (1, "RUNNING"));
-    let log = rig.log();
-    assert!(
-        log.contains(&format!(
-            "DEBG unable to signal web (pid {pid}), it probably just now exited on its own"
-        )),
-        "{log}"
-    );
-}
-
-#[test]
-fn a_refused_signal_is_the_fault_and_makes_the_process_unknown() {
-    let mut rig = Rig::programs(vec![program("web")]);
-    let pid = rig.running("web");
-    rig.os.borrow_mut().kill_errno = Some(libc::EPERM);
-    let id = rig.id("web");
+    rig.logged(&format!(
+        "DEBG unable to signal web (pid {pid}), it probably just now exited on its own"
+    ));
+    // Any other error: the fault's detail, the process UNKNOWN, supervisord FATAL.
+    rig.kills_fail(Some(libc::EPERM));
     let message = "EPERM (Operation not permitted (os error 1))";
     assert_eq!(
         rig.sup.signal_process(id, libc::SIGUSR1),
@@ -58,13 +49,9 @@ fn a_refused_signal_is_the_fault_and_makes_the_process_unknown() {
         rig.sup.fatal_cause(),
         Some(format!("kill({pid}, SIGUSR1) of 'web' failed: {message}").as_str())
     );
-    let log = rig.log();
-    assert!(
-        log.contains(&format!(
-            "CRIT unknown problem sending sig web ({pid}):{message}"
-        )),
-        "{log}"
-    );
+    rig.logged(&format!(
+        "CRIT unknown problem sending sig web ({pid}):{message}"
+    ));
 }
 
 #[test]

@@ -23,18 +23,12 @@ fn an_autostart_spawns_on_the_first_tick_and_runs_after_startsecs() {
     assert_eq!(rig.pid("web"), *pid);
     assert!(rig.sup.pids.contains(*pid));
     assert_eq!(rig.sup.process(rig.id("web")).unwrap().starts, 1);
-    rig.advance(Duration::from_millis(2999));
-    rig.tick();
+    rig.tick_after(Duration::from_millis(2999));
     assert_eq!(rig.state("web"), ProcessState::Starting);
-    rig.advance(Duration::from_millis(1));
-    rig.tick();
+    rig.tick_after(Duration::from_millis(1));
     assert_eq!(rig.state("web"), ProcessState::Running);
-    let log = rig.log();
-    assert!(
-        log.contains(&format!("spawned: 'web' with pid {pid}")),
-        "{log}"
-    );
-    assert!(log.contains("success: web entered RUNNING state"), "{log}");
+    rig.logged(&format!("spawned: 'web' with pid {pid}"));
+    rig.logged("success: web entered RUNNING state");
 }
 
 #[test]
@@ -45,11 +39,7 @@ fn an_unexpected_exit_is_reaped_and_restarted() {
     rig.reap();
     assert_eq!(rig.state("web"), ProcessState::Exited);
     assert!(!rig.sup.pids.contains(pid));
-    let log = rig.log();
-    assert!(
-        log.contains("exited: web (exit status 3; not expected)"),
-        "{log}"
-    );
+    rig.logged("exited: web (exit status 3; not expected)");
     // autorestart=unexpected: the next tick starts it again, as another pid.
     rig.tick();
     assert_eq!(rig.state("web"), ProcessState::Starting);
@@ -63,8 +53,7 @@ fn an_expected_exit_stays_exited() {
     let pid = rig.running("job");
     rig.exit(pid, exited(0));
     rig.reap();
-    rig.advance(Duration::from_secs(3600));
-    rig.tick();
+    rig.tick_after(Duration::from_secs(3600));
     assert_eq!(rig.state("job"), ProcessState::Exited);
     assert_eq!(rig.os.borrow().spawns.len(), 1);
 }
@@ -75,40 +64,30 @@ fn exits_before_startsecs_back_off_then_give_up() {
     pc.startretries = 1;
     pc.autorestart = AutoRestart::Always;
     let mut rig = Rig::programs(vec![pc]);
-    let id = rig.id("flaky");
-    let now = rig.now();
-    rig.sup.apply(id, Input::Start, now);
+    rig.apply("flaky", Input::Start);
     for _ in 0..2 {
         let pid = rig.pid("flaky");
         rig.exit(pid, exited(1));
         rig.reap();
         assert_eq!(rig.state("flaky"), ProcessState::Backoff);
-        rig.advance(Duration::from_secs(60));
-        rig.tick();
+        rig.tick_after(Duration::from_secs(60));
     }
     assert_eq!(rig.state("flaky"), ProcessState::Fatal);
     assert_eq!(rig.os.borrow().spawns.len(), 2);
-    let log = rig.log();
-    assert!(
-        log.contains("gave up: flaky entered FATAL state, too many start retries too quickly"),
-        "{log}"
-    );
+    rig.logged("gave up: flaky entered FATAL state, too many start retries too quickly");
 }
 
 #[test]
 fn a_failed_spawn_backs_off_with_its_error() {
     let mut rig = Rig::programs(vec![program("web")]);
     rig.os.borrow_mut().spawn_error = Some("too many open files to spawn 'web'".into());
-    let (id, now) = (rig.id("web"), rig.now());
-    rig.sup.apply(id, Input::Start, now);
+    rig.apply("web", Input::Start);
     assert_eq!(rig.state("web"), ProcessState::Backoff);
-    let p = rig.sup.process(id).unwrap();
+    let p = rig.sup.process(rig.id("web")).unwrap();
     assert_eq!(p.machine.spawnerr, "too many open files to spawn 'web'");
     assert_eq!(p.starts, 0);
     assert!(p.stdin.is_none());
-    assert!(rig
-        .log()
-        .contains("spawnerr: too many open files to spawn 'web'"));
+    rig.logged("spawnerr: too many open files to spawn 'web'");
 }
 
 #[test]
@@ -118,49 +97,26 @@ fn a_stop_sends_the_stopsignal_then_sigkill_after_stopwaitsecs() {
     pc.stopwaitsecs = 5;
     let mut rig = Rig::programs(vec![pc]);
     let pid = rig.running("web");
-    let (id, now) = (rig.id("web"), rig.now());
-    rig.sup.apply(id, Input::Stop, now);
+    rig.apply("web", Input::Stop);
     assert_eq!(rig.state("web"), ProcessState::Stopping);
     assert_eq!(rig.kills(), vec![(pid, libc::SIGINT)]);
-    rig.advance(Duration::from_millis(4999));
-    rig.tick();
+    rig.tick_after(Duration::from_millis(4999));
     assert_eq!(rig.kills().len(), 1);
-    rig.advance(Duration::from_millis(1));
-    rig.tick();
+    rig.tick_after(Duration::from_millis(1));
     assert_eq!(rig.kills(), vec![(pid, libc::SIGINT), (pid, libc::SIGKILL)]);
     rig.exit(pid, killed(libc::SIGKILL));
     rig.reap();
     assert_eq!(rig.state("web"), ProcessState::Stopped);
-    let log = rig.log();
-    assert!(
-        log.contains(&format!("WARN killing 'web' ({pid}) with SIGKILL")),
-        "{log}"
-    );
-    assert!(
-        log.contains("stopped: web (terminated by SIGKILL)"),
-        "{log}"
-    );
-}
-
-#[test]
-fn stopasgroup_signals_the_process_group() {
-    let mut pc = program("web");
-    pc.stopasgroup = true;
-    pc.killasgroup = true;
-    let mut rig = Rig::programs(vec![pc]);
-    let pid = rig.running("web");
-    let (id, now) = (rig.id("web"), rig.now());
-    rig.sup.apply(id, Input::Stop, now);
-    assert_eq!(rig.kills(), vec![(-pid, libc::SIGTERM)]);
+    rig.logged(&format!("WARN killing 'web' ({pid}) with SIGKILL"));
+    rig.logged("stopped: web (terminated by SIGKILL)");
 }
 
 #[test]
 fn a_refused_kill_is_unknown_and_supervisord_fatal() {
     let mut rig = Rig::programs(vec![program("web")]);
     let pid = rig.running("web");
-    rig.os.borrow_mut().kill_errno = Some(libc::EPERM);
-    let (id, now) = (rig.id("web"), rig.now());
-    rig.sup.apply(id, Input::Stop, now);
+    rig.kills_fail(Some(libc::EPERM));
+    rig.apply("web", Input::Stop);
     assert_eq!(rig.state("web"), ProcessState::Unknown);
     assert_eq!(rig.sup.state_code(), (2, "FATAL"));
     let cause =
@@ -170,31 +126,22 @@ fn a_refused_kill_is_unknown_and_supervisord_fatal() {
         rig.sup.last_kill_error(),
         Some("EPERM (Operation not permitted (os error 1))")
     );
-    let log = rig.log();
-    assert!(
-        log.contains(&format!("CRIT supervisord entered FATAL state: {cause}")),
-        "{log}"
-    );
+    rig.logged(&format!("CRIT supervisord entered FATAL state: {cause}"));
 }
 
 #[test]
 fn a_kill_of_a_pid_already_gone_is_only_a_debug_line() {
     let mut rig = Rig::programs(vec![program("web")]);
     let pid = rig.running("web");
-    rig.os.borrow_mut().kill_errno = Some(libc::ESRCH);
-    let (id, now) = (rig.id("web"), rig.now());
-    rig.sup.apply(id, Input::Stop, now);
+    rig.kills_fail(Some(libc::ESRCH));
+    rig.apply("web", Input::Stop);
     // Its exit is on the way: STOPPING until it is reaped, supervisord stays RUNNING.
     assert_eq!(rig.state("web"), ProcessState::Stopping);
     assert_eq!(rig.sup.state_code(), (1, "RUNNING"));
     assert_eq!(rig.sup.last_kill_error(), None);
-    let log = rig.log();
-    assert!(
-        log.contains(&format!(
-            "DEBG unable to signal web (pid {pid}), it probably just exited on its own"
-        )),
-        "{log}"
-    );
+    rig.logged(&format!(
+        "DEBG unable to signal web (pid {pid}), it probably just exited on its own"
+    ));
     rig.exit(pid, killed(libc::SIGTERM));
     rig.reap();
     assert_eq!(rig.state("web"), ProcessState::Stopped);
@@ -208,11 +155,8 @@ fn a_stranger_is_logged_when_reaped_and_a_probe_command_is_not() {
     rig.exit(31337, exited(0));
     rig.exit(4242, killed(libc::SIGKILL));
     rig.reap();
+    rig.logged("INFO reaped unknown pid 4242 (terminated by SIGKILL)");
     let log = rig.log();
-    assert!(
-        log.contains("INFO reaped unknown pid 4242 (terminated by SIGKILL)"),
-        "{log}"
-    );
     assert!(!log.contains("31337"), "{log}");
     assert!(!rig.sup.pids.contains(31337));
     assert_eq!(rig.state("web"), ProcessState::Stopped);
@@ -247,7 +191,7 @@ fn a_named_main_pid_that_lives_takes_over_when_the_first_is_reaped() {
         let id = rig.id(name);
         rig.sup.process_mut_for_tests(id).probe.main_pid = Some(pid + 1000);
         // kill(main, 0) answers whether the named pid still runs.
-        rig.os.borrow_mut().kill_errno = (!alive).then_some(libc::ESRCH);
+        rig.kills_fail((!alive).then_some(libc::ESRCH));
         rig.exit(pid, exited(0));
         rig.reap();
         assert_eq!(rig.kills().last(), Some(&(pid + 1000, 0)));

@@ -11,7 +11,7 @@ use super::os::Os;
 use super::supervisor::Supervisor;
 use crate::config::{GroupConfig, LogLevel, ProcessConfig};
 use crate::process::spawn::{Child, SpawnPlan};
-use crate::process::{Now, ProcessState, WaitStatus};
+use crate::process::{Input, Now, ProcessState, WaitStatus};
 use crate::testutil::{pipe, process_config, program_group, supervisor, TempDir};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -181,6 +181,12 @@ impl Rig {
         self.at += d;
     }
 
+    /// Lets `d` pass, then ticks every machine due.
+    pub fn tick_after(&mut self, d: Duration) {
+        self.advance(d);
+        self.tick();
+    }
+
     pub fn tick(&mut self) {
         let now = self.now();
         self.sup.tick_all(now);
@@ -205,14 +211,18 @@ impl Rig {
         self.sup.process(id).expect("process").machine.pid
     }
 
+    /// Feeds `input` to `name`'s machine now.
+    pub fn apply(&mut self, name: &str, input: Input) {
+        let (id, now) = (self.id(name), self.now());
+        self.sup.apply(id, input, now);
+    }
+
     /// Starts `name` and lets its startsecs pass: RUNNING, with a fake pid.
     pub fn running(&mut self, name: &str) -> i32 {
         let id = self.id(name);
-        let now = self.now();
-        self.sup.apply(id, crate::process::Input::Start, now);
+        self.apply(name, Input::Start);
         let startsecs = self.sup.process(id).expect("process").config.startsecs;
-        self.advance(Duration::from_secs(startsecs as u64));
-        self.tick();
+        self.tick_after(Duration::from_secs(startsecs as u64));
         assert_eq!(self.state(name), ProcessState::Running, "{}", self.log());
         self.pid(name)
     }
@@ -225,6 +235,18 @@ impl Rig {
     /// The main log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("main.log")).unwrap_or_default()
+    }
+
+    /// The main log has a line with `text` (a level code, then the message, or part of one).
+    #[track_caller]
+    pub fn logged(&self, text: &str) {
+        let log = self.log();
+        assert!(log.contains(text), "no {text:?} in the main log:\n{log}");
+    }
+
+    /// The next kills fail with `errno` (None: they succeed).
+    pub fn kills_fail(&mut self, errno: Option<i32>) {
+        self.os.borrow_mut().kill_errno = errno;
     }
 
     pub fn kills(&self) -> Vec<(i32, i32)> {

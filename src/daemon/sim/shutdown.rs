@@ -50,8 +50,7 @@ fn waves_stop_by_priority_highest_first_and_wait_for_the_exits() {
         assert_eq!(rig.state(name), ProcessState::Stopped);
     }
     // Nothing starts again while shutting down.
-    rig.advance(Duration::from_secs(3600));
-    rig.tick();
+    rig.tick_after(Duration::from_secs(3600));
     assert_eq!(rig.os.borrow().spawns.len(), 3);
 }
 
@@ -63,8 +62,7 @@ fn a_wave_that_ignores_its_stopsignal_is_killed_after_stopwaitsecs() {
     rig.sup.request_shutdown();
     let now = rig.now();
     assert!(!rig.sup.shutdown_step(now));
-    rig.advance(Duration::from_secs(10));
-    rig.tick();
+    rig.tick_after(Duration::from_secs(10));
     assert_eq!(
         rig.kills(),
         vec![(app, libc::SIGTERM), (app, libc::SIGKILL)]
