@@ -21,12 +21,11 @@ use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// The child's ends of a fake child's pipes: dropped when it exits, as the kernel would.
+/// Stdin and stderr are only held open: the parent's stdin has a reader, its stderr no end.
 pub struct Ends {
-    #[allow(dead_code)] // Held open so the parent's stdin pipe has a reader.
-    stdin: OwnedFd,
+    _stdin: OwnedFd,
     pub stdout: File,
-    #[allow(dead_code)] // Held open so the parent's stderr pipe does not end early.
-    stderr: File,
+    _stderr: File,
 }
 
 /// What the fake operating system saw and what it will answer.
@@ -86,9 +85,9 @@ impl Os for FakeOs {
         w.children.insert(
             pid,
             Ends {
-                stdin: child_stdin,
+                _stdin: child_stdin,
                 stdout: child_stdout,
-                stderr: child_stderr,
+                _stderr: child_stderr,
             },
         );
         Ok(Child {
