@@ -8,10 +8,10 @@ use crate::events::{Event, EventKind};
 use crate::output::Stream;
 use crate::process::waitstatus::signal_name;
 use crate::process::{spawn, Input, Now, ProcessState};
-use crate::sys::errno::{self, errno_name};
+use crate::sys::errno::errno_name;
 use crate::sys::poller::Interest;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -145,9 +145,12 @@ impl Supervisor {
             "sending {name} (pid {pid}) sig {}",
             signal_name(sig)
         ));
-        // SAFETY: kill has no memory-safety preconditions.
-        if pid > 0 && unsafe { libc::kill(pid, sig) } != 0 {
-            let e = errno::last();
+        let sent = if pid > 0 {
+            self.os.kill(pid, sig)
+        } else {
+            Ok(())
+        };
+        if let Err(e) = sent {
             let err = io::Error::from_raw_os_error(e);
             if e == libc::ESRCH {
                 self.log.debug(&format!(
@@ -217,19 +220,13 @@ impl Supervisor {
             return Err(StdinClosed);
         };
         while !p.stdin_buf.is_empty() {
-            // SAFETY: writing from our buffer to a descriptor we own.
-            let n = unsafe {
-                libc::write(
-                    fd.as_raw_fd(),
-                    p.stdin_buf.as_ptr().cast(),
-                    p.stdin_buf.len(),
-                )
+            let e = match self.os.write(fd.as_fd(), &p.stdin_buf) {
+                Ok(n) => {
+                    p.stdin_buf.drain(..n);
+                    continue;
+                }
+                Err(e) => e,
             };
-            if n > 0 {
-                p.stdin_buf.drain(..n as usize);
-                continue;
-            }
-            let e = errno::last();
             if e == libc::EAGAIN || e == libc::EINTR {
                 if fresh {
                     // Registered until the buffer drains or the process ends.

@@ -12,7 +12,7 @@ use crate::log::RotatingFile;
 use crate::output::{OutputChannel, Stream};
 use crate::process::machine::Input;
 use crate::process::spawn;
-use crate::sys::errno::{self, errno_name};
+use crate::sys::errno::errno_name;
 use crate::sys::poller::Interest;
 use std::io;
 use std::os::fd::AsFd;
@@ -79,7 +79,7 @@ impl Supervisor {
             },
             None => None,
         };
-        let child = match spawn::spawn(&plan, &name, socket) {
+        let child = match self.os.spawn(&plan, &name, socket) {
             Ok(c) => c,
             Err(message) => {
                 // A failed start must not keep the socket open.
@@ -164,11 +164,9 @@ impl Supervisor {
             return None;
         }
         let target = if group { -pid } else { pid };
-        // SAFETY: kill has no memory-safety preconditions.
-        if unsafe { libc::kill(target, signal) } == 0 {
+        let Err(e) = self.os.kill(target, signal) else {
             return None;
-        }
-        let e = errno::last();
+        };
         let name = self
             .process(id)
             .map(|p| p.config.name.clone())

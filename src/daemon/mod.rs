@@ -15,6 +15,7 @@ pub mod groups;
 mod listener;
 pub mod options;
 pub mod order;
+mod os;
 mod park;
 mod pids;
 mod pipes;
@@ -22,6 +23,8 @@ mod probes;
 pub mod rotate;
 pub mod shutdown;
 pub mod signals;
+#[cfg(test)]
+mod sim;
 pub mod source;
 pub mod startup;
 pub mod supervisor;

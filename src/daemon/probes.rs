@@ -407,8 +407,8 @@ impl Supervisor {
         let Some(main) = p.probe.main_pid.take() else {
             return false;
         };
-        // SAFETY: kill with signal 0 only checks that the pid exists.
-        if main == pid || p.machine.pid != pid || unsafe { libc::kill(main, 0) } != 0 {
+        // Signal 0 only checks that the pid exists.
+        if main == pid || p.machine.pid != pid || self.os.kill(main, 0).is_err() {
             return false;
         }
         if self.pids.contains(main) {

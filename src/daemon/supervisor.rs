@@ -15,7 +15,7 @@ use crate::events::Event;
 use crate::log::MainLog;
 use crate::output::Stream;
 use crate::process::machine::{Effect, Input, Machine, Now, PollAt};
-use crate::process::{ProcessState, WaitStatus};
+use crate::process::ProcessState;
 use crate::sys::poller::Poller;
 use std::collections::{HashSet, VecDeque};
 use std::io;
@@ -125,6 +125,8 @@ pub struct Supervisor {
     pub(super) unlogged: Vec<(usize, Stream)>,
     /// Dependency links by process id (`order`).
     pub(super) links: super::order::Links,
+    /// Spawn, kill, reap and stdin writes: the OS itself, or a test's fake (`os`).
+    pub(super) os: Box<dyn super::os::Os>,
 }
 
 /// The groups of a configuration by name.
@@ -167,6 +169,7 @@ impl Supervisor {
             rest_due: None,
             unlogged: Vec::new(),
             links: Default::default(),
+            os: Box::new(super::os::Real),
         })
     }
 
@@ -433,14 +436,7 @@ impl Supervisor {
     /// command's exit is its check's result; others (orphans reparented to us as PID 1 or
     /// subreaper) are logged.
     pub fn reap(&mut self, now: Now) {
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid writes only into status.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid <= 0 {
-                break;
-            }
-            let status = WaitStatus(status);
+        while let Some((pid, status)) = self.os.wait_any() {
             match self.pids.remove(pid) {
                 Some(Owner::Process(id)) if self.follow_main_pid(id, pid, now) => {}
                 Some(Owner::Process(id)) => {
