@@ -205,3 +205,6 @@ pub fn with_health(p: &Process, mut text: String) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests;
