@@ -227,14 +227,22 @@ fn write_all_2(out: &File, mut a: &[u8], mut b: &[u8], deadline: Instant) -> io:
 
 /// Escapes text for HTML element content and double-quoted attribute values.
 pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    esc_into(&mut out, s);
+    out
+}
+
+/// [`esc`] appended to `out`, for pages built in one buffer.
+pub fn esc_into(out: &mut String, s: &str) {
     // Names, tokens and labels rarely need anything: copy them whole (a status page of ten
     // thousand rows escapes some hundred thousand of them).
     if s.bytes()
         .all(|b| (b' '..=b'~').contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
     {
-        return s.to_string();
+        out.push_str(s);
+        return;
     }
-    let mut out = String::with_capacity(s.len());
+    out.reserve(s.len());
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -247,7 +255,6 @@ pub fn esc(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// RFC 1123 date (`Thu, 26 Nov 2026 22:50:18 GMT`).

@@ -61,22 +61,11 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// A fresh token for a page rendered now: `<issued>.<hmac>`.
+/// A fresh token for a page rendered now: `<issued>.<hmac>`. The status page asks once per
+/// rendering and puts it in every form.
 pub fn token() -> String {
-    // Made once per second, not once per form: the status page has a form per process,
-    // and an HMAC per row was a large part of rendering ten thousand of them.
-    thread_local! {
-        static LAST: std::cell::RefCell<(u64, String)> =
-            const { std::cell::RefCell::new((0, String::new())) };
-    }
     let t = unix_now();
-    LAST.with_borrow_mut(|(at, token)| {
-        if *at != t || token.is_empty() {
-            *at = t;
-            *token = format!("{t}.{}", mac(t));
-        }
-        token.clone()
-    })
+    format!("{t}.{}", mac(t))
 }
 
 /// Checks a token from a form: well formed, made by this daemon, not expired.

@@ -2,19 +2,27 @@
 //! page frame. Every name and log byte goes through [`esc`].
 
 /// Shared with the HTTP error pages, which are below the web UI.
-pub use crate::http::response::esc;
+pub use crate::http::response::{esc, esc_into};
 
 /// Percent-encodes everything but unreserved characters (for query values).
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    quote_into(&mut out, s);
+    out
+}
+
+/// [`quote`] appended to `out`.
+pub fn quote_into(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
-    out
 }
 
 /// The stylesheet, embedded in every page (no external assets).
@@ -53,19 +61,42 @@ td{border:0;padding:.15em .2em}}";
 
 /// A complete page: head with the embedded stylesheet (and a meta refresh when asked).
 pub fn page(title: &str, refresh: Option<String>, header: &str, body: &str) -> String {
-    let refresh = refresh
-        .map(|r| format!("<meta http-equiv=\"refresh\" content=\"{}\">\n", esc(&r)))
-        .unwrap_or_default();
-    format!(
+    let mut out = String::with_capacity(CSS.len() + header.len() + body.len() + 512);
+    page_start(&mut out, title, refresh.as_deref(), header);
+    out.push_str(body);
+    page_end(&mut out);
+    out
+}
+
+/// [`page`] up to where the body begins, so a large page is written into one buffer.
+pub fn page_start(out: &mut String, title: &str, refresh: Option<&str>, header: &str) {
+    out.push_str(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n{refresh}\
-<title>{}</title>\n<style>{CSS}</style></head>\n<body>\n<header>{header}</header>\n\
-<main>\n{body}</main>\n<footer>supervisor-rs {} (Supervisor {} compatible)</footer>\n\
-</body></html>\n",
-        esc(title),
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
+    );
+    if let Some(r) = refresh {
+        out.push_str("<meta http-equiv=\"refresh\" content=\"");
+        esc_into(out, r);
+        out.push_str("\">\n");
+    }
+    out.push_str("<title>");
+    esc_into(out, title);
+    out.push_str("</title>\n<style>");
+    out.push_str(CSS);
+    out.push_str("</style></head>\n<body>\n<header>");
+    out.push_str(header);
+    out.push_str("</header>\n<main>\n");
+}
+
+/// [`page`] after the body.
+pub fn page_end(out: &mut String) {
+    out.push_str(concat!(
+        "</main>\n<footer>supervisor-rs ",
         env!("CARGO_PKG_VERSION"),
-        crate::daemon::options::VERSION,
-    )
+        " (Supervisor "
+    ));
+    out.push_str(crate::daemon::options::VERSION);
+    out.push_str(" compatible)</footer>\n</body></html>\n");
 }
 
 #[cfg(test)]
