@@ -113,7 +113,8 @@ pub struct ProcessConfig {
     /// `environment_file=`: read at every spawn, between `[supervisord]`'s and `environment=`.
     pub environment_files: Vec<super::envfile::EnvFile>,
     /// `log_prefix=` / `log_timestamps=` (or `[supervisord]`'s): rewrites lines in log files.
-    pub log_prefix: Option<super::logline::LinePrefix>,
+    /// Boxed: rarely set, and 40 bytes inline in every process's configuration.
+    pub log_prefix: Option<Box<super::logline::LinePrefix>>,
     /// `serverurl=`; `None` means AUTO.
     pub serverurl: Option<String>,
     /// `essential=` (project extension): its end ends supervisord (daemon::supervisor).

@@ -175,7 +175,7 @@ impl Supervisor {
         };
         let (target, timeout, state) = match (purpose, &p.config.probe) {
             (Purpose::Ready, cfg) => match &cfg.ready {
-                Ready::Check(t) => (t, TIMEOUT, ProcessState::Starting),
+                Ready::Check(t) => (&**t, TIMEOUT, ProcessState::Starting),
                 _ => return,
             },
             (Purpose::Health, cfg) => match &cfg.health {
