@@ -285,3 +285,16 @@ pub struct TwiddlerConfig {
     pub namespace: String,
     pub whitelist: Vec<String>,
 }
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    use super::*;
+
+    /// Every configured process holds one behind an `Arc`: with the `Arc`'s counts (16
+    /// bytes) and musl's 4-byte chunk header it fits the 496-byte size class; 8 bytes more
+    /// and it takes 576, for each of a hundred thousand programs.
+    #[test]
+    fn process_config_fits_its_malloc_size_class() {
+        assert!(std::mem::size_of::<ProcessConfig>() + 16 + 4 <= 496);
+    }
+}

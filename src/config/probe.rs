@@ -208,7 +208,9 @@ mod tests {
         );
         assert_eq!(
             ready("tcp:[::1]:9"),
-            Ok(Ready::Check(Box::new(Target::Tcp("[::1]:9".parse().unwrap()))))
+            Ok(Ready::Check(Box::new(Target::Tcp(
+                "[::1]:9".parse().unwrap()
+            ))))
         );
         assert_eq!(
             target("http://localhost:81/health?x=1"),

@@ -197,6 +197,14 @@ mod tests {
         assert_eq!(ms(u32::MAX), 250);
     }
 
+    /// Every process record holds one, probes or not (184 bytes; 376 before the checks in
+    /// flight and the `ready=` target were boxed).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn probe_state_stays_small() {
+        assert!(std::mem::size_of::<ProbeState>() <= 184);
+    }
+
     #[test]
     fn nothing_due_without_probes() {
         let s = ProbeState::default();
