@@ -244,6 +244,9 @@ fn format(s: &str, names: &Names) -> Result<String, FormatError> {
         };
         out.push_str(&convert(arg, conv, &spec)?);
     }
+    // Most results are kept in the configuration (process names, commands): without the
+    // room reserved for the unexpanded text (`%(program_name)s` for `p1`).
+    out.shrink_to_fit();
     Ok(out)
 }
 

@@ -38,7 +38,12 @@ pub fn groups(ctx: &mut Ctx, reuse: Reuse) -> Result<Vec<Arc<GroupConfig>>, Conf
     let mut found: Vec<(Arc<GroupConfig>, String)> = Vec::new();
     // Each group is swapped for its reused twin as soon as it is read, so a reread of
     // unchanged programs never holds a second copy of them all at once.
-    let share = |g: GroupConfig| reuse(&g).unwrap_or_else(|| Arc::new(g));
+    // Kept for as long as the group exists: no spare room (a program's one process would
+    // otherwise hold room for four).
+    let share = |mut g: GroupConfig| {
+        g.processes.shrink_to_fit();
+        reuse(&g).unwrap_or_else(|| Arc::new(g))
+    };
     // program section -> the [group:x] section that took it
     let mut grouped: HashMap<String, String> = HashMap::new();
 

@@ -69,7 +69,7 @@ pub fn processes(
         None => None,
         Some(target) => {
             let n = |key, default| sec.conv(key, default, &common, super::probe::positive);
-            Some(super::probe::HealthConfig {
+            Some(Box::new(super::probe::HealthConfig {
                 target,
                 interval: n("healthcheck_interval", "30")?,
                 timeout: n("healthcheck_timeout", "5")?,
@@ -86,7 +86,7 @@ pub fn processes(
                     &common,
                     super::probe::health_action,
                 )?,
-            })
+            }))
         }
     };
     let probe = super::probe::ProbeConfig {
@@ -145,7 +145,7 @@ pub fn processes(
             names.insert(format!("ENV_{k}"), Val::Str(v.clone()));
         }
         let environment_files = sec.conv("environment_file", "", &names, env_file_list)?;
-        let log_prefix = line_prefix(ctx, sec, &names)?;
+        let log_prefix = line_prefix(ctx, sec, &names)?.map(Box::new);
         let directory = sec.get("directory", &names)?;
         let stdout = channel(ctx, sec, "stdout", &names, stdout_capture, stdout_events)?;
         let mut stderr = channel(ctx, sec, "stderr", &names, stderr_capture, stderr_events)?;

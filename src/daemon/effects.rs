@@ -109,7 +109,7 @@ impl Supervisor {
             p.config.stdout.events_enabled && !listener,
             listener,
         )
-        .with_prefix(p.config.log_prefix.as_ref());
+        .with_prefix(p.config.log_prefix.as_deref());
         let err = child.stderr.map(|fd| {
             OutputChannel::new(
                 Stream::Stderr,
@@ -120,7 +120,7 @@ impl Supervisor {
                 p.config.stderr.events_enabled,
                 false,
             )
-            .with_prefix(p.config.log_prefix.as_ref())
+            .with_prefix(p.config.log_prefix.as_deref())
         });
         for ch in [Some(&out), err.as_ref()].into_iter().flatten() {
             // Registered while the channel owns the fd (see close_channels).

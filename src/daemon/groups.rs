@@ -43,8 +43,9 @@ pub struct Group {
     /// Process ids in start order.
     pub members: Vec<usize>,
     /// `members` sorted by process name, for groups large enough that a scan would show
-    /// (empty otherwise: most groups have one process).
-    by_name: Vec<usize>,
+    /// (empty otherwise: most groups have one process). A boxed slice: 8 bytes less than a
+    /// `Vec` in each of ten thousand groups.
+    by_name: Box<[usize]>,
     /// `[supervisord] environment` when the group was created (a change means "changed").
     pub global_env: Arc<[(String, String)]>,
     /// The listening socket of an fcgi-program group (boxed, like `pool`: most groups
@@ -117,9 +118,9 @@ impl Group {
 
 /// `members` sorted by process name when the group is large enough to need it. Members are
 /// in the order of `config.processes`.
-fn name_index(config: &GroupConfig, members: &[usize]) -> Vec<usize> {
+fn name_index(config: &GroupConfig, members: &[usize]) -> Box<[usize]> {
     if members.len() <= SCAN_MEMBERS {
-        return Vec::new();
+        return Box::default();
     }
     let mut idx: Vec<usize> = (0..members.len()).collect();
     idx.sort_by(|&a, &b| config.processes[a].name.cmp(&config.processes[b].name));

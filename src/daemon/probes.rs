@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 
 /// Takes a socket check off the poller (closing its descriptor would too, but a probe
 /// command forked meanwhile may hold a copy until its exec).
-fn unwatch(poller: &Poller, f: &Option<InFlight>) {
+fn unwatch(poller: &Poller, f: &Option<Box<InFlight>>) {
     if let Some(InFlight {
         check: Check::Conn(c),
         ..
-    }) = f
+    }) = f.as_deref()
     {
         let _ = poller.delete(c.fd());
     }
@@ -175,7 +175,7 @@ impl Supervisor {
         };
         let (target, timeout, state) = match (purpose, &p.config.probe) {
             (Purpose::Ready, cfg) => match &cfg.ready {
-                Ready::Check(t) => (t, TIMEOUT, ProcessState::Starting),
+                Ready::Check(t) => (&**t, TIMEOUT, ProcessState::Starting),
                 _ => return,
             },
             (Purpose::Health, cfg) => match &cfg.health {
@@ -209,10 +209,10 @@ impl Supervisor {
                 self.pids.insert(*pid, Owner::Probe(id, purpose));
             }
         }
-        p.probe.slot(purpose).in_flight = Some(InFlight {
+        p.probe.slot(purpose).in_flight = Some(Box::new(InFlight {
             check,
             deadline: now.mono + timeout,
-        });
+        }));
     }
 
     /// A check's socket is ready: one step of its exchange.
@@ -224,7 +224,7 @@ impl Supervisor {
         let Some(InFlight {
             check: Check::Conn(conn),
             ..
-        }) = slot.in_flight.as_mut()
+        }) = slot.in_flight.as_deref_mut()
         else {
             return;
         };
@@ -325,7 +325,7 @@ impl Supervisor {
         let slot = p.probe.slot(purpose);
         // A command given up on (timed out, or its process ended) is only reaped.
         let ours = matches!(
-            &slot.in_flight,
+            slot.in_flight.as_deref(),
             Some(InFlight { check: Check::Exec { pid: q }, .. }) if *q == pid
         );
         if !ours {

@@ -70,7 +70,9 @@ pub struct InFlight {
 /// The checks of one purpose: the one running, or when the next starts.
 #[derive(Default)]
 pub struct Slot {
-    pub in_flight: Option<InFlight>,
+    /// Boxed: a check is in flight only for moments, and inline the two slots made every
+    /// process record 128 bytes larger.
+    pub in_flight: Option<Box<InFlight>>,
     pub next: Option<Instant>,
     /// Checks in a row that failed since the slot was armed (readiness retry pacing).
     pub failed: u32,
@@ -193,6 +195,14 @@ mod tests {
             [10, 20, 40, 80, 160, 250]
         );
         assert_eq!(ms(u32::MAX), 250);
+    }
+
+    /// Every process record holds one, probes or not (184 bytes; 376 before the checks in
+    /// flight and the `ready=` target were boxed).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn probe_state_stays_small() {
+        assert!(std::mem::size_of::<ProbeState>() <= 184);
     }
 
     #[test]

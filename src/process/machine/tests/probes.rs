@@ -7,7 +7,7 @@ use crate::probe::{Ready, Target};
 fn probed(startsecs: i64) -> ProcessConfig {
     let mut cfg = process_config("p", "x");
     cfg.startsecs = startsecs;
-    cfg.probe.ready = Ready::Check(Target::Tcp("127.0.0.1:1".parse().unwrap()));
+    cfg.probe.ready = Ready::Check(Box::new(Target::Tcp("127.0.0.1:1".parse().unwrap())));
     cfg
 }
 
