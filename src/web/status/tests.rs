@@ -24,14 +24,14 @@ fn sup(t0: Instant) -> Supervisor {
     web.autostart = false;
     let mut a = process_config("a", "/bin/cat");
     a.redirect_stderr = true;
-    a.probe.health = Some(HealthConfig {
+    a.probe.health = Some(Box::new(HealthConfig {
         target: Target::Exec("true".into()),
         interval: 10,
         timeout: 5,
         retries: 3,
         start_period: 0,
         action: HealthAction::None,
-    });
+    }));
     let groups = vec![
         program_group("web", vec![web]),
         program_group(
