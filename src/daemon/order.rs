@@ -82,6 +82,8 @@ impl Supervisor {
             dirty: false,
             due: std::mem::take(&mut self.links.due),
         };
+        // Any gate may have changed, and processes came or went.
+        self.due.mark_all();
     }
 
     fn deps_of(&self, id: usize) -> &[usize] {
@@ -367,6 +369,10 @@ impl Supervisor {
     ) {
         if self.links.dirty {
             self.relink();
+        }
+        // Their gate asks this process's readiness (`due`).
+        for &d in self.links.dependents.get(id).map_or(&[][..], |v| v.as_slice()) {
+            self.due.mark(d);
         }
         if to == ProcessState::Starting {
             if let Some(p) = self.process_mut(id) {
