@@ -190,20 +190,19 @@ impl Supervisor {
             return self.machines_walk(now);
         }
         let due = &self.due;
-        if !due.now.is_empty() {
-            return Some(now.mono);
-        }
+        let mut at_once = !due.now.is_empty();
         let mut best = due.deadlines.first().map(|&(t, _)| t);
         for &id in &due.dirty {
             match self.answer(id) {
-                PollAt::Now => return Some(now.mono),
+                PollAt::Now => at_once = true,
                 PollAt::At(t) => best = Some(best.map_or(t, |b| b.min(t))),
                 PollAt::Ingress => {}
             }
         }
+        let next = if at_once { Some(now.mono) } else { best };
         #[cfg(debug_assertions)]
-        self.check_due(now, best);
-        best
+        self.check_due(now, next);
+        next
     }
 
     /// Every machine asked: what the index saves, and what it must agree with.
@@ -219,24 +218,28 @@ impl Supervisor {
         best
     }
 
-    /// The ids whose probes `probes_next` and `probes_due` look at: the probe set and the
-    /// dirty ids (a full walk while processes were added since the last refresh).
-    pub(super) fn probe_ids(&self) -> Box<dyn Iterator<Item = usize> + '_> {
-        if self.probes_unknown() {
-            return Box::new(0..self.procs.len());
-        }
-        let probed = self.due.probed.iter().copied();
-        let ids = probed.chain(self.due.dirty.iter().copied());
+    /// The ids whose probes `probes_next` looks at: the probe set and the dirty ids (every
+    /// id while processes were added since the last refresh).
+    pub(super) fn probe_ids(&self) -> impl Iterator<Item = usize> + '_ {
+        let unknown = self.probes_unknown();
         #[cfg(debug_assertions)]
         for p in self.procs.iter().flatten() {
-            let known = self.due.probed.contains(&p.id) || self.due.dirty.contains(&p.id);
+            let known =
+                unknown || self.due.probed.contains(&p.id) || self.due.dirty.contains(&p.id);
             assert!(
                 known || p.probe.next_deadline().is_none(),
                 "process {} has a probe deadline outside the index",
                 p.id
             );
         }
-        Box::new(ids)
+        let all = unknown.then_some(0..self.procs.len());
+        let indexed = (!unknown).then(|| {
+            let probed = self.due.probed.iter().copied();
+            probed.chain(self.due.dirty.iter().copied())
+        });
+        all.into_iter()
+            .flatten()
+            .chain(indexed.into_iter().flatten())
     }
 
     /// Every clean answer is what the machine says now, and the earliest is the walk's.
@@ -250,7 +253,12 @@ impl Supervisor {
         }
         for p in self.procs.iter().flatten() {
             if p.id >= self.due.slots.len() {
-                assert_eq!(self.answer(p.id), PollAt::Ingress, "process {} unindexed", p.id);
+                assert_eq!(
+                    self.answer(p.id),
+                    PollAt::Ingress,
+                    "process {} unindexed",
+                    p.id
+                );
             }
         }
         assert_eq!(best, self.machines_walk(now), "due index and walk disagree");
@@ -307,6 +315,19 @@ mod tests {
         assert_eq!(s.due_next(now), None);
         assert_eq!(s.refresh_due().len(), 3);
         assert!(s.due.deadlines.is_empty());
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "stale due index")]
+    fn a_change_behind_the_index_is_caught() {
+        let mut s = idle(2);
+        s.refresh_due();
+        // autostart turned on with no mark: the machine would now start at once.
+        let mut pc = (*s.process(0).unwrap().config).clone();
+        pc.autostart = true;
+        s.procs[0].as_mut().unwrap().config = pc.into();
+        s.due_next(Now::current());
     }
 
     #[test]
