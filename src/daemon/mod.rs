@@ -5,6 +5,7 @@
 mod actions;
 pub mod autolog;
 pub mod control;
+mod due;
 mod effects;
 pub mod environment;
 pub mod essential;

@@ -82,6 +82,8 @@ impl Supervisor {
             dirty: false,
             due: std::mem::take(&mut self.links.due),
         };
+        // Any gate may have changed, and processes came or went.
+        self.due.mark_all();
     }
 
     fn deps_of(&self, id: usize) -> &[usize] {
@@ -103,7 +105,9 @@ impl Supervisor {
     }
 
     /// Whether a dependent may start on this process: today RUNNING (after startsecs).
-    /// The one question the start gate asks; readiness probes refine it here.
+    /// The one question the start gate asks; readiness probes refine it here. Dependents'
+    /// answers in `due` are recomputed at this process's state changes (`deps_state_change`):
+    /// a refinement that reads more than the state must mark them when that changes too.
     pub fn is_ready(&self, id: usize) -> bool {
         self.state_of(id) == Some(ProcessState::Running)
     }
@@ -367,6 +371,12 @@ impl Supervisor {
     ) {
         if self.links.dirty {
             self.relink();
+        }
+        // Their gate asks this process's readiness (`due`).
+        if let Some(dependents) = self.links.dependents.get(id) {
+            for &d in dependents {
+                self.due.mark(d);
+            }
         }
         if to == ProcessState::Starting {
             if let Some(p) = self.process_mut(id) {

@@ -118,14 +118,22 @@ impl Supervisor {
 
     /// When the first check, check timeout or watchdog is due (`timers`).
     pub(super) fn probes_next(&self, _: Now) -> Option<Instant> {
-        let procs = self.procs.iter().flatten();
+        let procs = self.probe_ids().filter_map(|id| self.process(id));
         procs.filter_map(|p| p.probe.next_deadline()).min()
     }
 
     /// Starts the checks that are due, gives up the ones past their time, and restarts the
     /// processes whose watchdog expired.
     pub fn probes_due(&mut self, now: Now) {
-        for id in 0..self.procs.len() {
+        // In id order, the processes whose probes may have a deadline (`due`), taken up to
+        // date before each (a restart may arm a check).
+        let mut from = 0;
+        loop {
+            self.refresh_due();
+            let Some(id) = self.due.probed.range(from..).next().copied() else {
+                break;
+            };
+            from = id + 1;
             if !self.procs[id]
                 .as_ref()
                 .is_some_and(|p| p.probe.due(now.mono))

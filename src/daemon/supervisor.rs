@@ -14,10 +14,10 @@ use crate::config::{
 use crate::events::Event;
 use crate::log::MainLog;
 use crate::output::Stream;
-use crate::process::machine::{Effect, Input, Machine, Now, PollAt};
+use crate::process::machine::{Effect, Input, Machine, Now};
 use crate::process::ProcessState;
 use crate::sys::poller::Poller;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -96,8 +96,8 @@ pub struct Supervisor {
     pub groups: Groups,
     /// `[supervisord] environment` as the groups created last saw it, shared by them.
     global_env: Arc<[(String, String)]>,
-    /// Every process id in start order, for the loop's walk every turn; `None` after
-    /// groups came or went (remade on the next walk, not once per group added).
+    /// Every process id in start order (the order `tick_all` ticks in); `None` after
+    /// groups came or went (remade on the next tick, not once per group added).
     start_order: Option<Vec<usize>>,
     /// Every child we forked, with its owner, until it is reaped (`pids`).
     pub(super) pids: super::pids::Pids,
@@ -127,6 +127,8 @@ pub struct Supervisor {
     pub(super) links: super::order::Links,
     /// Spawn, kill, reap and stdin writes: the OS itself, or a test's fake (`os`).
     pub(super) os: Box<dyn super::os::Os>,
+    /// The processes the timers must look at (`due`).
+    pub(super) due: super::due::Due,
 }
 
 /// The groups of a configuration by name.
@@ -170,6 +172,7 @@ impl Supervisor {
             unlogged: Vec::new(),
             links: Default::default(),
             os: Box::new(super::os::Real),
+            due: Default::default(),
         })
     }
 
@@ -192,6 +195,7 @@ impl Supervisor {
     /// For other modules' tests that need a process in a given state.
     #[cfg(test)]
     pub fn process_mut_for_tests(&mut self, id: usize) -> &mut Process {
+        self.due.mark(id);
         self.process_mut(id).expect("no such process")
     }
 
@@ -339,6 +343,7 @@ impl Supervisor {
     /// Feeds one input to a process's machine and carries out the effects, feeding their
     /// outcomes (spawned, spawn failed, kill failed) back in order.
     pub fn apply(&mut self, id: usize, input: Input, now: Now) {
+        self.due.mark(id);
         // The common case, one input and no outcome, must not allocate.
         let mut next = Some(input);
         let mut queue = VecDeque::new();
@@ -385,31 +390,38 @@ impl Supervisor {
         self.deps_state_change(id, from, to, now);
     }
 
-    /// Runs a Tick on every process in start order.
+    /// Runs a Tick on every process that is due, in start order: the due index's processes
+    /// (`due`), and those later in the order whose gate a tick before theirs opened.
     pub fn tick_all(&mut self, now: Now) {
         self.relink();
         self.run_due(now);
-        // The kept list rather than process_ids(): this runs every loop turn (without
-        // allocating), and a tick never adds or removes groups or members.
-        let order = match self.start_order.take() {
-            Some(order) => order,
-            None => self.process_ids(),
-        };
-        for &id in &order {
+        if self.start_order.is_none() {
+            let order = self.process_ids();
+            self.due.set_order(&order);
+            self.start_order = Some(order);
+        }
+        self.refresh_due();
+        let mut todo: BTreeSet<(usize, usize)> = (self.due.due_ids(now.mono))
+            .filter_map(|id| Some((self.due.pos(id)?, id)))
+            .collect();
+        while let Some((pos, id)) = todo.pop_first() {
             // The gate `machines_next` asks too: a gated process wakes nobody until the mood
             // or a dependency's state changes.
             let may_start = self.may_start(id);
-            // Most processes are RUNNING, where a tick has nothing to do: with ten thousand
-            // programs this loop runs on every wake-up.
             if self
                 .process(id)
                 .is_some_and(|p| p.machine.poll_at(&p.config, may_start).is_due(now.mono))
             {
                 self.apply(id, Input::Tick { may_start }, now);
+                for other in self.refresh_due() {
+                    match self.due.pos(other) {
+                        Some(later) if later > pos && self.due.is_due(other, now.mono) => {
+                            todo.insert((later, other));
+                        }
+                        _ => {}
+                    }
+                }
             }
-        }
-        if self.start_order.is_none() {
-            self.start_order = Some(order);
         }
     }
 
@@ -419,16 +431,7 @@ impl Supervisor {
         if !self.links.due.is_empty() {
             return Some(now.mono);
         }
-        let mut best: Option<Instant> = None;
-        for p in self.procs.iter().flatten() {
-            // A start gated by a dependency waits for its state change, which wakes the loop.
-            match p.machine.poll_at(&p.config, self.may_start(p.id)) {
-                PollAt::Now => return Some(now.mono),
-                PollAt::At(d) => best = Some(best.map_or(d, |b| b.min(d))),
-                PollAt::Ingress => {}
-            }
-        }
-        best
+        self.due_next(now)
     }
 
     /// Reaps every exited child, dispatched on its owner in the pid table (`pids`): a

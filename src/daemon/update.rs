@@ -51,6 +51,8 @@ impl Supervisor {
     /// every step, the open log files and output channels take theirs now, a changed health
     /// check is re-armed. A new `ready=` waits for the end of a start under way.
     pub fn apply_in_place(&mut self, id: usize, new: &ProcessConfig) {
+        // The machine's timers read the configuration (`due`).
+        self.due.mark(id);
         let Some(p) = self.process_mut(id) else {
             return;
         };
