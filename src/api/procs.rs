@@ -38,7 +38,7 @@ pub fn resolve_in(sup: &Supervisor, spec: &str) -> Result<Target, Fault> {
 fn namespec(ctx: &Ctx, id: usize) -> String {
     ctx.sup
         .process(id)
-        .map(|p| crate::namespec::namespec(&p.group, &p.config.name))
+        .map(|p| p.namespec())
         .unwrap_or_default()
 }
 

@@ -77,6 +77,13 @@ pub struct Process {
     pub dep: super::order::DepWait,
 }
 
+impl Process {
+    /// `group:name`, or `name` when the group is named after the process (`namespec`).
+    pub fn namespec(&self) -> String {
+        crate::namespec::namespec(&self.group, &self.config.name)
+    }
+}
+
 pub struct Supervisor {
     pub config: Config,
     /// The configuration read by the last reloadConfig (reread); `config` until then.

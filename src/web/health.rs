@@ -2,7 +2,6 @@
 //! EXITED with an expected exit code) and none is unhealthy (`healthcheck=`); otherwise 503
 //! listing the others, one per line.
 
-use super::status::namespec;
 use crate::daemon::control::DaemonState;
 use crate::daemon::supervisor::Supervisor;
 use crate::http::server::Reply;
@@ -24,9 +23,9 @@ pub fn problems(sup: &Supervisor) -> Vec<String> {
         let s = p.machine.state();
         let ok = s == ProcessState::Running || (s == ProcessState::Exited && p.machine.expected);
         if !ok {
-            out.push(format!("{} {}", namespec(p), s.name()));
+            out.push(format!("{} {}", p.namespec(), s.name()));
         } else if s == ProcessState::Running && p.probe.verdict == Health::Unhealthy {
-            out.push(format!("{} RUNNING unhealthy", namespec(p)));
+            out.push(format!("{} RUNNING unhealthy", p.namespec()));
         }
     }
     out

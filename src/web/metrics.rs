@@ -3,7 +3,6 @@
 //! `supervisord_*` (Prometheus naming: one prefix, base units, `_total` counters) and listed in
 //! supervisord(8), METRICS.
 
-use super::status::namespec;
 use crate::config::GroupKind;
 use crate::daemon::supervisor::Supervisor;
 use crate::probe::Health;
@@ -88,7 +87,7 @@ pub fn render(sup: &Supervisor, now: SystemTime) -> String {
             "group=\"{}\",name=\"{}\",namespec=\"{}\"",
             label(&p.group),
             label(&p.config.name),
-            label(&namespec(p))
+            label(&p.namespec())
         )
     };
     let now_secs = secs(Some(now));

@@ -11,11 +11,6 @@ use crate::daemon::supervisor::{Process, Supervisor};
 use crate::probe::Health;
 use crate::process::{Now, ProcessState};
 
-/// `group:name`, or `name` when the group is named after its only program.
-pub fn namespec(p: &Process) -> String {
-    crate::namespec::namespec(&p.group, &p.config.name)
-}
-
 /// CSS class of a state badge.
 pub fn state_class(s: ProcessState) -> &'static str {
     match s {
@@ -87,7 +82,7 @@ version {}</p>",
 
 fn row(out: &mut String, token: &str, p: &Process, now: Now) {
     let state = p.machine.state();
-    let ns = namespec(p);
+    let ns = p.namespec();
     let buttons: &[Button] = match state {
         ProcessState::Running | ProcessState::Starting | ProcessState::Backoff => &[
             ("restart", "Restart", ""),
